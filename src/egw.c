@@ -1,0 +1,946 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The public API: the one file with exported definitions.  It runs the
+ * stages in order (parse -> model -> ir -> xds -> emit) inside one arena and
+ * turns their trees into the result the host reads.
+ */
+#include "egw/egw.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "emit/pb.h"
+#include "emit/text.h"
+#include "ir/ir.h"
+#include "model/resources.h"
+#include "parse/parse.h"
+#include "util/buf.h"
+#include "util/ctx.h"
+#include "xds/xds.h"
+
+#define TYPE_URL_PREFIX "type.googleapis.com/"
+
+struct egw_fleet {
+	egw_result *r;
+	const char *name;
+	egw_node *xds_ir;
+	egw_node *infra_ir;
+	egw_node *res[EGW_XDS_TYPE_COUNT]; /* canonical JSON trees, sorted by name */
+	egw_resource *items[EGW_XDS_TYPE_COUNT];
+	size_t n[EGW_XDS_TYPE_COUNT];
+	uint64_t version;
+	const char *error; /* xds translation error, or NULL */
+	egw_node *patch_statuses;
+};
+
+typedef struct status_item {
+	egw_status s;
+} status_item;
+
+struct egw_result {
+	egw_arena *arena;
+	egw_ctx ctx;
+	egw_options opts;
+	egw_resources rs;
+	bool have_rs;
+	egw_fleet *fleets;
+	size_t n_fleets;
+	egw_status *statuses;
+	egw_object **status_objs;
+	size_t n_statuses;
+	egw_diagnostic *diags;
+	size_t n_diags;
+	pthread_mutex_t lock; /* guards arena use after egw_translate returned */
+};
+
+const char *egw_strerror(int code)
+{
+	switch (code) {
+	case EGW_OK: return "success";
+	case EGW_ERROR: return "translation failed";
+	case EGW_ENOMEM: return "out of memory";
+	case EGW_EINVAL: return "invalid argument";
+	case EGW_ELIMIT: return "input exceeds a limit";
+	case EGW_EPARSE: return "no readable document in the input";
+	case EGW_EHOOK: return "an extension hook failed";
+	case EGW_ENOTFOUND: return "not found";
+	case EGW_EVERSION: return "unsupported options version";
+	case EGW_ECONFIG: return "unusable EnvoyGateway configuration";
+	default: return "unknown error";
+	}
+}
+
+const char *egw_version(void) { return EGW_VERSION; }
+
+int egw_options_init(egw_options *opts, unsigned version)
+{
+	if (!opts)
+		return EGW_EINVAL;
+	if (version != EGW_OPTIONS_VERSION)
+		return EGW_EVERSION;
+	memset(opts, 0, sizeof *opts);
+	opts->version = version;
+	return EGW_OK;
+}
+
+static egw_str view(const char *s)
+{
+	egw_str v = { s ? s : "", s ? strlen(s) : 0 };
+	return v;
+}
+
+static const char *copy_view(egw_arena *a, egw_str s, const char *def)
+{
+	if (!s.data)
+		return def;
+	return egw_strndup(a, s.data, s.len);
+}
+
+static void *alloc_shim(size_t n, void *ud)
+{
+	const egw_allocator *al = ud;
+	return al->malloc(n, al->ud);
+}
+
+static void free_shim(void *p, void *ud)
+{
+	const egw_allocator *al = ud;
+	al->free(p, al->ud);
+}
+
+/* ---- config ---- */
+
+static egw_node *default_config(egw_ctx *c, egw_node *cfg)
+{
+	egw_arena *a = c->arena;
+	if (!cfg || cfg->kind != EGW_OBJ)
+		cfg = egw_obj(a);
+	egw_node *gw = egw_obj_ensure(a, cfg, "gateway");
+	if (!egw_get_str(gw, "controllerName", NULL))
+		egw_set_str(a, gw, "controllerName", "gateway.envoyproxy.io/gatewayclass-controller");
+	return cfg;
+}
+
+/* Runtime flags: the options' plus the config's runtimeFlags.enabled. */
+static void collect_flags(egw_ctx *c, const egw_options *o, const egw_node *cfg)
+{
+	size_t n = o->runtime_flags_len;
+	const egw_node *en = egw_path(cfg, "runtimeFlags.enabled");
+	n += egw_len(en);
+	const char **f = egw_alloc(c->arena, (n + 1) * sizeof(char *));
+	size_t k = 0;
+	for (size_t i = 0; i < o->runtime_flags_len; i++)
+		f[k++] = copy_view(c->arena, o->runtime_flags[i], "");
+	egw_node *it;
+	EGW_ARR_EACH(en, i, it)
+	if (egw_text(it))
+		f[k++] = egw_text(it);
+	f[k] = NULL;
+	c->runtime_flags = f;
+}
+
+/* ---- emit: one fleet's resources ---- */
+
+static int cmp_res(const void *x, const void *y)
+{
+	const egw_resource *a = x, *b = y;
+	size_t n = a->name.len < b->name.len ? a->name.len : b->name.len;
+	int c = memcmp(a->name.data, b->name.data, n);
+	if (c)
+		return c;
+	return a->name.len < b->name.len ? -1 : a->name.len > b->name.len;
+}
+
+static void emit_fleet(egw_result *r, egw_fleet *f, egw_xds_out *xo)
+{
+	egw_ctx *c = &r->ctx;
+	egw_buf snap;
+	egw_buf_init(&snap, c->arena);
+	for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++) {
+		egw_node *arr = xo->res[t];
+		size_t n = egw_len(arr);
+		f->items[t] = egw_alloc(c->arena, (n ? n : 1) * sizeof(egw_resource));
+		egw_node **nodes = egw_alloc(c->arena, (n ? n : 1) * sizeof(egw_node *));
+		size_t k = 0;
+		egw_node *res;
+		EGW_ARR_EACH(arr, i, res)
+		{
+			const char *name = egw_xds_resource_name((egw_xds_type)t, res);
+			uint8_t *bytes = NULL;
+			size_t len = 0;
+			const char *err = NULL;
+			if (egw_pb_encode(c, egw_xds_type_msg[t], res, &bytes, &len, &err) != 0) {
+				egw_diag_at(c, EGW_D_UNSUPPORTED, EGW_SEV_ERROR, res->pos, NULL, NULL,
+					    name,
+					    egw_sprintf(c->arena, "%s %s cannot be serialized: %s",
+							egw_xds_type_key[t], name, err ? err : "?"));
+				continue;
+			}
+			egw_resource *rr = &f->items[t][k];
+			rr->name = view(name);
+			rr->type_url = view(egw_sprintf(c->arena, TYPE_URL_PREFIX "%s", egw_xds_type_msg[t]));
+			rr->proto.data = (const char *)bytes;
+			rr->proto.len = len;
+			rr->version = XXH64(bytes, len, 0);
+			nodes[k] = res;
+			k++;
+		}
+		/* sort resources (and their trees alongside) by name */
+		typedef struct pair {
+			egw_resource r;
+			egw_node *n;
+		} pair;
+		pair *ps = egw_alloc(c->arena, (k ? k : 1) * sizeof(pair));
+		for (size_t i = 0; i < k; i++) {
+			ps[i].r = f->items[t][i];
+			ps[i].n = nodes[i];
+		}
+		qsort(ps, k, sizeof(pair), cmp_res);
+		f->res[t] = egw_arr(c->arena);
+		for (size_t i = 0; i < k; i++) {
+			f->items[t][i] = ps[i].r;
+			egw_arr_push(c->arena, f->res[t], ps[i].n);
+			egw_buf_printf(&snap, "%d/%s/%016llx\n", t, ps[i].r.name.data,
+				       (unsigned long long)ps[i].r.version);
+		}
+		f->n[t] = k;
+	}
+	f->version = XXH64(snap.data ? snap.data : "", snap.len, 0);
+	f->patch_statuses = xo->patch_statuses;
+}
+
+static void translate_fleet(egw_result *r, egw_fleet *f)
+{
+	egw_xds_out xo;
+	memset(&xo, 0, sizeof xo);
+	if (egw_xds_translate(&r->ctx, f->xds_ir, &xo) != 0) {
+		f->error = xo.error ? xo.error : "xds translation failed";
+		egw_diag_at(&r->ctx, EGW_D_REJECTED, EGW_SEV_ERROR, f->xds_ir ? f->xds_ir->pos : (egw_pos){ 0, 0, 0 },
+			    NULL, NULL, f->name,
+			    egw_sprintf(r->ctx.arena, "fleet %s: %s", f->name, f->error));
+	}
+	for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++)
+		if (!xo.res[t])
+			xo.res[t] = egw_arr(r->ctx.arena);
+	emit_fleet(r, f, &xo);
+}
+
+static int cmp_status(const void *x, const void *y)
+{
+	const egw_object *a = *(egw_object *const *)x, *b = *(egw_object *const *)y;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	int c = strcmp(a->kind_name, b->kind_name);
+	if (c)
+		return c;
+	c = strcmp(a->ns, b->ns);
+	if (c)
+		return c;
+	return strcmp(a->name, b->name);
+}
+
+static void collect_statuses(egw_result *r)
+{
+	egw_arena *a = r->ctx.arena;
+	size_t n = 0;
+	for (int k = 0; k < EGW_K__COUNT; k++)
+		for (size_t i = 0; i < r->rs.n[k]; i++)
+			n += r->rs.items[k][i]->status != NULL;
+	r->status_objs = egw_alloc(a, (n ? n : 1) * sizeof(egw_object *));
+	size_t j = 0;
+	for (int k = 0; k < EGW_K__COUNT; k++)
+		for (size_t i = 0; i < r->rs.n[k]; i++)
+			if (r->rs.items[k][i]->status)
+				r->status_objs[j++] = r->rs.items[k][i];
+	qsort(r->status_objs, n, sizeof(egw_object *), cmp_status);
+	r->statuses = egw_alloc(a, (n ? n : 1) * sizeof(egw_status));
+	for (size_t i = 0; i < n; i++) {
+		egw_object *o = r->status_objs[i];
+		egw_status *s = &r->statuses[i];
+		s->api_version = view(o->api_version);
+		s->kind = view(o->kind_name);
+		s->namespace_ = view(o->ns);
+		s->name = view(o->name);
+		s->status_json = view(egw_to_json(a, o->status, false));
+	}
+	r->n_statuses = n;
+}
+
+static void collect_diags(egw_result *r)
+{
+	egw_ctx *c = &r->ctx;
+	r->diags = egw_alloc(c->arena, (c->n_diags ? c->n_diags : 1) * sizeof(egw_diagnostic));
+	size_t i = 0;
+	for (egw_diag_item *d = c->diag_head; d; d = d->next, i++) {
+		egw_diagnostic *o = &r->diags[i];
+		o->code = (egw_diag_code)d->code;
+		o->severity = (egw_severity)d->severity;
+		o->message = view(d->message);
+		o->input = d->pos.input;
+		o->input_name = view(d->pos.input < c->n_inputs ? c->input_names[d->pos.input] : "");
+		o->line = d->pos.line;
+		o->column = d->pos.col;
+		o->kind = view(d->kind);
+		o->namespace_ = view(d->ns);
+		o->name = view(d->name);
+	}
+	r->n_diags = i;
+}
+
+static void set_limits(egw_limits *l, const egw_limits *in)
+{
+	*l = *in;
+	if (!l->max_input_bytes) l->max_input_bytes = (size_t)64 << 20;
+	if (!l->max_documents) l->max_documents = 1000000;
+	if (!l->max_depth) l->max_depth = 64;
+	if (!l->max_string_bytes) l->max_string_bytes = (size_t)4 << 20;
+	if (!l->max_alias_nodes) l->max_alias_nodes = 100000;
+	if (!l->max_objects_per_kind) l->max_objects_per_kind = 1000000;
+}
+
+/* Runs the stages.  `o` is the caller's options: the config and runtime
+ * flags are read from it here and not kept (r->opts holds arena copies of
+ * everything a later call needs). */
+static int run(egw_result *r, const egw_input *inputs, size_t n, const egw_options *o)
+{
+	egw_ctx *c = &r->ctx;
+	egw_arena *a = c->arena;
+
+	/* input names; the config is input n */
+	c->n_inputs = n + 1;
+	c->input_names = egw_alloc(a, (n + 1) * sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		c->input_names[i] = copy_view(a, inputs[i].name, "");
+	c->input_names[n] = "<config>";
+
+	egw_node *cfg = NULL;
+	if (o->config.data && o->config.len) {
+		if (o->config.len > c->limits.max_input_bytes) {
+			egw_diag_at(c, EGW_D_LIMIT, EGW_SEV_ERROR, (egw_pos){ (uint32_t)n, 0, 0 }, NULL,
+				    NULL, NULL, "the configuration exceeds the input size limit");
+			return EGW_ELIMIT;
+		}
+		cfg = egw_parse_one(c, (uint32_t)n, o->config.data, o->config.len);
+		if (!cfg || cfg->kind != EGW_OBJ) {
+			if (cfg)
+				egw_diag(c, EGW_D_TYPE, EGW_SEV_ERROR, cfg, NULL,
+					 "the configuration must be an EnvoyGateway object");
+			return EGW_ECONFIG;
+		}
+		const char *kind = egw_get_str(cfg, "kind", "EnvoyGateway");
+		if (strcmp(kind, "EnvoyGateway") != 0) {
+			egw_diag(c, EGW_D_INVALID, EGW_SEV_ERROR, egw_get(cfg, "kind"), NULL,
+				 "the configuration is a %s, not an EnvoyGateway", kind);
+			return EGW_ECONFIG;
+		}
+	}
+	cfg = default_config(c, cfg);
+	collect_flags(c, o, cfg);
+
+	egw_node *docs = egw_arr(a);
+	size_t readable = 0, nonempty = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!inputs[i].data.data && inputs[i].data.len)
+			return EGW_EINVAL;
+		if (inputs[i].data.len > c->limits.max_input_bytes) {
+			egw_diag_at(c, EGW_D_LIMIT, EGW_SEV_ERROR, (egw_pos){ (uint32_t)i, 0, 0 }, NULL,
+				    NULL, NULL,
+				    egw_sprintf(a, "input exceeds the size limit (%zu bytes)",
+						c->limits.max_input_bytes));
+			return EGW_ELIMIT;
+		}
+		size_t before = egw_len(docs);
+		long k = egw_parse_buffer(c, (uint32_t)i, inputs[i].data.data, inputs[i].data.len, docs);
+		if (k < 0)
+			return EGW_ELIMIT;
+		if (egw_len(docs) > before)
+			readable++;
+		for (size_t j = 0; j < inputs[i].data.len; j++) {
+			char ch = inputs[i].data.data[j];
+			if (ch != ' ' && ch != '\n' && ch != '\r' && ch != '\t') {
+				nonempty++;
+				break;
+			}
+		}
+	}
+	if (nonempty && !readable && c->n_diags)
+		return EGW_EPARSE;
+
+	if (o->from == EGW_FROM_XDS_IR) {
+		r->n_fleets = egw_len(docs);
+		r->fleets = egw_alloc(a, (r->n_fleets ? r->n_fleets : 1) * sizeof(egw_fleet));
+		for (size_t i = 0; i < r->n_fleets; i++) {
+			egw_fleet *f = &r->fleets[i];
+			f->r = r;
+			egw_node *d = egw_at(docs, i);
+			f->name = egw_len(docs) == 1 ? "" : egw_sprintf(a, "%zu", i);
+			if (d->pos.input < n && c->input_names[d->pos.input][0] && r->n_fleets == 1)
+				f->name = c->input_names[d->pos.input];
+			f->xds_ir = d;
+			translate_fleet(r, f);
+		}
+		return EGW_OK;
+	}
+
+	egw_resources_build(c, &r->rs, docs, cfg);
+	r->have_rs = true;
+	egw_ir_out ir = { NULL, NULL };
+	egw_ir_translate(c, &r->rs, &ir);
+	size_t nf = egw_len(ir.xds_ir);
+	r->fleets = egw_alloc(a, (nf ? nf : 1) * sizeof(egw_fleet));
+	/* fleets in name order */
+	if (ir.xds_ir)
+		egw_obj_sort(ir.xds_ir, false);
+	egw_member *m;
+	EGW_OBJ_EACH(ir.xds_ir, i, m)
+	{
+		egw_fleet *f = &r->fleets[r->n_fleets++];
+		f->r = r;
+		f->name = m->key;
+		f->xds_ir = m->val;
+		f->infra_ir = egw_get(ir.infra_ir, m->key);
+		translate_fleet(r, f);
+	}
+	collect_statuses(r);
+	return EGW_OK;
+}
+
+/* Everything after the OOM point is set: an allocation failure anywhere
+ * below longjmps back to egw_translate, which frees the arena. */
+static int translate_in(egw_arena *a, egw_result **out, const egw_input *inputs, size_t n,
+			const egw_options *opts)
+{
+	egw_result *r;
+	r = egw_alloc(a, sizeof *r);
+	r->arena = a;
+	r->opts = *opts;
+	r->opts.allocator = NULL; /* the arena keeps its own copy of the functions */
+	egw_ctx *c = &r->ctx;
+	c->arena = a;
+	c->opts = &r->opts;
+	set_limits(&c->limits, &opts->limits);
+	c->controller_ns = copy_view(a, opts->controller_namespace, "envoy-gateway-system");
+	c->ratelimit_ns = copy_view(a, opts->ratelimit_namespace, c->controller_ns);
+	c->dns_domain = copy_view(a, opts->dns_domain, "cluster.local");
+	c->now_unix = opts->now_unix ? opts->now_unix : 1767225600; /* 2026-01-01T00:00:00Z */
+	/* the copied options must not point into host memory after the call */
+	r->opts.config.data = NULL;
+	r->opts.config.len = 0;
+	r->opts.controller_namespace = view(c->controller_ns);
+	r->opts.ratelimit_namespace = view(c->ratelimit_ns);
+	r->opts.dns_domain = view(c->dns_domain);
+	r->opts.default_namespace.data =
+		opts->default_namespace.data ? copy_view(a, opts->default_namespace, "") : NULL;
+	r->opts.runtime_flags = NULL;
+	r->opts.runtime_flags_len = 0;
+	int rc = run(r, inputs, n, opts);
+	collect_diags(r);
+	egw_arena_set_oom(a, NULL);
+	if (rc != EGW_OK && rc != EGW_ELIMIT && rc != EGW_EPARSE && rc != EGW_ECONFIG) {
+		egw_arena_free(a);
+		return rc;
+	}
+	if (pthread_mutex_init(&r->lock, NULL) != 0) {
+		egw_arena_free(a);
+		return EGW_ENOMEM;
+	}
+	*out = r;
+	return rc;
+}
+
+/* No variable of egw_translate changes after its setjmp, so none can be
+ * clobbered; gcc's -Wclobbered cannot see that. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wclobbered"
+#endif
+int egw_translate(egw_result **out, const egw_input *inputs, size_t n, const egw_options *opts_in)
+{
+	if (!out)
+		return EGW_EINVAL;
+	*out = NULL;
+	if (n && !inputs)
+		return EGW_EINVAL;
+	egw_options defaults;
+	egw_options_init(&defaults, EGW_OPTIONS_VERSION);
+	const egw_options *const opts = opts_in ? opts_in : &defaults;
+	if (opts->version != EGW_OPTIONS_VERSION)
+		return EGW_EVERSION;
+	if (opts->from != EGW_FROM_GATEWAY_API && opts->from != EGW_FROM_XDS_IR)
+		return EGW_EINVAL;
+	if (opts->allocator && (!opts->allocator->malloc || !opts->allocator->free))
+		return EGW_EINVAL;
+
+	egw_alloc_fns fns = { 0 }, *pf = NULL;
+	if (opts->allocator) {
+		fns.malloc = alloc_shim;
+		fns.free = free_shim;
+		fns.ud = (void *)opts->allocator;
+		pf = &fns;
+	}
+	egw_arena *a = egw_arena_new(pf);
+	if (!a)
+		return EGW_ENOMEM;
+	jmp_buf jb;
+	if (setjmp(jb)) {
+		egw_arena_free(a);
+		return EGW_ENOMEM;
+	}
+	egw_arena_set_oom(a, &jb);
+	return translate_in(a, out, inputs, n, opts);
+}
+
+void egw_result_free(egw_result *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_destroy(&r->lock);
+	egw_arena_free(r->arena);
+}
+
+/* ---- fleets ---- */
+
+size_t egw_result_fleet_count(const egw_result *r) { return r ? r->n_fleets : 0; }
+
+const egw_fleet *egw_result_fleet(const egw_result *r, size_t i)
+{
+	if (!r || i >= r->n_fleets)
+		return NULL;
+	return &r->fleets[i];
+}
+
+const egw_fleet *egw_result_fleet_by_name(const egw_result *r, egw_str name)
+{
+	if (!r || !name.data)
+		return NULL;
+	for (size_t i = 0; i < r->n_fleets; i++)
+		if (strlen(r->fleets[i].name) == name.len &&
+		    memcmp(r->fleets[i].name, name.data, name.len) == 0)
+			return &r->fleets[i];
+	return NULL;
+}
+
+egw_str egw_fleet_name(const egw_fleet *f) { return view(f ? f->name : NULL); }
+uint64_t egw_fleet_version(const egw_fleet *f) { return f ? f->version : 0; }
+egw_str egw_fleet_error(const egw_fleet *f) { return view(f ? f->error : NULL); }
+
+size_t egw_fleet_resource_count(const egw_fleet *f, egw_xds_type t)
+{
+	if (!f || (unsigned)t >= EGW_XDS_TYPE_COUNT)
+		return 0;
+	return f->n[t];
+}
+
+int egw_fleet_resource(const egw_fleet *f, egw_xds_type t, size_t i, egw_resource *out)
+{
+	if (!f || !out)
+		return EGW_EINVAL;
+	if ((unsigned)t >= EGW_XDS_TYPE_COUNT || i >= f->n[t])
+		return EGW_ENOTFOUND;
+	*out = f->items[t][i];
+	return EGW_OK;
+}
+
+/* ---- rendering (after the call: under the result's lock, with an OOM point) ---- */
+
+typedef struct render_job {
+	egw_result *r;
+	egw_node *(*build)(struct render_job *);
+	const egw_fleet *f;
+	unsigned parts, mask;
+} render_job;
+
+static bool is_secret_key(const char *k)
+{
+	static const char *const keys[] = { "privateKey", "clientSecret", "hmacSecret", "users",
+					     "credential", NULL };
+	for (const char *const *p = keys; *p; p++)
+		if (!strcmp(k, *p))
+			return true;
+	return false;
+}
+
+/* Copy of an IR tree with secret material replaced, as Envoy Gateway dumps it. */
+static egw_node *redact_ir(egw_arena *a, const egw_node *n)
+{
+	if (!n)
+		return NULL;
+	if (n->kind == EGW_ARR) {
+		egw_node *o = egw_arr(a);
+		for (size_t i = 0; i < n->n; i++)
+			egw_arr_push(a, o, redact_ir(a, n->c.items[i]));
+		return o;
+	}
+	if (n->kind != EGW_OBJ)
+		return (egw_node *)n;
+	egw_node *o = egw_obj(a);
+	for (size_t i = 0; i < n->n; i++) {
+		const egw_member *m = &n->c.members[i];
+		egw_node *v = m->val;
+		if (is_secret_key(m->key) && v && v->kind != EGW_NULL && v->kind != EGW_OBJ &&
+		    v->kind != EGW_ARR)
+			v = egw_nstr(a, "[redacted]");
+		else
+			v = redact_ir(a, v);
+		egw_obj_append(a, o, m->key, m->klen, v);
+	}
+	return o;
+}
+
+/* Secrets rendered with every inline byte string replaced. */
+static egw_node *redact_secret(egw_arena *a, const egw_node *n, bool inside)
+{
+	if (!n)
+		return NULL;
+	if (n->kind == EGW_ARR) {
+		egw_node *o = egw_arr(a);
+		for (size_t i = 0; i < n->n; i++)
+			egw_arr_push(a, o, redact_secret(a, n->c.items[i], inside));
+		return o;
+	}
+	if (n->kind != EGW_OBJ)
+		return (egw_node *)n;
+	egw_node *o = egw_obj(a);
+	for (size_t i = 0; i < n->n; i++) {
+		const egw_member *m = &n->c.members[i];
+		bool in = inside || !strcmp(m->key, "privateKey") || !strcmp(m->key, "secret") ||
+			  !strcmp(m->key, "genericSecret");
+		egw_node *v = m->val;
+		if (in && (!strcmp(m->key, "inlineBytes")))
+			v = egw_nstr(a, "W3JlZGFjdGVkXQ==");
+		else if (in && !strcmp(m->key, "inlineString"))
+			v = egw_nstr(a, "[redacted]");
+		else
+			v = redact_secret(a, v, in);
+		egw_obj_append(a, o, m->key, m->klen, v);
+	}
+	return o;
+}
+
+static egw_node *fleet_xds_node(egw_arena *a, const egw_fleet *f, unsigned mask)
+{
+	egw_node *o = egw_obj(a);
+	for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++) {
+		if (mask && !(mask & (1u << t)))
+			continue;
+		egw_node *arr = egw_set_arr(a, o, egw_xds_type_key[t]);
+		egw_node *res;
+		EGW_ARR_EACH(f->res[t], i, res)
+		egw_arr_push(a, arr, t == EGW_XDS_SECRET ? redact_secret(a, res, false) : res);
+	}
+	return o;
+}
+
+static const char *render_text(egw_arena *a, const egw_node *n, egw_format fmt)
+{
+	if (fmt == EGW_FORMAT_YAML)
+		return egw_to_yaml(a, n);
+	return egw_to_json(a, n, fmt == EGW_FORMAT_JSON);
+}
+
+static egw_node *build_fleet_xds(render_job *j) { return fleet_xds_node(j->r->arena, j->f, j->mask); }
+static egw_node *build_fleet_ir(render_job *j) { return redact_ir(j->r->arena, j->f->xds_ir); }
+static egw_node *build_fleet_infra(render_job *j) { return j->f->infra_ir; }
+static egw_node *build_fleet_ratelimit(render_job *j)
+{
+	return egw_xds_ratelimit_config(&j->r->ctx, j->f->xds_ir);
+}
+
+/* Envoy's admin config dump for one fleet (the shape egctl prints). */
+static egw_node *config_dump(egw_arena *a, const egw_fleet *f, unsigned mask)
+{
+	static const char *const dump_type[EGW_XDS_TYPE_COUNT] = {
+		"envoy.admin.v3.ListenersConfigDump", "envoy.admin.v3.RoutesConfigDump",
+		"envoy.admin.v3.ClustersConfigDump", "envoy.admin.v3.EndpointsConfigDump",
+		"envoy.admin.v3.SecretsConfigDump",
+	};
+	static const char *const list_key[EGW_XDS_TYPE_COUNT] = {
+		"dynamicListeners", "dynamicRouteConfigs", "dynamicActiveClusters",
+		"dynamicEndpointConfigs", "dynamicActiveSecrets",
+	};
+	static const char *const item_key[EGW_XDS_TYPE_COUNT] = {
+		"activeState", "routeConfig", "cluster", "endpointConfig", "secret",
+	};
+	egw_node *configs = egw_arr(a);
+	int only = -1, count = 0;
+	for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++)
+		if (!mask || (mask & (1u << t))) {
+			only = t;
+			count++;
+		}
+	for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++) {
+		if (mask && !(mask & (1u << t)))
+			continue;
+		egw_node *d = egw_obj(a);
+		egw_set_str(a, d, "@type", egw_sprintf(a, TYPE_URL_PREFIX "%s", dump_type[t]));
+		egw_node *lst = egw_set_arr(a, d, list_key[t]);
+		egw_node *res;
+		EGW_ARR_EACH(f->res[t], i, res)
+		{
+			egw_node *item = egw_obj(a);
+			egw_node *body = egw_clone(a, t == EGW_XDS_SECRET ? redact_secret(a, res, false) : res);
+			egw_node *typed = egw_obj(a);
+			egw_set_str(a, typed, "@type", egw_sprintf(a, TYPE_URL_PREFIX "%s", egw_xds_type_msg[t]));
+			egw_member *m;
+			EGW_OBJ_EACH(body, k, m)
+			egw_obj_append(a, typed, m->key, m->klen, m->val);
+			if (t == EGW_XDS_LISTENER) {
+				egw_node *st = egw_set_obj(a, item, "activeState");
+				egw_obj_set(a, st, "listener", typed);
+				egw_set_str(a, item, "name", egw_xds_resource_name((egw_xds_type)t, res));
+			} else if (t == EGW_XDS_SECRET) {
+				egw_set_str(a, item, "name", egw_xds_resource_name((egw_xds_type)t, res));
+				egw_obj_set(a, item, item_key[t], typed);
+			} else {
+				egw_obj_set(a, item, item_key[t], typed);
+			}
+			egw_arr_push(a, lst, item);
+		}
+		if (count == 1 && only == t)
+			return d;
+		egw_arr_push(a, configs, d);
+	}
+	egw_node *all = egw_obj(a);
+	egw_set_str(a, all, "@type", TYPE_URL_PREFIX "envoy.admin.v3.ConfigDump");
+	egw_obj_set(a, all, "configs", configs);
+	return all;
+}
+
+static const char *const single_keys[] = { "gatewayClass", "envoyProxyForGatewayClass", NULL };
+
+static bool is_single_key(const char *k)
+{
+	for (const char *const *p = single_keys; *p; p++)
+		if (!strcmp(*p, k))
+			return true;
+	return false;
+}
+
+static egw_node *build_result(render_job *j)
+{
+	egw_result *r = j->r;
+	egw_arena *a = r->arena;
+	egw_node *doc = egw_obj(a);
+	if ((j->parts & EGW_RENDER_GATEWAY_API) && r->have_rs) {
+		for (int k = 0; k < EGW_K__COUNT; k++) {
+			for (size_t i = 0; i < r->rs.n[k]; i++) {
+				egw_object *o = r->rs.items[k][i];
+				if (!o->status)
+					continue;
+				const char *key = o->out_key ? o->out_key : egw_kind_info_of(o->kind)->out_key;
+				if (!key)
+					continue;
+				egw_node *obj = egw_obj(a);
+				egw_member *m;
+				EGW_OBJ_EACH(o->node, q, m)
+				if (strcmp(m->key, "status"))
+					egw_obj_append(a, obj, m->key, m->klen, m->val);
+				egw_obj_set(a, obj, "status", o->status);
+				if (is_single_key(key)) {
+					egw_obj_set(a, doc, key, obj);
+				} else {
+					egw_arr_push(a, egw_arr_ensure(a, doc, key), obj);
+				}
+			}
+		}
+	}
+	if (j->parts & EGW_RENDER_IR) {
+		egw_node *x = egw_set_obj(a, doc, "xdsIR");
+		egw_node *inf = egw_set_obj(a, doc, "infraIR");
+		for (size_t i = 0; i < r->n_fleets; i++) {
+			const egw_fleet *f = &r->fleets[i];
+			egw_obj_set(a, x, f->name, redact_ir(a, f->xds_ir));
+			if (f->infra_ir)
+				egw_obj_set(a, inf, f->name, f->infra_ir);
+		}
+	}
+	if (j->parts & EGW_RENDER_XDS) {
+		egw_node *x = egw_set_obj(a, doc, "xds");
+		for (size_t i = 0; i < r->n_fleets; i++)
+			egw_obj_set(a, x, r->fleets[i].name, config_dump(a, &r->fleets[i], j->mask));
+	}
+	return doc;
+}
+
+static int render(render_job *j, egw_format fmt, egw_str *out)
+{
+	egw_result *r = j->r;
+	if ((unsigned)fmt > EGW_FORMAT_YAML)
+		return EGW_EINVAL;
+	pthread_mutex_lock(&r->lock);
+	jmp_buf jb;
+	if (setjmp(jb)) {
+		egw_arena_set_oom(r->arena, NULL);
+		pthread_mutex_unlock(&r->lock);
+		return EGW_ENOMEM;
+	}
+	egw_arena_set_oom(r->arena, &jb);
+	const char *s = render_text(r->arena, j->build(j), fmt);
+	egw_arena_set_oom(r->arena, NULL);
+	pthread_mutex_unlock(&r->lock);
+	*out = view(s);
+	return EGW_OK;
+}
+
+int egw_fleet_render_xds(const egw_fleet *f, unsigned type_mask, egw_format fmt, egw_str *out)
+{
+	if (!f || !out)
+		return EGW_EINVAL;
+	render_job j = { f->r, build_fleet_xds, f, 0, type_mask };
+	return render(&j, fmt, out);
+}
+
+int egw_fleet_render_xds_ir(const egw_fleet *f, egw_format fmt, egw_str *out)
+{
+	if (!f || !out)
+		return EGW_EINVAL;
+	render_job j = { f->r, build_fleet_ir, f, 0, 0 };
+	return render(&j, fmt, out);
+}
+
+int egw_fleet_render_infra_ir(const egw_fleet *f, egw_format fmt, egw_str *out)
+{
+	if (!f || !out)
+		return EGW_EINVAL;
+	if (!f->infra_ir)
+		return EGW_ENOTFOUND;
+	render_job j = { f->r, build_fleet_infra, f, 0, 0 };
+	return render(&j, fmt, out);
+}
+
+int egw_fleet_render_ratelimit(const egw_fleet *f, egw_format fmt, egw_str *out)
+{
+	if (!f || !out)
+		return EGW_EINVAL;
+	render_job j = { f->r, build_fleet_ratelimit, f, 0, 0 };
+	return render(&j, fmt, out);
+}
+
+int egw_result_render(const egw_result *r, unsigned parts, unsigned type_mask, egw_format fmt,
+		      egw_str *out)
+{
+	if (!r || !out)
+		return EGW_EINVAL;
+	render_job j = { (egw_result *)r, build_result, NULL, parts, type_mask };
+	return render(&j, fmt, out);
+}
+
+/* ---- statuses and diagnostics ---- */
+
+size_t egw_result_status_count(const egw_result *r) { return r ? r->n_statuses : 0; }
+
+int egw_result_status(const egw_result *r, size_t i, egw_status *out)
+{
+	if (!r || !out)
+		return EGW_EINVAL;
+	if (i >= r->n_statuses)
+		return EGW_ENOTFOUND;
+	*out = r->statuses[i];
+	return EGW_OK;
+}
+
+size_t egw_result_diagnostic_count(const egw_result *r) { return r ? r->n_diags : 0; }
+
+int egw_result_diagnostic(const egw_result *r, size_t i, egw_diagnostic *out)
+{
+	if (!r || !out)
+		return EGW_EINVAL;
+	if (i >= r->n_diags)
+		return EGW_ENOTFOUND;
+	*out = r->diags[i];
+	return EGW_OK;
+}
+
+/* ---- Gateway conditions from infrastructure state ---- */
+
+static egw_node *find_cond(egw_node *conds, const char *type)
+{
+	egw_node *c;
+	EGW_ARR_EACH(conds, i, c)
+	if (!strcmp(egw_get_str(c, "type", ""), type))
+		return c;
+	return NULL;
+}
+
+static void put_cond(egw_arena *a, egw_node *conds, const char *type, bool ok, const char *reason,
+		     const char *msg, int64_t gen)
+{
+	egw_node *c = find_cond(conds, type);
+	if (!c)
+		c = egw_arr_push(a, conds, egw_obj(a));
+	egw_set_str(a, c, "type", type);
+	egw_set_str(a, c, "status", ok ? "True" : "False");
+	egw_set_str(a, c, "reason", reason);
+	egw_set_str(a, c, "message", msg);
+	egw_obj_set(a, c, "lastTransitionTime", egw_null(a));
+	if (gen)
+		egw_set_int(a, c, "observedGeneration", gen);
+}
+
+int egw_result_set_gateway_infra(egw_result *r, const egw_gateway_infra *infra)
+{
+	if (!r || !infra || !infra->name.data)
+		return EGW_EINVAL;
+	if (!r->have_rs)
+		return EGW_ENOTFOUND;
+	egw_object *gw = NULL;
+	for (size_t i = 0; i < r->rs.n[EGW_K_GATEWAY]; i++) {
+		egw_object *o = r->rs.items[EGW_K_GATEWAY][i];
+		if (strlen(o->name) == infra->name.len && !memcmp(o->name, infra->name.data, infra->name.len) &&
+		    strlen(o->ns) == infra->namespace_.len &&
+		    (!infra->namespace_.len || !memcmp(o->ns, infra->namespace_.data, infra->namespace_.len))) {
+			gw = o;
+			break;
+		}
+	}
+	if (!gw || !gw->status)
+		return EGW_ENOTFOUND;
+	pthread_mutex_lock(&r->lock);
+	jmp_buf jb;
+	if (setjmp(jb)) {
+		egw_arena_set_oom(r->arena, NULL);
+		pthread_mutex_unlock(&r->lock);
+		return EGW_ENOMEM;
+	}
+	egw_arena *a = r->arena;
+	egw_arena_set_oom(a, &jb);
+	int64_t gen = egw_get_int(egw_get(gw->node, "metadata"), "generation", 0);
+	egw_node *conds = egw_arr_ensure(a, gw->status, "conditions");
+	egw_node *acc = find_cond(conds, "Accepted");
+	bool accepted = !acc || strcmp(egw_get_str(acc, "status", "True"), "False") != 0;
+	if (!acc)
+		put_cond(a, conds, "Accepted", true, "Accepted", "The Gateway has been scheduled by Envoy Gateway", gen);
+	egw_node *addrs = egw_arr(a);
+	for (size_t i = 0; i < infra->addresses_len; i++) {
+		egw_str s = infra->addresses[i];
+		egw_node *ad = egw_obj(a);
+		bool ip = true;
+		for (size_t k = 0; k < s.len; k++) {
+			char ch = s.data[k];
+			if (!((ch >= '0' && ch <= '9') || ch == '.' || ch == ':' ||
+			      (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')))
+				ip = false;
+		}
+		egw_set_str(a, ad, "type", ip ? "IPAddress" : "Hostname");
+		egw_obj_set(a, ad, "value", egw_strn(a, s.data, s.len));
+		egw_arr_push(a, addrs, ad);
+	}
+	egw_obj_set(a, gw->status, "addresses", addrs);
+	if (!egw_len(addrs))
+		put_cond(a, conds, "Programmed", false, "AddressNotAssigned",
+			 "No addresses have been assigned to the Gateway", gen);
+	else if (!infra->ready)
+		put_cond(a, conds, "Programmed", false, "NoResources",
+			 "Deployment replicas unavailable", gen);
+	else if (accepted)
+		put_cond(a, conds, "Programmed", true, "Programmed", "Address assigned to the Gateway, 1/1 envoy replicas available", gen);
+	/* refresh the flat status view */
+	for (size_t i = 0; i < r->n_statuses; i++)
+		if (r->status_objs[i] == gw)
+			r->statuses[i].status_json = view(egw_to_json(a, gw->status, false));
+	egw_arena_set_oom(a, NULL);
+	pthread_mutex_unlock(&r->lock);
+	return EGW_OK;
+}

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "resources.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GW "gateway.networking.k8s.io"
+#define EG "gateway.envoyproxy.io"
+
+static const egw_kind_info kinds[EGW_K__COUNT] = {
+	{ EGW_K_GATEWAYCLASS, GW, "GatewayClass", "gatewayClass", false },
+	{ EGW_K_GATEWAY, GW, "Gateway", "gateways", true },
+	{ EGW_K_LISTENERSET, GW, "ListenerSet", "listenerSets", true },
+	{ EGW_K_HTTPROUTE, GW, "HTTPRoute", "httpRoutes", true },
+	{ EGW_K_GRPCROUTE, GW, "GRPCRoute", "grpcRoutes", true },
+	{ EGW_K_TLSROUTE, GW, "TLSRoute", "tlsRoutes", true },
+	{ EGW_K_TCPROUTE, GW, "TCPRoute", "tcpRoutes", true },
+	{ EGW_K_UDPROUTE, GW, "UDPRoute", "udpRoutes", true },
+	{ EGW_K_REFERENCEGRANT, GW, "ReferenceGrant", "referenceGrants", true },
+	{ EGW_K_BACKENDTLSPOLICY, GW, "BackendTLSPolicy", "backendTLSPolicies", true },
+	{ EGW_K_ENVOYPROXY, EG, "EnvoyProxy", NULL, true },
+	{ EGW_K_BACKENDTRAFFICPOLICY, EG, "BackendTrafficPolicy", "backendTrafficPolicies", true },
+	{ EGW_K_CLIENTTRAFFICPOLICY, EG, "ClientTrafficPolicy", "clientTrafficPolicies", true },
+	{ EGW_K_SECURITYPOLICY, EG, "SecurityPolicy", "securityPolicies", true },
+	{ EGW_K_ENVOYEXTENSIONPOLICY, EG, "EnvoyExtensionPolicy", "envoyExtensionPolicies", true },
+	{ EGW_K_ENVOYPATCHPOLICY, EG, "EnvoyPatchPolicy", "envoyPatchPolicies", true },
+	{ EGW_K_BACKEND, EG, "Backend", "backends", true },
+	{ EGW_K_HTTPROUTEFILTER, EG, "HTTPRouteFilter", "httpFilters", true },
+	{ EGW_K_SERVICE, "", "Service", "services", true },
+	{ EGW_K_ENDPOINTSLICE, "discovery.k8s.io", "EndpointSlice", "endpointSlices", true },
+	{ EGW_K_SECRET, "", "Secret", "secrets", true },
+	{ EGW_K_CONFIGMAP, "", "ConfigMap", "configMaps", true },
+	{ EGW_K_NAMESPACE, "", "Namespace", "namespaces", false },
+	{ EGW_K_SERVICEIMPORT, "multicluster.x-k8s.io", "ServiceImport", "serviceImports", true },
+	{ EGW_K_CLUSTERTRUSTBUNDLE, "certificates.k8s.io", "ClusterTrustBundle",
+	  "clusterTrustBundles", false },
+	{ EGW_K_EXTENSION, "", "", "extensionServerPolicies", true },
+};
+
+const egw_kind_info *egw_kind_info_of(egw_kind k)
+{
+	return (unsigned)k < EGW_K__COUNT ? &kinds[k] : NULL;
+}
+
+static void split_api_version(egw_arena *a, const char *av, const char **group)
+{
+	const char *slash = strrchr(av, '/');
+	*group = slash ? egw_strndup(a, av, (size_t)(slash - av)) : "";
+}
+
+static bool ext_registered(const egw_node *config, const char *group, const char *kind)
+{
+	const char *lists[] = { "resources", "policyResources", "backendResources" };
+	const egw_node *em = egw_get(config, "extensionManager");
+	for (size_t l = 0; l < 3; l++) {
+		const egw_node *arr = egw_get(em, lists[l]);
+		const egw_node *it;
+		EGW_ARR_EACH(arr, i, it)
+		{
+			if (!strcmp(egw_get_str(it, "group", ""), group) &&
+			    !strcmp(egw_get_str(it, "kind", ""), kind))
+				return true;
+		}
+	}
+	return false;
+}
+
+static void add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *seq);
+
+static void add_doc(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *seq, int depth)
+{
+	if (doc->kind != EGW_OBJ) {
+		egw_diag(c, EGW_D_TYPE, EGW_SEV_ERROR, doc, NULL,
+			 "a document must be an object with apiVersion and kind");
+		return;
+	}
+	const char *kind = egw_get_str(doc, "kind", NULL);
+	if (kind && !strcmp(kind, "List") && depth == 0) {
+		const egw_node *items = egw_get(doc, "items");
+		egw_node *it;
+		EGW_ARR_EACH(items, i, it)
+		add_doc(c, rs, it, seq, depth + 1);
+		return;
+	}
+	add_object(c, rs, doc, seq);
+}
+
+static void add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *seq)
+{
+	egw_arena *a = c->arena;
+	const char *av = egw_text(egw_get(doc, "apiVersion"));
+	const char *kind = egw_text(egw_get(doc, "kind"));
+	if (!av || !kind || !*av || !*kind) {
+		egw_diag(c, EGW_D_MISSING, EGW_SEV_ERROR, doc, NULL,
+			 "object has no %s; skipped", !av || !*av ? "apiVersion" : "kind");
+		return;
+	}
+	egw_node *md = egw_get(doc, "metadata");
+	const char *name = egw_text(egw_get(md, "name"));
+	if (!md || md->kind != EGW_OBJ || !name || !*name) {
+		egw_diag(c, EGW_D_MISSING, EGW_SEV_ERROR, md ? md : doc, doc,
+			 "%s has no metadata.name; skipped", kind);
+		return;
+	}
+	const char *group;
+	split_api_version(a, av, &group);
+	egw_kind k = EGW_K__COUNT;
+	for (int i = 0; i < EGW_K_EXTENSION; i++) {
+		if (!strcmp(kinds[i].name, kind) && !strcmp(kinds[i].group, group)) {
+			k = (egw_kind)i;
+			break;
+		}
+	}
+	if (k == EGW_K__COUNT && ext_registered(rs->config, group, kind))
+		k = EGW_K_EXTENSION;
+	if (k == EGW_K__COUNT) {
+		egw_diag(c, EGW_D_UNKNOWN_KIND, EGW_SEV_WARNING, egw_get(doc, "kind"), doc,
+			 "%s %s is not a kind libegw translates; ignored", av, kind);
+		return;
+	}
+	const egw_kind_info *ki = &kinds[k];
+	egw_node *nsn = egw_get(md, "namespace");
+	const char *ns = egw_text(nsn);
+	if (!ki->namespaced) {
+		ns = "";
+	} else if (!nsn) {
+		const egw_str *dn = &c->opts->default_namespace;
+		if (dn->data) {
+			ns = egw_strndup(a, dn->data, dn->len);
+			egw_set_str(a, md, "namespace", ns);
+		} else {
+			ns = "";
+		}
+	} else if (!ns) {
+		ns = "";
+	}
+	if (rs->n[k] >= c->limits.max_objects_per_kind) {
+		egw_diag(c, EGW_D_LIMIT, EGW_SEV_ERROR, doc, doc,
+			 "more than %zu objects of kind %s; skipped", c->limits.max_objects_per_kind,
+			 kind);
+		return;
+	}
+	const char *key = k == EGW_K_EXTENSION ? egw_sprintf(a, "%s/%s/%s/%s", group, kind, ns, name)
+					       : egw_sprintf(a, "%s/%s", ns, name);
+	if (egw_map_get(&rs->index[k], key)) {
+		egw_diag(c, EGW_D_DUPLICATE, EGW_SEV_ERROR, doc, doc,
+			 "duplicate %s %s%s%s; the first one is used", kind, ns, *ns ? "/" : "", name);
+		return;
+	}
+	egw_object *o = egw_alloc(a, sizeof *o);
+	o->node = doc;
+	o->kind = k;
+	o->api_version = av;
+	o->group = group;
+	o->kind_name = kind;
+	o->ns = ns;
+	o->name = name;
+	o->created = egw_get_str(md, "creationTimestamp", "");
+	o->seq = (*seq)++;
+	if (rs->n[k] == rs->cap[k]) {
+		size_t nc = rs->cap[k] ? rs->cap[k] * 2 : 16;
+		rs->items[k] = egw_realloc(a, rs->items[k], rs->cap[k] * sizeof(egw_object *),
+					   nc * sizeof(egw_object *));
+		rs->cap[k] = nc;
+	}
+	rs->items[k][rs->n[k]++] = o;
+	egw_map_put(&rs->index[k], key, o);
+}
+
+static int cmp_obj(const void *x, const void *y)
+{
+	const egw_object *a = *(egw_object *const *)x, *b = *(egw_object *const *)y;
+	int c = strcmp(a->created, b->created);
+	if (c)
+		return c;
+	c = strcmp(a->ns, b->ns);
+	if (c)
+		return c;
+	c = strcmp(a->name, b->name);
+	if (c)
+		return c;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+void egw_resources_build(egw_ctx *c, egw_resources *rs, egw_node *docs, egw_node *config)
+{
+	memset(rs, 0, sizeof *rs);
+	for (int k = 0; k < EGW_K__COUNT; k++)
+		egw_map_init(&rs->index[k], c->arena);
+	rs->config = config ? config : egw_obj(c->arena);
+	uint32_t seq = 0;
+	egw_node *d;
+	EGW_ARR_EACH(docs, i, d)
+	add_doc(c, rs, d, &seq, 0);
+	for (int k = 0; k < EGW_K__COUNT; k++)
+		if (rs->n[k] > 1)
+			qsort(rs->items[k], rs->n[k], sizeof(egw_object *), cmp_obj);
+}
+
+egw_object *egw_res_find(const egw_resources *rs, egw_kind k, const char *ns, const char *name)
+{
+	char small[512];
+	size_t nl = strlen(ns), ml = strlen(name);
+	if (nl + ml + 2 > sizeof small)
+		return NULL;
+	memcpy(small, ns, nl);
+	small[nl] = '/';
+	memcpy(small + nl + 1, name, ml + 1);
+	return egw_map_getn(&rs->index[k], small, nl + 1 + ml);
+}
+
+egw_object *egw_res_find_ext(const egw_resources *rs, const char *group, const char *kind,
+			     const char *ns, const char *name)
+{
+	char small[1024];
+	int n = snprintf(small, sizeof small, "%s/%s/%s/%s", group, kind, ns, name);
+	if (n < 0 || (size_t)n >= sizeof small)
+		return NULL;
+	return egw_map_getn(&rs->index[EGW_K_EXTENSION], small, (size_t)n);
+}

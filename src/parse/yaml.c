@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "parse.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "../util/map.h"
+
+typedef struct parser_box {
+	yaml_parser_t p;
+	bool p_live;
+	yaml_event_t ev;
+	bool ev_live;
+} parser_box;
+
+static void box_cleanup(void *ptr)
+{
+	parser_box *b = ptr;
+	if (b->ev_live)
+		yaml_event_delete(&b->ev);
+	if (b->p_live)
+		yaml_parser_delete(&b->p);
+	b->ev_live = b->p_live = false;
+}
+
+typedef struct frame {
+	egw_node *node;
+	egw_node *key; /* pending mapping key (scalar) */
+	const char *anchor;
+} frame;
+
+typedef struct pstate {
+	egw_ctx *c;
+	uint32_t input;
+	uint32_t line0; /* line offset of the segment in the buffer */
+	frame *stack;
+	size_t depth, cap;
+	egw_map anchors;
+	size_t alias_nodes;
+	bool failed;  /* syntax error */
+	bool limited; /* limit hit */
+} pstate;
+
+static egw_pos mark_pos(const pstate *s, yaml_mark_t m)
+{
+	egw_pos p = { s->input, s->line0 + (uint32_t)m.line + 1, (uint32_t)m.column + 1 };
+	return p;
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+static bool is_float_text(const char *s)
+{
+	/* [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+	const char *p = s;
+	if (*p == '-' || *p == '+')
+		p++;
+	bool digits = false;
+	while (*p >= '0' && *p <= '9') {
+		p++;
+		digits = true;
+	}
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9') {
+			p++;
+			digits = true;
+		}
+	}
+	if (!digits)
+		return false;
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '-' || *p == '+')
+			p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return *p == 0;
+}
+
+/* Types a plain scalar as Kubernetes' YAML loader (YAML 1.2 core schema) does. */
+static void type_plain(egw_node *n)
+{
+	const char *s = n->str;
+	size_t len = n->len;
+	if (len == 0 || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
+	    !strcmp(s, "NULL")) {
+		n->kind = EGW_NULL;
+		return;
+	}
+	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")) {
+		n->kind = EGW_BOOL;
+		n->v.b = true;
+		return;
+	}
+	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")) {
+		n->kind = EGW_BOOL;
+		n->v.b = false;
+		return;
+	}
+	const char *d = s;
+	size_t dl = len;
+	if (*d == '-' || *d == '+') {
+		d++;
+		dl--;
+	}
+	if (all_digits(d, dl)) {
+		errno = 0;
+		long long v = strtoll(s, NULL, 10);
+		if (!errno) {
+			n->kind = EGW_INT;
+			n->v.i = v;
+			return;
+		}
+		n->kind = EGW_FLOAT;
+		n->v.f = strtod(s, NULL);
+		return;
+	}
+	if (is_float_text(s)) {
+		n->kind = EGW_FLOAT;
+		n->v.f = strtod(s, NULL);
+		return;
+	}
+	if (!strcmp(s, ".inf") || !strcmp(s, ".Inf") || !strcmp(s, "+.inf")) {
+		n->kind = EGW_FLOAT;
+		n->v.f = INFINITY;
+		return;
+	}
+	if (!strcmp(s, "-.inf") || !strcmp(s, "-.Inf")) {
+		n->kind = EGW_FLOAT;
+		n->v.f = -INFINITY;
+		return;
+	}
+	if (!strcmp(s, ".nan") || !strcmp(s, ".NaN")) {
+		n->kind = EGW_FLOAT;
+		n->v.f = NAN;
+		return;
+	}
+}
+
+static size_t count_nodes(const egw_node *n)
+{
+	size_t k = 1;
+	if (n->kind == EGW_ARR)
+		for (size_t i = 0; i < n->n; i++)
+			k += count_nodes(n->c.items[i]);
+	else if (n->kind == EGW_OBJ)
+		for (size_t i = 0; i < n->n; i++)
+			k += count_nodes(n->c.members[i].val);
+	return k;
+}
+
+static void push(pstate *s, egw_node *n, const char *anchor)
+{
+	if (s->depth == s->cap) {
+		size_t nc = s->cap ? s->cap * 2 : 16;
+		s->stack = egw_realloc(s->c->arena, s->stack, s->cap * sizeof(frame), nc * sizeof(frame));
+		s->cap = nc;
+	}
+	frame *f = &s->stack[s->depth++];
+	f->node = n;
+	f->key = NULL;
+	f->anchor = anchor;
+}
+
+/* Attaches a finished node to its parent (or returns it as the root). */
+static egw_node *attach(pstate *s, egw_node *n, egw_node **root)
+{
+	if (s->depth == 0) {
+		*root = n;
+		return n;
+	}
+	frame *f = &s->stack[s->depth - 1];
+	if (f->node->kind == EGW_ARR) {
+		egw_arr_push(s->c->arena, f->node, n);
+	} else if (!f->key) {
+		if (n->kind == EGW_ARR || n->kind == EGW_OBJ) {
+			egw_diag(s->c, EGW_D_SYNTAX, EGW_SEV_ERROR, n, NULL,
+				 "mapping keys must be scalars");
+			s->failed = true;
+			return n;
+		}
+		f->key = n;
+	} else {
+		egw_node *k = f->key;
+		f->key = NULL;
+		if (egw_getn(f->node, k->str, k->len)) {
+			egw_diag(s->c, EGW_D_DUPLICATE, EGW_SEV_WARNING, k, NULL,
+				 "duplicate key \"%s\"; the last value is used", k->str);
+			egw_obj_setn(s->c->arena, f->node, k->str, k->len, n);
+		} else {
+			egw_obj_append(s->c->arena, f->node, k->str, k->len, n);
+		}
+	}
+	return n;
+}
+
+static void limit_diag(pstate *s, yaml_mark_t m, const char *what, size_t limit)
+{
+	egw_pos p = mark_pos(s, m);
+	egw_diag_at(s->c, EGW_D_LIMIT, EGW_SEV_ERROR, p, NULL, NULL, NULL,
+		    egw_sprintf(s->c->arena, "input exceeds the %s limit (%zu)", what, limit));
+	s->limited = true;
+}
+
+/* Parses one segment (one or more documents); see egw_parse_buffer. */
+static long parse_segment(egw_ctx *c, uint32_t input, uint32_t line0, const char *data, size_t len,
+			  egw_node *docs, size_t *alias_nodes)
+{
+	parser_box *b = egw_alloc(c->arena, sizeof *b);
+	egw_arena_defer(c->arena, box_cleanup, b);
+	if (!yaml_parser_initialize(&b->p))
+		egw_arena_oom(c->arena);
+	b->p_live = true;
+	yaml_parser_set_input_string(&b->p, (const unsigned char *)data, len);
+
+	pstate s = { .c = c, .input = input, .line0 = line0, .alias_nodes = *alias_nodes };
+	egw_map_init(&s.anchors, c->arena);
+	long ndocs = 0;
+	egw_node *root = NULL;
+	bool done = false;
+
+	while (!done && !s.failed && !s.limited) {
+		if (!yaml_parser_parse(&b->p, &b->ev)) {
+			egw_pos p = mark_pos(&s, b->p.problem_mark);
+			const char *prob = b->p.problem ? b->p.problem : "syntax error";
+			const char *ctxs = b->p.context;
+			egw_diag_at(c, EGW_D_SYNTAX, EGW_SEV_ERROR, p, NULL, NULL, NULL,
+				    ctxs ? egw_sprintf(c->arena, "%s %s", ctxs, prob)
+					 : egw_strdup(c->arena, prob));
+			s.failed = true;
+			break;
+		}
+		b->ev_live = true;
+		yaml_event_t *ev = &b->ev;
+		egw_pos pos = mark_pos(&s, ev->start_mark);
+		switch (ev->type) {
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			root = NULL;
+			s.depth = 0;
+			egw_map_init(&s.anchors, c->arena);
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+			if (root && root->kind != EGW_NULL) {
+				if ((size_t)egw_len(docs) >= c->limits.max_documents) {
+					limit_diag(&s, ev->start_mark, "document count",
+						   c->limits.max_documents);
+					break;
+				}
+				egw_arr_push(c->arena, docs, root);
+				ndocs++;
+			}
+			root = NULL;
+			break;
+		case YAML_SCALAR_EVENT: {
+			size_t n = ev->data.scalar.length;
+			if (n > c->limits.max_string_bytes) {
+				limit_diag(&s, ev->start_mark, "string size",
+					   c->limits.max_string_bytes);
+				break;
+			}
+			egw_node *nd = egw_strn(c->arena, (const char *)ev->data.scalar.value, n);
+			nd->pos = pos;
+			const char *tag = (const char *)ev->data.scalar.tag;
+			if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !tag)
+				type_plain(nd);
+			else
+				nd->flags |= EGW_NF_QUOTED;
+			if (tag && !strcmp(tag, "tag:yaml.org,2002:null"))
+				nd->kind = EGW_NULL;
+			attach(&s, nd, &root);
+			if (ev->data.scalar.anchor)
+				egw_map_put(&s.anchors, (const char *)ev->data.scalar.anchor, nd);
+			break;
+		}
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT: {
+			if (s.depth >= c->limits.max_depth) {
+				limit_diag(&s, ev->start_mark, "nesting depth", c->limits.max_depth);
+				break;
+			}
+			egw_node *nd = ev->type == YAML_SEQUENCE_START_EVENT ? egw_arr(c->arena)
+									     : egw_obj(c->arena);
+			nd->pos = pos;
+			const char *anchor = NULL;
+			yaml_char_t *a = ev->type == YAML_SEQUENCE_START_EVENT
+						 ? ev->data.sequence_start.anchor
+						 : ev->data.mapping_start.anchor;
+			if (a)
+				anchor = egw_strdup(c->arena, (const char *)a);
+			push(&s, nd, anchor);
+			break;
+		}
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT: {
+			frame f = s.stack[--s.depth];
+			attach(&s, f.node, &root);
+			if (f.anchor)
+				egw_map_put(&s.anchors, f.anchor, f.node);
+			break;
+		}
+		case YAML_ALIAS_EVENT: {
+			egw_node *target = egw_map_get(&s.anchors, (const char *)ev->data.alias.anchor);
+			if (!target) {
+				egw_diag_at(c, EGW_D_SYNTAX, EGW_SEV_ERROR, pos, NULL, NULL, NULL,
+					    egw_sprintf(c->arena, "unknown anchor \"%s\"",
+							(const char *)ev->data.alias.anchor));
+				s.failed = true;
+				break;
+			}
+			s.alias_nodes += count_nodes(target);
+			if (s.alias_nodes > c->limits.max_alias_nodes) {
+				limit_diag(&s, ev->start_mark, "alias expansion",
+					   c->limits.max_alias_nodes);
+				break;
+			}
+			egw_node *cl = egw_clone(c->arena, target);
+			attach(&s, cl, &root);
+			break;
+		}
+		default:
+			break;
+		}
+		yaml_event_delete(&b->ev);
+		b->ev_live = false;
+	}
+	box_cleanup(b);
+	*alias_nodes = s.alias_nodes;
+	return s.limited ? -1 : ndocs;
+}
+
+static bool is_doc_marker(const char *p, const char *end)
+{
+	return end - p >= 3 && p[0] == '-' && p[1] == '-' && p[2] == '-' &&
+	       (end - p == 3 || p[3] == ' ' || p[3] == '\t' || p[3] == '\n' || p[3] == '\r');
+}
+
+/* A line starting with "---" always starts a new document in YAML (even
+ * after a block scalar), so the buffer is cut there first: a syntax error in
+ * one document then never loses the documents after it. */
+long egw_parse_buffer(egw_ctx *c, uint32_t input, const char *data, size_t len, egw_node *docs)
+{
+	const char *end = data + len;
+	const char *seg = data;
+	uint32_t seg_line = 0, line = 0;
+	long total = 0;
+	size_t alias_nodes = 0;
+	const char *p = data;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl ? nl + 1 : end;
+		if (p != seg && is_doc_marker(p, end)) {
+			long k = parse_segment(c, input, seg_line, seg, (size_t)(p - seg), docs,
+					       &alias_nodes);
+			if (k < 0)
+				return -1;
+			total += k;
+			seg = p;
+			seg_line = line;
+		}
+		p = next;
+		line++;
+	}
+	long k = parse_segment(c, input, seg_line, seg, (size_t)(end - seg), docs, &alias_nodes);
+	if (k < 0)
+		return -1;
+	return total + k;
+}
+
+egw_node *egw_parse_one(egw_ctx *c, uint32_t input, const char *data, size_t len)
+{
+	egw_node *docs = egw_arr(c->arena);
+	size_t before = c->n_diags;
+	long n = egw_parse_buffer(c, input, data, len, docs);
+	if (n < 0)
+		return NULL;
+	if (egw_len(docs) != 1) {
+		if (c->n_diags == before || egw_len(docs) > 1) {
+			egw_pos p = { input, egw_len(docs) ? egw_at(docs, 1)->pos.line : 0, 0 };
+			egw_diag_at(c, EGW_D_INVALID, EGW_SEV_ERROR, p, NULL, NULL, NULL,
+				    egw_len(docs) ? "expected exactly one document"
+						  : "expected a document, found none");
+		}
+		return NULL;
+	}
+	return egw_at(docs, 0);
+}

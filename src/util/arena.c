@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "arena.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK_MIN (64 * 1024)
+#define ALIGN 16
+
+typedef struct block {
+	struct block *next;
+	size_t size, used;
+	/* data follows, aligned */
+} block;
+
+typedef struct deferred {
+	struct deferred *next;
+	void (*fn)(void *);
+	void *ptr;
+} deferred;
+
+struct egw_arena {
+	egw_alloc_fns fns;
+	block *head;
+	deferred *defers;
+	jmp_buf *oom;
+	size_t used, reserved;
+};
+
+static void *sys_malloc(size_t n, void *ud) { (void)ud; return malloc(n); }
+static void sys_free(void *p, void *ud) { (void)ud; free(p); }
+
+#define HDR (((sizeof(block)) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
+
+static block *new_block(egw_arena *a, size_t need)
+{
+	size_t size = need > BLOCK_MIN ? need : BLOCK_MIN;
+#ifdef EGW_DEBUG_POOL
+	size = need;
+#endif
+	block *b = a->fns.malloc(HDR + size, a->fns.ud);
+	if (!b)
+		return NULL;
+	b->size = size;
+	b->used = 0;
+	b->next = a->head;
+	a->head = b;
+	a->reserved += HDR + size;
+	return b;
+}
+
+egw_arena *egw_arena_new(const egw_alloc_fns *fns)
+{
+	egw_alloc_fns f = { sys_malloc, sys_free, NULL };
+	if (fns && fns->malloc && fns->free)
+		f = *fns;
+	egw_arena *a = f.malloc(sizeof *a, f.ud);
+	if (!a)
+		return NULL;
+	memset(a, 0, sizeof *a);
+	a->fns = f;
+	return a;
+}
+
+void egw_arena_free(egw_arena *a)
+{
+	if (!a)
+		return;
+	for (deferred *d = a->defers; d; d = d->next)
+		d->fn(d->ptr);
+	block *b = a->head;
+	while (b) {
+		block *n = b->next;
+		a->fns.free(b, a->fns.ud);
+		b = n;
+	}
+	egw_alloc_fns f = a->fns;
+	f.free(a, f.ud);
+}
+
+void egw_arena_set_oom(egw_arena *a, jmp_buf *jb) { a->oom = jb; }
+jmp_buf *egw_arena_get_oom(egw_arena *a) { return a->oom; }
+
+_Noreturn void egw_arena_oom(egw_arena *a)
+{
+	if (a->oom)
+		longjmp(*a->oom, 1);
+	abort();
+}
+
+void *egw_alloc_raw(egw_arena *a, size_t size)
+{
+	size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	if (size == 0)
+		size = ALIGN;
+	block *b = a->head;
+#ifdef EGW_DEBUG_POOL
+	b = NULL;
+#endif
+	if (!b || b->size - b->used < size) {
+		if (size > BLOCK_MIN / 4 && b) {
+			/* Large object: own block, keep filling the current one. */
+			block *big = a->fns.malloc(HDR + size, a->fns.ud);
+			if (!big)
+				egw_arena_oom(a);
+			big->size = size;
+			big->used = size;
+			big->next = b->next;
+			b->next = big;
+			a->reserved += HDR + size;
+			a->used += size;
+			return (char *)big + HDR;
+		}
+		b = new_block(a, size);
+		if (!b)
+			egw_arena_oom(a);
+	}
+	void *p = (char *)b + HDR + b->used;
+	b->used += size;
+	a->used += size;
+	return p;
+}
+
+void *egw_alloc(egw_arena *a, size_t size)
+{
+	void *p = egw_alloc_raw(a, size);
+	memset(p, 0, size);
+	return p;
+}
+
+void *egw_realloc(egw_arena *a, void *old, size_t oldsize, size_t newsize)
+{
+	if (newsize <= oldsize && old)
+		return old;
+	void *p = egw_alloc_raw(a, newsize);
+	if (old && oldsize)
+		memcpy(p, old, oldsize);
+	return p;
+}
+
+char *egw_strndup(egw_arena *a, const char *s, size_t n)
+{
+	char *p = egw_alloc_raw(a, n + 1);
+	if (n)
+		memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+char *egw_strdup(egw_arena *a, const char *s)
+{
+	return egw_strndup(a, s, strlen(s));
+}
+
+char *egw_sprintf(egw_arena *a, const char *fmt, ...)
+{
+	char small[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	char *p = egw_alloc_raw(a, (size_t)n + 1);
+	if ((size_t)n < sizeof small) {
+		memcpy(p, small, (size_t)n + 1);
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(p, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	return p;
+}
+
+void egw_arena_defer(egw_arena *a, void (*fn)(void *), void *ptr)
+{
+	deferred *d = egw_alloc(a, sizeof *d);
+	d->fn = fn;
+	d->ptr = ptr;
+	d->next = a->defers;
+	a->defers = d;
+}
+
+size_t egw_arena_used(const egw_arena *a) { return a->used; }
+size_t egw_arena_reserved(const egw_arena *a) { return a->reserved; }

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Arena: every allocation of one translation lives here and is released by
+ * one egw_arena_free.  There is no per-object free.  Allocation never returns
+ * NULL to its caller: on failure the arena longjmps to the recovery point set
+ * by the public entry point (egw_translate), which frees the whole arena and
+ * returns EGW_ENOMEM.  Code below the API therefore never checks for NULL and
+ * must not hold resources outside the arena across an allocation, unless it
+ * registers a cleanup with egw_arena_defer (which runs on free, in reverse).
+ *
+ * Build with -Degw_debug_pool=true and each allocation is a real malloc, so
+ * ASan and valgrind see overruns (libgit2's DEBUG_POOL idea).
+ */
+#ifndef EGW_UTIL_ARENA_H
+#define EGW_UTIL_ARENA_H
+
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct egw_arena egw_arena;
+
+typedef struct egw_alloc_fns {
+	void *(*malloc)(size_t size, void *ud);
+	void (*free)(void *ptr, void *ud);
+	void *ud;
+} egw_alloc_fns;
+
+/* Creates an arena; fns may be NULL (system malloc).  Returns NULL when the
+ * first block cannot be allocated (the only NULL return in the arena API). */
+egw_arena *egw_arena_new(const egw_alloc_fns *fns);
+void egw_arena_free(egw_arena *a);
+
+/* Where to jump on allocation failure; NULL means abort().  The jump passes 1. */
+void egw_arena_set_oom(egw_arena *a, jmp_buf *jb);
+jmp_buf *egw_arena_get_oom(egw_arena *a);
+/* Jumps to the OOM point (used when a non-arena allocation fails). */
+_Noreturn void egw_arena_oom(egw_arena *a);
+
+void *egw_alloc(egw_arena *a, size_t size);   /* 16-aligned, zeroed */
+void *egw_alloc_raw(egw_arena *a, size_t size); /* 16-aligned, not zeroed */
+void *egw_realloc(egw_arena *a, void *old, size_t oldsize, size_t newsize);
+char *egw_strndup(egw_arena *a, const char *s, size_t n); /* NUL-terminated */
+char *egw_strdup(egw_arena *a, const char *s);
+char *egw_sprintf(egw_arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Runs fn(ptr) when the arena is freed (also after an OOM jump). */
+void egw_arena_defer(egw_arena *a, void (*fn)(void *), void *ptr);
+
+/* Bytes handed out and bytes reserved from the allocator (for benchmarks). */
+size_t egw_arena_used(const egw_arena *a);
+size_t egw_arena_reserved(const egw_arena *a);
+
+#define EGW_NEW(a, T) ((T *)egw_alloc((a), sizeof(T)))
+#define EGW_NEWN(a, T, n) ((T *)egw_alloc((a), sizeof(T) * (size_t)(n)))
+
+#endif

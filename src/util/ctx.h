@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The translation context every stage receives: the arena, the diagnostics
+ * list, the resolved options.  Stages never touch globals; all they need is
+ * reachable from here.
+ */
+#ifndef EGW_UTIL_CTX_H
+#define EGW_UTIL_CTX_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "egw/egw.h"
+#include "arena.h"
+#include "node.h"
+
+typedef struct egw_diag_item {
+	struct egw_diag_item *next;
+	int code;
+	int severity;
+	const char *message;
+	egw_pos pos;
+	const char *kind, *ns, *name;
+} egw_diag_item;
+
+typedef struct egw_ctx {
+	egw_arena *arena;
+	const egw_options *opts; /* never NULL inside the library */
+	egw_limits limits;       /* defaults filled in */
+	const char *controller_ns;
+	const char *ratelimit_ns;
+	const char *dns_domain;
+	const char **runtime_flags; /* NULL-terminated, options + config */
+	int64_t now_unix;
+	const char **input_names;   /* per input index */
+	size_t n_inputs;
+	egw_diag_item *diag_head, *diag_tail;
+	size_t n_diags;
+} egw_ctx;
+
+/* Adds a diagnostic.  `at` gives the position (may be NULL); `obj` is the
+ * Kubernetes object concerned (its kind/metadata are read; may be NULL). */
+void egw_diag(egw_ctx *c, int code, int severity, const egw_node *at, const egw_node *obj,
+	      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void egw_diagv(egw_ctx *c, int code, int severity, const egw_node *at, const egw_node *obj,
+	       const char *fmt, va_list ap);
+/* Adds a diagnostic at an explicit position with explicit object names. */
+void egw_diag_at(egw_ctx *c, int code, int severity, egw_pos pos, const char *kind,
+		 const char *ns, const char *name, const char *msg);
+
+bool egw_runtime_flag(const egw_ctx *c, const char *flag);
+
+#endif

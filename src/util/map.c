@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "map.h"
+
+#include <string.h>
+
+static size_t hash(const char *k, size_t n)
+{
+	size_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)k[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+void egw_map_init(egw_map *m, egw_arena *a)
+{
+	memset(m, 0, sizeof *m);
+	m->arena = a;
+}
+
+static void rehash(egw_map *m, size_t cap)
+{
+	m->slots = egw_alloc(m->arena, cap * sizeof(unsigned));
+	m->mask = cap - 1;
+	for (size_t i = 0; i < m->n; i++) {
+		size_t s = hash(m->entries[i].key, m->entries[i].klen) & m->mask;
+		while (m->slots[s])
+			s = (s + 1) & m->mask;
+		m->slots[s] = (unsigned)i + 1;
+	}
+}
+
+static egw_map_entry *lookup(const egw_map *m, const char *key, size_t klen)
+{
+	if (!m->slots)
+		return NULL;
+	size_t s = hash(key, klen) & m->mask;
+	while (m->slots[s]) {
+		egw_map_entry *e = &m->entries[m->slots[s] - 1];
+		if (e->klen == klen && memcmp(e->key, key, klen) == 0)
+			return e;
+		s = (s + 1) & m->mask;
+	}
+	return NULL;
+}
+
+void *egw_map_getn(const egw_map *m, const char *key, size_t klen)
+{
+	egw_map_entry *e = lookup(m, key, klen);
+	return e ? e->val : NULL;
+}
+
+void *egw_map_get(const egw_map *m, const char *key)
+{
+	return egw_map_getn(m, key, strlen(key));
+}
+
+bool egw_map_has(const egw_map *m, const char *key)
+{
+	return lookup(m, key, strlen(key)) != NULL;
+}
+
+void *egw_map_putn(egw_map *m, const char *key, size_t klen, void *val)
+{
+	egw_map_entry *e = lookup(m, key, klen);
+	if (e) {
+		void *old = e->val;
+		e->val = val;
+		return old;
+	}
+	if (m->n == m->cap) {
+		size_t nc = m->cap ? m->cap * 2 : 8;
+		m->entries = egw_realloc(m->arena, m->entries, m->cap * sizeof *m->entries,
+					 nc * sizeof *m->entries);
+		m->cap = nc;
+	}
+	e = &m->entries[m->n++];
+	e->key = egw_strndup(m->arena, key, klen);
+	e->klen = klen;
+	e->val = val;
+	if (!m->slots || m->n * 2 > m->mask + 1) {
+		size_t cap = 16;
+		while (cap < m->n * 4)
+			cap *= 2;
+		rehash(m, cap);
+	} else {
+		size_t s = hash(key, klen) & m->mask;
+		while (m->slots[s])
+			s = (s + 1) & m->mask;
+		m->slots[s] = (unsigned)m->n;
+	}
+	return NULL;
+}
+
+void *egw_map_put(egw_map *m, const char *key, void *val)
+{
+	return egw_map_putn(m, key, strlen(key), val);
+}

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "node.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define INDEX_AT 12 /* objects with more members get a hash index */
+
+typedef struct obj_index {
+	egw_arena *arena;
+	size_t mask; /* capacity - 1 */
+	uint32_t *slots; /* member index + 1; 0 = empty */
+} obj_index;
+
+static uint64_t hash_key(const char *k, size_t n)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)k[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static egw_node *mk(egw_arena *a, egw_nkind k)
+{
+	egw_node *n = egw_alloc(a, sizeof *n);
+	n->kind = (uint8_t)k;
+	return n;
+}
+
+egw_node *egw_null(egw_arena *a)
+{
+	egw_node *n = mk(a, EGW_NULL);
+	n->str = "null";
+	n->len = 4;
+	return n;
+}
+
+egw_node *egw_bool(egw_arena *a, bool b)
+{
+	egw_node *n = mk(a, EGW_BOOL);
+	n->v.b = b;
+	n->str = b ? "true" : "false";
+	n->len = strlen(n->str);
+	return n;
+}
+
+egw_node *egw_int(egw_arena *a, int64_t i)
+{
+	egw_node *n = mk(a, EGW_INT);
+	n->v.i = i;
+	n->str = egw_sprintf(a, "%lld", (long long)i);
+	n->len = strlen(n->str);
+	return n;
+}
+
+egw_node *egw_float(egw_arena *a, double f)
+{
+	egw_node *n = mk(a, EGW_FLOAT);
+	n->v.f = f;
+	n->str = egw_sprintf(a, "%.17g", f);
+	/* shortest round-trip representation */
+	char buf[40];
+	for (int p = 1; p <= 17; p++) {
+		snprintf(buf, sizeof buf, "%.*g", p, f);
+		if (strtod(buf, NULL) == f) {
+			n->str = egw_strdup(a, buf);
+			break;
+		}
+	}
+	n->len = strlen(n->str);
+	return n;
+}
+
+egw_node *egw_strn(egw_arena *a, const char *s, size_t len)
+{
+	egw_node *n = mk(a, EGW_STR);
+	n->str = egw_strndup(a, s ? s : "", s ? len : 0);
+	n->len = s ? len : 0;
+	return n;
+}
+
+egw_node *egw_nstr(egw_arena *a, const char *s)
+{
+	return egw_strn(a, s, s ? strlen(s) : 0);
+}
+
+egw_node *egw_str_ref(egw_arena *a, const char *s, size_t len)
+{
+	egw_node *n = mk(a, EGW_STR);
+	n->str = s;
+	n->len = len;
+	return n;
+}
+
+egw_node *egw_strf(egw_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char small[256];
+	int k = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		k = 0;
+	char *p = egw_alloc_raw(a, (size_t)k + 1);
+	if ((size_t)k < sizeof small) {
+		memcpy(p, small, (size_t)k + 1);
+	} else {
+		va_start(ap, fmt);
+		vsnprintf(p, (size_t)k + 1, fmt, ap);
+		va_end(ap);
+	}
+	egw_node *n = mk(a, EGW_STR);
+	n->str = p;
+	n->len = (size_t)k;
+	return n;
+}
+
+egw_node *egw_arr(egw_arena *a) { return mk(a, EGW_ARR); }
+egw_node *egw_obj(egw_arena *a) { return mk(a, EGW_OBJ); }
+
+egw_node *egw_arr_push(egw_arena *a, egw_node *arr, egw_node *v)
+{
+	if (arr->n == arr->cap) {
+		size_t nc = arr->cap ? arr->cap * 2 : 4;
+		arr->c.items = egw_realloc(a, arr->c.items, arr->cap * sizeof(egw_node *),
+					   nc * sizeof(egw_node *));
+		arr->cap = nc;
+	}
+	arr->c.items[arr->n++] = v;
+	return v;
+}
+
+static void index_insert(obj_index *ix, const egw_member *members, uint32_t mi)
+{
+	uint64_t h = hash_key(members[mi].key, members[mi].klen);
+	size_t s = h & ix->mask;
+	while (ix->slots[s])
+		s = (s + 1) & ix->mask;
+	ix->slots[s] = mi + 1;
+}
+
+static void index_build(egw_arena *a, egw_node *obj)
+{
+	size_t cap = 16;
+	while (cap < obj->n * 2 + 2)
+		cap *= 2;
+	obj_index *ix = obj->index;
+	if (!ix) {
+		ix = egw_alloc(a, sizeof *ix);
+		ix->arena = a;
+		obj->index = ix;
+	}
+	ix->mask = cap - 1;
+	ix->slots = egw_alloc(a, cap * sizeof(uint32_t));
+	for (size_t i = 0; i < obj->n; i++)
+		index_insert(ix, obj->c.members, (uint32_t)i);
+}
+
+egw_node *egw_obj_append(egw_arena *a, egw_node *obj, const char *key, size_t klen, egw_node *v)
+{
+	if (obj->n == obj->cap) {
+		size_t nc = obj->cap ? obj->cap * 2 : 4;
+		obj->c.members = egw_realloc(a, obj->c.members, obj->cap * sizeof(egw_member),
+					     nc * sizeof(egw_member));
+		obj->cap = nc;
+	}
+	egw_member *m = &obj->c.members[obj->n++];
+	m->key = egw_strndup(a, key, klen);
+	m->klen = klen;
+	m->val = v;
+	if (obj->index) {
+		obj_index *ix = obj->index;
+		if ((obj->n * 2) > ix->mask)
+			index_build(a, obj);
+		else
+			index_insert(ix, obj->c.members, (uint32_t)(obj->n - 1));
+	} else if (obj->n > INDEX_AT) {
+		index_build(a, obj);
+	}
+	return v;
+}
+
+static egw_member *find(const egw_node *obj, const char *key, size_t klen)
+{
+	if (!obj || obj->kind != EGW_OBJ)
+		return NULL;
+	if (obj->index) {
+		const obj_index *ix = obj->index;
+		size_t s = hash_key(key, klen) & ix->mask;
+		while (ix->slots[s]) {
+			egw_member *m = &obj->c.members[ix->slots[s] - 1];
+			if (m->klen == klen && memcmp(m->key, key, klen) == 0)
+				return m;
+			s = (s + 1) & ix->mask;
+		}
+		return NULL;
+	}
+	for (size_t i = 0; i < obj->n; i++) {
+		egw_member *m = &obj->c.members[i];
+		if (m->klen == klen && memcmp(m->key, key, klen) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+egw_node *egw_obj_setn(egw_arena *a, egw_node *obj, const char *key, size_t klen, egw_node *v)
+{
+	egw_member *m = find(obj, key, klen);
+	if (m) {
+		m->val = v;
+		return v;
+	}
+	return egw_obj_append(a, obj, key, klen, v);
+}
+
+egw_node *egw_obj_set(egw_arena *a, egw_node *obj, const char *key, egw_node *v)
+{
+	return egw_obj_setn(a, obj, key, strlen(key), v);
+}
+
+egw_node *egw_obj_del(egw_node *obj, const char *key)
+{
+	egw_member *m = find(obj, key, strlen(key));
+	if (!m)
+		return NULL;
+	egw_node *old = m->val;
+	size_t i = (size_t)(m - obj->c.members);
+	memmove(m, m + 1, (obj->n - i - 1) * sizeof *m);
+	obj->n--;
+	if (obj->index) {
+		obj_index *ix = obj->index;
+		memset(ix->slots, 0, (ix->mask + 1) * sizeof(uint32_t));
+		for (size_t j = 0; j < obj->n; j++)
+			index_insert(ix, obj->c.members, (uint32_t)j);
+	}
+	return old;
+}
+
+egw_node *egw_set_str(egw_arena *a, egw_node *obj, const char *key, const char *s)
+{
+	return egw_obj_set(a, obj, key, egw_nstr(a, s));
+}
+egw_node *egw_set_int(egw_arena *a, egw_node *obj, const char *key, int64_t i)
+{
+	return egw_obj_set(a, obj, key, egw_int(a, i));
+}
+egw_node *egw_set_bool(egw_arena *a, egw_node *obj, const char *key, bool b)
+{
+	return egw_obj_set(a, obj, key, egw_bool(a, b));
+}
+egw_node *egw_set_obj(egw_arena *a, egw_node *obj, const char *key)
+{
+	return egw_obj_set(a, obj, key, egw_obj(a));
+}
+egw_node *egw_set_arr(egw_arena *a, egw_node *obj, const char *key)
+{
+	return egw_obj_set(a, obj, key, egw_arr(a));
+}
+
+egw_node *egw_obj_ensure(egw_arena *a, egw_node *obj, const char *key)
+{
+	egw_node *v = egw_get(obj, key);
+	if (v && v->kind == EGW_OBJ)
+		return v;
+	return egw_set_obj(a, obj, key);
+}
+
+egw_node *egw_arr_ensure(egw_arena *a, egw_node *obj, const char *key)
+{
+	egw_node *v = egw_get(obj, key);
+	if (v && v->kind == EGW_ARR)
+		return v;
+	return egw_set_arr(a, obj, key);
+}
+
+egw_node *egw_clone(egw_arena *a, const egw_node *n)
+{
+	if (!n)
+		return NULL;
+	egw_node *c = mk(a, (egw_nkind)n->kind);
+	c->flags = n->flags;
+	c->pos = n->pos;
+	c->str = n->str; /* scalars' text is immutable: share it */
+	c->len = n->len;
+	c->v = n->v;
+	if (n->kind == EGW_ARR) {
+		for (size_t i = 0; i < n->n; i++)
+			egw_arr_push(a, c, egw_clone(a, n->c.items[i]));
+	} else if (n->kind == EGW_OBJ) {
+		for (size_t i = 0; i < n->n; i++)
+			egw_obj_append(a, c, n->c.members[i].key, n->c.members[i].klen,
+				       egw_clone(a, n->c.members[i].val));
+	}
+	return c;
+}
+
+egw_node *egw_getn(const egw_node *obj, const char *key, size_t klen)
+{
+	egw_member *m = find(obj, key, klen);
+	return m ? m->val : NULL;
+}
+
+egw_node *egw_get(const egw_node *obj, const char *key)
+{
+	return egw_getn(obj, key, strlen(key));
+}
+
+egw_node *egw_get_ci(const egw_node *obj, const char *key)
+{
+	egw_node *v = egw_get(obj, key);
+	if (v || !obj || obj->kind != EGW_OBJ)
+		return v;
+	size_t kl = strlen(key);
+	for (size_t i = 0; i < obj->n; i++)
+		if (obj->c.members[i].klen == kl && strcasecmp(obj->c.members[i].key, key) == 0)
+			return obj->c.members[i].val;
+	return NULL;
+}
+
+egw_node *egw_path(const egw_node *obj, const char *dotted)
+{
+	const egw_node *cur = obj;
+	const char *p = dotted;
+	while (cur && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		cur = egw_getn(cur, p, n);
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	return (egw_node *)cur;
+}
+
+egw_node *egw_at(const egw_node *arr, size_t i)
+{
+	if (!arr || arr->kind != EGW_ARR || i >= arr->n)
+		return NULL;
+	return arr->c.items[i];
+}
+
+size_t egw_len(const egw_node *n)
+{
+	if (!n || (n->kind != EGW_ARR && n->kind != EGW_OBJ))
+		return 0;
+	return n->n;
+}
+
+const char *egw_text(const egw_node *n)
+{
+	if (!n || n->kind == EGW_NULL || n->kind == EGW_ARR || n->kind == EGW_OBJ)
+		return NULL;
+	return n->str;
+}
+
+const char *egw_get_str(const egw_node *obj, const char *key, const char *def)
+{
+	const char *s = egw_text(egw_get(obj, key));
+	return s ? s : def;
+}
+
+bool egw_node_int(const egw_node *n, int64_t *out)
+{
+	if (!n)
+		return false;
+	switch (n->kind) {
+	case EGW_INT:
+		*out = n->v.i;
+		return true;
+	case EGW_FLOAT:
+		if (n->v.f == floor(n->v.f) && fabs(n->v.f) < 9.2e18) {
+			*out = (int64_t)n->v.f;
+			return true;
+		}
+		return false;
+	case EGW_STR: {
+		if (!n->len)
+			return false;
+		char *end;
+		errno = 0;
+		long long v = strtoll(n->str, &end, 10);
+		if (errno || *end)
+			return false;
+		*out = v;
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+int64_t egw_get_int(const egw_node *obj, const char *key, int64_t def)
+{
+	int64_t v;
+	return egw_node_int(egw_get(obj, key), &v) ? v : def;
+}
+
+bool egw_node_bool(const egw_node *n, bool def)
+{
+	if (!n)
+		return def;
+	if (n->kind == EGW_BOOL)
+		return n->v.b;
+	if (n->kind == EGW_STR) {
+		if (!strcmp(n->str, "true"))
+			return true;
+		if (!strcmp(n->str, "false"))
+			return false;
+	}
+	return def;
+}
+
+bool egw_get_bool(const egw_node *obj, const char *key, bool def)
+{
+	return egw_node_bool(egw_get(obj, key), def);
+}
+
+bool egw_is(const egw_node *n, egw_nkind k) { return n && n->kind == k; }
+
+bool egw_is_empty(const egw_node *n)
+{
+	if (!n)
+		return true;
+	switch (n->kind) {
+	case EGW_NULL: return true;
+	case EGW_BOOL: return !n->v.b;
+	case EGW_INT: return n->v.i == 0;
+	case EGW_FLOAT: return n->v.f == 0;
+	case EGW_STR: return n->len == 0;
+	case EGW_ARR:
+	case EGW_OBJ: return n->n == 0;
+	}
+	return false;
+}
+
+static bool num(const egw_node *n, double *d)
+{
+	if (n->kind == EGW_INT) { *d = (double)n->v.i; return true; }
+	if (n->kind == EGW_FLOAT) { *d = n->v.f; return true; }
+	return false;
+}
+
+bool egw_equal(const egw_node *a, const egw_node *b)
+{
+	if (!a || !b)
+		return a == b;
+	double x, y;
+	if (num(a, &x) && num(b, &y)) {
+		if (a->kind == EGW_INT && b->kind == EGW_INT)
+			return a->v.i == b->v.i;
+		return x == y;
+	}
+	if (a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case EGW_NULL: return true;
+	case EGW_BOOL: return a->v.b == b->v.b;
+	case EGW_STR: return a->len == b->len && memcmp(a->str, b->str, a->len) == 0;
+	case EGW_ARR:
+		if (a->n != b->n) return false;
+		for (size_t i = 0; i < a->n; i++)
+			if (!egw_equal(a->c.items[i], b->c.items[i])) return false;
+		return true;
+	case EGW_OBJ:
+		if (a->n != b->n) return false;
+		for (size_t i = 0; i < a->n; i++) {
+			const egw_member *m = &a->c.members[i];
+			if (!egw_equal(m->val, egw_getn(b, m->key, m->klen))) return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+static int cmp_member(const void *x, const void *y)
+{
+	const egw_member *a = x, *b = y;
+	size_t n = a->klen < b->klen ? a->klen : b->klen;
+	int c = memcmp(a->key, b->key, n);
+	if (c)
+		return c;
+	return a->klen < b->klen ? -1 : a->klen > b->klen;
+}
+
+void egw_obj_sort(egw_node *obj, bool deep)
+{
+	if (!obj)
+		return;
+	if (obj->kind == EGW_OBJ) {
+		if (obj->n > 1)
+			qsort(obj->c.members, obj->n, sizeof(egw_member), cmp_member);
+		if (obj->index) {
+			obj_index *ix = obj->index;
+			memset(ix->slots, 0, (ix->mask + 1) * sizeof(uint32_t));
+			for (size_t j = 0; j < obj->n; j++)
+				index_insert(ix, obj->c.members, (uint32_t)j);
+		}
+		if (deep)
+			for (size_t i = 0; i < obj->n; i++)
+				egw_obj_sort(obj->c.members[i].val, true);
+	} else if (obj->kind == EGW_ARR && deep) {
+		for (size_t i = 0; i < obj->n; i++)
+			egw_obj_sort(obj->c.items[i], true);
+	}
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Node: the one in-memory tree every stage speaks.  Parsed input objects, the
+ * EnvoyGateway configuration, Envoy Gateway's IR (xdsIR, infraIR) and Envoy's
+ * xDS resources in canonical JSON form are all trees of egw_node, allocated in
+ * the translation's arena.  A node remembers where it came from (input index,
+ * line, column) so any stage can attach a diagnostic to it.
+ *
+ * Objects keep their members in insertion order; lookups are linear for small
+ * objects and hashed once an object grows (see egw_obj_get).  Every scalar
+ * keeps its source text in `str`, so a stage can read a number that a user
+ * wrote as a string and vice versa (egw_node_text, egw_node_int).
+ */
+#ifndef EGW_UTIL_NODE_H
+#define EGW_UTIL_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+
+typedef enum egw_nkind {
+	EGW_NULL = 0,
+	EGW_BOOL,
+	EGW_INT,
+	EGW_FLOAT,
+	EGW_STR,
+	EGW_ARR,
+	EGW_OBJ,
+} egw_nkind;
+
+/* Source position; input is the index of the input buffer, line and col
+ * are 1-based; line 0 means "made by the library". */
+typedef struct egw_pos {
+	uint32_t input;
+	uint32_t line;
+	uint32_t col;
+} egw_pos;
+
+typedef struct egw_node egw_node;
+typedef struct egw_member egw_member;
+
+struct egw_member {
+	const char *key; /* NUL-terminated, arena */
+	size_t klen;
+	egw_node *val;
+};
+
+enum {
+	EGW_NF_QUOTED = 1, /* scalar was quoted in YAML: never a number/bool */
+};
+
+struct egw_node {
+	uint8_t kind;
+	uint8_t flags;
+	egw_pos pos;
+	/* Scalars: the text (for STR the value; for INT/FLOAT/BOOL the literal).
+	 * Always NUL-terminated; len excludes the NUL. */
+	const char *str;
+	size_t len;
+	union {
+		bool b;
+		int64_t i;
+		double f;
+	} v;
+	/* ARR: items[n]; OBJ: members[n] */
+	size_t n, cap;
+	union {
+		egw_node **items;
+		egw_member *members;
+	} c;
+	void *index; /* OBJ: lazily built hash index */
+};
+
+/* ---- construction (all allocate in the arena) ---- */
+egw_node *egw_null(egw_arena *a);
+egw_node *egw_bool(egw_arena *a, bool b);
+egw_node *egw_int(egw_arena *a, int64_t i);
+egw_node *egw_float(egw_arena *a, double f);
+egw_node *egw_strn(egw_arena *a, const char *s, size_t n); /* copies */
+egw_node *egw_nstr(egw_arena *a, const char *s);           /* copies (egw_str is the public view type) */
+egw_node *egw_str_ref(egw_arena *a, const char *s, size_t n); /* no copy: s must outlive the arena's use */
+egw_node *egw_strf(egw_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+egw_node *egw_arr(egw_arena *a);
+egw_node *egw_obj(egw_arena *a);
+
+/* Appends; returns v. */
+egw_node *egw_arr_push(egw_arena *a, egw_node *arr, egw_node *v);
+/* Sets key (replacing an existing member in place, keeping its position);
+ * key is copied.  Returns v. */
+egw_node *egw_obj_set(egw_arena *a, egw_node *obj, const char *key, egw_node *v);
+egw_node *egw_obj_setn(egw_arena *a, egw_node *obj, const char *key, size_t klen, egw_node *v);
+/* Appends without looking for an existing key (parser use; caller ensures uniqueness). */
+egw_node *egw_obj_append(egw_arena *a, egw_node *obj, const char *key, size_t klen, egw_node *v);
+/* Removes key; returns the old value or NULL. */
+egw_node *egw_obj_del(egw_node *obj, const char *key);
+/* Convenience setters; each returns the new child. */
+egw_node *egw_set_str(egw_arena *a, egw_node *obj, const char *key, const char *s);
+egw_node *egw_set_int(egw_arena *a, egw_node *obj, const char *key, int64_t i);
+egw_node *egw_set_bool(egw_arena *a, egw_node *obj, const char *key, bool b);
+egw_node *egw_set_obj(egw_arena *a, egw_node *obj, const char *key);  /* new empty object */
+egw_node *egw_set_arr(egw_arena *a, egw_node *obj, const char *key);  /* new empty array */
+/* Returns the object at key, creating it when absent. */
+egw_node *egw_obj_ensure(egw_arena *a, egw_node *obj, const char *key);
+egw_node *egw_arr_ensure(egw_arena *a, egw_node *obj, const char *key);
+
+/* Deep copy. */
+egw_node *egw_clone(egw_arena *a, const egw_node *n);
+
+/* ---- access (NULL-safe: a NULL node or wrong kind gives NULL/default) ---- */
+egw_node *egw_get(const egw_node *obj, const char *key);
+egw_node *egw_getn(const egw_node *obj, const char *key, size_t klen);
+/* Case-insensitive lookup (Go's encoding/json matching). */
+egw_node *egw_get_ci(const egw_node *obj, const char *key);
+/* Path lookup: keys separated by '.', e.g. "spec.gatewayClassName". */
+egw_node *egw_path(const egw_node *obj, const char *dotted);
+egw_node *egw_at(const egw_node *arr, size_t i);
+size_t egw_len(const egw_node *n); /* items of ARR, members of OBJ, else 0 */
+
+/* Text of a scalar (any scalar kind), or NULL when n is NULL/null/container. */
+const char *egw_text(const egw_node *n);
+/* Text at key of obj, or def. */
+const char *egw_get_str(const egw_node *obj, const char *key, const char *def);
+/* Integer value: INT, or a FLOAT with integral value, or a STR that parses
+ * as an integer.  Returns false when n is not such a value. */
+bool egw_node_int(const egw_node *n, int64_t *out);
+int64_t egw_get_int(const egw_node *obj, const char *key, int64_t def);
+bool egw_node_bool(const egw_node *n, bool def);
+bool egw_get_bool(const egw_node *obj, const char *key, bool def);
+bool egw_is(const egw_node *n, egw_nkind k);
+/* "Empty" in the conformance sense: NULL, null, false, 0, "", [], {}. */
+bool egw_is_empty(const egw_node *n);
+
+/* Semantic equality (numbers by value, objects order-insensitive). */
+bool egw_equal(const egw_node *a, const egw_node *b);
+
+/* Sort an object's members by key (bytewise), recursively when deep. */
+void egw_obj_sort(egw_node *obj, bool deep);
+
+#define EGW_ARR_EACH(arr, i, it) \
+	for (size_t i = 0; (arr) && (arr)->kind == EGW_ARR && i < (arr)->n && ((it) = (arr)->c.items[i], 1); i++)
+#define EGW_OBJ_EACH(obj, i, m) \
+	for (size_t i = 0; (obj) && (obj)->kind == EGW_OBJ && i < (obj)->n && ((m) = &(obj)->c.members[i], 1); i++)
+
+#endif
