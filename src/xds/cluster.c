@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Clusters and ClusterLoadAssignments.  IP endpoints go through EDS (one
+ * ClusterLoadAssignment each); FQDN endpoints make a DNS cluster with an
+ * inline load assignment.  Each destination setting becomes one locality so
+ * Envoy keeps the settings' weights apart.
+ */
+#include <string.h>
+
+#include "names.h"
+#include "xds_int.h"
+
+egw_node *xds_endpoint_addr(xt *x, const egw_node *ep)
+{
+	egw_node *a = xo(x);
+	const char *path = GS(ep, "path");
+	if (path) {
+		xs(x, xobj(x, a, "pipe"), "path", path);
+		return a;
+	}
+	egw_node *sa = xobj(x, a, "socketAddress");
+	xs(x, sa, "address", GS(ep, "host"));
+	xi(x, sa, "portValue", GI(ep, "port", 0));
+	return a;
+}
+
+static bool any_tls(const egw_node *settings)
+{
+	const egw_node *st;
+	EGW_ARR_EACH(settings, i, st)
+		if (G(st, "tls"))
+			return true;
+	return false;
+}
+
+egw_node *xds_cla(xt *x, const char *name, const egw_node *settings)
+{
+	egw_node *cla = xo(x);
+	xs(x, cla, "clusterName", name);
+	egw_node *eps = xarr(x, cla, "endpoints");
+	const egw_node *st;
+	EGW_ARR_EACH(settings, i, st) {
+		const egw_node *zoneset = NULL;
+		(void)zoneset;
+		egw_node *loc = xo(x);
+		egw_node *lbe = xarr(x, loc, "lbEndpoints");
+		const egw_node *ep;
+		EGW_ARR_EACH(G(st, "endpoints"), j, ep) {
+			egw_node *e = xpush(x, lbe, xo(x));
+			egw_node *en = xobj(x, e, "endpoint");
+			xset(x, en, "address", xds_endpoint_addr(x, ep));
+			const char *hn = GS(ep, "hostname");
+			if (hn)
+				xs(x, en, "hostname", hn);
+			if (GB(ep, "draining"))
+				xs(x, e, "healthStatus", "DRAINING");
+			xi(x, e, "loadBalancingWeight", 1);
+			if (G(st, "tls")) {
+				egw_node *md = xobj(x, xobj(x, e, "metadata"), "filterMetadata");
+				xs(x, xobj(x, md, "envoy.transport_socket_match"), "name",
+				   name_tls_match(x, name, (int)i));
+			}
+		}
+		int64_t w = GI(st, "weight", 1);
+		xi(x, loc, "loadBalancingWeight", w);
+		xs(x, xobj(x, loc, "locality"), "region", name_locality(x, name, (int)i));
+		int64_t prio = GI(st, "priority", 0);
+		if (prio)
+			xi(x, loc, "priority", prio);
+		xpush(x, eps, loc);
+	}
+	return cla;
+}
+
+static const char *lookup_family(xt *x, const cluster_args *ca)
+{
+	(void)x;
+	const egw_node *dns = G(ca->traffic, "dns");
+	const char *lf = GS(dns, "lookupFamily");
+	if (lf) {
+		if (!strcmp(lf, "IPv4"))
+			return "V4_ONLY";
+		if (!strcmp(lf, "IPv6"))
+			return "V6_ONLY";
+		if (!strcmp(lf, "IPv4Preferred"))
+			return "V4_PREFERRED";
+		if (!strcmp(lf, "IPv6Preferred"))
+			return "AUTO";
+		if (!strcmp(lf, "IPv4AndIPv6"))
+			return "ALL";
+	}
+	/* IP family of the destination settings */
+	const egw_node *st;
+	bool v4 = false, v6 = false;
+	EGW_ARR_EACH(ca->settings, i, st) {
+		const char *f = GS(st, "ipFamily");
+		if (!f)
+			continue;
+		if (!strcmp(f, "IPv4"))
+			v4 = true;
+		else if (!strcmp(f, "IPv6"))
+			v6 = true;
+		else if (!strcmp(f, "DualStack"))
+			v4 = v6 = true;
+	}
+	if (v6 && v4)
+		return "ALL";
+	if (v6)
+		return "V6_ONLY";
+	return "V4_PREFERRED";
+}
+
+static egw_node *lb_policy(xt *x, const egw_node *lb)
+{
+	egw_node *pol = xo(x);
+	egw_node *tec = xobj(x, xpush(x, xarr(x, pol, "policies"), xo(x)), "typedExtensionConfig");
+	const char *name = "least_request", *msg = "least_request.v3.LeastRequest";
+	const egw_node *ss = NULL;
+	bool locality = true;
+	if (G(lb, "roundRobin")) {
+		name = "round_robin";
+		msg = "round_robin.v3.RoundRobin";
+		ss = G(G(lb, "roundRobin"), "slowStart");
+	} else if (G(lb, "random")) {
+		name = "random";
+		msg = "random.v3.Random";
+	} else if (G(lb, "consistentHash")) {
+		name = "maglev";
+		msg = "maglev.v3.Maglev";
+		locality = false;
+	} else if (G(lb, "leastRequest")) {
+		ss = G(G(lb, "leastRequest"), "slowStart");
+	}
+	xs(x, tec, "name", egw_sprintf(x->a, "envoy.load_balancing_policies.%s", name));
+	egw_node *tc = xset(x, tec, "typedConfig",
+			    xany(x, egw_sprintf(x->a, "envoy.extensions.load_balancing_policies.%s", msg)));
+	if (locality)
+		xobj(x, xobj(x, tc, "localityLbConfig"), "localityWeightedLbConfig");
+	if (G(lb, "consistentHash") && G(G(lb, "consistentHash"), "tableSize"))
+		xi(x, tc, "tableSize", GI(G(lb, "consistentHash"), "tableSize", 0));
+	if (ss && G(ss, "window"))
+		xs(x, xobj(x, tc, "slowStartConfig"), "slowStartWindow", xdur(x, G(ss, "window")));
+	return pol;
+}
+
+static egw_node *circuit_breakers(xt *x, const egw_node *cb)
+{
+	egw_node *o = xo(x);
+	egw_node *t = xpush(x, xarr(x, o, "thresholds"), xo(x));
+	if (G(cb, "maxConnections"))
+		xi(x, t, "maxConnections", GI(cb, "maxConnections", 0));
+	if (G(cb, "maxPendingRequests"))
+		xi(x, t, "maxPendingRequests", GI(cb, "maxPendingRequests", 0));
+	if (G(cb, "maxParallelRequests"))
+		xi(x, t, "maxRequests", GI(cb, "maxParallelRequests", 0));
+	xi(x, t, "maxRetries", GI(cb, "maxParallelRetries", 1024));
+	const egw_node *rb = G(cb, "retryBudget");
+	if (rb) {
+		egw_node *r = xobj(x, t, "retryBudget");
+		if (G(rb, "percent")) {
+			const egw_node *p = G(rb, "percent");
+			egw_node *bp = xobj(x, r, "budgetPercent");
+			if (p->kind == EGW_FLOAT)
+				egw_obj_set(x->a, bp, "value", egw_float(x->a, p->v.f));
+			else
+				xi(x, bp, "value", GI(rb, "percent", 0));
+		}
+		if (G(rb, "minRetryConcurrency"))
+			xi(x, r, "minRetryConcurrency", GI(rb, "minRetryConcurrency", 0));
+	}
+	const egw_node *pe = G(cb, "perEndpoint");
+	if (pe && G(pe, "maxConnections")) {
+		egw_node *pt = xpush(x, xarr(x, o, "perHostThresholds"), xo(x));
+		xi(x, pt, "maxConnections", GI(pe, "maxConnections", 0));
+	}
+	return o;
+}
+
+void xds_cluster_health(xt *x, egw_node *c, const cluster_args *ca);
+void xds_cluster_protocol(xt *x, egw_node *c, const cluster_args *ca);
+void xds_cluster_tls(xt *x, egw_node *c, const cluster_args *ca);
+
+void xds_cluster_add(xt *x, const cluster_args *ca)
+{
+	if (!ca->name || xfind(x, EGW_XDS_CLUSTER, ca->name))
+		return;
+	const egw_node *st0 = egw_at(ca->settings, 0);
+	const char *atype = GS(st0, "addressType");
+	bool dns = atype && !strcmp(atype, "FQDN") && !ca->static_eds_only;
+	bool dynamic = GB(st0, "isDynamicResolver");
+	egw_node *c = xo(x);
+	xs(x, c, "name", ca->name);
+	const egw_node *tr = ca->traffic;
+	const egw_node *lb = ca->lb ? ca->lb : G(tr, "loadBalancer");
+	xset(x, c, "circuitBreakers", circuit_breakers(x, G(tr, "circuitBreaker")));
+	xobj(x, c, "commonLbConfig");
+	const char *ct = xdur(x, G(G(G(tr, "timeout"), "tcp"), "connectTimeout"));
+	xs(x, c, "connectTimeout", ct ? ct : "10s");
+	const char *fam = lookup_family(x, ca);
+	xs(x, c, "dnsLookupFamily", fam);
+	if (dns) {
+		egw_node *ctn = xobj(x, c, "clusterType");
+		xs(x, ctn, "name", "envoy.cluster.dns");
+		egw_node *dc = xset(x, ctn, "typedConfig", xany(x, "envoy.extensions.clusters.dns.v3.DnsCluster"));
+		xs(x, dc, "dnsLookupFamily", fam);
+		const char *rr = xdur(x, G(G(tr, "dns"), "dnsRefreshRate"));
+		xs(x, dc, "dnsRefreshRate", rr ? rr : "30s");
+		const egw_node *rt = G(G(tr, "dns"), "respectDnsTtl");
+		xb(x, dc, "respectDnsTtl", rt ? egw_node_bool(rt, true) : true);
+		xset(x, c, "loadAssignment", xds_cla(x, ca->name, ca->settings));
+	} else if (!dynamic) {
+		egw_node *eds = xobj(x, c, "edsClusterConfig");
+		xset(x, eds, "edsConfig", xads(x, false));
+		xs(x, eds, "serviceName", ca->name);
+		xs(x, c, "type", "EDS");
+		if (!xfind(x, EGW_XDS_ENDPOINT, ca->name))
+			xadd(x, EGW_XDS_ENDPOINT, xds_cla(x, ca->name, ca->settings));
+	}
+	xb(x, c, "ignoreHealthOnHostRemoval", true);
+	xset(x, c, "loadBalancingPolicy", lb_policy(x, lb));
+	const egw_node *bc = G(tr, "backendConnection");
+	xi(x, c, "perConnectionBufferLimitBytes", G(bc, "bufferLimit") ? GI(bc, "bufferLimit", 32768) : 32768);
+	xds_cluster_health(x, c, ca);
+	xds_cluster_protocol(x, c, ca);
+	xds_cluster_tls(x, c, ca);
+	xadd(x, EGW_XDS_CLUSTER, c);
+	(void)any_tls;
+}

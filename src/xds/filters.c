@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * HTTP filters of an HCM and the per-route settings that go with them
+ * (timeouts, retries, hash policies, upgrades).  Filters are added once per
+ * HCM even when several IR listeners share it; the router is always last.
+ */
+#include <string.h>
+
+#include "xds_int.h"
+
+#define ROUTER "envoy.filters.http.router"
+
+static bool has_filter(const egw_node *hf, const char *name)
+{
+	const egw_node *f;
+	EGW_ARR_EACH(hf, i, f)
+		if (!strcmp(egw_get_str(f, "name", ""), name))
+			return true;
+	return false;
+}
+
+void xds_http_filters(xt *x, egw_node *hcm, const egw_node *hl)
+{
+	(void)hl;
+	egw_node *hf = xarr(x, hcm, "httpFilters");
+	if (!has_filter(hf, ROUTER)) {
+		egw_node *r = xtyped(x, hf, ROUTER, "envoy.extensions.filters.http.router.v3.Router");
+		xb(x, r, "suppressEnvoyHeaders", true);
+	}
+}
+
+void xds_hcm_extras(xt *x, egw_node *hcm, const egw_node *hl)
+{
+	(void)x;
+	(void)hcm;
+	(void)hl;
+}
+
+static egw_node *retry_policy(xt *x, const egw_node *rt)
+{
+	egw_node *o = xo(x);
+	xi(x, o, "numRetries", GI(rt, "numRetries", 2));
+	const egw_node *on = G(rt, "retryOn");
+	if (on) {
+		egw_buf b;
+		egw_buf_init(&b, x->a);
+		const egw_node *t;
+		EGW_ARR_EACH(G(on, "triggers"), i, t) {
+			const char *s = egw_text(t);
+			if (b.len)
+				egw_buf_putc(&b, ',');
+			egw_buf_puts(&b, s ? s : "");
+		}
+		if (egw_len(G(on, "httpStatusCodes"))) {
+			if (b.len)
+				egw_buf_putc(&b, ',');
+			egw_buf_puts(&b, "retriable-status-codes");
+			xset(x, o, "retriableStatusCodes", xcopy(x, G(on, "httpStatusCodes")));
+		}
+		if (b.len)
+			xs(x, o, "retryOn", egw_buf_str(&b));
+	} else {
+		xs(x, o, "retryOn", "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes");
+		egw_node *rsc = xarr(x, o, "retriableStatusCodes");
+		xpush(x, rsc, egw_int(x->a, 503));
+	}
+	const egw_node *pr = G(rt, "perRetry");
+	if (pr) {
+		xs(x, o, "perTryTimeout", xdur(x, G(pr, "timeout")));
+		const egw_node *bo = G(pr, "backoff");
+		if (bo) {
+			egw_node *rb = xobj(x, o, "retryBackOff");
+			xs(x, rb, "baseInterval", xdur(x, G(bo, "baseInterval")));
+			xs(x, rb, "maxInterval", xdur(x, G(bo, "maxInterval")));
+		}
+	}
+	egw_node *hp = xpush(x, xarr(x, o, "retryHostPredicate"), xo(x));
+	xs(x, hp, "name", "envoy.retry_host_predicates.previous_hosts");
+	xset(x, hp, "typedConfig", xany(x, "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate"));
+	xi(x, o, "hostSelectionRetryMaxAttempts", 5);
+	return o;
+}
+
+static void hash_policy(xt *x, egw_node *ra, const egw_node *lb)
+{
+	const egw_node *ch = G(lb, "consistentHash");
+	if (!ch)
+		return;
+	egw_node *hp = xarr(x, ra, "hashPolicy");
+	if (GB(ch, "sourceIP")) {
+		egw_node *o = xpush(x, hp, xo(x));
+		xb(x, xobj(x, o, "connectionProperties"), "sourceIp", true);
+	}
+	const egw_node *h;
+	EGW_ARR_EACH(G(ch, "headers"), i, h) {
+		egw_node *o = xpush(x, hp, xo(x));
+		xs(x, xobj(x, o, "header"), "headerName", GS(h, "name"));
+	}
+	if (G(ch, "header")) {
+		egw_node *o = xpush(x, hp, xo(x));
+		xs(x, xobj(x, o, "header"), "headerName", GS(G(ch, "header"), "name"));
+	}
+	const egw_node *ck = G(ch, "cookie");
+	if (ck) {
+		egw_node *o = xpush(x, hp, xo(x));
+		egw_node *c = xobj(x, o, "cookie");
+		const egw_node *attrs = G(ck, "attributes");
+		if (attrs && attrs->kind == EGW_OBJ && attrs->n) {
+			egw_node *aa = xarr(x, c, "attributes");
+			egw_member *m;
+			EGW_OBJ_EACH(attrs, i, m) {
+				egw_node *a = xpush(x, aa, xo(x));
+				xs(x, a, "name", m->key);
+				xs(x, a, "value", egw_text(m->val));
+			}
+		}
+		xs(x, c, "name", GS(ck, "name"));
+		xs(x, c, "ttl", xdur(x, G(ck, "ttl")));
+	}
+	EGW_ARR_EACH(G(ch, "queryParams"), i, h) {
+		egw_node *o = xpush(x, hp, xo(x));
+		xs(x, xobj(x, o, "queryParameter"), "name", GS(h, "name"));
+	}
+}
+
+void xds_route_traffic(xt *x, egw_node *xr, egw_node *ra, const egw_node *r)
+{
+	(void)xr;
+	const egw_node *tr = G(r, "traffic");
+	hash_policy(x, ra, G(tr, "loadBalancer"));
+	const egw_node *th = G(G(tr, "timeout"), "http");
+	const char *rt = xdur(x, G(th, "requestTimeout"));
+	if (rt) {
+		xs(x, ra, "timeout", rt);
+	}
+	const char *msd = xdur(x, G(th, "maxStreamDuration"));
+	if (msd)
+		xs(x, xobj(x, ra, "maxStreamDuration"), "maxStreamDuration", msd);
+	const char *sit = xdur(x, G(th, "streamIdleTimeout"));
+	if (sit)
+		xs(x, ra, "idleTimeout", sit);
+	if (G(tr, "retry"))
+		xset(x, ra, "retryPolicy", retry_policy(x, G(tr, "retry")));
+	const egw_node *up = G(tr, "httpUpgrade");
+	egw_node *uc = xarr(x, ra, "upgradeConfigs");
+	if (up) {
+		const egw_node *u;
+		EGW_ARR_EACH(up, i, u) {
+			egw_node *o = xpush(x, uc, xo(x));
+			const char *t = GS(u, "type");
+			if (t && !strcmp(t, "CONNECT")) {
+				egw_node *cc = xobj(x, o, "connectConfig");
+				(void)cc;
+			}
+			xs(x, o, "upgradeType", t);
+		}
+	} else if (!GB(r, "isHTTP2")) {
+		xs(x, xpush(x, uc, xo(x)), "upgradeType", "websocket");
+	}
+}
+
+void xds_route_filters(xt *x, egw_node *xr, const egw_node *r)
+{
+	(void)x;
+	(void)xr;
+	(void)r;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Smaller pieces: tracing cluster, proxy protocol, health checks, upstream
+ * HTTP protocol options, validation. */
+#include <string.h>
+
+#include "xds_int.h"
+
+void xds_tracing_cluster(xt *x)
+{
+	(void)x;
+}
+
+void xds_validate(xt *x)
+{
+	(void)x;
+}
+
+void xds_json_patches(xt *x, const egw_node *policies)
+{
+	(void)x;
+	(void)policies;
+}
+
+void xds_ratelimit_cluster(xt *x, const egw_node *hl)
+{
+	(void)x;
+	(void)hl;
+}
+
+void xds_proxy_protocol_filter(xt *x, egw_node *l, const egw_node *irl)
+{
+	(void)x;
+	(void)l;
+	(void)irl;
+}
+
+void xds_cluster_health(xt *x, egw_node *c, const cluster_args *ca)
+{
+	(void)x;
+	(void)c;
+	(void)ca;
+}
+
+void xds_cluster_protocol(xt *x, egw_node *c, const cluster_args *ca)
+{
+	(void)x;
+	(void)c;
+	(void)ca;
+}
+
+egw_node *egw_xds_ratelimit_config(egw_ctx *c, const egw_node *ir)
+{
+	(void)ir;
+	return egw_arr(c->arena);
+}

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * TLS: downstream contexts for listeners, upstream contexts for clusters
+ * (one transport socket match per TLS destination setting), and the SDS
+ * secrets both refer to.
+ */
+#include <string.h>
+
+#include "names.h"
+#include "xds_int.h"
+
+#define TLS_SOCKET "envoy.transport_sockets.tls"
+#define DOWN_MSG "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
+#define UP_MSG "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
+
+static const char *tls_version(const char *v)
+{
+	if (!v)
+		return NULL;
+	if (!strcmp(v, "1.0"))
+		return "TLSv1_0";
+	if (!strcmp(v, "1.1"))
+		return "TLSv1_1";
+	if (!strcmp(v, "1.2"))
+		return "TLSv1_2";
+	if (!strcmp(v, "1.3"))
+		return "TLSv1_3";
+	return "TLS_AUTO";
+}
+
+egw_node *xds_tls_params(xt *x, const egw_node *tls)
+{
+	egw_node *p = xo(x);
+	if (egw_len(G(tls, "ciphers")))
+		xset(x, p, "cipherSuites", xcopy(x, G(tls, "ciphers")));
+	if (egw_len(G(tls, "ecdhCurves")))
+		xset(x, p, "ecdhCurves", xcopy(x, G(tls, "ecdhCurves")));
+	if (egw_len(G(tls, "signatureAlgorithms")))
+		xset(x, p, "signatureAlgorithms", xcopy(x, G(tls, "signatureAlgorithms")));
+	xs(x, p, "tlsMaximumProtocolVersion", tls_version(GS(tls, "maxVersion")));
+	xs(x, p, "tlsMinimumProtocolVersion", tls_version(GS(tls, "minVersion")));
+	return p->n ? p : NULL;
+}
+
+static egw_node *sds(xt *x, const char *name)
+{
+	egw_node *o = xo(x);
+	xs(x, o, "name", name);
+	xset(x, o, "sdsConfig", xads(x, true));
+	return o;
+}
+
+static egw_node *san_matchers(xt *x, const egw_node *arr)
+{
+	egw_node *o = xa(x);
+	const egw_node *m;
+	EGW_ARR_EACH(arr, i, m) {
+		egw_node *e = xpush(x, o, xo(x));
+		xset(x, e, "matcher", xstrmatch(x, m));
+		const char *n = GS(m, "name");
+		xs(x, e, "sanType", n ? n : "DNS");
+	}
+	return o;
+}
+
+egw_node *xds_downstream_tls(xt *x, const egw_node *tls, bool quic)
+{
+	egw_node *ts = xo(x);
+	egw_node *ctx = xany(x, DOWN_MSG);
+	egw_node *ctc = xobj(x, ctx, "commonTlsContext");
+	const egw_node *alpn = G(tls, "alpnProtocols");
+	if (quic)
+		xpush_s(x, xarr(x, ctc, "alpnProtocols"), "h3");
+	else if (!alpn || alpn->kind == EGW_NULL) {
+		egw_node *a = xarr(x, ctc, "alpnProtocols");
+		xpush_s(x, a, "h2");
+		xpush_s(x, a, "http/1.1");
+	} else if (egw_len(alpn))
+		xset(x, ctc, "alpnProtocols", xcopy(x, alpn));
+	egw_node *certs = xarr(x, ctc, "tlsCertificateSdsSecretConfigs");
+	const egw_node *c;
+	EGW_ARR_EACH(G(tls, "certificates"), i, c)
+		xpush(x, certs, sds(x, GS(c, "name")));
+	xset(x, ctc, "tlsParams", xds_tls_params(x, tls));
+	const egw_node *ca = G(tls, "caCertificate");
+	if (ca) {
+		egw_node *msan = G(tls, "matchTypedSubjectAltNames");
+		bool extra = egw_len(msan) || egw_len(G(tls, "verifyCertificateHash")) ||
+			     egw_len(G(tls, "verifyCertificateSpki")) || G(tls, "crl");
+		if (extra) {
+			egw_node *cvc = xobj(x, ctc, "combinedValidationContext");
+			egw_node *dvc = xobj(x, cvc, "defaultValidationContext");
+			if (egw_len(msan))
+				xset(x, dvc, "matchTypedSubjectAltNames", san_matchers(x, msan));
+			if (egw_len(G(tls, "verifyCertificateHash")))
+				xset(x, dvc, "verifyCertificateHash", xcopy(x, G(tls, "verifyCertificateHash")));
+			if (egw_len(G(tls, "verifyCertificateSpki")))
+				xset(x, dvc, "verifyCertificateSpki", xcopy(x, G(tls, "verifyCertificateSpki")));
+			xset(x, cvc, "validationContextSdsSecretConfig", sds(x, GS(ca, "name")));
+		} else {
+			xset(x, ctc, "validationContextSdsSecretConfig", sds(x, GS(ca, "name")));
+		}
+	}
+	if (!quic) {
+		xb(x, ctx, "disableStatefulSessionResumption", !GB(tls, "statefulSessionResumption"));
+		xb(x, ctx, "disableStatelessSessionResumption", !GB(tls, "statelessSessionResumption"));
+	}
+	if (ca && (GB(tls, "requireClientCertificate") || quic))
+		xb(x, ctx, "requireClientCertificate", true);
+	if (quic) {
+		egw_node *q = xany(x, "envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport");
+		xb(x, ctx, "disableStatefulSessionResumption", !GB(tls, "statefulSessionResumption"));
+		xb(x, ctx, "disableStatelessSessionResumption", !GB(tls, "statelessSessionResumption"));
+		egw_obj_del(ctx, "@type");
+		xset(x, q, "downstreamTlsContext", ctx);
+		xs(x, ts, "name", "envoy.transport_sockets.quic");
+		xset(x, ts, "typedConfig", q);
+		return ts;
+	}
+	xs(x, ts, "name", TLS_SOCKET);
+	xset(x, ts, "typedConfig", ctx);
+	return ts;
+}
+
+egw_node *xds_secret_cert(xt *x, const egw_node *cert)
+{
+	egw_node *s = xo(x);
+	xs(x, s, "name", GS(cert, "name"));
+	egw_node *tc = xobj(x, s, "tlsCertificate");
+	xs(x, xobj(x, tc, "certificateChain"), "inlineBytes", xbytes_b64(x, G(cert, "certificate")));
+	xs(x, xobj(x, tc, "privateKey"), "inlineBytes", xbytes_b64(x, G(cert, "privateKey")));
+	const egw_node *ocsp = G(cert, "ocspStaple");
+	if (ocsp)
+		xs(x, xobj(x, tc, "ocspStaple"), "inlineBytes", xbytes_b64(x, ocsp));
+	return s;
+}
+
+static egw_node *secret_ca(xt *x, const egw_node *ca)
+{
+	egw_node *s = xo(x);
+	xs(x, s, "name", GS(ca, "name"));
+	xs(x, xobj(x, xobj(x, s, "validationContext"), "trustedCa"), "inlineBytes",
+	   xbytes_b64(x, G(ca, "certificate")));
+	return s;
+}
+
+void xds_tls_secrets(xt *x, const egw_node *tls)
+{
+	const egw_node *c;
+	EGW_ARR_EACH(G(tls, "certificates"), i, c) {
+		if (G(c, "sds"))
+			continue;
+		if (!xfind(x, EGW_XDS_SECRET, GS(c, "name")))
+			xadd(x, EGW_XDS_SECRET, xds_secret_cert(x, c));
+	}
+	const egw_node *ca = G(tls, "caCertificate");
+	if (ca && !xfind(x, EGW_XDS_SECRET, GS(ca, "name")))
+		xadd(x, EGW_XDS_SECRET, secret_ca(x, ca));
+}
+
+/* ---- upstream ---- */
+
+static egw_node *upstream_ctx(xt *x, const egw_node *tls)
+{
+	egw_node *ctx = xany(x, UP_MSG);
+	egw_node *ctc = xobj(x, ctx, "commonTlsContext");
+	if (egw_len(G(tls, "alpnProtocols")))
+		xset(x, ctc, "alpnProtocols", xcopy(x, G(tls, "alpnProtocols")));
+	const egw_node *ca = G(tls, "caCertificate");
+	if (!GB(tls, "insecureSkipVerify") && ca) {
+		egw_node *cvc = xobj(x, ctc, "combinedValidationContext");
+		egw_node *dvc = xobj(x, cvc, "defaultValidationContext");
+		egw_node *sans = G(tls, "subjectAltNames");
+		if (egw_len(sans)) {
+			egw_node *arr = xarr(x, dvc, "matchTypedSubjectAltNames");
+			const egw_node *s;
+			EGW_ARR_EACH(sans, i, s) {
+				egw_node *e = xpush(x, arr, xo(x));
+				const char *v;
+				if ((v = GS(s, "hostname"))) {
+					xs(x, xobj(x, e, "matcher"), "exact", v);
+					xs(x, e, "sanType", "DNS");
+				} else if ((v = GS(s, "uri"))) {
+					xs(x, xobj(x, e, "matcher"), "exact", v);
+					xs(x, e, "sanType", "URI");
+				}
+			}
+		} else if (GS(tls, "sni")) {
+			egw_node *e = xpush(x, xarr(x, dvc, "matchTypedSubjectAltNames"), xo(x));
+			xs(x, xobj(x, e, "matcher"), "exact", GS(tls, "sni"));
+			xs(x, e, "sanType", "DNS");
+		}
+		xset(x, cvc, "validationContextSdsSecretConfig", sds(x, GS(ca, "name")));
+	}
+	egw_node *certs = NULL;
+	const egw_node *c;
+	EGW_ARR_EACH(G(tls, "clientCertificates"), i, c) {
+		if (!certs)
+			certs = xarr(x, ctc, "tlsCertificateSdsSecretConfigs");
+		xpush(x, certs, sds(x, GS(c, "name")));
+	}
+	xset(x, ctc, "tlsParams", xds_tls_params(x, tls));
+	xs(x, ctx, "sni", GS(tls, "sni"));
+	return ctx;
+}
+
+egw_node *xds_upstream_tls(xt *x, const egw_node *tls, const char *cluster, int idx)
+{
+	(void)cluster;
+	(void)idx;
+	egw_node *ts = xo(x);
+	xs(x, ts, "name", TLS_SOCKET);
+	xset(x, ts, "typedConfig", upstream_ctx(x, tls));
+	return ts;
+}
+
+static egw_node *upstream_ca_secret(xt *x, const egw_node *tls)
+{
+	const egw_node *ca = G(tls, "caCertificate");
+	egw_node *s = xo(x);
+	xs(x, s, "name", GS(ca, "name"));
+	egw_node *vc = xobj(x, s, "validationContext");
+	if (GB(tls, "useSystemTrustStore"))
+		xs(x, xobj(x, vc, "trustedCa"), "filename", "/etc/ssl/certs/ca-certificates.crt");
+	else
+		xs(x, xobj(x, vc, "trustedCa"), "inlineBytes", xbytes_b64(x, G(ca, "certificate")));
+	return s;
+}
+
+void xds_cluster_tls(xt *x, egw_node *c, const cluster_args *ca)
+{
+	const egw_node *st;
+	egw_node *tsm = NULL;
+	EGW_ARR_EACH(ca->settings, i, st) {
+		const egw_node *tls = G(st, "tls");
+		if (!tls)
+			continue;
+		const egw_node *cac = G(tls, "caCertificate");
+		if (cac && !xfind(x, EGW_XDS_SECRET, GS(cac, "name")))
+			xadd(x, EGW_XDS_SECRET, upstream_ca_secret(x, tls));
+		if (!tsm)
+			tsm = xa(x);
+		const char *mn = name_tls_match(x, ca->name, (int)i);
+		egw_node *m = xpush(x, tsm, xo(x));
+		xs(x, xobj(x, m, "match"), "name", mn);
+		xs(x, m, "name", mn);
+		xset(x, m, "transportSocket", xds_upstream_tls(x, tls, ca->name, (int)i));
+	}
+	if (tsm) {
+		egw_node *ts = xobj(x, c, "transportSocket");
+		xs(x, ts, "name", "dummy.transport_socket");
+		egw_node *tc = xset(x, ts, "typedConfig", xany(x, UP_MSG));
+		xobj(x, tc, "commonTlsContext");
+		xset(x, c, "transportSocketMatches", tsm);
+	}
+}
