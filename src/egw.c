@@ -28,7 +28,7 @@ struct egw_fleet {
 	const char *name;
 	egw_node *xds_ir;
 	egw_node *infra_ir;
-	egw_node *res[EGW_XDS_TYPE_COUNT]; /* canonical JSON trees, sorted by name */
+	egw_node *res[EGW_XDS_TYPE_COUNT]; /* canonical JSON trees, in generation order */
 	egw_resource *items[EGW_XDS_TYPE_COUNT];
 	size_t n[EGW_XDS_TYPE_COUNT];
 	uint64_t version;
@@ -188,24 +188,15 @@ static void emit_fleet(egw_result *r, egw_fleet *f, egw_xds_out *xo)
 			nodes[k] = res;
 			k++;
 		}
-		/* sort resources (and their trees alongside) by name */
-		typedef struct pair {
-			egw_resource r;
-			egw_node *n;
-		} pair;
-		pair *ps = egw_alloc(c->arena, (k ? k : 1) * sizeof(pair));
-		for (size_t i = 0; i < k; i++) {
-			ps[i].r = f->items[t][i];
-			ps[i].n = nodes[i];
-		}
-		qsort(ps, k, sizeof(pair), cmp_res);
+		/* the accessors list resources by name; renderings keep the
+		 * order the xds stage produced them in, as egctl prints them */
 		f->res[t] = egw_arr(c->arena);
-		for (size_t i = 0; i < k; i++) {
-			f->items[t][i] = ps[i].r;
-			egw_arr_push(c->arena, f->res[t], ps[i].n);
-			egw_buf_printf(&snap, "%d/%s/%016llx\n", t, ps[i].r.name.data,
-				       (unsigned long long)ps[i].r.version);
-		}
+		for (size_t i = 0; i < k; i++)
+			egw_arr_push(c->arena, f->res[t], nodes[i]);
+		qsort(f->items[t], k, sizeof(egw_resource), cmp_res);
+		for (size_t i = 0; i < k; i++)
+			egw_buf_printf(&snap, "%d/%s/%016llx\n", t, f->items[t][i].name.data,
+				       (unsigned long long)f->items[t][i].version);
 		f->n[t] = k;
 	}
 	f->version = XXH64(snap.data ? snap.data : "", snap.len, 0);
@@ -648,9 +639,14 @@ static egw_node *build_fleet_ratelimit(render_job *j)
 	return egw_xds_ratelimit_config(&j->r->ctx, j->f->xds_ir);
 }
 
-/* Envoy's admin config dump for one fleet (the shape egctl prints). */
+/* Envoy's admin config dump for one fleet, in the shape and order egctl
+ * prints it: endpoints, clusters, listeners, routes (secrets only when asked
+ * for by type, as egctl's "all" has none).  One type alone is printed as its
+ * own dump, several as a ConfigDump. */
 static egw_node *config_dump(egw_arena *a, const egw_fleet *f, unsigned mask)
 {
+	static const egw_xds_type order[] = { EGW_XDS_ENDPOINT, EGW_XDS_CLUSTER, EGW_XDS_LISTENER,
+					      EGW_XDS_ROUTE, EGW_XDS_SECRET };
 	static const char *const dump_type[EGW_XDS_TYPE_COUNT] = {
 		"envoy.admin.v3.ListenersConfigDump", "envoy.admin.v3.RoutesConfigDump",
 		"envoy.admin.v3.ClustersConfigDump", "envoy.admin.v3.EndpointsConfigDump",
@@ -661,17 +657,14 @@ static egw_node *config_dump(egw_arena *a, const egw_fleet *f, unsigned mask)
 		"dynamicEndpointConfigs", "dynamicActiveSecrets",
 	};
 	static const char *const item_key[EGW_XDS_TYPE_COUNT] = {
-		"activeState", "routeConfig", "cluster", "endpointConfig", "secret",
+		"listener", "routeConfig", "cluster", "endpointConfig", "secret",
 	};
+	if (!mask)
+		mask = (1u << EGW_XDS_TYPE_COUNT) - 1 - (1u << EGW_XDS_SECRET);
 	egw_node *configs = egw_arr(a);
-	int only = -1, count = 0;
-	for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++)
-		if (!mask || (mask & (1u << t))) {
-			only = t;
-			count++;
-		}
-	for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++) {
-		if (mask && !(mask & (1u << t)))
+	for (size_t oi = 0; oi < sizeof order / sizeof order[0]; oi++) {
+		egw_xds_type t = order[oi];
+		if (!(mask & (1u << t)))
 			continue;
 		egw_node *d = egw_obj(a);
 		egw_set_str(a, d, "@type", egw_sprintf(a, TYPE_URL_PREFIX "%s", dump_type[t]));
@@ -679,31 +672,27 @@ static egw_node *config_dump(egw_arena *a, const egw_fleet *f, unsigned mask)
 		egw_node *res;
 		EGW_ARR_EACH(f->res[t], i, res)
 		{
-			egw_node *item = egw_obj(a);
-			egw_node *body = egw_clone(a, t == EGW_XDS_SECRET ? redact_secret(a, res, false) : res);
+			egw_node *body = t == EGW_XDS_SECRET ? redact_secret(a, res, false) : res;
 			egw_node *typed = egw_obj(a);
 			egw_set_str(a, typed, "@type", egw_sprintf(a, TYPE_URL_PREFIX "%s", egw_xds_type_msg[t]));
 			egw_member *m;
 			EGW_OBJ_EACH(body, k, m)
 			egw_obj_append(a, typed, m->key, m->klen, m->val);
+			egw_node *item = egw_obj(a);
 			if (t == EGW_XDS_LISTENER) {
-				egw_node *st = egw_set_obj(a, item, "activeState");
-				egw_obj_set(a, st, "listener", typed);
-				egw_set_str(a, item, "name", egw_xds_resource_name((egw_xds_type)t, res));
-			} else if (t == EGW_XDS_SECRET) {
-				egw_set_str(a, item, "name", egw_xds_resource_name((egw_xds_type)t, res));
-				egw_obj_set(a, item, item_key[t], typed);
+				egw_obj_set(a, egw_set_obj(a, item, "activeState"), item_key[t], typed);
 			} else {
+				if (t == EGW_XDS_SECRET)
+					egw_set_str(a, item, "name", egw_xds_resource_name(t, res));
 				egw_obj_set(a, item, item_key[t], typed);
 			}
 			egw_arr_push(a, lst, item);
 		}
-		if (count == 1 && only == t)
-			return d;
+		if ((mask & (mask - 1)) == 0)
+			return d; /* one type: its dump alone */
 		egw_arr_push(a, configs, d);
 	}
-	egw_node *all = egw_obj(a);
-	egw_set_str(a, all, "@type", TYPE_URL_PREFIX "envoy.admin.v3.ConfigDump");
+	egw_node *all = egw_obj(a); /* egctl prints the ConfigDump itself, not as an Any */
 	egw_obj_set(a, all, "configs", configs);
 	return all;
 }
