@@ -40,6 +40,25 @@ static char *slurp(const char *path, size_t *len)
 	return d;
 }
 
+/* Renderings redact private keys, as the goldens do. */
+static void redact(egw_arena *a, egw_node *n)
+{
+	if (!n)
+		return;
+	if (n->kind == EGW_ARR) {
+		for (size_t i = 0; i < n->n; i++)
+			redact(a, n->c.items[i]);
+	} else if (n->kind == EGW_OBJ) {
+		for (size_t i = 0; i < n->n; i++) {
+			egw_member *m = &n->c.members[i];
+			if (!strcmp(m->key, "privateKey") && m->val->kind == EGW_STR)
+				m->val = egw_str_ref(a, "[redacted]", 10);
+			else
+				redact(a, m->val);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -87,6 +106,7 @@ int main(int argc, char **argv)
 			egw_arr_push(ctx.arena, arr, copy);
 		}
 	}
+	redact(ctx.arena, out.xds_ir);
 	egw_obj_set(ctx.arena, res, "xdsIR", out.xds_ir);
 	egw_obj_set(ctx.arena, res, "infraIR", out.infra_ir);
 	fputs(egw_to_json(ctx.arena, res, true), stdout);

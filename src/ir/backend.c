@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Backends: a route's backendRef (Service, ServiceImport, Backend) to an IR
+ * destination setting with endpoints from EndpointSlices, plus the fleet's
+ * global resources (the proxy Service cluster).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *port_proto(egw_node *p)
+{
+	const char *s = ir_str(p, "protocol");
+	return s && *s ? s : "TCP";
+}
+
+/* Endpoints of Service ns/svc for the service port svcport. */
+egw_node *ir_service_endpoints(ir_tr *t, const char *ns, const char *svc, egw_node *svcport,
+			       const char **addr_type)
+{
+	egw_node *eps = egw_arr(t->a);
+	egw_node *slices = egw_map_get(&t->slices_by_svc, egw_sprintf(t->a, "%s/%s", ns, svc));
+	const char *pname = egw_get_str(svcport, "name", "");
+	const char *proto = port_proto(svcport);
+	bool fqdn = false, ip = false;
+	egw_node *sl;
+	EGW_ARR_EACH(slices, i, sl)
+	{
+		const char *at = egw_get_str(sl, "addressType", "IPv4");
+		egw_node *sp = NULL, *p;
+		EGW_ARR_EACH(egw_get(sl, "ports"), j, p)
+		{
+			if (ir_streq(egw_get_str(p, "name", ""), pname) && ir_streq(port_proto(p), proto)) {
+				sp = p;
+				break;
+			}
+		}
+		if (!sp)
+			continue;
+		int64_t port = egw_get_int(sp, "port", 0);
+		egw_node *ep;
+		EGW_ARR_EACH(egw_get(sl, "endpoints"), j, ep)
+		{
+			egw_node *cond = egw_get(ep, "conditions");
+			egw_node *ready = egw_get(cond, "ready");
+			bool draining = false;
+			if (ready && !egw_node_bool(ready, true)) {
+				/* terminating but still serving endpoints are kept, draining */
+				if (egw_node_bool(egw_get(cond, "serving"), false) &&
+				    egw_node_bool(egw_get(cond, "terminating"), false))
+					draining = true;
+				else
+					continue;
+			}
+			egw_node *a;
+			EGW_ARR_EACH(egw_get(ep, "addresses"), k, a)
+			{
+				egw_node *x = egw_arr_push(t->a, eps, egw_obj(t->a));
+				egw_set_str(t->a, x, "host", egw_text(a));
+				egw_set_int(t->a, x, "port", port);
+				const char *zone = ir_str(ep, "zone");
+				if (zone)
+					egw_set_str(t->a, x, "zone", zone);
+				if (draining)
+					egw_set_bool(t->a, x, "draining", true);
+				if (!strcmp(at, "FQDN"))
+					fqdn = true;
+				else
+					ip = true;
+			}
+		}
+	}
+	*addr_type = fqdn && ip ? "Mixed" : fqdn ? "FQDN" : "IP";
+	return eps;
+}
+
+static egw_node *svc_port(egw_node *svc, int64_t port, const char *proto)
+{
+	egw_node *p;
+	EGW_ARR_EACH(egw_path(svc, "spec.ports"), i, p)
+	{
+		if (egw_get_int(p, "port", -1) == port && !strcmp(port_proto(p), proto))
+			return p;
+	}
+	return NULL;
+}
+
+static const char *app_protocol(egw_node *sp, const char *route_kind)
+{
+	if (!strcmp(route_kind, "GRPCRoute"))
+		return "GRPC";
+	if (!strcmp(route_kind, "UDPRoute"))
+		return "UDP";
+	if (strcmp(route_kind, "HTTPRoute"))
+		return "TCP";
+	const char *ap = ir_str(sp, "appProtocol");
+	if (ap && (!strcmp(ap, "kubernetes.io/h2c") || !strcmp(ap, "grpc")))
+		return "HTTP2";
+	if (ap && !strcmp(ap, "kubernetes.io/ws"))
+		return "HTTP";
+	return "HTTP";
+}
+
+egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind,
+			     egw_node *bref, const char *setting_name, ir_gw *g, ir_dest_err *err)
+{
+	(void)g;
+	const char *grp = ir_str(bref, "group");
+	const char *kind = ir_str(bref, "kind");
+	if (!kind)
+		kind = "Service";
+	const char *name = egw_get_str(bref, "name", "");
+	const char *ns = ir_str(bref, "namespace");
+	if (!ns || !*ns)
+		ns = route->ns;
+	if (grp && *grp && strcmp(grp, "multicluster.x-k8s.io") && strcmp(grp, EG_GROUP)) {
+		err->reason = "InvalidKind";
+		err->msg = "Group is invalid, only the core API group (specified by omitting the group field or setting it to an empty string), multicluster.x-k8s.io and gateway.envoyproxy.io are supported";
+		return NULL;
+	}
+	if (strcmp(kind, "Service") && strcmp(kind, "ServiceImport") && strcmp(kind, "Backend")) {
+		err->reason = "InvalidKind";
+		err->msg = "Kind is invalid, only Service, MCS ServiceImport and Envoy Gateway Backend are supported";
+		return NULL;
+	}
+	if (!strcmp(kind, "Backend") && !t->backend_enabled) {
+		err->reason = "UnsupportedValue";
+		err->msg = "backend is disabled in Envoy Gateway configuration";
+		return NULL;
+	}
+	if (strcmp(ns, route->ns) &&
+	    !ir_refgrant_allows(t, GW_GROUP, route_kind, route->ns, grp ? grp : "", kind, ns, name)) {
+		err->reason = "RefNotPermitted";
+		err->msg = egw_sprintf(t->a, "backend ref to %s %s/%s not permitted by any ReferenceGrant", kind, ns, name);
+		return NULL;
+	}
+	egw_node *portn = egw_get(bref, "port");
+	int64_t port = 0;
+	if ((!portn || !egw_node_int(portn, &port)) && strcmp(kind, "Backend")) {
+		err->reason = "PortNotSpecified";
+		err->msg = "a valid port number corresponding to a port on the Service must be specified";
+		return NULL;
+	}
+	const char *proto = !strcmp(route_kind, "UDPRoute") ? "UDP" : "TCP";
+	egw_node *ds = egw_obj(t->a);
+	egw_set_str(t->a, ds, "name", setting_name);
+	egw_node *w = egw_get(bref, "weight");
+	int64_t wv = 1;
+	if (w)
+		egw_node_int(w, &wv);
+	egw_set_int(t->a, ds, "weight", wv);
+	if (!strcmp(kind, "Service")) {
+		egw_object *svc = egw_res_find(t->rs, EGW_K_SERVICE, ns, name);
+		if (!svc) {
+			err->reason = "BackendNotFound";
+			err->msg = egw_sprintf(t->a, "service %s/%s not found", ns, name);
+			return NULL;
+		}
+		egw_node *sp = svc_port(svc->node, port, proto);
+		if (!sp) {
+			err->reason = "PortNotFound";
+			err->msg = egw_sprintf(t->a, "%s Port %lld not found on Service %s/%s", proto,
+					       (long long)port, ns, name);
+			return NULL;
+		}
+		const char *at;
+		egw_node *eps = ir_service_endpoints(t, ns, name, sp, &at);
+		egw_set_str(t->a, ds, "protocol", app_protocol(sp, route_kind));
+		egw_obj_set(t->a, ds, "endpoints", eps);
+		egw_set_str(t->a, ds, "addressType", at);
+		egw_obj_set(t->a, ds, "metadata",
+			    ir_meta(t, "Service", ns, name, egw_sprintf(t->a, "%lld", (long long)port)));
+		return ds;
+	}
+	if (!strcmp(kind, "ServiceImport")) {
+		egw_object *si = egw_res_find(t->rs, EGW_K_SERVICEIMPORT, ns, name);
+		if (!si) {
+			err->reason = "BackendNotFound";
+			err->msg = egw_sprintf(t->a, "service import %s/%s not found", ns, name);
+			return NULL;
+		}
+		egw_node *sp = svc_port(si->node, port, proto);
+		if (!sp) {
+			err->reason = "PortNotFound";
+			err->msg = egw_sprintf(t->a, "%s Port %lld not found on ServiceImport %s/%s", proto,
+					       (long long)port, ns, name);
+			return NULL;
+		}
+		/* ServiceImport endpoints come from slices labelled with the MCS service name */
+		egw_node *eps = egw_arr(t->a);
+		const char *at = "IP";
+		egw_object *sl;
+		EGW_RES_EACH(t->rs, EGW_K_ENDPOINTSLICE, i, sl)
+		{
+			(void)sl;
+		}
+		eps = ir_service_endpoints(t, ns, name, sp, &at);
+		egw_set_str(t->a, ds, "protocol", app_protocol(sp, route_kind));
+		egw_obj_set(t->a, ds, "endpoints", eps);
+		egw_set_str(t->a, ds, "addressType", at);
+		egw_obj_set(t->a, ds, "metadata",
+			    ir_meta(t, "ServiceImport", ns, name, egw_sprintf(t->a, "%lld", (long long)port)));
+		return ds;
+	}
+	/* Backend */
+	egw_object *be = egw_res_find(t->rs, EGW_K_BACKEND, ns, name);
+	if (!be) {
+		err->reason = "BackendNotFound";
+		err->msg = egw_sprintf(t->a, "backend %s/%s not found", ns, name);
+		return NULL;
+	}
+	egw_node *eps = egw_arr(t->a);
+	bool fqdn = false, ip = false;
+	egw_node *ep;
+	EGW_ARR_EACH(egw_path(be->node, "spec.endpoints"), i, ep)
+	{
+		egw_node *f = egw_get(ep, "fqdn"), *ipn = egw_get(ep, "ip");
+		egw_node *x = egw_obj(t->a);
+		if (f) {
+			egw_set_str(t->a, x, "host", egw_get_str(f, "hostname", ""));
+			egw_set_int(t->a, x, "port", egw_get_int(f, "port", 0));
+			fqdn = true;
+		} else if (ipn) {
+			egw_set_str(t->a, x, "host", egw_get_str(ipn, "address", ""));
+			egw_set_int(t->a, x, "port", egw_get_int(ipn, "port", 0));
+			ip = true;
+		} else {
+			continue;
+		}
+		const char *zone = ir_str(ep, "zone");
+		if (zone)
+			egw_set_str(t->a, x, "zone", zone);
+		egw_arr_push(t->a, eps, x);
+	}
+	egw_set_str(t->a, ds, "protocol", app_protocol(NULL, route_kind));
+	egw_obj_set(t->a, ds, "endpoints", eps);
+	egw_set_str(t->a, ds, "addressType", fqdn && ip ? "Mixed" : fqdn ? "FQDN" : "IP");
+	egw_obj_set(t->a, ds, "metadata", ir_meta(t, "Backend", ns, name, portn ? egw_sprintf(t->a, "%lld", (long long)port) : NULL));
+	return ds;
+}
+
+void ir_global_resources(ir_tr *t)
+{
+	const char *cns = t->c->controller_ns ? t->c->controller_ns : "";
+	for (size_t gi = 0; gi < t->ngw; gi++) {
+		ir_gw *g = t->gws[gi];
+		if (egw_path(g->xds, "globalResources.proxyServiceCluster"))
+			continue;
+		egw_object *svc = NULL, *o;
+		EGW_RES_EACH(t->rs, EGW_K_SERVICE, i, o)
+		{
+			egw_node *labels = egw_path(o->node, "metadata.labels");
+			if (t->merge_gateways) {
+				if (ir_streq(egw_get_str(labels, "gateway.envoyproxy.io/owning-gatewayclass", NULL),
+					     t->class_name)) {
+					svc = o;
+					break;
+				}
+			} else if (ir_streq(egw_get_str(labels, "gateway.envoyproxy.io/owning-gateway-name", NULL), g->name) &&
+				   ir_streq(egw_get_str(labels, "gateway.envoyproxy.io/owning-gateway-namespace", NULL), g->ns)) {
+				svc = o;
+				break;
+			}
+		}
+		if (!svc)
+			continue;
+		(void)cns;
+		egw_node *sp = egw_at(egw_path(svc->node, "spec.ports"), 0);
+		if (!sp)
+			continue;
+		const char *port = egw_sprintf(t->a, "%lld", (long long)egw_get_int(sp, "port", 0));
+		const char *at;
+		egw_node *eps = ir_service_endpoints(t, svc->ns, svc->name, sp, &at);
+		egw_node *gr = egw_obj_ensure(t->a, g->xds, "globalResources");
+		egw_node *psc = egw_set_obj(t->a, gr, "proxyServiceCluster");
+		egw_node *meta = ir_meta(t, "Service", svc->ns, svc->name, port);
+		egw_obj_set(t->a, psc, "metadata", meta);
+		egw_set_str(t->a, psc, "name", g->irkey);
+		egw_node *ss = egw_set_arr(t->a, psc, "settings");
+		egw_node *s = egw_arr_push(t->a, ss, egw_obj(t->a));
+		egw_set_str(t->a, s, "addressType", at);
+		egw_obj_set(t->a, s, "endpoints", eps);
+		egw_obj_set(t->a, s, "metadata", meta);
+		egw_set_str(t->a, s, "name", g->irkey);
+		egw_set_str(t->a, s, "protocol", "TCP");
+	}
+}

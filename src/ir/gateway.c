@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Gateways and their listeners: which Gateways belong to the class, their
+ * fleets (xDS IR + infra IR), listener validation with Envoy Gateway's
+ * conditions, conflicts, and the IR listeners of the ready ones.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static egw_node *fleet_xds(ir_tr *t, const char *key)
+{
+	egw_node *x = egw_get(t->out->xds_ir, key);
+	if (x)
+		return x;
+	x = egw_obj_set(t->a, t->out->xds_ir, key, egw_obj(t->a));
+	egw_node *al = egw_set_obj(t->a, x, "accessLog");
+	egw_node *js = egw_set_arr(t->a, al, "json");
+	egw_set_str(t->a, egw_arr_push(t->a, js, egw_obj(t->a)), "path", "/dev/stdout");
+	egw_node *rl = egw_set_obj(t->a, x, "readyListener");
+	egw_set_str(t->a, rl, "address", "0.0.0.0");
+	egw_set_str(t->a, rl, "ipFamily", "IPv4");
+	egw_set_str(t->a, rl, "path", "/ready");
+	egw_set_int(t->a, rl, "port", 19003);
+	return x;
+}
+
+static egw_node *fleet_infra(ir_tr *t, ir_gw *g)
+{
+	egw_node *x = egw_get(t->out->infra_ir, g->irkey);
+	if (x)
+		return x;
+	x = egw_obj_set(t->a, t->out->infra_ir, g->irkey, egw_obj(t->a));
+	egw_node *px = egw_set_obj(t->a, x, "proxy");
+	egw_node *md = egw_set_obj(t->a, px, "metadata");
+	egw_node *labels = egw_set_obj(t->a, md, "labels");
+	egw_member *m;
+	EGW_OBJ_EACH(egw_path(g->o->node, "spec.infrastructure.labels"), i, m)
+	egw_obj_set(t->a, labels, m->key, egw_clone(t->a, m->val));
+	egw_node *ann = egw_path(g->o->node, "spec.infrastructure.annotations");
+	if (egw_len(ann))
+		egw_obj_set(t->a, md, "annotations", egw_clone(t->a, ann));
+	if (t->merge_gateways) {
+		egw_set_str(t->a, labels, "gateway.envoyproxy.io/owning-gatewayclass", t->class_name);
+	} else {
+		egw_set_str(t->a, labels, "gateway.envoyproxy.io/owning-gateway-name", g->name);
+		egw_set_str(t->a, labels, "gateway.envoyproxy.io/owning-gateway-namespace", g->ns);
+	}
+	egw_node *own = egw_set_obj(t->a, md, "ownerReference");
+	if (t->gateway_ns_mode) {
+		egw_set_str(t->a, own, "kind", "Gateway");
+		egw_set_str(t->a, own, "name", g->name);
+		egw_set_str(t->a, px, "name", g->name);
+		egw_set_str(t->a, px, "namespace", g->ns);
+	} else {
+		egw_set_str(t->a, own, "kind", "GatewayClass");
+		egw_set_str(t->a, own, "name", t->class_name);
+		egw_set_str(t->a, px, "name", g->irkey);
+		egw_set_str(t->a, px, "namespace", t->c->controller_ns ? t->c->controller_ns : "");
+	}
+	return x;
+}
+
+int64_t ir_container_port(ir_tr *t, ir_gw *g, int64_t port)
+{
+	if (t->running_on_host)
+		return port;
+	if (egw_node_bool(egw_path(g->ep, "spec.provider.kubernetes.envoyService.useListenerPortAsContainerPort"), false))
+		return port;
+	return port < 1024 ? port + 10000 : port;
+}
+
+static void gw_not_accepted(ir_tr *t, ir_gw *g, const char *reason, const char *msg)
+{
+	ir_cond(t, g->conds, "Accepted", false, reason, msg);
+	ir_cond(t, g->conds, "Programmed", false, reason, msg);
+}
+
+static ir_lis *add_listener(ir_tr *t, ir_gw *g, egw_node *l)
+{
+	ir_lis *li = EGW_NEW(t->a, ir_lis);
+	li->gw = g;
+	li->spec = l;
+	li->name = egw_get_str(l, "name", "");
+	li->proto = egw_get_str(l, "protocol", "");
+	const char *h = ir_str(l, "hostname");
+	li->hostname = h && *h ? h : NULL;
+	li->port = egw_get_int(l, "port", 0);
+	li->st = egw_obj(t->a);
+	egw_set_str(t->a, li->st, "name", li->name);
+	li->kinds = egw_set_arr(t->a, li->st, "supportedKinds");
+	egw_set_int(t->a, li->st, "attachedRoutes", 0);
+	li->conds = egw_set_arr(t->a, li->st, "conditions");
+	li->from = egw_text(egw_path(l, "allowedRoutes.namespaces.from"));
+	if (!li->from)
+		li->from = "Same";
+	li->selector = egw_path(l, "allowedRoutes.namespaces.selector");
+	if (g->nls == g->capls) {
+		size_t nc = g->capls ? g->capls * 2 : 8;
+		g->ls = egw_realloc(t->a, g->ls, g->capls * sizeof *g->ls, nc * sizeof *g->ls);
+		g->capls = nc;
+	}
+	g->ls[g->nls++] = li;
+	return li;
+}
+
+void ir_gateways(ir_tr *t)
+{
+	egw_node *gc_ep = t->gc_ep;
+	t->merge_gateways = egw_node_bool(egw_path(gc_ep, "spec.mergeGateways"), false);
+	egw_object *o;
+	EGW_RES_EACH(t->rs, EGW_K_GATEWAY, i, o)
+	{
+		egw_node *spec = egw_get(o->node, "spec");
+		if (!ir_streq(ir_str(spec, "gatewayClassName"), t->class_name))
+			continue;
+		ir_gw *g = EGW_NEW(t->a, ir_gw);
+		g->o = o;
+		g->ns = o->ns;
+		g->name = o->name;
+		g->irkey = t->merge_gateways ? t->class_name : egw_sprintf(t->a, "%s/%s", o->ns, o->name);
+		o->status = egw_obj(t->a);
+		g->status = o->status;
+		g->lstat = egw_set_arr(t->a, g->status, "listeners");
+		g->conds = egw_arr(t->a);
+		g->accepted = true;
+		g->ep = gc_ep;
+		egw_node *pr = egw_path(spec, "infrastructure.parametersRef");
+		if (pr && ir_streq(ir_str(pr, "kind"), "EnvoyProxy")) {
+			egw_object *ep = egw_res_find(t->rs, EGW_K_ENVOYPROXY, o->ns,
+						      egw_get_str(pr, "name", ""));
+			if (ep)
+				g->ep = ep->node;
+		}
+		egw_node *addr;
+		EGW_ARR_EACH(egw_get(spec, "addresses"), j, addr)
+		{
+			const char *ty = ir_str(addr, "type");
+			if (ty && strcmp(ty, "IPAddress") && strcmp(ty, "Hostname") && g->accepted) {
+				gw_not_accepted(t, g, "UnsupportedAddress",
+						egw_sprintf(t->a, "Gateway has an address with an unsupported type: %s", ty));
+				g->accepted = false;
+			}
+		}
+		g->xds = fleet_xds(t, g->irkey);
+		g->infra = fleet_infra(t, g);
+		if (g->ep) {
+			egw_node *cfg = egw_clone(t->a, g->ep);
+			egw_obj_del(cfg, "status");
+			egw_obj_set(t->a, egw_get(g->infra, "proxy"), "config", cfg);
+		}
+		egw_node *l;
+		EGW_ARR_EACH(egw_get(spec, "listeners"), j, l)
+		{
+			ir_lis *li = add_listener(t, g, l);
+			egw_arr_push(t->a, g->lstat, li->st);
+		}
+		if (t->ngw == t->capgw) {
+			size_t nc = t->capgw ? t->capgw * 2 : 8;
+			t->gws = egw_realloc(t->a, t->gws, t->capgw * sizeof *t->gws, nc * sizeof *t->gws);
+			t->capgw = nc;
+		}
+		t->gws[t->ngw++] = g;
+		egw_map_put(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", o->ns, o->name), g);
+	}
+}
+
+static void lcond(ir_tr *t, ir_lis *l, const char *type, bool st, const char *reason,
+		  const char *msg)
+{
+	ir_cond(t, l->conds, type, st, reason, msg);
+}
+
+static void add_kind(ir_tr *t, ir_lis *l, const char *kind)
+{
+	egw_node *k = egw_arr_push(t->a, l->kinds, egw_obj(t->a));
+	egw_set_str(t->a, k, "group", GW_GROUP);
+	egw_set_str(t->a, k, "kind", kind);
+}
+
+static void allowed_routes(ir_tr *t, ir_lis *l, const char **kinds, size_t nk)
+{
+	egw_node *ak = egw_path(l->spec, "allowedRoutes.kinds");
+	if (egw_len(ak) == 0) {
+		for (size_t i = 0; i < nk; i++)
+			add_kind(t, l, kinds[i]);
+		return;
+	}
+	const char *supported[8];
+	size_t ns = 0;
+	const char *unsupported[16];
+	size_t nu = 0;
+	egw_node *k;
+	EGW_ARR_EACH(ak, i, k)
+	{
+		const char *grp = ir_str(k, "group");
+		if (grp && strcmp(grp, GW_GROUP)) {
+			lcond(t, l, "ResolvedRefs", false, "InvalidRouteKinds",
+			      "Group is not supported, group must be " GW_GROUP);
+			continue;
+		}
+		const char *kind = egw_get_str(k, "kind", "");
+		bool found = false;
+		for (size_t j = 0; j < nk; j++) {
+			if (!strcmp(kind, kinds[j])) {
+				if (ns < 8)
+					supported[ns++] = kind;
+				add_kind(t, l, kind);
+				found = true;
+				break;
+			}
+		}
+		if (!found && nu < 16)
+			unsupported[nu++] = kind;
+	}
+	for (size_t i = 0; i < nu; i++) {
+		egw_buf b;
+		egw_buf_init(&b, t->a);
+		egw_buf_printf(&b, "%s is not supported, kind must be one of [", unsupported[i]);
+		const char **list = ns ? supported : kinds;
+		size_t n = ns ? ns : nk;
+		for (size_t j = 0; j < n; j++)
+			egw_buf_printf(&b, "%s%s", j ? " " : "", list[j]);
+		egw_buf_putc(&b, ']');
+		lcond(t, l, "ResolvedRefs", false, "InvalidRouteKinds", egw_buf_str(&b));
+	}
+}
+
+static const char *b64_text(egw_node *data, const char *key)
+{
+	const char *v = egw_text(egw_get(data, key));
+	return v && *v ? v : NULL;
+}
+
+static void tls_secrets(ir_tr *t, ir_lis *l)
+{
+	egw_node *refs = egw_path(l->spec, "tls.certificateRefs");
+	ir_gw *g = l->gw;
+	if (egw_len(refs) == 0) {
+		lcond(t, l, "Programmed", false, "Invalid",
+		      "Listener must have at least 1 TLS certificate ref");
+		return;
+	}
+	egw_node *certs = egw_arr(t->a);
+	egw_node *r;
+	EGW_ARR_EACH(refs, i, r)
+	{
+		const char *grp = ir_str(r, "group");
+		const char *kind = ir_str(r, "kind");
+		const char *name = egw_get_str(r, "name", "");
+		const char *rns = ir_str(r, "namespace");
+		if (grp && *grp) {
+			lcond(t, l, "ResolvedRefs", false, "InvalidCertificateRef",
+			      "Listener's TLS certificate ref group must be unspecified/empty.");
+			break;
+		}
+		if (kind && strcmp(kind, "Secret")) {
+			lcond(t, l, "ResolvedRefs", false, "InvalidCertificateRef",
+			      "Listener's TLS certificate ref kind must be Secret.");
+			break;
+		}
+		const char *sns = g->ns;
+		if (rns && *rns && strcmp(rns, g->ns)) {
+			if (!ir_refgrant_allows(t, GW_GROUP, "Gateway", g->ns, "", "Secret", rns, name)) {
+				lcond(t, l, "ResolvedRefs", false, "RefNotPermitted",
+				      egw_sprintf(t->a,
+						  "Certificate ref to secret %s/%s not permitted by any ReferenceGrant.",
+						  rns, name));
+				break;
+			}
+			sns = rns;
+		}
+		egw_object *sec = egw_res_find(t->rs, EGW_K_SECRET, sns, name);
+		if (!sec) {
+			lcond(t, l, "ResolvedRefs", false, "InvalidCertificateRef",
+			      egw_sprintf(t->a, "Secret %s/%s does not exist.", sns, name));
+			break;
+		}
+		const char *ty = egw_get_str(sec->node, "type", "");
+		if (strcmp(ty, "kubernetes.io/tls")) {
+			lcond(t, l, "ResolvedRefs", false, "InvalidCertificateRef",
+			      egw_sprintf(t->a, "Secret %s/%s must be of type kubernetes.io/tls.", sns, name));
+			break;
+		}
+		egw_node *data = egw_get(sec->node, "data");
+		const char *crt = b64_text(data, "tls.crt"), *key = b64_text(data, "tls.key");
+		if (!crt || !key) {
+			lcond(t, l, "ResolvedRefs", false, "InvalidCertificateRef",
+			      egw_sprintf(t->a, "Secret %s/%s must contain tls.crt and tls.key.", sns, name));
+			break;
+		}
+		egw_node *c = egw_arr_push(t->a, certs, egw_obj(t->a));
+		egw_set_str(t->a, c, "name", egw_sprintf(t->a, "%s/%s", sns, name));
+		egw_set_str(t->a, c, "certificate", crt);
+		egw_set_str(t->a, c, "privateKey", key);
+	}
+	if (certs->n)
+		l->tls = certs;
+}
+
+static void validate_tls(ir_tr *t, ir_lis *l)
+{
+	egw_node *tls = egw_get(l->spec, "tls");
+	const char *p = l->proto;
+	const char *mode = ir_str(tls, "mode");
+	if (!strcmp(p, "HTTP") || !strcmp(p, "TCP") || !strcmp(p, "UDP")) {
+		if (tls)
+			lcond(t, l, "Programmed", false, "Invalid",
+			      egw_sprintf(t->a, "Listener must not have TLS set when protocol is %s.", p));
+	} else if (!strcmp(p, "HTTPS")) {
+		if (!tls) {
+			lcond(t, l, "Programmed", false, "Invalid",
+			      "Listener must have TLS set when protocol is HTTPS.");
+			return;
+		}
+		if (mode && strcmp(mode, "Terminate")) {
+			lcond(t, l, "Programmed", false, "UnsupportedTLSMode",
+			      egw_sprintf(t->a, "TLS %s mode is not supported, TLS mode must be Terminate.", mode));
+			return;
+		}
+		tls_secrets(t, l);
+	} else if (!strcmp(p, "TLS")) {
+		if (!tls) {
+			lcond(t, l, "Programmed", false, "Invalid",
+			      "Listener must have TLS set when protocol is TLS.");
+			return;
+		}
+		if (!mode || !strcmp(mode, "Passthrough")) {
+			l->tls_passthrough = true;
+			if (egw_len(egw_get(tls, "certificateRefs"))) {
+				lcond(t, l, "Programmed", false, "Invalid",
+				      "Listener must not have TLS certificate refs set for TLS mode Passthrough.");
+				return;
+			}
+		} else if (!strcmp(mode, "Terminate")) {
+			if (!egw_len(egw_get(tls, "certificateRefs"))) {
+				lcond(t, l, "Programmed", false, "Invalid",
+				      "Listener must have TLS certificate refs set for TLS mode Terminate.");
+				return;
+			}
+			tls_secrets(t, l);
+		}
+	}
+}
+
+static const char *lname(ir_tr *t, ir_lis *l)
+{
+	return egw_sprintf(t->a, "%s/%s/%s", l->gw->ns, l->gw->name, l->name);
+}
+
+/* Listeners of one gateway sharing a port: conflicts as Envoy Gateway
+ * reports them, naming every listener of the conflicting group. */
+static void conflicts_l7(ir_tr *t, ir_gw *g)
+{
+	egw_map ports;
+	egw_map_init(&ports, t->a);
+	for (size_t i = 0; i < g->nls; i++) {
+		ir_lis *l = g->ls[i];
+		if (!strcmp(l->proto, "TCP") || !strcmp(l->proto, "UDP"))
+			continue;
+		char key[32];
+		snprintf(key, sizeof key, "%lld", (long long)l->port);
+		egw_node *arr = egw_map_get(&ports, key);
+		if (!arr) {
+			arr = egw_arr(t->a);
+			egw_map_put(&ports, key, arr);
+		}
+		egw_node *holder = egw_obj(t->a);
+		holder->v.i = (int64_t)i;
+		egw_arr_push(t->a, arr, holder);
+	}
+	egw_map_entry *e;
+	EGW_MAP_EACH(&ports, pi, e)
+	{
+		egw_node *arr = e->val;
+		if (arr->n < 2)
+			continue;
+		/* protocol conflict: HTTPS and TLS are compatible */
+		bool proto_conflict = false;
+		const char *first = NULL;
+		for (size_t j = 0; j < arr->n; j++) {
+			ir_lis *l = g->ls[arr->c.items[j]->v.i];
+			const char *p = !strcmp(l->proto, "HTTPS") || !strcmp(l->proto, "TLS") ? "https/tls" : l->proto;
+			if (!first)
+				first = p;
+			else if (strcmp(first, p))
+				proto_conflict = true;
+		}
+		if (proto_conflict) {
+			egw_buf b;
+			egw_buf_init(&b, t->a);
+			egw_buf_puts(&b, "All listeners for a given port must use a compatible protocol, conflicting listeners: ");
+			for (size_t j = 0; j < arr->n; j++)
+				egw_buf_printf(&b, "%s%s", j ? ", " : "", lname(t, g->ls[arr->c.items[j]->v.i]));
+			for (size_t j = 0; j < arr->n; j++)
+				lcond(t, g->ls[arr->c.items[j]->v.i], "Conflicted", true, "ProtocolConflict",
+				      egw_buf_str(&b));
+			continue;
+		}
+		for (size_t j = 0; j < arr->n; j++) {
+			ir_lis *l = g->ls[arr->c.items[j]->v.i];
+			const char *h = l->hostname ? l->hostname : "";
+			egw_buf b;
+			egw_buf_init(&b, t->a);
+			size_t cnt = 0;
+			for (size_t k = 0; k < arr->n; k++) {
+				ir_lis *o = g->ls[arr->c.items[k]->v.i];
+				if (!strcmp(o->hostname ? o->hostname : "", h)) {
+					if (!cnt)
+						egw_buf_puts(&b, "All listeners for a given port must use a unique hostname, conflicting listeners: ");
+					egw_buf_printf(&b, "%s%s", cnt ? ", " : "", lname(t, o));
+					cnt++;
+				}
+			}
+			if (cnt > 1)
+				lcond(t, l, "Conflicted", true, "HostnameConflict", egw_buf_str(&b));
+		}
+	}
+}
+
+static void conflicts_l4(ir_tr *t, ir_gw *g, const char *proto)
+{
+	egw_map ports;
+	egw_map_init(&ports, t->a);
+	for (size_t i = 0; i < g->nls; i++) {
+		ir_lis *l = g->ls[i];
+		if (strcmp(l->proto, proto))
+			continue;
+		char key[32];
+		snprintf(key, sizeof key, "%lld", (long long)l->port);
+		if (egw_map_get(&ports, key))
+			lcond(t, l, "Conflicted", true, "ProtocolConflict",
+			      egw_sprintf(t->a, "Only one %s listener is allowed in a given port", proto));
+		else
+			egw_map_put(&ports, key, l);
+	}
+}
+
+static bool listener_ready(ir_tr *t, ir_lis *l)
+{
+	if (l->conds->n == 0) {
+		lcond(t, l, "Programmed", true, "Programmed",
+		      "Sending translated listener configuration to the data plane");
+		lcond(t, l, "Accepted", true, "Accepted", "Listener has been successfully translated");
+		lcond(t, l, "ResolvedRefs", true, "ResolvedRefs", "Listener references have been resolved");
+		return true;
+	}
+	if (!ir_cond_find(l->conds, "Programmed"))
+		lcond(t, l, "Programmed", false, "Invalid",
+		      "Listener is invalid, see other Conditions for details.");
+	if (!ir_cond_find(l->conds, "ResolvedRefs"))
+		lcond(t, l, "ResolvedRefs", true, "ResolvedRefs", "Listener references have been resolved");
+	return false;
+}
+
+static const char *lower(ir_tr *t, const char *s)
+{
+	char *r = egw_strdup(t->a, s);
+	for (char *p = r; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return r;
+}
+
+static void add_ir_listener(ir_tr *t, ir_lis *l, egw_map *found_ports)
+{
+	ir_gw *g = l->gw;
+	int64_t cport = ir_container_port(t, g, l->port);
+	egw_node *x = egw_obj(t->a);
+	const char *name = lname(t, l);
+	egw_set_str(t->a, x, "name", name);
+	egw_set_str(t->a, x, "address", "0.0.0.0");
+	egw_set_int(t->a, x, "port", cport);
+	egw_set_int(t->a, x, "externalPort", l->port);
+	egw_obj_set(t->a, x, "metadata", ir_meta(t, "Gateway", g->ns, g->name, l->name));
+	const char *p = l->proto;
+	const char *arrkey;
+	if (!strcmp(p, "HTTP") || !strcmp(p, "HTTPS")) {
+		egw_node *hn = egw_set_arr(t->a, x, "hostnames");
+		egw_arr_push(t->a, hn, ir_s(t, l->hostname ? l->hostname : "*"));
+		egw_node *path = egw_set_obj(t->a, x, "path");
+		egw_set_bool(t->a, path, "mergeSlashes", true);
+		egw_set_str(t->a, path, "escapedSlashesAction", "UnescapeAndRedirect");
+		l->xk = XL_HTTP;
+		arrkey = "http";
+	} else if (!strcmp(p, "UDP")) {
+		l->xk = XL_UDP;
+		arrkey = "udp";
+	} else {
+		l->xk = XL_TCP;
+		arrkey = "tcp";
+	}
+	if (l->tls) {
+		egw_node *tls = egw_set_obj(t->a, x, "tls");
+		egw_obj_set(t->a, tls, "alpnProtocols", egw_null(t->a));
+		egw_obj_set(t->a, tls, "certificates", l->tls);
+	}
+	egw_arr_push(t->a, egw_arr_ensure(t->a, g->xds, arrkey), x);
+	l->xl = x;
+	egw_map_put(&t->xds_listeners, egw_sprintf(t->a, "%s\n%s", g->irkey, name), x);
+
+	/* infra IR: one port per (L4 protocol, port) per fleet */
+	const char *l4 = !strcmp(p, "UDP") ? "UDP" : "TCP";
+	const char *pk = egw_sprintf(t->a, "%s\n%s/%lld", g->irkey, l4, (long long)l->port);
+	if (egw_map_has(found_ports, pk))
+		return;
+	egw_map_put(found_ports, pk, l);
+	egw_node *px = egw_get(g->infra, "proxy");
+	egw_node *pl = egw_arr_push(t->a, egw_arr_ensure(t->a, px, "listeners"), egw_obj(t->a));
+	egw_set_str(t->a, pl, "name", name);
+	egw_node *ports = egw_set_arr(t->a, pl, "ports");
+	egw_node *pp = egw_arr_push(t->a, ports, egw_obj(t->a));
+	egw_set_str(t->a, pp, "name", egw_sprintf(t->a, "%s-%lld", lower(t, p), (long long)l->port));
+	egw_set_str(t->a, pp, "protocol", p);
+	egw_set_int(t->a, pp, "servicePort", l->port);
+	egw_set_int(t->a, pp, "containerPort", cport);
+}
+
+void ir_listeners(ir_tr *t)
+{
+	egw_map found;
+	egw_map_init(&found, t->a);
+	for (size_t gi = 0; gi < t->ngw; gi++) {
+		ir_gw *g = t->gws[gi];
+		if (!g->accepted)
+			continue;
+		conflicts_l7(t, g);
+		conflicts_l4(t, g, "TCP");
+		conflicts_l4(t, g, "UDP");
+	}
+	if (t->merge_gateways) {
+		egw_map seen;
+		egw_map_init(&seen, t->a);
+		for (size_t gi = 0; gi < t->ngw; gi++) {
+			ir_gw *g = t->gws[gi];
+			if (!g->accepted)
+				continue;
+			for (size_t i = 0; i < g->nls; i++) {
+				ir_lis *l = g->ls[i];
+				const char *k = egw_sprintf(t->a, "%s:%s:%lld", l->proto,
+							    l->hostname ? l->hostname : "", (long long)l->port);
+				if (egw_map_has(&seen, k))
+					lcond(t, l, "Conflicted", true, "HostnameConflict",
+					      "Port, protocol and hostname tuple must be unique for every listener");
+				egw_map_put(&seen, k, l);
+			}
+		}
+	}
+	for (size_t gi = 0; gi < t->ngw; gi++) {
+		ir_gw *g = t->gws[gi];
+		if (!g->accepted)
+			continue;
+		for (size_t i = 0; i < g->nls; i++) {
+			ir_lis *l = g->ls[i];
+			const char *p = l->proto;
+			if (!strcmp(p, "TLS")) {
+				const char *mode = egw_text(egw_path(l->spec, "tls.mode"));
+				const char *k2[] = { "TCPRoute", "TLSRoute" };
+				if (!mode || !strcmp(mode, "Passthrough"))
+					allowed_routes(t, l, (const char *[]){ "TLSRoute" }, 1);
+				else if (!strcmp(mode, "Terminate"))
+					allowed_routes(t, l, (const char *[]){ "TCPRoute", "TLSRoute" }, 2);
+				else
+					allowed_routes(t, l, k2, 2);
+			} else if (!strcmp(p, "HTTP") || !strcmp(p, "HTTPS")) {
+				allowed_routes(t, l, (const char *[]){ "HTTPRoute", "GRPCRoute" }, 2);
+			} else if (!strcmp(p, "TCP")) {
+				allowed_routes(t, l, (const char *[]){ "TCPRoute" }, 1);
+			} else if (!strcmp(p, "UDP")) {
+				allowed_routes(t, l, (const char *[]){ "UDPRoute" }, 1);
+			} else {
+				lcond(t, l, "Accepted", false, "UnsupportedProtocol",
+				      egw_sprintf(t->a, "Protocol %s is unsupported, must be HTTP, HTTPS, TCP or UDP.", p));
+			}
+			if (!strcmp(l->from, "Selector") && !l->selector)
+				lcond(t, l, "Programmed", false, "Invalid",
+				      "The allowedRoutes.namespaces.selector field must be specified when allowedRoutes.namespaces.from is set to \"Selector\".");
+			validate_tls(t, l);
+			if ((!strcmp(p, "TCP") || !strcmp(p, "UDP")) && l->hostname)
+				lcond(t, l, "Programmed", false, "Invalid",
+				      egw_sprintf(t->a, "Listener must not have hostname set when protocol is %s.", p));
+			l->ready = listener_ready(t, l);
+			if (l->ready)
+				add_ir_listener(t, l, &found);
+		}
+	}
+}

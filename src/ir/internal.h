@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The IR stage's private state: one translator per egw_ir_translate call,
+ * a context per accepted Gateway and per listener, helpers shared by the
+ * stage's files.  Everything lives in the ctx arena; lookups go through
+ * egw_map so nothing scans the resource set per route.
+ */
+#ifndef EGW_IR_INTERNAL_H
+#define EGW_IR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../util/buf.h"
+#include "../util/map.h"
+#include "ir.h"
+
+#define GW_GROUP "gateway.networking.k8s.io"
+#define EG_GROUP "gateway.envoyproxy.io"
+
+typedef struct ir_gw ir_gw;
+typedef struct ir_tr ir_tr;
+
+typedef enum { XL_NONE, XL_HTTP, XL_TCP, XL_UDP } xl_kind;
+
+typedef struct ir_lis {
+	ir_gw *gw;
+	egw_node *spec;
+	const char *name, *proto, *hostname; /* hostname NULL when unset */
+	int64_t port;
+	egw_node *st;    /* listener status object */
+	egw_node *conds; /* its conditions */
+	egw_node *kinds; /* supportedKinds */
+	int64_t attached;
+	const char *from; /* Same / All / Selector */
+	egw_node *selector;
+	bool ready;
+	bool tls_passthrough;
+	xl_kind xk;
+	egw_node *xl;    /* the IR listener, when ready */
+	egw_node *tls;   /* IR TLS certificate list (ARR) or NULL */
+	egw_object *lset; /* the ListenerSet it comes from, or NULL */
+	egw_node *lset_st; /* status object in the ListenerSet's listeners list */
+} ir_lis;
+
+struct ir_gw {
+	egw_object *o;
+	const char *ns, *name, *irkey;
+	egw_node *xds, *infra;
+	ir_lis **ls;
+	size_t nls, capls;
+	egw_node *status, *conds, *lstat;
+	egw_node *ep;  /* the effective EnvoyProxy object, or NULL */
+	bool accepted;
+};
+
+struct ir_tr {
+	egw_ctx *c;
+	egw_arena *a;
+	egw_resources *rs;
+	egw_ir_out *out;
+	const char *controller;   /* gateway.controllerName */
+	const char *class_name;   /* the accepted GatewayClass */
+	egw_object *gc;
+	egw_node *gc_ep;          /* EnvoyProxy of the class */
+	bool merge_gateways;
+	bool backend_enabled;
+	bool running_on_host;
+	bool gateway_ns_mode;
+	ir_gw **gws;
+	size_t ngw, capgw;
+	egw_map gw_by_name;      /* "ns/name" -> ir_gw */
+	egw_map slices_by_svc;   /* "ns/svc" -> egw_node ARR of EndpointSlice nodes */
+	egw_map xds_listeners;   /* "irkey\nlistenername" -> IR listener */
+};
+
+/* ---- status.c ---- */
+/* Sets (replacing the same type) a condition in conds (ARR). */
+void ir_cond(ir_tr *t, egw_node *conds, const char *type, bool status, const char *reason,
+	     const char *msg);
+egw_node *ir_cond_find(egw_node *conds, const char *type);
+bool ir_cond_is(egw_node *conds, const char *type, bool status);
+/* The route's parents entry for parent ref index i, created on first use. */
+egw_node *ir_route_parent(ir_tr *t, egw_object *route, egw_node *pref);
+
+/* ---- util.c ---- */
+bool ir_streq(const char *a, const char *b);
+const char *ir_str(const egw_node *obj, const char *key); /* NULL when absent */
+egw_node *ir_s(ir_tr *t, const char *s);
+egw_node *ir_sf(ir_tr *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+egw_node *ir_meta(ir_tr *t, const char *kind, const char *ns, const char *name,
+		  const char *section);
+bool ir_refgrant_allows(ir_tr *t, const char *from_group, const char *from_kind,
+			const char *from_ns, const char *to_group, const char *to_kind,
+			const char *to_ns, const char *to_name);
+bool ir_wildcard_match(const char *host, const char *wild);
+/* Returns a sorted, deduplicated ARR of host strings (possibly empty). */
+egw_node *ir_compute_hosts(ir_tr *t, egw_node *route_hosts, ir_lis *l);
+char *ir_underscore_dots(ir_tr *t, const char *s);
+bool ir_parse_duration(const char *s, double *secs);
+const char *ir_fmt_duration(ir_tr *t, double secs);
+bool ir_label_selector_matches(egw_node *sel, egw_node *labels);
+
+/* ---- gateway.c ---- */
+void ir_gateways(ir_tr *t);
+void ir_listeners(ir_tr *t);
+int64_t ir_container_port(ir_tr *t, ir_gw *g, int64_t port);
+
+/* ---- route.c ---- */
+void ir_routes(ir_tr *t);
+void ir_sort_routes(ir_tr *t);
+
+/* ---- backend.c ---- */
+typedef struct ir_dest_err {
+	const char *reason;
+	const char *msg;
+	bool no_endpoints;
+} ir_dest_err;
+/* Builds the destination setting for one backendRef; returns NULL and fills
+ * err when the ref is invalid.  route_kind is "HTTPRoute" etc. */
+egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind,
+			     egw_node *bref, const char *setting_name, ir_gw *g, ir_dest_err *err);
+egw_node *ir_service_endpoints(ir_tr *t, const char *ns, const char *svc, egw_node *svcport,
+			       const char **addr_type);
+void ir_global_resources(ir_tr *t);
+
+#endif

@@ -1,0 +1,948 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Route attachment (parentRefs to listeners, with Envoy Gateway's route
+ * parent conditions) and the per-kind translation of HTTPRoute, GRPCRoute,
+ * TLSRoute, TCPRoute and UDPRoute into IR routes on the fleet listeners.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct rparent {
+	egw_node *pref;
+	egw_node *st;    /* parents[] entry */
+	egw_node *conds;
+	ir_gw *g;
+	ir_lis **ls;     /* allowed listeners */
+	size_t nls;
+} rparent;
+
+typedef struct rctx {
+	egw_object *o;
+	const char *kind;     /* "HTTPRoute" ... */
+	const char *prefix;   /* "httproute" ... */
+	rparent *ps;
+	size_t nps;
+} rctx;
+
+/* ---- error collection (grouped by condition type, like the reference) ---- */
+typedef struct rerr {
+	const char *type;
+	egw_buf reasons;
+	egw_buf msgs;
+	size_t n;
+} rerr;
+
+typedef struct rerrs {
+	rerr e[4];
+	size_t n;
+} rerrs;
+
+static const char *cond_msg(ir_tr *t, const char *m)
+{
+	size_t n = strlen(m);
+	char *r = egw_alloc(t->a, n + 2);
+	memcpy(r, m, n);
+	if (n && r[0] >= 'a' && r[0] <= 'z')
+		r[0] = (char)(r[0] - 'a' + 'A');
+	if (!n || r[n - 1] != '.')
+		r[n++] = '.';
+	r[n] = 0;
+	return r;
+}
+
+static void err_add(ir_tr *t, rerrs *es, const char *type, const char *reason, const char *msg)
+{
+	rerr *e = NULL;
+	for (size_t i = 0; i < es->n; i++)
+		if (!strcmp(es->e[i].type, type))
+			e = &es->e[i];
+	if (!e) {
+		if (es->n == 4)
+			return;
+		e = &es->e[es->n++];
+		e->type = type;
+		egw_buf_init(&e->reasons, t->a);
+		egw_buf_init(&e->msgs, t->a);
+		e->n = 0;
+	}
+	const char *rs = egw_buf_str(&e->reasons);
+	/* reasons are kept unique */
+	bool have = false;
+	const char *p = rs;
+	size_t rl = strlen(reason);
+	while (*p) {
+		const char *c = strchr(p, ',');
+		size_t l = c ? (size_t)(c - p) : strlen(p);
+		if (l == rl && !strncmp(p, reason, l))
+			have = true;
+		p += l + (c ? 1 : 0);
+		if (!c)
+			break;
+	}
+	if (!have) {
+		if (e->reasons.len)
+			egw_buf_putc(&e->reasons, ',');
+		egw_buf_puts(&e->reasons, reason);
+	}
+	if (e->n)
+		egw_buf_putc(&e->msgs, '\n');
+	egw_buf_puts(&e->msgs, cond_msg(t, msg));
+	e->n++;
+}
+
+/* ---- parent refs ---- */
+
+static bool listener_allows_kind(ir_lis *l, const char *kind)
+{
+	egw_node *k;
+	EGW_ARR_EACH(l->kinds, i, k)
+	{
+		if (ir_streq(ir_str(k, "kind"), kind))
+			return true;
+	}
+	return false;
+}
+
+static bool listener_allows_ns(ir_tr *t, ir_lis *l, const char *ns)
+{
+	if (!strcmp(l->from, "All"))
+		return true;
+	if (!strcmp(l->from, "Selector")) {
+		if (!l->selector)
+			return false;
+		egw_object *n = egw_res_find(t->rs, EGW_K_NAMESPACE, "", ns);
+		egw_node *labels = n ? egw_path(n->node, "metadata.labels") : NULL;
+		return ir_label_selector_matches(l->selector, labels);
+	}
+	return ir_streq(ns, l->gw->ns);
+}
+
+static bool resolve_parents(ir_tr *t, rctx *r)
+{
+	egw_node *refs = egw_path(r->o->node, "spec.parentRefs");
+	r->ps = EGW_NEWN(t->a, rparent, egw_len(refs) + 1);
+	egw_node *p;
+	EGW_ARR_EACH(refs, i, p)
+	{
+		const char *grp = ir_str(p, "group");
+		const char *kind = ir_str(p, "kind");
+		if (grp && strcmp(grp, GW_GROUP))
+			continue;
+		if (kind && strcmp(kind, "Gateway"))
+			continue;
+		const char *ns = ir_str(p, "namespace");
+		if (!ns || !*ns)
+			ns = r->o->ns;
+		ir_gw *g = egw_map_get(&t->gw_by_name,
+				       egw_sprintf(t->a, "%s/%s", ns, egw_get_str(p, "name", "")));
+		if (!g || !g->accepted)
+			continue;
+		rparent *rp = &r->ps[r->nps++];
+		rp->pref = p;
+		rp->g = g;
+		rp->st = ir_route_parent(t, r->o, p);
+		rp->conds = egw_get(rp->st, "conditions");
+		const char *sec = ir_str(p, "sectionName");
+		egw_node *portn = egw_get(p, "port");
+		int64_t port = 0;
+		bool has_port = portn && egw_node_int(portn, &port);
+		rp->ls = EGW_NEWN(t->a, ir_lis *, g->nls + 1);
+		size_t nsel = 0;
+		for (size_t j = 0; j < g->nls; j++) {
+			ir_lis *l = g->ls[j];
+			if (sec && strcmp(sec, l->name))
+				continue;
+			if (has_port && port != l->port)
+				continue;
+			nsel++;
+			if (listener_allows_kind(l, r->kind) && listener_allows_ns(t, l, r->o->ns))
+				rp->ls[rp->nls++] = l;
+		}
+		if (!nsel) {
+			ir_cond(t, rp->conds, "Accepted", false, "NoMatchingParent",
+				"No listeners match this parent ref");
+			continue;
+		}
+		if (!rp->nls) {
+			ir_cond(t, rp->conds, "Accepted", false, "NotAllowedByListeners",
+				"No listeners included by this parent ref allowed this attachment.");
+			continue;
+		}
+	}
+	return r->nps > 0;
+}
+
+/* ---- matches and filters ---- */
+
+static egw_node *string_match(ir_tr *t, const char *name, const char *how, const char *v)
+{
+	egw_node *m = egw_obj(t->a);
+	if (name)
+		egw_set_str(t->a, m, "name", name);
+	egw_set_str(t->a, m, how, v);
+	return m;
+}
+
+typedef struct filt {
+	egw_node *add_req, *rm_req, *add_resp, *rm_resp;
+	egw_node *redirect, *rewrite, *direct, *mirrors;
+	bool failed;
+} filt;
+
+static egw_node *header_list(ir_tr *t, egw_node *dst, egw_node *src, bool append)
+{
+	egw_node *h;
+	EGW_ARR_EACH(src, i, h)
+	{
+		if (!dst)
+			dst = egw_arr(t->a);
+		egw_node *x = egw_arr_push(t->a, dst, egw_obj(t->a));
+		egw_set_str(t->a, x, "name", egw_get_str(h, "name", ""));
+		egw_node *v = egw_set_arr(t->a, x, "value");
+		egw_arr_push(t->a, v, ir_s(t, egw_get_str(h, "value", "")));
+		egw_set_bool(t->a, x, "append", append);
+		egw_set_bool(t->a, x, "addIfAbsent", false);
+	}
+	return dst;
+}
+
+static egw_node *str_list(ir_tr *t, egw_node *dst, egw_node *src)
+{
+	egw_node *h;
+	EGW_ARR_EACH(src, i, h)
+	{
+		if (!dst)
+			dst = egw_arr(t->a);
+		egw_arr_push(t->a, dst, ir_s(t, egw_text(h)));
+	}
+	return dst;
+}
+
+static void process_filters(ir_tr *t, rctx *r, egw_node *filters, filt *f, rerrs *es)
+{
+	egw_node *fl;
+	EGW_ARR_EACH(filters, i, fl)
+	{
+		const char *ty = egw_get_str(fl, "type", "");
+		if (!strcmp(ty, "RequestHeaderModifier") || !strcmp(ty, "ResponseHeaderModifier")) {
+			bool req = ty[1] == 'e' && ty[2] == 'q';
+			egw_node *m = egw_get(fl, req ? "requestHeaderModifier" : "responseHeaderModifier");
+			egw_node **add = req ? &f->add_req : &f->add_resp;
+			egw_node **rm = req ? &f->rm_req : &f->rm_resp;
+			*add = header_list(t, *add, egw_get(m, "add"), true);
+			*add = header_list(t, *add, egw_get(m, "set"), false);
+			*rm = str_list(t, *rm, egw_get(m, "remove"));
+		} else if (!strcmp(ty, "RequestRedirect")) {
+			egw_node *m = egw_get(fl, "requestRedirect");
+			egw_node *rd = egw_obj(t->a);
+			const char *sch = ir_str(m, "scheme");
+			if (sch)
+				egw_set_str(t->a, rd, "scheme", sch);
+			const char *hn = ir_str(m, "hostname");
+			if (hn)
+				egw_set_str(t->a, rd, "hostname", hn);
+			egw_node *pm = egw_get(m, "path");
+			if (pm) {
+				egw_node *pp = egw_set_obj(t->a, rd, "path");
+				const char *pty = egw_get_str(pm, "type", "");
+				if (!strcmp(pty, "ReplaceFullPath"))
+					egw_set_str(t->a, pp, "fullReplace", egw_get_str(pm, "replaceFullPath", ""));
+				else if (!strcmp(pty, "ReplacePrefixMatch"))
+					egw_set_str(t->a, pp, "prefixMatchReplace",
+						    egw_get_str(pm, "replacePrefixMatch", ""));
+			}
+			egw_node *port = egw_get(m, "port");
+			if (port)
+				egw_obj_set(t->a, rd, "port", egw_clone(t->a, port));
+			int64_t code = egw_get_int(m, "statusCode", 302);
+			if (code != 301 && code != 302) {
+				err_add(t, es, "Accepted", "UnsupportedValue",
+					egw_sprintf(t->a, "Status code %lld is invalid, only 302 and 301 are supported.",
+						    (long long)code));
+				f->failed = true;
+			}
+			egw_set_int(t->a, rd, "statusCode", code);
+			f->redirect = rd;
+		} else if (!strcmp(ty, "URLRewrite")) {
+			egw_node *m = egw_get(fl, "urlRewrite");
+			if (f->rewrite) {
+				err_add(t, es, "Accepted", "UnsupportedValue",
+					"Cannot configure multiple urlRewrite filters for a single HTTPRouteRule.");
+				f->failed = true;
+				continue;
+			}
+			egw_node *rw = egw_obj(t->a);
+			const char *hn = ir_str(m, "hostname");
+			if (hn)
+				egw_set_str(t->a, egw_set_obj(t->a, rw, "host"), "name", hn);
+			egw_node *pm = egw_get(m, "path");
+			if (pm) {
+				egw_node *pp = egw_set_obj(t->a, rw, "path");
+				const char *pty = egw_get_str(pm, "type", "");
+				if (!strcmp(pty, "ReplaceFullPath"))
+					egw_set_str(t->a, pp, "fullReplace", egw_get_str(pm, "replaceFullPath", ""));
+				else if (!strcmp(pty, "ReplacePrefixMatch"))
+					egw_set_str(t->a, pp, "prefixMatchReplace",
+						    egw_get_str(pm, "replacePrefixMatch", ""));
+			}
+			f->rewrite = rw;
+		}
+		(void)r;
+	}
+}
+
+static void apply_filters(ir_tr *t, egw_node *x, filt *f)
+{
+	if (f->add_req)
+		egw_obj_set(t->a, x, "addRequestHeaders", f->add_req);
+	if (f->rm_req)
+		egw_obj_set(t->a, x, "removeRequestHeaders", f->rm_req);
+	if (f->add_resp)
+		egw_obj_set(t->a, x, "addResponseHeaders", f->add_resp);
+	if (f->rm_resp)
+		egw_obj_set(t->a, x, "removeResponseHeaders", f->rm_resp);
+	if (f->redirect)
+		egw_obj_set(t->a, x, "redirect", egw_clone(t->a, f->redirect));
+	if (f->rewrite)
+		egw_obj_set(t->a, x, "urlRewrite", f->rewrite);
+	if (f->mirrors)
+		egw_obj_set(t->a, x, "mirrors", f->mirrors);
+}
+
+static egw_node *route_meta(ir_tr *t, rctx *r, egw_node *rule)
+{
+	egw_node *m = ir_meta(t, r->kind, r->o->ns, r->o->name, ir_str(rule, "name"));
+	egw_member *a;
+	egw_node *ann = NULL;
+	EGW_OBJ_EACH(egw_path(r->o->node, "metadata.annotations"), i, a)
+	{
+		if (!strncmp(a->key, "gateway.envoyproxy.io/", 22)) {
+			if (!ann)
+				ann = egw_obj(t->a);
+			egw_obj_set(t->a, ann, a->key + 22, egw_clone(t->a, a->val));
+		}
+	}
+	if (ann)
+		egw_obj_set(t->a, m, "annotations", ann);
+	return m;
+}
+
+static void route_timeouts(ir_tr *t, egw_node *x, egw_node *rule)
+{
+	egw_node *to = egw_get(rule, "timeouts");
+	egw_node *retry = egw_get(rule, "retry");
+	double s;
+	const char *req = ir_str(to, "request");
+	if (req) {
+		if (!ir_parse_duration(req, &s))
+			s = 15;
+		egw_set_str(t->a, x, "timeout", ir_fmt_duration(t, s));
+	}
+	const char *breq = ir_str(to, "backendRequest");
+	if (breq && !retry) {
+		if (!ir_parse_duration(breq, &s))
+			s = 15;
+		egw_set_str(t->a, x, "timeout", ir_fmt_duration(t, s));
+	}
+	if (retry) {
+		egw_node *rr = egw_set_obj(t->a, x, "retry");
+		egw_node *att = egw_get(retry, "attempts");
+		if (att)
+			egw_obj_set(t->a, rr, "numRetries", egw_clone(t->a, att));
+		const char *bo = ir_str(retry, "backoff");
+		if (bo && ir_parse_duration(bo, &s)) {
+			egw_node *pr = egw_set_obj(t->a, rr, "perRetry");
+			egw_set_str(t->a, egw_set_obj(t->a, pr, "backOff"), "baseInterval", ir_fmt_duration(t, s));
+			double s2;
+			if (breq && ir_parse_duration(breq, &s2))
+				egw_set_str(t->a, pr, "timeout", ir_fmt_duration(t, s2));
+		}
+		egw_node *codes = egw_get(retry, "codes");
+		if (egw_len(codes)) {
+			egw_node *ro = egw_set_obj(t->a, rr, "retryOn");
+			egw_obj_set(t->a, ro, "httpStatusCodes", egw_clone(t->a, codes));
+		}
+	}
+}
+
+/* IR routes of one HTTPRoute/GRPCRoute rule (without hostnames). */
+static egw_node *http_rule_routes(ir_tr *t, rctx *r, egw_node *rule, size_t ri, filt *f,
+				  rerrs *es, bool *rule_failed)
+{
+	egw_node *out = egw_arr(t->a);
+	egw_node *matches = egw_get(rule, "matches");
+	bool grpc = !strcmp(r->kind, "GRPCRoute");
+	egw_node *meta = route_meta(t, r, rule);
+	egw_node *sp = NULL;
+	egw_node *spc = egw_get(rule, "sessionPersistence");
+	if (spc && !grpc) {
+		const char *sname = ir_str(spc, "sessionName");
+		if (!sname) {
+			char *n = egw_sprintf(t->a, "%s/%s/%s/rule/%zu", r->prefix, r->o->ns, r->o->name, ri);
+			for (char *p = n; *p; p++)
+				if (*p == '/')
+					*p = '-';
+			sname = n;
+		}
+		const char *ty = egw_get_str(spc, "type", "Cookie");
+		sp = egw_obj(t->a);
+		if (!strcmp(ty, "Header")) {
+			egw_set_str(t->a, egw_set_obj(t->a, sp, "header"), "name", sname);
+		} else {
+			egw_node *ck = egw_set_obj(t->a, sp, "cookie");
+			egw_set_str(t->a, ck, "name", sname);
+			double s;
+			const char *abs = ir_str(spc, "absoluteTimeout");
+			if (abs && ir_streq(egw_text(egw_path(spc, "cookieConfig.lifetimeType")), "Permanent") &&
+			    ir_parse_duration(abs, &s))
+				egw_set_str(t->a, ck, "ttl", ir_fmt_duration(t, s));
+		}
+	}
+	size_t nm = egw_len(matches);
+	for (size_t mi = 0; mi < (nm ? nm : 1); mi++) {
+		egw_node *m = nm ? egw_at(matches, mi) : NULL;
+		egw_node *x = egw_obj(t->a);
+		if (nm)
+			egw_set_str(t->a, x, "name",
+				    egw_sprintf(t->a, "%s/%s/%s/rule/%zu/match/%zu", r->prefix, r->o->ns,
+						r->o->name, ri, mi));
+		else
+			egw_set_str(t->a, x, "name",
+				    egw_sprintf(t->a, "%s/%s/%s/rule/%zu/match/-1", r->prefix, r->o->ns,
+						r->o->name, ri));
+		egw_obj_set(t->a, x, "metadata", meta);
+		if (sp)
+			egw_obj_set(t->a, x, "sessionPersistence", sp);
+		if (!grpc)
+			route_timeouts(t, x, rule);
+		egw_node *hm = NULL;
+		if (!grpc) {
+			egw_node *path = egw_get(m, "path");
+			if (path) {
+				const char *ty = egw_get_str(path, "type", "PathPrefix");
+				const char *v = egw_get_str(path, "value", "/");
+				if (!strcmp(ty, "Exact"))
+					egw_obj_set(t->a, x, "pathMatch", string_match(t, NULL, "exact", v));
+				else if (!strcmp(ty, "RegularExpression"))
+					egw_obj_set(t->a, x, "pathMatch", string_match(t, NULL, "safeRegex", v));
+				else
+					egw_obj_set(t->a, x, "pathMatch", string_match(t, NULL, "prefix", v));
+			}
+		}
+		egw_node *h;
+		EGW_ARR_EACH(egw_get(m, "headers"), hi, h)
+		{
+			if (!hm)
+				hm = egw_arr(t->a);
+			const char *ty = egw_get_str(h, "type", "Exact");
+			egw_arr_push(t->a, hm,
+				     string_match(t, egw_get_str(h, "name", ""),
+						  !strcmp(ty, "RegularExpression") ? "safeRegex" : "exact",
+						  egw_get_str(h, "value", "")));
+		}
+		if (!grpc) {
+			egw_node *qm = NULL;
+			EGW_ARR_EACH(egw_get(m, "queryParams"), qi, h)
+			{
+				if (!qm)
+					qm = egw_arr(t->a);
+				const char *ty = egw_get_str(h, "type", "Exact");
+				egw_arr_push(t->a, qm,
+					     string_match(t, egw_get_str(h, "name", ""),
+							  !strcmp(ty, "RegularExpression") ? "safeRegex" : "exact",
+							  egw_get_str(h, "value", "")));
+			}
+			if (qm)
+				egw_obj_set(t->a, x, "queryParamMatches", qm);
+			const char *method = ir_str(m, "method");
+			if (method) {
+				if (!hm)
+					hm = egw_arr(t->a);
+				egw_arr_push(t->a, hm, string_match(t, ":method", "exact", method));
+			}
+		} else {
+			egw_node *md = egw_get(m, "method");
+			if (md) {
+				const char *svc = ir_str(md, "service"), *meth = ir_str(md, "method");
+				const char *ty = egw_get_str(md, "type", "Exact");
+				if (!strcmp(ty, "RegularExpression")) {
+					const char *v = svc && meth ? egw_sprintf(t->a, "/%s/%s", svc, meth)
+						: meth ? egw_sprintf(t->a, "/%s/%s", "(?i)\\.?[a-z_][a-z_0-9]*(\\.[a-z_][a-z_0-9]*)*", meth)
+						: svc ? egw_sprintf(t->a, "/%s/%s", svc, "[A-Za-z_][A-Za-z_0-9]*") : NULL;
+					if (v)
+						egw_obj_set(t->a, x, "pathMatch", string_match(t, NULL, "safeRegex", v));
+				} else if (svc && meth) {
+					egw_obj_set(t->a, x, "pathMatch",
+						    string_match(t, NULL, "exact", egw_sprintf(t->a, "/%s/%s", svc, meth)));
+				} else if (meth) {
+					if (!hm)
+						hm = egw_arr(t->a);
+					egw_arr_push(t->a, hm,
+						     string_match(t, ":path", "suffix", egw_sprintf(t->a, "/%s", meth)));
+				} else if (svc) {
+					egw_obj_set(t->a, x, "pathMatch",
+						    string_match(t, NULL, "prefix", egw_sprintf(t->a, "/%s", svc)));
+				}
+			}
+		}
+		if (hm)
+			egw_obj_set(t->a, x, "headerMatches", hm);
+		apply_filters(t, x, f);
+		egw_arr_push(t->a, out, x);
+	}
+	(void)es;
+	(void)rule_failed;
+	return out;
+}
+
+static const char *route_protocol(rctx *r)
+{
+	if (!strcmp(r->kind, "GRPCRoute"))
+		return "GRPC";
+	if (!strcmp(r->kind, "UDPRoute"))
+		return "UDP";
+	if (!strcmp(r->kind, "HTTPRoute"))
+		return "HTTP";
+	return "TCP";
+}
+
+/* Destination settings of one rule; returns the ARR (weight-0 refs dropped). */
+static egw_node *rule_settings(ir_tr *t, rctx *r, rparent *rp, egw_node *rule, long ri,
+			       const char *dest, rerrs *es, bool *dest_err, bool *no_ep)
+{
+	egw_node *all = egw_arr(t->a);
+	egw_node *b;
+	EGW_ARR_EACH(egw_get(rule, "backendRefs"), bi, b)
+	{
+		const char *sname = egw_sprintf(t->a, "%s/backend/%zu", dest, bi);
+		ir_dest_err err = { 0 };
+		egw_node *ds = ir_backend_setting(t, r->o, r->kind, b, sname, rp->g, &err);
+		if (!ds) {
+			if (err.no_endpoints) {
+				*no_ep = true;
+				err_add(t, es, "BackendsAvailable", err.reason,
+					egw_sprintf(t->a, "failed to find endpoints: %s", err.msg));
+				continue;
+			}
+			err_add(t, es, "ResolvedRefs", err.reason,
+				ri >= 0 ? egw_sprintf(t->a, "failed to process route rule %ld backendRef %zu: %s", ri, bi, err.msg)
+					: err.msg);
+			*dest_err = true;
+			ds = egw_obj(t->a);
+			egw_set_str(t->a, ds, "name", sname);
+			int64_t w = egw_get_int(b, "weight", 1);
+			egw_set_int(t->a, ds, "weight", w);
+			egw_set_bool(t->a, ds, "invalid", true);
+			if (w == 0)
+				continue;
+			egw_arr_push(t->a, all, ds);
+			continue;
+		}
+		if (egw_get_int(ds, "weight", 1) == 0)
+			continue;
+		egw_arr_push(t->a, all, ds);
+	}
+	(void)route_protocol;
+	return all;
+}
+
+static int64_t valid_weight(egw_node *settings)
+{
+	int64_t w = 0;
+	egw_node *s;
+	EGW_ARR_EACH(settings, i, s)
+	{
+		if (egw_get_bool(s, "invalid", false))
+			continue;
+		w += egw_get_int(s, "weight", 1);
+	}
+	return w;
+}
+
+static void set_direct(ir_tr *t, egw_node *routes, int code)
+{
+	egw_node *x;
+	EGW_ARR_EACH(routes, i, x)
+	{
+		if (egw_get(x, "directResponse") || egw_get(x, "redirect"))
+			continue;
+		egw_set_int(t->a, egw_set_obj(t->a, x, "directResponse"), "statusCode", code);
+	}
+}
+
+static void strip_invalid(egw_node *settings)
+{
+	egw_node *s;
+	EGW_ARR_EACH(settings, i, s)
+	egw_obj_del(s, "invalid");
+}
+
+static egw_node *http_parent_routes(ir_tr *t, rctx *r, rparent *rp, rerrs *es, size_t *n_unaccepted,
+				    egw_buf *unaccepted)
+{
+	egw_node *all = egw_arr(t->a);
+	egw_node *rule;
+	EGW_ARR_EACH(egw_path(r->o->node, "spec.rules"), ri, rule)
+	{
+		filt f;
+		memset(&f, 0, sizeof f);
+		rerrs fe;
+		memset(&fe, 0, sizeof fe);
+		process_filters(t, r, egw_get(rule, "filters"), &f, &fe);
+		for (size_t i = 0; i < fe.n; i++) {
+			/* re-add grouped filter errors */
+			const char *msgs = egw_buf_str(&fe.e[i].msgs);
+			err_add(t, es, fe.e[i].type, egw_buf_str(&fe.e[i].reasons), msgs);
+			if (!strcmp(fe.e[i].type, "Accepted")) {
+				egw_buf_printf(unaccepted, "%s%zu", *n_unaccepted ? " " : "", ri);
+				(*n_unaccepted)++;
+			}
+		}
+		bool rule_failed = false;
+		egw_node *routes = http_rule_routes(t, r, rule, ri, &f, es, &rule_failed);
+		const char *dest = egw_sprintf(t->a, "%s/%s/%s/rule/%zu", r->prefix, r->o->ns, r->o->name, ri);
+		bool dest_err = false, no_ep = false;
+		egw_node *settings = rule_settings(t, r, rp, rule, (long)ri, dest, es, &dest_err, &no_ep);
+		int64_t vw = valid_weight(settings);
+		strip_invalid(settings);
+		if (f.failed) {
+			egw_node *x;
+			EGW_ARR_EACH(routes, k, x)
+			egw_set_int(t->a, egw_set_obj(t->a, x, "directResponse"), "statusCode", 500);
+		} else if (dest_err && vw == 0) {
+			set_direct(t, routes, 500);
+		} else if (no_ep && vw == 0) {
+			set_direct(t, routes, 503);
+		} else if (vw == 0) {
+			set_direct(t, routes, 500);
+		} else {
+			egw_node *x;
+			EGW_ARR_EACH(routes, k, x)
+			{
+				if (egw_get(x, "directResponse") || egw_get(x, "redirect"))
+					continue;
+				egw_node *d = egw_set_obj(t->a, x, "destination");
+				egw_set_str(t->a, d, "name", dest);
+				egw_obj_set(t->a, d, "settings", settings);
+				egw_obj_set(t->a, d, "metadata", egw_get(x, "metadata"));
+			}
+		}
+		egw_node *x;
+		EGW_ARR_EACH(routes, k, x)
+		egw_arr_push(t->a, all, x);
+	}
+	return all;
+}
+
+static void set_errors(ir_tr *t, rctx *r, rparent *rp, rerrs *es, size_t n_unaccepted,
+		       egw_buf *unaccepted)
+{
+	size_t nrules = egw_len(egw_path(r->o->node, "spec.rules"));
+	for (size_t i = 0; i < es->n; i++) {
+		rerr *e = &es->e[i];
+		const char *reason = egw_buf_str(&e->reasons);
+		const char *msg = egw_buf_str(&e->msgs);
+		if (!strcmp(e->type, "Accepted")) {
+			if (n_unaccepted == nrules) {
+				ir_cond(t, rp->conds, "Accepted", false, reason, msg);
+			} else {
+				ir_cond(t, rp->conds, "PartiallyInvalid", true, reason,
+					egw_sprintf(t->a, "Dropped Rule(s) [%s]: %s", egw_buf_str(unaccepted), msg));
+				ir_cond(t, rp->conds, "Accepted", true, "Accepted", "Route is accepted");
+			}
+		} else {
+			ir_cond(t, rp->conds, e->type, false, reason, msg);
+		}
+	}
+}
+
+static void attach_http(ir_tr *t, rctx *r, rparent *rp, egw_node *routes, bool *intersect)
+{
+	egw_node *rhosts = egw_path(r->o->node, "spec.hostnames");
+	*intersect = rp->nls == 0;
+	for (size_t i = 0; i < rp->nls; i++) {
+		ir_lis *l = rp->ls[i];
+		egw_node *hosts = ir_compute_hosts(t, rhosts, l);
+		if (!hosts->n)
+			continue;
+		*intersect = true;
+		l->attached++;
+		if (!l->ready || !l->xl || l->xk != XL_HTTP)
+			continue;
+		egw_node *lr = egw_arr_ensure(t->a, l->xl, "routes");
+		egw_node *h;
+		EGW_ARR_EACH(hosts, hi, h)
+		{
+			egw_node *x;
+			EGW_ARR_EACH(routes, k, x)
+			{
+				egw_node *c = egw_clone(t->a, x);
+				egw_node *rd = egw_get(c, "redirect");
+				if (rd && !egw_get(rd, "port")) {
+					int64_t port = l->port;
+					const char *sch = ir_str(rd, "scheme");
+					if (sch && !strcasecmp(sch, "http"))
+						port = 80;
+					else if (sch && !strcasecmp(sch, "https"))
+						port = 443;
+					egw_set_int(t->a, rd, "port", port);
+				}
+				egw_set_str(t->a, c, "name",
+					    egw_sprintf(t->a, "%s/%s", egw_get_str(x, "name", ""),
+							ir_underscore_dots(t, egw_text(h))));
+				egw_set_str(t->a, c, "hostname", egw_text(h));
+				egw_set_bool(t->a, c, "isHTTP2", !strcmp(r->kind, "GRPCRoute"));
+				egw_arr_push(t->a, lr, c);
+			}
+		}
+		if (!strcmp(r->kind, "GRPCRoute")) {
+			egw_node *gs = egw_obj_ensure(t->a, l->xl, "grpc");
+			egw_set_bool(t->a, gs, "enableGRPCWeb", true);
+			egw_set_bool(t->a, gs, "enableGRPCStats", true);
+		}
+	}
+}
+
+static void finish_parent(ir_tr *t, rctx *r, rparent *rp, bool intersect)
+{
+	if (!ir_cond_is(rp->conds, "ResolvedRefs", false))
+		ir_cond(t, rp->conds, "ResolvedRefs", true, "ResolvedRefs",
+			"Resolved all the Object references for the Route");
+	if (!intersect)
+		ir_cond(t, rp->conds, "Accepted", false, "NoMatchingListenerHostname",
+			egw_sprintf(t->a,
+				    "There were no hostname intersections between the %s and this parent ref's Listener(s).",
+				    r->kind));
+	if (!ir_cond_find(rp->conds, "Accepted"))
+		ir_cond(t, rp->conds, "Accepted", true, "Accepted", "Route is accepted");
+}
+
+static void process_http(ir_tr *t, rctx *r)
+{
+	for (size_t i = 0; i < r->nps; i++) {
+		rparent *rp = &r->ps[i];
+		if (ir_cond_is(rp->conds, "Accepted", false))
+			continue;
+		rerrs es;
+		memset(&es, 0, sizeof es);
+		egw_buf unacc;
+		egw_buf_init(&unacc, t->a);
+		size_t nun = 0;
+		egw_node *routes = http_parent_routes(t, r, rp, &es, &nun, &unacc);
+		set_errors(t, r, rp, &es, nun, &unacc);
+		if (!ir_cond_is(rp->conds, "ResolvedRefs", false))
+			ir_cond(t, rp->conds, "ResolvedRefs", true, "ResolvedRefs",
+				"Resolved all the Object references for the Route");
+		bool inter;
+		attach_http(t, r, rp, routes, &inter);
+		finish_parent(t, r, rp, inter);
+	}
+}
+
+static void process_l4(ir_tr *t, rctx *r)
+{
+	bool tls = !strcmp(r->kind, "TLSRoute");
+	bool udp = !strcmp(r->kind, "UDPRoute");
+	egw_node *rules = egw_path(r->o->node, "spec.rules");
+	for (size_t i = 0; i < r->nps; i++) {
+		rparent *rp = &r->ps[i];
+		if (ir_cond_is(rp->conds, "Accepted", false))
+			continue;
+		const char *dest = egw_sprintf(t->a, "%s/%s/%s/rule/-1", r->prefix, r->o->ns, r->o->name);
+		rerrs es;
+		memset(&es, 0, sizeof es);
+		bool dest_err = false, no_ep = false;
+		egw_node *settings = egw_arr(t->a);
+		egw_node *rule;
+		if (!tls && egw_len(rules) != 1) {
+			ir_cond(t, rp->conds, "Accepted", false, "InvalidRule", "One and only one rule is supported");
+			ir_cond(t, rp->conds, "ResolvedRefs", true, "ResolvedRefs",
+				"Resolved all the Object references for the Route");
+			continue;
+		}
+		EGW_ARR_EACH(rules, ri, rule)
+		{
+			egw_node *s = rule_settings(t, r, rp, rule, -1, dest, &es, &dest_err, &no_ep);
+			egw_node *x;
+			EGW_ARR_EACH(s, k, x)
+			{
+				if (egw_get_bool(x, "invalid", false))
+					continue;
+				egw_arr_push(t->a, settings, x);
+			}
+		}
+		for (size_t k = 0; k < es.n; k++)
+			ir_cond(t, rp->conds, es.e[k].type, false, egw_buf_str(&es.e[k].reasons),
+				egw_buf_str(&es.e[k].msgs));
+		if (!ir_cond_is(rp->conds, "ResolvedRefs", false))
+			ir_cond(t, rp->conds, "ResolvedRefs", true, "ResolvedRefs",
+				"Resolved all the Object references for the Route");
+		bool inter = !tls || rp->nls == 0;
+		for (size_t li = 0; li < rp->nls; li++) {
+			ir_lis *l = rp->ls[li];
+			egw_node *hosts = NULL;
+			if (tls) {
+				hosts = ir_compute_hosts(t, egw_path(r->o->node, "spec.hostnames"), l);
+				if (!hosts->n)
+					continue;
+				inter = true;
+			}
+			l->attached++;
+			if (!l->ready || !l->xl)
+				continue;
+			egw_node *x = egw_obj(t->a);
+			egw_node *meta = ir_meta(t, r->kind, r->o->ns, r->o->name, NULL);
+			egw_node *d = egw_obj(t->a);
+			egw_set_str(t->a, d, "name", dest);
+			egw_obj_set(t->a, d, "settings", settings);
+			egw_obj_set(t->a, d, "metadata", meta);
+			if (udp) {
+				if (l->xk != XL_UDP)
+					continue;
+				egw_set_str(t->a, x, "name", egw_sprintf(t->a, "%s/%s/%s", r->prefix, r->o->ns, r->o->name));
+				egw_obj_set(t->a, x, "destination", d);
+				egw_obj_set(t->a, x, "metadata", meta);
+				egw_obj_set(t->a, l->xl, "route", x);
+				continue;
+			}
+			if (l->xk != XL_TCP)
+				continue;
+			egw_set_str(t->a, x, "name", egw_sprintf(t->a, "%s/%s/%s", r->prefix, r->o->ns, r->o->name));
+			egw_obj_set(t->a, x, "destination", d);
+			egw_obj_set(t->a, x, "metadata", meta);
+			if (tls) {
+				egw_node *tc = egw_set_obj(t->a, x, "tls");
+				egw_node *lt = egw_get(l->xl, "tls");
+				if (lt)
+					egw_obj_set(t->a, tc, "terminate", lt);
+				egw_obj_set(t->a, egw_set_obj(t->a, tc, "inspector"), "snis", hosts);
+			} else if (egw_get(l->xl, "tls")) {
+				egw_obj_set(t->a, egw_set_obj(t->a, x, "tls"), "terminate", egw_get(l->xl, "tls"));
+			}
+			egw_arr_push(t->a, egw_arr_ensure(t->a, l->xl, "routes"), x);
+		}
+		if (!inter)
+			ir_cond(t, rp->conds, "Accepted", false, "NoMatchingListenerHostname",
+				egw_sprintf(t->a,
+					    "There were no hostname intersections between the %s and this parent ref's Listener(s).",
+					    r->kind));
+		if (!ir_cond_find(rp->conds, "Accepted"))
+			ir_cond(t, rp->conds, "Accepted", true, "Accepted", "Route is accepted");
+	}
+}
+
+static void routes_of(ir_tr *t, egw_kind k, const char *kind, const char *prefix)
+{
+	egw_object *o;
+	EGW_RES_EACH(t->rs, k, i, o)
+	{
+		rctx r;
+		memset(&r, 0, sizeof r);
+		r.o = o;
+		r.kind = kind;
+		r.prefix = prefix;
+		if (!resolve_parents(t, &r))
+			continue;
+		if (k == EGW_K_HTTPROUTE || k == EGW_K_GRPCROUTE)
+			process_http(t, &r);
+		else
+			process_l4(t, &r);
+	}
+}
+
+void ir_routes(ir_tr *t)
+{
+	routes_of(t, EGW_K_HTTPROUTE, "HTTPRoute", "httproute");
+	routes_of(t, EGW_K_GRPCROUTE, "GRPCRoute", "grpcroute");
+	routes_of(t, EGW_K_TLSROUTE, "TLSRoute", "tlsroute");
+	routes_of(t, EGW_K_TCPROUTE, "TCPRoute", "tcproute");
+	routes_of(t, EGW_K_UDPROUTE, "UDPRoute", "udproute");
+	for (size_t gi = 0; gi < t->ngw; gi++) {
+		ir_gw *g = t->gws[gi];
+		for (size_t i = 0; i < g->nls; i++)
+			egw_set_int(t->a, g->ls[i]->st, "attachedRoutes", g->ls[i]->attached);
+	}
+}
+
+/* ---- route order (Envoy Gateway's sortXdsIRMap: most specific first) ---- */
+
+static int path_rank(egw_node *pm)
+{
+	if (egw_get(pm, "exact"))
+		return 3;
+	if (egw_get(pm, "safeRegex"))
+		return 2;
+	if (egw_get(pm, "prefix"))
+		return 1;
+	return 0;
+}
+
+static size_t path_len(egw_node *pm)
+{
+	const char *v = ir_str(pm, "exact");
+	if (!v)
+		v = ir_str(pm, "safeRegex");
+	if (!v)
+		v = ir_str(pm, "prefix");
+	return v ? strlen(v) : 0;
+}
+
+/* Returns <0 when a sorts before b (a is "greater" in the reference's
+ * Less order, which is applied in reverse). */
+static int route_cmp(egw_node *a, egw_node *b)
+{
+	egw_node *pa = egw_get(a, "pathMatch"), *pb = egw_get(b, "pathMatch");
+	if (pa && pb) {
+		int ra = path_rank(pa), rb = path_rank(pb);
+		if (ra != rb)
+			return rb - ra;
+	}
+	size_t la = path_len(pa), lb = path_len(pb);
+	if (la != lb)
+		return la > lb ? -1 : 1;
+	size_t ha = egw_len(egw_get(a, "headerMatches")), hb = egw_len(egw_get(b, "headerMatches"));
+	if (ha != hb)
+		return ha > hb ? -1 : 1;
+	size_t qa = egw_len(egw_get(a, "queryParamMatches")), qb = egw_len(egw_get(b, "queryParamMatches"));
+	if (qa != qb)
+		return qa > qb ? -1 : 1;
+	return 0;
+}
+
+static void stable_sort(egw_arena *a, egw_node **v, size_t n)
+{
+	if (n < 2)
+		return;
+	egw_node **tmp = egw_alloc_raw(a, n * sizeof *tmp);
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
+			while (i < mid && j < hi)
+				tmp[k++] = route_cmp(v[j], v[i]) < 0 ? v[j++] : v[i++];
+			while (i < mid)
+				tmp[k++] = v[i++];
+			while (j < hi)
+				tmp[k++] = v[j++];
+		}
+		memcpy(v, tmp, n * sizeof *v);
+	}
+}
+
+void ir_sort_routes(ir_tr *t)
+{
+	egw_member *m;
+	EGW_OBJ_EACH(t->out->xds_ir, i, m)
+	{
+		egw_node *l;
+		EGW_ARR_EACH(egw_get(m->val, "http"), j, l)
+		{
+			egw_node *routes = egw_get(l, "routes");
+			if (routes && routes->kind == EGW_ARR)
+				stable_sort(t->a, routes->c.items, routes->n);
+		}
+	}
+}

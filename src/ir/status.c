@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Status building blocks: conditions and route parent entries. */
+#include <string.h>
+
+#include "internal.h"
+
+egw_node *ir_cond_find(egw_node *conds, const char *type)
+{
+	egw_node *c;
+	EGW_ARR_EACH(conds, i, c)
+	{
+		if (ir_streq(egw_get_str(c, "type", ""), type))
+			return c;
+	}
+	return NULL;
+}
+
+bool ir_cond_is(egw_node *conds, const char *type, bool status)
+{
+	egw_node *c = ir_cond_find(conds, type);
+	return c && ir_streq(egw_get_str(c, "status", ""), status ? "True" : "False");
+}
+
+void ir_cond(ir_tr *t, egw_node *conds, const char *type, bool status, const char *reason,
+	     const char *msg)
+{
+	egw_node *c = ir_cond_find(conds, type);
+	if (!c)
+		c = egw_arr_push(t->a, conds, egw_obj(t->a));
+	egw_obj_set(t->a, c, "type", ir_s(t, type));
+	egw_obj_set(t->a, c, "status", ir_s(t, status ? "True" : "False"));
+	egw_obj_set(t->a, c, "reason", ir_s(t, reason));
+	egw_obj_set(t->a, c, "message", ir_s(t, msg));
+	egw_obj_set(t->a, c, "lastTransitionTime", egw_null(t->a));
+}
+
+egw_node *ir_route_parent(ir_tr *t, egw_object *route, egw_node *pref)
+{
+	if (!route->status)
+		route->status = egw_obj(t->a);
+	egw_node *parents = egw_arr_ensure(t->a, route->status, "parents");
+	egw_node *p;
+	EGW_ARR_EACH(parents, i, p)
+	{
+		if (egw_equal(egw_get(p, "parentRef"), pref))
+			return p;
+	}
+	p = egw_arr_push(t->a, parents, egw_obj(t->a));
+	egw_obj_set(t->a, p, "parentRef", egw_clone(t->a, pref));
+	egw_set_str(t->a, p, "controllerName", t->controller);
+	egw_set_arr(t->a, p, "conditions");
+	return p;
+}

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Small helpers shared by the IR stage: strings, metadata, ReferenceGrant
+ * checks, hostname intersection, durations, label selectors. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+bool ir_streq(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+const char *ir_str(const egw_node *obj, const char *key)
+{
+	return egw_text(egw_get(obj, key));
+}
+
+egw_node *ir_s(ir_tr *t, const char *s)
+{
+	return egw_strn(t->a, s ? s : "", s ? strlen(s) : 0);
+}
+
+egw_node *ir_sf(ir_tr *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char tmp[512];
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	egw_node *r;
+	if (n >= 0 && (size_t)n < sizeof tmp) {
+		r = egw_strn(t->a, tmp, (size_t)n);
+	} else {
+		char *big = egw_alloc(t->a, (size_t)n + 1);
+		vsnprintf(big, (size_t)n + 1, fmt, ap2);
+		r = egw_strn(t->a, big, (size_t)n);
+	}
+	va_end(ap2);
+	return r;
+}
+
+egw_node *ir_meta(ir_tr *t, const char *kind, const char *ns, const char *name,
+		  const char *section)
+{
+	egw_node *m = egw_obj(t->a);
+	egw_set_str(t->a, m, "kind", kind);
+	egw_set_str(t->a, m, "name", name);
+	egw_set_str(t->a, m, "namespace", ns);
+	if (section && *section)
+		egw_set_str(t->a, m, "sectionName", section);
+	return m;
+}
+
+bool ir_refgrant_allows(ir_tr *t, const char *from_group, const char *from_kind,
+			const char *from_ns, const char *to_group, const char *to_kind,
+			const char *to_ns, const char *to_name)
+{
+	egw_object *o;
+	EGW_RES_EACH(t->rs, EGW_K_REFERENCEGRANT, i, o)
+	{
+		if (!ir_streq(o->ns, to_ns))
+			continue;
+		egw_node *spec = egw_get(o->node, "spec");
+		bool from_ok = false, to_ok = false;
+		egw_node *f;
+		EGW_ARR_EACH(egw_get(spec, "from"), j, f)
+		{
+			if (ir_streq(egw_get_str(f, "namespace", ""), from_ns) &&
+			    ir_streq(egw_get_str(f, "group", ""), from_group) &&
+			    ir_streq(egw_get_str(f, "kind", ""), from_kind))
+				from_ok = true;
+		}
+		if (!from_ok)
+			continue;
+		EGW_ARR_EACH(egw_get(spec, "to"), j, f)
+		{
+			const char *nm = egw_get_str(f, "name", "");
+			if (ir_streq(egw_get_str(f, "group", ""), to_group) &&
+			    ir_streq(egw_get_str(f, "kind", ""), to_kind) &&
+			    (!*nm || ir_streq(nm, to_name)))
+				to_ok = true;
+		}
+		if (to_ok)
+			return true;
+	}
+	return false;
+}
+
+bool ir_wildcard_match(const char *host, const char *wild)
+{
+	if (!host || !wild || wild[0] != '*')
+		return false;
+	const char *suffix = wild + 1; /* ".example.com" */
+	size_t hl = strlen(host), sl = strlen(suffix);
+	if (hl <= sl)
+		return false;
+	return !strcmp(host + hl - sl, suffix);
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	const egw_node *a = *(egw_node *const *)x, *b = *(egw_node *const *)y;
+	return strcmp(a->str, b->str);
+}
+
+egw_node *ir_compute_hosts(ir_tr *t, egw_node *route_hosts, ir_lis *l)
+{
+	egw_node *out = egw_arr(t->a);
+	const char *lh = l ? l->hostname : NULL;
+	if (egw_len(route_hosts) == 0) {
+		egw_arr_push(t->a, out, ir_s(t, lh ? lh : "*"));
+		return out;
+	}
+	egw_map seen;
+	egw_map_init(&seen, t->a);
+	egw_node *h;
+	EGW_ARR_EACH(route_hosts, i, h)
+	{
+		const char *rh = egw_text(h);
+		const char *pick = NULL;
+		if (!rh)
+			continue;
+		if (!lh || !*lh)
+			pick = rh;
+		else if (!strcmp(lh, rh))
+			pick = rh;
+		else if (lh[0] == '*') {
+			if (ir_wildcard_match(rh, lh))
+				pick = rh;
+		} else if (rh[0] == '*') {
+			if (ir_wildcard_match(lh, rh))
+				pick = lh;
+		}
+		if (pick && !egw_map_has(&seen, pick)) {
+			egw_map_put(&seen, pick, (void *)pick);
+			egw_arr_push(t->a, out, ir_s(t, pick));
+		}
+	}
+	if (out->n > 1)
+		qsort(out->c.items, out->n, sizeof(egw_node *), cmp_str);
+	return out;
+}
+
+char *ir_underscore_dots(ir_tr *t, const char *s)
+{
+	char *r = egw_strdup(t->a, s);
+	for (char *p = r; *p; p++)
+		if (*p == '.')
+			*p = '_';
+	return r;
+}
+
+/* Go's time.ParseDuration subset: sequences of <number><unit>. */
+bool ir_parse_duration(const char *s, double *secs)
+{
+	if (!s || !*s)
+		return false;
+	double total = 0;
+	const char *p = s;
+	if (!strcmp(s, "0")) {
+		*secs = 0;
+		return true;
+	}
+	while (*p) {
+		char *end;
+		double v = strtod(p, &end);
+		if (end == p)
+			return false;
+		p = end;
+		double mul;
+		if (!strncmp(p, "ms", 2)) {
+			mul = 1e-3;
+			p += 2;
+		} else if (!strncmp(p, "us", 2) || !strncmp(p, "µs", 3)) {
+			mul = 1e-6;
+			p += p[0] == 'u' ? 2 : 3;
+		} else if (!strncmp(p, "ns", 2)) {
+			mul = 1e-9;
+			p += 2;
+		} else if (*p == 'h') {
+			mul = 3600;
+			p++;
+		} else if (*p == 'm') {
+			mul = 60;
+			p++;
+		} else if (*p == 's') {
+			mul = 1;
+			p++;
+		} else {
+			return false;
+		}
+		total += v * mul;
+	}
+	*secs = total;
+	return true;
+}
+
+/* metav1.Duration rendering (Go's Duration.String). */
+const char *ir_fmt_duration(ir_tr *t, double secs)
+{
+	long long ns = (long long)(secs * 1e9 + (secs >= 0 ? 0.5 : -0.5));
+	if (ns == 0)
+		return "0s";
+	egw_buf b;
+	egw_buf_init(&b, t->a);
+	if (ns < 0) {
+		egw_buf_putc(&b, '-');
+		ns = -ns;
+	}
+	if (ns < 1000000000LL) {
+		if (ns < 1000)
+			egw_buf_printf(&b, "%lldns", ns);
+		else if (ns < 1000000) {
+			char tmp[64];
+			snprintf(tmp, sizeof tmp, "%.6f", ns / 1e3);
+			char *e = tmp + strlen(tmp) - 1;
+			while (*e == '0')
+				*e-- = 0;
+			if (*e == '.')
+				*e = 0;
+			egw_buf_printf(&b, "%sµs", tmp);
+		} else {
+			char tmp[64];
+			snprintf(tmp, sizeof tmp, "%.6f", ns / 1e6);
+			char *e = tmp + strlen(tmp) - 1;
+			while (*e == '0')
+				*e-- = 0;
+			if (*e == '.')
+				*e = 0;
+			egw_buf_printf(&b, "%sms", tmp);
+		}
+		return egw_buf_str(&b);
+	}
+	long long h = ns / 3600000000000LL;
+	ns %= 3600000000000LL;
+	long long m = ns / 60000000000LL;
+	ns %= 60000000000LL;
+	if (h)
+		egw_buf_printf(&b, "%lldh", h);
+	if (h || m)
+		egw_buf_printf(&b, "%lldm", m);
+	long long s = ns / 1000000000LL, frac = ns % 1000000000LL;
+	if (frac) {
+		char tmp[32];
+		snprintf(tmp, sizeof tmp, "%09lld", frac);
+		char *e = tmp + strlen(tmp) - 1;
+		while (e > tmp && *e == '0')
+			*e-- = 0;
+		egw_buf_printf(&b, "%lld.%ss", s, tmp);
+	} else {
+		egw_buf_printf(&b, "%llds", s);
+	}
+	return egw_buf_str(&b);
+}
+
+static bool in_values(egw_node *vals, const char *v)
+{
+	egw_node *x;
+	EGW_ARR_EACH(vals, i, x)
+	{
+		if (v && ir_streq(egw_text(x), v))
+			return true;
+	}
+	return false;
+}
+
+bool ir_label_selector_matches(egw_node *sel, egw_node *labels)
+{
+	egw_member *m;
+	EGW_OBJ_EACH(egw_get(sel, "matchLabels"), i, m)
+	{
+		if (!ir_streq(egw_text(egw_get(labels, m->key)), egw_text(m->val)))
+			return false;
+	}
+	egw_node *e;
+	EGW_ARR_EACH(egw_get(sel, "matchExpressions"), i, e)
+	{
+		const char *key = egw_get_str(e, "key", "");
+		const char *op = egw_get_str(e, "operator", "");
+		const char *v = egw_text(egw_get(labels, key));
+		egw_node *vals = egw_get(e, "values");
+		if (!strcmp(op, "In")) {
+			if (!in_values(vals, v))
+				return false;
+		} else if (!strcmp(op, "NotIn")) {
+			if (in_values(vals, v))
+				return false;
+		} else if (!strcmp(op, "Exists")) {
+			if (!v)
+				return false;
+		} else if (!strcmp(op, "DoesNotExist")) {
+			if (v)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
