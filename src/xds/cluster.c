@@ -33,37 +33,74 @@ static bool any_tls(const egw_node *settings)
 	return false;
 }
 
-egw_node *xds_cla(xt *x, const char *name, const egw_node *settings)
+static egw_node *lb_endpoint(xt *x, const egw_node *st, const egw_node *ep, const char *name, int i)
+{
+	egw_node *e = xo(x);
+	egw_node *en = xobj(x, e, "endpoint");
+	xset(x, en, "address", xds_endpoint_addr(x, ep));
+	const char *hn = GS(ep, "hostname");
+	if (hn)
+		xs(x, en, "hostname", hn);
+	if (GB(ep, "draining"))
+		xs(x, e, "healthStatus", "DRAINING");
+	xi(x, e, "loadBalancingWeight", 1);
+	if (G(st, "tls")) {
+		egw_node *md = xobj(x, xobj(x, e, "metadata"), "filterMetadata");
+		xs(x, xobj(x, md, "envoy.transport_socket_match"), "name", name_tls_match(x, name, i));
+	}
+	return e;
+}
+
+static int64_t zone_weight(const egw_node *lb, const char *zone)
+{
+	const egw_node *wz;
+	EGW_ARR_EACH(G(lb, "weightedZones"), i, wz)
+		if (!strcmp(GS(wz, "zone") ? GS(wz, "zone") : "", zone))
+			return GI(wz, "weight", 1);
+	return 1;
+}
+
+egw_node *xds_cla(xt *x, const char *name, const egw_node *settings, const egw_node *lb)
 {
 	egw_node *cla = xo(x);
 	xs(x, cla, "clusterName", name);
 	egw_node *eps = xarr(x, cla, "endpoints");
 	const egw_node *st;
 	EGW_ARR_EACH(settings, i, st) {
-		const egw_node *zoneset = NULL;
-		(void)zoneset;
+		bool zonal = G(st, "preferLocal") || G(lb, "weightedZones") || G(lb, "preferLocal");
+		const egw_node *ep;
+		if (zonal) {
+			/* one locality per zone, first-seen order */
+			egw_map zones;
+			egw_map_init(&zones, x->a);
+			EGW_ARR_EACH(G(st, "endpoints"), j, ep) {
+				const char *z = GS(ep, "zone");
+				if (!z)
+					z = "";
+				egw_node *loc = egw_map_get(&zones, z);
+				if (!loc) {
+					loc = xo(x);
+					xarr(x, loc, "lbEndpoints");
+					if (G(lb, "weightedZones"))
+						xi(x, loc, "loadBalancingWeight", zone_weight(lb, z));
+					xs(x, xobj(x, loc, "locality"), "zone", z);
+					egw_map_put(&zones, z, loc);
+					xpush(x, eps, loc);
+				}
+				xpush(x, egw_get(loc, "lbEndpoints"), lb_endpoint(x, st, ep, name, (int)i));
+			}
+			continue;
+		}
 		egw_node *loc = xo(x);
 		egw_node *lbe = xarr(x, loc, "lbEndpoints");
-		const egw_node *ep;
-		EGW_ARR_EACH(G(st, "endpoints"), j, ep) {
-			egw_node *e = xpush(x, lbe, xo(x));
-			egw_node *en = xobj(x, e, "endpoint");
-			xset(x, en, "address", xds_endpoint_addr(x, ep));
-			const char *hn = GS(ep, "hostname");
-			if (hn)
-				xs(x, en, "hostname", hn);
-			if (GB(ep, "draining"))
-				xs(x, e, "healthStatus", "DRAINING");
-			xi(x, e, "loadBalancingWeight", 1);
-			if (G(st, "tls")) {
-				egw_node *md = xobj(x, xobj(x, e, "metadata"), "filterMetadata");
-				xs(x, xobj(x, md, "envoy.transport_socket_match"), "name",
-				   name_tls_match(x, name, (int)i));
-			}
-		}
-		int64_t w = GI(st, "weight", 1);
-		xi(x, loc, "loadBalancingWeight", w);
-		xs(x, xobj(x, loc, "locality"), "region", name_locality(x, name, (int)i));
+		EGW_ARR_EACH(G(st, "endpoints"), j, ep)
+			xpush(x, lbe, lb_endpoint(x, st, ep, name, (int)i));
+		xi(x, loc, "loadBalancingWeight", GI(st, "weight", 1));
+		const char *sn = GS(st, "name");
+		egw_node *lo = xobj(x, loc, "locality");
+		if (sn && *sn)
+			xs(x, lo, "region", sn);
+		xset(x, loc, "metadata", xds_metadata(x, G(st, "metadata")));
 		int64_t prio = GI(st, "priority", 0);
 		if (prio)
 			xi(x, loc, "priority", prio);
@@ -110,7 +147,7 @@ static const char *lookup_family(xt *x, const cluster_args *ca)
 	return "V4_PREFERRED";
 }
 
-static egw_node *lb_policy(xt *x, const egw_node *lb)
+static egw_node *lb_policy(xt *x, const egw_node *lb, const egw_node *pl)
 {
 	egw_node *pol = xo(x);
 	egw_node *tec = xobj(x, xpush(x, xarr(x, pol, "policies"), xo(x)), "typedExtensionConfig");
@@ -134,8 +171,19 @@ static egw_node *lb_policy(xt *x, const egw_node *lb)
 	xs(x, tec, "name", egw_sprintf(x->a, "envoy.load_balancing_policies.%s", name));
 	egw_node *tc = xset(x, tec, "typedConfig",
 			    xany(x, egw_sprintf(x->a, "envoy.extensions.load_balancing_policies.%s", msg)));
-	if (locality)
+	if (locality && pl) {
+		egw_node *za = xobj(x, xobj(x, tc, "localityLbConfig"), "zoneAwareLbConfig");
+		const egw_node *force = G(pl, "force");
+		if (force)
+			xi(x, xobj(x, za, "forceLocalZone"), "minSize", GI(force, "minEndpointsInZoneThreshold", 1));
+		if (G(pl, "minEndpointsThreshold"))
+			xs(x, za, "minClusterSize", GS(pl, "minEndpointsThreshold"));
+		if (G(pl, "percentageEnabled"))
+			xi(x, xobj(x, za, "routingEnabled"), "value", GI(pl, "percentageEnabled", 0));
+	} else if (locality)
 		xobj(x, xobj(x, tc, "localityLbConfig"), "localityWeightedLbConfig");
+	else if (G(lb, "weightedZones"))
+		xobj(x, tc, "localityWeightedLbConfig");
 	if (G(lb, "consistentHash") && G(G(lb, "consistentHash"), "tableSize"))
 		xi(x, tc, "tableSize", GI(G(lb, "consistentHash"), "tableSize", 0));
 	if (ss && G(ss, "window"))
@@ -207,19 +255,27 @@ void xds_cluster_add(xt *x, const cluster_args *ca)
 		xs(x, dc, "dnsRefreshRate", rr ? rr : "30s");
 		const egw_node *rt = G(G(tr, "dns"), "respectDnsTtl");
 		xb(x, dc, "respectDnsTtl", rt ? egw_node_bool(rt, true) : true);
-		xset(x, c, "loadAssignment", xds_cla(x, ca->name, ca->settings));
+		xset(x, c, "loadAssignment", xds_cla(x, ca->name, ca->settings, lb));
 	} else if (!dynamic) {
 		egw_node *eds = xobj(x, c, "edsClusterConfig");
 		xset(x, eds, "edsConfig", xads(x, false));
 		xs(x, eds, "serviceName", ca->name);
 		xs(x, c, "type", "EDS");
 		if (!xfind(x, EGW_XDS_ENDPOINT, ca->name))
-			xadd(x, EGW_XDS_ENDPOINT, xds_cla(x, ca->name, ca->settings));
+			xadd(x, EGW_XDS_ENDPOINT, xds_cla(x, ca->name, ca->settings, lb));
 	}
 	xb(x, c, "ignoreHealthOnHostRemoval", true);
-	xset(x, c, "loadBalancingPolicy", lb_policy(x, lb));
+	xset(x, c, "metadata", xds_metadata(x, ca->metadata));
+	const egw_node *pl = G(lb, "preferLocal");
+	if (!pl)
+		pl = G(st0, "preferLocal");
+	xset(x, c, "loadBalancingPolicy", lb_policy(x, lb, pl));
 	const egw_node *bc = G(tr, "backendConnection");
 	xi(x, c, "perConnectionBufferLimitBytes", G(bc, "bufferLimit") ? GI(bc, "bufferLimit", 32768) : 32768);
+	if (GB(x->metrics, "enablePerEndpointStats"))
+		xb(x, xobj(x, c, "trackClusterStats"), "perEndpointStats", true);
+	if (GB(x->metrics, "enableRequestResponseSizesStats"))
+		xb(x, xobj(x, c, "trackClusterStats"), "requestResponseSizes", true);
 	xds_cluster_health(x, c, ca);
 	xds_cluster_protocol(x, c, ca);
 	xds_cluster_tls(x, c, ca);

@@ -129,9 +129,23 @@ void xds_route_traffic(xt *x, egw_node *xr, egw_node *ra, const egw_node *r)
 	const egw_node *tr = G(r, "traffic");
 	hash_policy(x, ra, G(tr, "loadBalancer"));
 	const egw_node *th = G(G(tr, "timeout"), "http");
-	const char *rt = xdur(x, G(th, "requestTimeout"));
-	if (rt) {
+	const egw_node *tn = G(r, "timeout");
+	if (!tn)
+		tn = G(th, "requestTimeout");
+	const char *rt = xdur(x, tn);
+	if (rt)
 		xs(x, ra, "timeout", rt);
+	bool lst_idle = G(G(G(x->cur_hl, "timeout"), "http"), "streamIdleTimeout") != NULL;
+	if (rt && !G(th, "streamIdleTimeout") && !lst_idle) {
+		int64_t secs;
+		int32_t ns;
+		go_dur(egw_text(tn), &secs, &ns);
+		if (secs == 0 && ns == 0)
+			xs(x, ra, "idleTimeout", "0s");
+		else if (secs >= 3600 && !(secs == 3600 && ns == 0))
+			xs(x, ra, "idleTimeout", rt);
+		else
+			xs(x, ra, "idleTimeout", "3600s");
 	}
 	const char *msd = xdur(x, G(th, "maxStreamDuration"));
 	if (msd)

@@ -180,8 +180,9 @@ static egw_node *http1_options(xt *x, const egw_node *h1)
 egw_node *xds_http2_options(xt *x, const egw_node *h2)
 {
 	egw_node *o = xo(x);
-	xi(x, o, "initialConnectionWindowSize", GI(h2, "initialConnectionWindowSize", 1048576));
-	xi(x, o, "initialStreamWindowSize", GI(h2, "initialStreamWindowSize", 65536));
+	/* Envoy Gateway's IR names these two the other way round. */
+	xi(x, o, "initialConnectionWindowSize", GI(h2, "initialStreamWindowSize", 1048576));
+	xi(x, o, "initialStreamWindowSize", GI(h2, "initialConnectionWindowSize", 65536));
 	xi(x, o, "maxConcurrentStreams", GI(h2, "maxConcurrentStreams", 100));
 	if (G(h2, "resetStreamOnError"))
 		xb(x, o, "overrideStreamErrorOnInvalidHttpMessage", GB(h2, "resetStreamOnError"));
@@ -375,7 +376,8 @@ static void add_tcp_chain(xt *x, egw_node *l, const egw_node *tl, const egw_node
 		xpush(x, xarr(x, tp, "hashPolicy"), egw_obj_set(x->a, xo(x), "sourceIp", xo(x)));
 	const egw_node *tt = G(G(tl, "timeout"), "tcp");
 	xs(x, tp, "idleTimeout", xdur(x, G(tt, "idleTimeout")));
-	xs(x, tp, "statPrefix", egw_sprintf(x->a, "%s-%lld", kind, (long long)name_stat_port(x, tl)));
+	const char *sn = GS(route, "statName");
+	xs(x, tp, "statPrefix", sn ? sn : egw_sprintf(x->a, "%s-%lld", kind, (long long)name_stat_port(x, tl)));
 	xs(x, fc, "name", rname);
 	if (term)
 		xset(x, fc, "transportSocket", xds_downstream_tls(x, term, false));
@@ -399,6 +401,7 @@ void xds_tcp_listeners(xt *x, const egw_node *arr)
 			ca.name = GS(d, "name");
 			ca.settings = G(d, "settings");
 			ca.route = r;
+			ca.metadata = G(d, "metadata");
 			ca.lb = G(r, "loadBalancer");
 			ca.traffic = NULL;
 			ca.tcp_route = true;
@@ -429,9 +432,14 @@ void xds_udp_listeners(xt *x, const egw_node *arr)
 	const egw_node *ul;
 	EGW_ARR_EACH(arr, i, ul) {
 		const egw_node *r = G(ul, "route");
-		if (!r)
-			continue;
 		const egw_node *d = G(r, "destination");
+		const char *cname = r ? GS(d, "name") : "EmptyCluster";
+		if (!r && !xfind(x, EGW_XDS_CLUSTER, "EmptyCluster")) {
+			egw_node *c = xo(x);
+			xs(x, c, "name", "EmptyCluster");
+			xs(x, c, "type", "STATIC");
+			xadd(x, EGW_XDS_CLUSTER, c);
+		}
 		egw_node *o = xo(x);
 		const char *addr = GS(ul, "address");
 		int64_t port = GI(ul, "port", 0);
@@ -449,14 +457,17 @@ void xds_udp_listeners(xt *x, const egw_node *arr)
 		egw_node *act = xobj(x, xobj(x, xobj(x, up, "matcher"), "onNoMatch"), "action");
 		xs(x, act, "name", "route");
 		egw_node *rt = xset(x, act, "typedConfig", xany(x, "envoy.extensions.filters.udp.udp_proxy.v3.Route"));
-		xs(x, rt, "cluster", GS(d, "name"));
+		xs(x, rt, "cluster", cname);
 		xs(x, up, "statPrefix", "service");
 		xadd(x, EGW_XDS_LISTENER, o);
 		egw_map_put(&x->lst_addr, addr_key(x, addr, port, true), o);
+		if (!r)
+			continue;
 		cluster_args ca = {0};
 		ca.name = GS(d, "name");
 		ca.settings = G(d, "settings");
 		ca.route = r;
+		ca.metadata = G(d, "metadata");
 		ca.udp_route = true;
 		xds_cluster_add(x, &ca);
 	}

@@ -93,12 +93,28 @@ static bool setting_has_filters(const egw_node *st)
 	return f && !egw_is_empty(f);
 }
 
-static bool needs_cluster_per_setting(const egw_node *settings)
+static bool setting_invalid(const egw_node *st)
+{
+	return GB(st, "invalid") || !egw_len(G(st, "endpoints"));
+}
+
+/* Whether each destination setting gets a cluster of its own (the route then
+ * uses weighted clusters). */
+static bool needs_cluster_per_setting(const egw_node *settings, const egw_node *lb)
 {
 	const egw_node *st;
+	if (G(lb, "weightedZones") || G(lb, "preferLocal"))
+		return true;
 	EGW_ARR_EACH(settings, i, st)
 		if (setting_has_filters(st))
 			return true;
+	if (egw_len(settings) < 2)
+		return false;
+	EGW_ARR_EACH(settings, i, st) {
+		const char *at = GS(st, "addressType");
+		if (setting_invalid(st) || G(st, "preferLocal") || (at && !strcmp(at, "FQDN")))
+			return true;
+	}
 	return false;
 }
 
@@ -157,8 +173,13 @@ static void redirect(xt *x, egw_node *xr, const egw_node *rd)
 		xs(x, o, "prefixRewrite", v);
 	if ((v = GS(rd, "hostname")))
 		xs(x, o, "hostRedirect", v);
-	if (G(rd, "port"))
-		xi(x, o, "portRedirect", GI(rd, "port", 0));
+	if (G(rd, "port")) {
+		int64_t port = GI(rd, "port", 0);
+		const char *sch = GS(rd, "scheme");
+		bool dflt = sch && ((!strcmp(sch, "https") && port == 443) || (!strcmp(sch, "http") && port == 80));
+		if (!dflt)
+			xi(x, o, "portRedirect", port);
+	}
 	int64_t sc = GI(rd, "statusCode", 0);
 	if (sc == 302)
 		xs(x, o, "responseCode", "FOUND");
@@ -185,8 +206,16 @@ static void url_rewrite(xt *x, egw_node *ra, const egw_node *r, const egw_node *
 			if (n > 1 && pfx[n - 1] == '/')
 				n--;
 			egw_node *rr = xobj(x, ra, "regexRewrite");
-			xs(x, xobj(x, rr, "pattern"), "regex",
-			   egw_sprintf(x->a, "^%.*s\\/*", (int)n, pfx));
+			egw_buf b;
+			egw_buf_init(&b, x->a);
+			egw_buf_putc(&b, '^');
+			for (size_t k = 0; k < n; k++) {
+				if (strchr("\\.+*?()|[]{}^$", pfx[k]))
+					egw_buf_putc(&b, '\\');
+				egw_buf_putc(&b, pfx[k]);
+			}
+			egw_buf_puts(&b, "\\/*");
+			xs(x, xobj(x, rr, "pattern"), "regex", egw_buf_str(&b));
 			xs(x, rr, "substitution", "/");
 		} else
 			xs(x, ra, "prefixRewrite", v);
@@ -235,12 +264,8 @@ static void mirrors(xt *x, egw_node *ra, const egw_node *r)
 				p = (double)iv;
 			}
 			egw_node *dv = xobj(x, xobj(x, o, "runtimeFraction"), "defaultValue");
-			if (p == (double)(int64_t)p) {
-				xi(x, dv, "numerator", (int64_t)p);
-			} else {
-				xi(x, dv, "numerator", (int64_t)(p * 10000 + 0.5));
-				xs(x, dv, "denominator", "MILLION");
-			}
+			xs(x, dv, "denominator", "MILLION");
+			xi(x, dv, "numerator", (int64_t)(p * 10000 + 0.5));
 		} else {
 			xi(x, xobj(x, xobj(x, o, "runtimeFraction"), "defaultValue"), "numerator", 100);
 		}
@@ -257,6 +282,7 @@ egw_node *xds_route(xt *x, const egw_node *r, const egw_node *hl)
 	xs(x, xr, "name", GS(r, "name"));
 	xset(x, xr, "match", route_match(x, r));
 	xset(x, xr, "metadata", xds_metadata(x, G(r, "metadata")));
+	xs(x, xr, "statPrefix", GS(r, "statName"));
 	if (egw_len(G(r, "addRequestHeaders")))
 		xset(x, xr, "requestHeadersToAdd", header_opts(x, G(r, "addRequestHeaders")));
 	if (egw_len(G(r, "removeRequestHeaders")))
@@ -279,12 +305,32 @@ egw_node *xds_route(xt *x, const egw_node *r, const egw_node *hl)
 		egw_node *ra = xobj(x, xr, "route");
 		const egw_node *d = G(r, "destination");
 		const egw_node *settings = G(d, "settings");
-		if (needs_cluster_per_setting(settings)) {
-			xs(x, ra, "clusterNotFoundResponseCode", "INTERNAL_SERVER_ERROR");
+		const egw_node *lb = G(G(r, "traffic"), "loadBalancer");
+		if (needs_cluster_per_setting(settings, lb)) {
 			egw_node *wc = xobj(x, ra, "weightedClusters");
 			egw_node *cl = xarr(x, wc, "clusters");
 			const egw_node *st;
+			int64_t invalid_w = 0;
+			bool empty_valid = false;
 			EGW_ARR_EACH(settings, i, st) {
+				if (setting_invalid(st)) {
+					invalid_w += GI(st, "weight", 1);
+					if (!GB(st, "invalid"))
+						empty_valid = true;
+				}
+			}
+			if (!empty_valid)
+				xs(x, ra, "clusterNotFoundResponseCode", "INTERNAL_SERVER_ERROR");
+			if (invalid_w) {
+				egw_node *c = xpush(x, cl, xo(x));
+				xs(x, c, "name", "invalid-backend-cluster");
+				xi(x, c, "weight", invalid_w);
+			}
+			if (G(lb, "consistentHash"))
+				xb(x, wc, "useHashPolicy", true);
+			EGW_ARR_EACH(settings, i, st) {
+				if (setting_invalid(st))
+					continue;
 				egw_node *c = xpush(x, cl, xo(x));
 				xs(x, c, "name", GS(st, "name"));
 				const egw_node *f = G(st, "filters");
@@ -318,7 +364,8 @@ static void route_clusters(xt *x, const egw_node *r, const egw_node *hl)
 		ca.route = r;
 		ca.is_http = true;
 		ca.use_client_protocol = GB(r, "useClientProtocol");
-		if (!needs_cluster_per_setting(ca.settings)) {
+		ca.metadata = G(d, "metadata");
+		if (!needs_cluster_per_setting(ca.settings, G(ca.traffic, "loadBalancer"))) {
 			ca.name = GS(d, "name");
 			xds_cluster_add(x, &ca);
 		} else {
@@ -329,6 +376,8 @@ static void route_clusters(xt *x, const egw_node *r, const egw_node *hl)
 				cluster_args c2 = ca;
 				c2.name = GS(st, "name");
 				c2.settings = one;
+				if (G(st, "metadata"))
+					c2.metadata = G(st, "metadata");
 				xds_cluster_add(x, &c2);
 			}
 		}
@@ -341,6 +390,7 @@ static void route_clusters(xt *x, const egw_node *r, const egw_node *hl)
 		cluster_args ca = {0};
 		ca.name = GS(md, "name");
 		ca.settings = G(md, "settings");
+		ca.metadata = G(md, "metadata");
 		ca.static_eds_only = true;
 		xds_cluster_add(x, &ca);
 	}
@@ -351,6 +401,7 @@ void xds_add_route_config(xt *x, egw_node *rc, const egw_node *hl, bool http3)
 	egw_map vhosts;
 	egw_map_init(&vhosts, x->a);
 	egw_node *vlist = xa(x);
+	x->cur_hl = hl;
 	const char *lname = GS(hl, "name");
 	const egw_node *r;
 	EGW_ARR_EACH(G(hl, "routes"), i, r) {

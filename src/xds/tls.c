@@ -150,11 +150,10 @@ void xds_tls_secrets(xt *x, const egw_node *tls)
 	EGW_ARR_EACH(G(tls, "certificates"), i, c) {
 		if (G(c, "sds"))
 			continue;
-		if (!xfind(x, EGW_XDS_SECRET, GS(c, "name")))
-			xadd(x, EGW_XDS_SECRET, xds_secret_cert(x, c));
+		xadd(x, EGW_XDS_SECRET, xds_secret_cert(x, c));
 	}
 	const egw_node *ca = G(tls, "caCertificate");
-	if (ca && !xfind(x, EGW_XDS_SECRET, GS(ca, "name")))
+	if (ca)
 		xadd(x, EGW_XDS_SECRET, secret_ca(x, ca));
 }
 

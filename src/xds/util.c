@@ -220,7 +220,15 @@ const char *xbytes_b64(xt *x, const egw_node *n)
 		}
 		return b64enc(x, d, n->n);
 	}
-	return egw_text(n);
+	const char *s = egw_text(n);
+	if (!s)
+		return NULL;
+	size_t sl = strlen(s);
+	bool ok = sl % 4 == 0;
+	for (size_t i = 0; ok && i < sl; i++)
+		if (b64val(s[i]) < 0 && !(s[i] == '=' && i >= sl - 2))
+			ok = false;
+	return ok ? s : b64enc(x, (const unsigned char *)s, sl);
 }
 
 const char *xbytes_raw(xt *x, const egw_node *n, size_t *len)

@@ -25,6 +25,7 @@ typedef struct xt {
 	const egw_node *accesslog, *tracing, *metrics;
 	bool name_v2;
 	egw_buf err; /* accumulated errors, "; "-joined */
+	const egw_node *cur_hl; /* the HTTP listener being translated */
 } xt;
 
 /* IR access: case-insensitive. */
@@ -105,9 +106,12 @@ typedef struct cluster_args {
 	bool tcp_route;
 	bool udp_route;
 	bool force_static;        /* STATIC with inline load assignment */
+	const egw_node *metadata; /* destination metadata */
 } cluster_args;
 void xds_cluster_add(xt *x, const cluster_args *ca);
-egw_node *xds_cla(xt *x, const char *name, const egw_node *settings);
+egw_node *xds_cla(xt *x, const char *name, const egw_node *settings, const egw_node *lb);
+egw_node *xds_metadata(xt *x, const egw_node *md);
+egw_node *xds_http2_options(xt *x, const egw_node *h2);
 egw_node *xds_endpoint_addr(xt *x, const egw_node *ep);
 
 /* TLS. */
