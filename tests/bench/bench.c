@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The benchmark: for one workload file, the time of each stage (parse,
+ * translate, serialize) and of the whole public call, the time libyaml alone
+ * takes to scan the same bytes (the yardstick: results are reported as
+ * ratios to it, which survive a noisy machine), peak RSS, allocations, arena
+ * bytes and output bytes.  Prints one JSON object.
+ *
+ * usage: egw-bench FILE [--repeat N]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <yaml.h>
+
+#include "egw/egw.h"
+#include "emit/pb.h"
+#include "ir/ir.h"
+#include "model/resources.h"
+#include "parse/parse.h"
+#include "util/ctx.h"
+#include "xds/xds.h"
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc((size_t)n + 1);
+	if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		free(b);
+		return NULL;
+	}
+	fclose(f);
+	b[n] = 0;
+	*len = (size_t)n;
+	return b;
+}
+
+/* libyaml's scanner over the whole input: the floor any YAML consumer pays. */
+static size_t yaml_scan(const char *data, size_t len)
+{
+	yaml_parser_t p;
+	yaml_token_t t;
+	size_t tokens = 0;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+	for (;;) {
+		if (!yaml_parser_scan(&p, &t))
+			break;
+		int end = t.type == YAML_STREAM_END_TOKEN;
+		yaml_token_delete(&t);
+		tokens++;
+		if (end)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return tokens;
+}
+
+typedef struct counts {
+	size_t allocs, frees, bytes;
+} counts;
+
+static void *count_malloc(size_t n, void *ud)
+{
+	counts *c = ud;
+	c->allocs++;
+	c->bytes += n;
+	return malloc(n);
+}
+
+static void count_free(void *p, void *ud)
+{
+	counts *c = ud;
+	c->frees++;
+	free(p);
+}
+
+static void ctx_init(egw_ctx *c, egw_arena *a, egw_options *o)
+{
+	memset(c, 0, sizeof *c);
+	c->arena = a;
+	c->opts = o;
+	c->limits.max_input_bytes = (size_t)1 << 32;
+	c->limits.max_documents = (size_t)1 << 30;
+	c->limits.max_depth = 64;
+	c->limits.max_string_bytes = (size_t)1 << 26;
+	c->limits.max_alias_nodes = 100000;
+	c->limits.max_objects_per_kind = (size_t)1 << 30;
+	c->controller_ns = "envoy-gateway-system";
+	c->ratelimit_ns = c->controller_ns;
+	c->dns_domain = "cluster.local";
+	static const char *noflags[] = { NULL };
+	c->runtime_flags = noflags;
+	c->now_unix = 1767225600;
+}
+
+typedef struct stage_times {
+	double parse, model, ir, xds, serialize, clone;
+	size_t fleets, resources, out_bytes, arena_bytes, statuses;
+} stage_times;
+
+static egw_node *config_node(egw_ctx *c)
+{
+	egw_node *cfg = egw_obj(c->arena);
+	egw_node *gw = egw_set_obj(c->arena, cfg, "gateway");
+	egw_set_str(c->arena, gw, "controllerName", "gateway.envoyproxy.io/gatewayclass-controller");
+	return cfg;
+}
+
+/* The stages one by one, so each gets its own time. */
+static void run_stages(const char *data, size_t len, stage_times *st)
+{
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	egw_arena *a = egw_arena_new(NULL);
+	egw_ctx c;
+	ctx_init(&c, a, &o);
+	double t0 = now();
+	egw_node *docs = egw_arr(a);
+	egw_parse_buffer(&c, 0, data, len, docs);
+	double t1 = now();
+	/* the re-translation path: a host keeps the parsed documents and hands
+	 * a copy to each translation (the IR stage fills defaults in place) */
+	egw_node *copy = egw_clone(a, docs);
+	double t2 = now();
+	egw_resources rs;
+	egw_resources_build(&c, &rs, copy, config_node(&c));
+	double t3 = now();
+	egw_ir_out ir = { NULL, NULL };
+	egw_ir_translate(&c, &rs, &ir);
+	double t4 = now();
+	size_t nf = 0, nres = 0, out = 0;
+	egw_xds_out *xo = calloc(egw_len(ir.xds_ir) + 1, sizeof *xo);
+	egw_member *m;
+	EGW_OBJ_EACH(ir.xds_ir, i, m)
+	{
+		egw_xds_translate(&c, m->val, &xo[nf]);
+		nf++;
+	}
+	double t5 = now();
+	for (size_t f = 0; f < nf; f++)
+		for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++) {
+			egw_node *r;
+			EGW_ARR_EACH(xo[f].res[t], i, r)
+			{
+				uint8_t *b;
+				size_t bl;
+				const char *err;
+				if (egw_pb_encode(&c, egw_xds_type_msg[t], r, &b, &bl, &err) == 0)
+					out += bl;
+				nres++;
+			}
+		}
+	double t6 = now();
+	size_t statuses = 0;
+	for (int k = 0; k < EGW_K__COUNT; k++)
+		for (size_t i = 0; i < rs.n[k]; i++)
+			statuses += rs.items[k][i]->status != NULL;
+	st->parse = t1 - t0;
+	st->clone = t2 - t1;
+	st->model = t3 - t2;
+	st->ir = t4 - t3;
+	st->xds = t5 - t4;
+	st->serialize = t6 - t5;
+	st->fleets = nf;
+	st->resources = nres;
+	st->out_bytes = out;
+	st->arena_bytes = egw_arena_reserved(a);
+	st->statuses = statuses;
+	free(xo);
+	egw_arena_free(a);
+}
+
+static int cmp_d(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return a < b ? -1 : a > b;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(double), cmp_d);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: egw-bench FILE [--repeat N]\n");
+		return 2;
+	}
+	int repeat = 5;
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+			repeat = atoi(argv[++i]);
+	if (repeat < 1)
+		repeat = 1;
+	size_t len;
+	char *data = slurp(argv[1], &len);
+	if (!data) {
+		perror(argv[1]);
+		return 1;
+	}
+	double *scan = calloc((size_t)repeat, sizeof(double));
+	double *total = calloc((size_t)repeat, sizeof(double));
+	double *sp = calloc((size_t)repeat * 7, sizeof(double));
+	size_t tokens = 0;
+	stage_times st = { 0 };
+	counts cnt = { 0, 0, 0 };
+	size_t diags = 0;
+	for (int r = 0; r < repeat; r++) {
+		double t0 = now();
+		tokens = yaml_scan(data, len);
+		scan[r] = now() - t0;
+
+		run_stages(data, len, &st);
+		sp[0 * repeat + r] = st.parse;
+		sp[1 * repeat + r] = st.model;
+		sp[2 * repeat + r] = st.ir;
+		sp[3 * repeat + r] = st.xds;
+		sp[4 * repeat + r] = st.serialize;
+		sp[5 * repeat + r] = st.clone;
+
+		counts c = { 0, 0, 0 };
+		egw_allocator al = { count_malloc, count_free, &c };
+		egw_options o;
+		egw_options_init(&o, EGW_OPTIONS_VERSION);
+		o.allocator = &al;
+		egw_input in = { { argv[1], strlen(argv[1]) }, { data, len } };
+		egw_result *res = NULL;
+		t0 = now();
+		int rc = egw_translate(&res, &in, 1, &o);
+		total[r] = now() - t0;
+		if (rc < 0) {
+			fprintf(stderr, "egw_translate: %s\n", egw_strerror(rc));
+			return 1;
+		}
+		diags = egw_result_diagnostic_count(res);
+		egw_result_free(res);
+		cnt = c;
+	}
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double m_scan = median(scan, repeat), m_total = median(total, repeat);
+	double m[6];
+	for (int k = 0; k < 6; k++)
+		m[k] = median(sp + k * repeat, repeat);
+	double translate = m[1] + m[2] + m[3];
+	printf("{\"file\": \"%s\", \"input_bytes\": %zu, \"yaml_tokens\": %zu, \"repeat\": %d,\n"
+	       " \"seconds\": {\"yaml_scan\": %.6f, \"parse\": %.6f, \"model\": %.6f, \"ir\": %.6f, "
+	       "\"xds\": %.6f, \"serialize\": %.6f, \"translate\": %.6f, \"clone\": %.6f, \"total\": %.6f},\n"
+	       " \"ratio_to_scan\": {\"parse\": %.3f, \"translate\": %.3f, \"serialize\": %.3f, \"total\": %.3f, "
+	       "\"retranslate\": %.3f},\n"
+	       " \"peak_rss_bytes\": %ld, \"arena_bytes\": %zu, \"allocs\": %zu, \"alloc_bytes\": %zu, "
+	       "\"leaked_allocs\": %zd,\n"
+	       " \"fleets\": %zu, \"resources\": %zu, \"output_bytes\": %zu, \"statuses\": %zu, "
+	       "\"diagnostics\": %zu}\n",
+	       argv[1], len, tokens, repeat, m_scan, m[0], m[1], m[2], m[3], m[4], translate, m[5],
+	       m_total, m[0] / m_scan, translate / m_scan, m[4] / m_scan, m_total / m_scan,
+	       (m[5] + translate + m[4]) / m_scan, ru.ru_maxrss * 1024L, st.arena_bytes, cnt.allocs,
+	       cnt.bytes, (ssize_t)cnt.allocs - (ssize_t)cnt.frees, st.fleets, st.resources,
+	       st.out_bytes, st.statuses, diags);
+	free(scan);
+	free(total);
+	free(sp);
+	free(data);
+	return 0;
+}
