@@ -167,7 +167,11 @@ typedef struct egw_options {
 } egw_options;
 
 #define EGW_OPTIONS_VERSION 1
-#define EGW_OPTIONS_INIT { EGW_OPTIONS_VERSION }
+#ifdef __cplusplus
+#define EGW_OPTIONS_INIT { EGW_OPTIONS_VERSION } /* prefer egw_options_init() in C++ */
+#else
+#define EGW_OPTIONS_INIT { .version = EGW_OPTIONS_VERSION } /* no -Wmissing-field-initializers */
+#endif
 
 /** Initialises *opts to the defaults for `version`; returns 0 or EGW_EVERSION. */
 EGW_EXTERN int egw_options_init(egw_options *opts, unsigned version);
