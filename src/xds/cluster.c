@@ -271,6 +271,18 @@ void xds_cluster_add(xt *x, const cluster_args *ca)
 		pl = G(st0, "preferLocal");
 	xset(x, c, "loadBalancingPolicy", lb_policy(x, lb, pl));
 	const egw_node *bc = G(tr, "backendConnection");
+	if (!bc)
+		bc = G(ca->route, "backendConnection");
+	const egw_node *pc = G(bc, "preconnect");
+	if (pc) {
+		egw_node *pp = xobj(x, c, "preconnectPolicy");
+		if (G(pc, "perEndpointPercent"))
+			xset(x, pp, "perUpstreamPreconnectRatio",
+			     egw_float(x->a, (double)GI(pc, "perEndpointPercent", 0) / 100.0));
+		if (G(pc, "predictivePercent"))
+			xset(x, pp, "predictivePreconnectRatio",
+			     egw_float(x->a, (double)GI(pc, "predictivePercent", 0) / 100.0));
+	}
 	xi(x, c, "perConnectionBufferLimitBytes", G(bc, "bufferLimit") ? GI(bc, "bufferLimit", 32768) : 32768);
 	if (GB(x->metrics, "enablePerEndpointStats"))
 		xb(x, xobj(x, c, "trackClusterStats"), "perEndpointStats", true);

@@ -113,13 +113,48 @@ static egw_node *quic_listener_new(xt *x, const egw_node *l)
 	return o;
 }
 
-static void add_tls_inspector(xt *x, egw_node *l)
+static egw_node *add_tls_inspector(xt *x, egw_node *l)
 {
 	egw_node *lf = xarr(x, l, "listenerFilters"), *it;
 	EGW_ARR_EACH(lf, i, it)
 		if (!strcmp(egw_get_str(it, "name", ""), TLS_INSPECTOR))
+			return egw_get(it, "typedConfig");
+	return xtyped(x, lf, TLS_INSPECTOR, "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector");
+}
+
+static void fingerprints(xt *x, egw_node *l, const egw_node *tls)
+{
+	const egw_node *fp;
+	EGW_ARR_EACH(G(tls, "fingerprints"), i, fp) {
+		const char *f = egw_text(fp);
+		egw_node *ti = add_tls_inspector(x, l);
+		if (f && !strcmp(f, "JA3"))
+			xb(x, ti, "enableJa3Fingerprinting", true);
+		else if (f && !strcmp(f, "JA4"))
+			xb(x, ti, "enableJa4Fingerprinting", true);
+	}
+}
+
+void xds_proxy_protocol_filter(xt *x, egw_node *l, const egw_node *irl)
+{
+	const egw_node *pp = G(irl, "proxyProtocol");
+	if (!pp && !GB(irl, "enableProxyProtocol"))
+		return;
+	egw_node *lf = xarr(x, l, "listenerFilters"), *it;
+	EGW_ARR_EACH(lf, i, it)
+		if (!strcmp(egw_get_str(it, "name", ""), "envoy.filters.listener.proxy_protocol"))
 			return;
-	xtyped(x, lf, TLS_INSPECTOR, "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector");
+	egw_node *tmp = xa(x);
+	egw_node *tc = xtyped(x, tmp, "envoy.filters.listener.proxy_protocol",
+			      "envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol");
+	if (GB(pp, "optional"))
+		xb(x, tc, "allowRequestsWithoutProxyProtocol", true);
+	/* the proxy protocol filter must run first */
+	egw_node *nl = xa(x);
+	xpush(x, nl, egw_at(tmp, 0));
+	EGW_ARR_EACH(lf, i, it)
+		xpush(x, nl, it);
+	xset(x, l, "listenerFilters", nl);
 }
 
 static void server_names(xt *x, egw_node *l, egw_node *fc, const egw_node *hosts)
@@ -147,14 +182,14 @@ static const char *escaped_slashes(const char *s)
 	return NULL;
 }
 
-static egw_node *http1_options(xt *x, const egw_node *h1)
+egw_node *xds_http1_options(xt *x, const egw_node *h1, bool upstream)
 {
 	if (!h1)
 		return NULL;
 	bool tr = GB(h1, "enableTrailers"), pc = GB(h1, "preserveHeaderCase");
 	const egw_node *h10 = G(h1, "http10");
 	const egw_node *ign = G(h1, "ignoredUpgradeTypes");
-	if (!tr && !pc && !h10 && !egw_len(ign))
+	if (!tr && !pc && !h10 && (!egw_len(ign) || upstream))
 		return NULL;
 	egw_node *o = xo(x);
 	if (tr)
@@ -169,7 +204,7 @@ static egw_node *http1_options(xt *x, const egw_node *h1)
 		xb(x, o, "acceptHttp10", true);
 		xs(x, o, "defaultHostForHttp10", GS(h10, "defaultHost"));
 	}
-	if (egw_len(ign)) {
+	if (egw_len(ign) && !upstream) {
 		egw_node *arr = xarr(x, o, "ignoreHttp11Upgrade"), *it;
 		EGW_ARR_EACH(ign, i, it)
 			xpush(x, arr, xstrmatch(x, it));
@@ -228,7 +263,7 @@ static egw_node *build_hcm(xt *x, const egw_node *hl, bool quic)
 		xs(x, hcm, "requestHeadersTimeout", xdur(x, G(th, "requestHeadersReceivedTimeout")));
 		xs(x, hcm, "streamIdleTimeout", xdur(x, G(th, "streamIdleTimeout")));
 	}
-	xset(x, hcm, "httpProtocolOptions", http1_options(x, G(hl, "http1")));
+	xset(x, hcm, "httpProtocolOptions", xds_http1_options(x, G(hl, "http1"), false));
 	xset(x, hcm, "http2ProtocolOptions", xds_http2_options(x, G(hl, "http2")));
 	if (quic)
 		xobj(x, hcm, "http3ProtocolOptions");
@@ -245,6 +280,8 @@ static egw_node *build_hcm(xt *x, const egw_node *hl, bool quic)
 	xs(x, hcm, "statPrefix",
 	   egw_sprintf(x->a, "%s-%lld", tls ? "https" : "http", (long long)name_stat_port(x, hl)));
 	xb(x, hcm, "useRemoteAddress", true);
+	if (G(G(hl, "headers"), "maxRequestHeadersKB"))
+		xi(x, hcm, "maxRequestHeadersKb", GI(G(hl, "headers"), "maxRequestHeadersKB", 0));
 	xds_hcm_extras(x, hcm, hl);
 	xds_http_filters(x, hcm, hl);
 	return hcm;
@@ -258,9 +295,12 @@ static void add_hcm(xt *x, egw_node *l, const egw_node *hl, bool quic)
 	xs(x, f, "name", HCM_NAME);
 	xset(x, f, "typedConfig", build_hcm(x, hl, quic));
 	const egw_node *tls = G(hl, "tls");
+	xds_proxy_protocol_filter(x, l, hl);
+	xs(x, fc, "transportSocketConnectTimeout", xdur(x, G(G(G(hl, "timeout"), "tcp"), "tlsHandshakeTimeout")));
 	if (tls) {
+		fingerprints(x, l, tls);
 		xs(x, fc, "name", GS(hl, "name"));
-		xset(x, fc, "transportSocket", xds_downstream_tls(x, tls, quic));
+		xset(x, fc, "transportSocket", xds_downstream_tls(x, tls, quic, GB(hl, "tlsOverlaps")));
 		server_names(x, l, fc, G(hl, "hostnames"));
 		xpush(x, xarr(x, l, "filterChains"), fc);
 	} else {
@@ -380,7 +420,7 @@ static void add_tcp_chain(xt *x, egw_node *l, const egw_node *tl, const egw_node
 	xs(x, tp, "statPrefix", sn ? sn : egw_sprintf(x->a, "%s-%lld", kind, (long long)name_stat_port(x, tl)));
 	xs(x, fc, "name", rname);
 	if (term)
-		xset(x, fc, "transportSocket", xds_downstream_tls(x, term, false));
+		xset(x, fc, "transportSocket", xds_downstream_tls(x, term, false, false));
 	xpush(x, fcs, fc);
 }
 

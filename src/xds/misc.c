@@ -27,21 +27,7 @@ void xds_ratelimit_cluster(xt *x, const egw_node *hl)
 	(void)hl;
 }
 
-void xds_proxy_protocol_filter(xt *x, egw_node *l, const egw_node *irl)
-{
-	(void)x;
-	(void)l;
-	(void)irl;
-}
-
 void xds_cluster_health(xt *x, egw_node *c, const cluster_args *ca)
-{
-	(void)x;
-	(void)c;
-	(void)ca;
-}
-
-void xds_cluster_protocol(xt *x, egw_node *c, const cluster_args *ca)
 {
 	(void)x;
 	(void)c;

@@ -15,7 +15,7 @@
 
 static const char *tls_version(const char *v)
 {
-	if (!v)
+	if (!v || !strcmp(v, "Auto") || !*v)
 		return NULL;
 	if (!strcmp(v, "1.0"))
 		return "TLSv1_0";
@@ -63,7 +63,7 @@ static egw_node *san_matchers(xt *x, const egw_node *arr)
 	return o;
 }
 
-egw_node *xds_downstream_tls(xt *x, const egw_node *tls, bool quic)
+egw_node *xds_downstream_tls(xt *x, const egw_node *tls, bool quic, bool overlaps)
 {
 	egw_node *ts = xo(x);
 	egw_node *ctx = xany(x, DOWN_MSG);
@@ -71,6 +71,8 @@ egw_node *xds_downstream_tls(xt *x, const egw_node *tls, bool quic)
 	const egw_node *alpn = G(tls, "alpnProtocols");
 	if (quic)
 		xpush_s(x, xarr(x, ctc, "alpnProtocols"), "h3");
+	else if ((!alpn || alpn->kind == EGW_NULL) && overlaps)
+		xpush_s(x, xarr(x, ctc, "alpnProtocols"), "http/1.1");
 	else if (!alpn || alpn->kind == EGW_NULL) {
 		egw_node *a = xarr(x, ctc, "alpnProtocols");
 		xpush_s(x, a, "h2");
@@ -86,7 +88,10 @@ egw_node *xds_downstream_tls(xt *x, const egw_node *tls, bool quic)
 	if (ca) {
 		egw_node *msan = G(tls, "matchTypedSubjectAltNames");
 		bool extra = egw_len(msan) || egw_len(G(tls, "verifyCertificateHash")) ||
-			     egw_len(G(tls, "verifyCertificateSpki")) || G(tls, "crl");
+			     egw_len(G(tls, "verifyCertificateSpki")) || G(tls, "crl") ||
+			     GB(tls, "allowExpiredCertificate");
+		if (GB(tls, "acceptUntrusted"))
+			xs(x, xobj(x, ctc, "validationContext"), "trustChainVerification", "ACCEPT_UNTRUSTED");
 		if (extra) {
 			egw_node *cvc = xobj(x, ctc, "combinedValidationContext");
 			egw_node *dvc = xobj(x, cvc, "defaultValidationContext");
@@ -94,6 +99,8 @@ egw_node *xds_downstream_tls(xt *x, const egw_node *tls, bool quic)
 				xset(x, dvc, "matchTypedSubjectAltNames", san_matchers(x, msan));
 			if (egw_len(G(tls, "verifyCertificateHash")))
 				xset(x, dvc, "verifyCertificateHash", xcopy(x, G(tls, "verifyCertificateHash")));
+			if (GB(tls, "allowExpiredCertificate"))
+				xb(x, dvc, "allowExpiredCertificate", true);
 			if (egw_len(G(tls, "verifyCertificateSpki")))
 				xset(x, dvc, "verifyCertificateSpki", xcopy(x, G(tls, "verifyCertificateSpki")));
 			xset(x, cvc, "validationContextSdsSecretConfig", sds(x, GS(ca, "name")));
@@ -200,6 +207,10 @@ static egw_node *upstream_ctx(xt *x, const egw_node *tls)
 	}
 	xset(x, ctc, "tlsParams", xds_tls_params(x, tls));
 	xs(x, ctx, "sni", GS(tls, "sni"));
+	if (GB(tls, "autoSNIFromEndpointHostname"))
+		xb(x, ctx, "autoHostSni", true);
+	if (!GS(tls, "sni") && !egw_len(G(tls, "subjectAltNames")) && !GB(tls, "insecureSkipVerify"))
+		xb(x, ctx, "autoSniSanValidation", true);
 	return ctx;
 }
 
@@ -226,30 +237,63 @@ static egw_node *upstream_ca_secret(xt *x, const egw_node *tls)
 	return s;
 }
 
+static egw_node *proxy_protocol(xt *x, const egw_node *pp, egw_node *inner)
+{
+	egw_node *ts = xo(x);
+	xs(x, ts, "name", "envoy.transport_sockets.upstream_proxy_protocol");
+	egw_node *tc = xset(x, ts, "typedConfig",
+			    xany(x, "envoy.extensions.transport_sockets.proxy_protocol.v3.ProxyProtocolUpstreamTransport"));
+	const char *v = GS(pp, "version");
+	xs(x, xobj(x, tc, "config"), "version", v && !strcmp(v, "V1") ? "V1" : "V2");
+	xset(x, tc, "transportSocket", inner);
+	return ts;
+}
+
 void xds_cluster_tls(xt *x, egw_node *c, const cluster_args *ca)
 {
 	const egw_node *st;
+	const egw_node *pp = G(ca->traffic, "proxyProtocol");
 	egw_node *tsm = NULL;
+	bool all_tls = egw_len(ca->settings) > 0;
 	EGW_ARR_EACH(ca->settings, i, st) {
 		const egw_node *tls = G(st, "tls");
-		if (!tls)
+		if (!tls) {
+			all_tls = false;
 			continue;
+		}
 		const egw_node *cac = G(tls, "caCertificate");
 		if (cac && !xfind(x, EGW_XDS_SECRET, GS(cac, "name")))
 			xadd(x, EGW_XDS_SECRET, upstream_ca_secret(x, tls));
+		const egw_node *cc;
+		EGW_ARR_EACH(G(tls, "clientCertificates"), k, cc)
+			if (!xfind(x, EGW_XDS_SECRET, GS(cc, "name")))
+				xadd(x, EGW_XDS_SECRET, xds_secret_cert(x, cc));
 		if (!tsm)
 			tsm = xa(x);
 		const char *mn = name_tls_match(x, ca->name, (int)i);
 		egw_node *m = xpush(x, tsm, xo(x));
 		xs(x, xobj(x, m, "match"), "name", mn);
 		xs(x, m, "name", mn);
-		xset(x, m, "transportSocket", xds_upstream_tls(x, tls, ca->name, (int)i));
+		egw_node *sock = xds_upstream_tls(x, tls, ca->name, (int)i);
+		if (pp)
+			sock = proxy_protocol(x, pp, sock);
+		xset(x, m, "transportSocket", sock);
 	}
-	if (tsm) {
-		egw_node *ts = xobj(x, c, "transportSocket");
-		xs(x, ts, "name", "dummy.transport_socket");
-		egw_node *tc = xset(x, ts, "typedConfig", xany(x, UP_MSG));
+	egw_node *base = NULL;
+	if (tsm && all_tls && ca->is_http) {
+		base = xo(x);
+		xs(x, base, "name", "dummy.transport_socket");
+		egw_node *tc = xset(x, base, "typedConfig", xany(x, UP_MSG));
 		xobj(x, tc, "commonTlsContext");
-		xset(x, c, "transportSocketMatches", tsm);
+	} else if (pp) {
+		base = xo(x);
+		xs(x, base, "name", "envoy.transport_sockets.raw_buffer");
+		xset(x, base, "typedConfig", xany(x, "envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer"));
 	}
+	if (base && pp)
+		base = proxy_protocol(x, pp, base);
+	if (base)
+		xset(x, c, "transportSocket", base);
+	if (tsm)
+		xset(x, c, "transportSocketMatches", tsm);
 }

@@ -115,7 +115,7 @@ egw_node *xds_http2_options(xt *x, const egw_node *h2);
 egw_node *xds_endpoint_addr(xt *x, const egw_node *ep);
 
 /* TLS. */
-egw_node *xds_downstream_tls(xt *x, const egw_node *tls, bool quic);
+egw_node *xds_downstream_tls(xt *x, const egw_node *tls, bool quic, bool overlaps);
 void xds_tls_secrets(xt *x, const egw_node *tls);
 egw_node *xds_upstream_tls(xt *x, const egw_node *tls, const char *cluster, int idx);
 egw_node *xds_secret_cert(xt *x, const egw_node *cert);
