@@ -132,14 +132,14 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 	if (strcmp(ns, route->ns) &&
 	    !ir_refgrant_allows(t, GW_GROUP, route_kind, route->ns, grp ? grp : "", kind, ns, name)) {
 		err->reason = "RefNotPermitted";
-		err->msg = egw_sprintf(t->a, "backend ref to %s %s/%s not permitted by any ReferenceGrant", kind, ns, name);
+		err->msg = egw_sprintf(t->a, "Backend ref to %s %s/%s not permitted by any ReferenceGrant", kind, ns, name);
 		return NULL;
 	}
 	egw_node *portn = egw_get(bref, "port");
 	int64_t port = 0;
 	if ((!portn || !egw_node_int(portn, &port)) && strcmp(kind, "Backend")) {
 		err->reason = "PortNotSpecified";
-		err->msg = "a valid port number corresponding to a port on the Service must be specified";
+		err->msg = "A valid port number corresponding to a port on the Service must be specified";
 		return NULL;
 	}
 	const char *proto = !strcmp(route_kind, "UDPRoute") ? "UDP" : "TCP";

@@ -292,8 +292,8 @@ static void tls_secrets(ir_tr *t, ir_lis *l)
 		}
 		egw_node *c = egw_arr_push(t->a, certs, egw_obj(t->a));
 		egw_set_str(t->a, c, "name", egw_sprintf(t->a, "%s/%s", sns, name));
-		egw_set_str(t->a, c, "certificate", crt);
-		egw_set_str(t->a, c, "privateKey", key);
+		egw_set_str(t->a, c, "certificate", ir_pem_normalize(t, crt));
+		egw_set_str(t->a, c, "privateKey", ir_pem_normalize(t, key));
 	}
 	if (certs->n)
 		l->tls = certs;

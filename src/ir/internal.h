@@ -99,6 +99,9 @@ egw_node *ir_compute_hosts(ir_tr *t, egw_node *route_hosts, ir_lis *l);
 char *ir_underscore_dots(ir_tr *t, const char *s);
 bool ir_parse_duration(const char *s, double *secs);
 const char *ir_fmt_duration(ir_tr *t, double secs);
+char *ir_b64_decode(ir_tr *t, const char *s, size_t *len);
+const char *ir_b64_encode(ir_tr *t, const char *d, size_t n);
+const char *ir_pem_normalize(ir_tr *t, const char *b64);
 bool ir_label_selector_matches(egw_node *sel, egw_node *labels);
 
 /* ---- gateway.c ---- */

@@ -871,6 +871,8 @@ void ir_routes(ir_tr *t)
 
 static int path_rank(egw_node *pm)
 {
+	if (!pm)
+		return 1; /* no path match sorts as the implied prefix "/" */
 	if (egw_get(pm, "exact"))
 		return 3;
 	if (egw_get(pm, "safeRegex"))
@@ -882,6 +884,8 @@ static int path_rank(egw_node *pm)
 
 static size_t path_len(egw_node *pm)
 {
+	if (!pm)
+		return 1;
 	const char *v = ir_str(pm, "exact");
 	if (!v)
 		v = ir_str(pm, "safeRegex");
@@ -890,26 +894,40 @@ static size_t path_len(egw_node *pm)
 	return v ? strlen(v) : 0;
 }
 
+static size_t n_exact(egw_node *ms)
+{
+	size_t n = 0;
+	egw_node *m;
+	EGW_ARR_EACH(ms, i, m)
+	n += egw_get(m, "exact") != NULL;
+	return n;
+}
+
 /* Returns <0 when a sorts before b (a is "greater" in the reference's
  * Less order, which is applied in reverse). */
 static int route_cmp(egw_node *a, egw_node *b)
 {
 	egw_node *pa = egw_get(a, "pathMatch"), *pb = egw_get(b, "pathMatch");
-	if (pa && pb) {
-		int ra = path_rank(pa), rb = path_rank(pb);
-		if (ra != rb)
-			return rb - ra;
-	}
+	int ra = path_rank(pa), rb = path_rank(pb);
+	if (ra != rb)
+		return rb - ra;
 	size_t la = path_len(pa), lb = path_len(pb);
 	if (la != lb)
 		return la > lb ? -1 : 1;
 	size_t ha = egw_len(egw_get(a, "headerMatches")), hb = egw_len(egw_get(b, "headerMatches"));
 	if (ha != hb)
 		return ha > hb ? -1 : 1;
+	size_t ea = n_exact(egw_get(a, "headerMatches")), eb = n_exact(egw_get(b, "headerMatches"));
+	if (ea != eb)
+		return ea > eb ? -1 : 1;
 	size_t qa = egw_len(egw_get(a, "queryParamMatches")), qb = egw_len(egw_get(b, "queryParamMatches"));
 	if (qa != qb)
 		return qa > qb ? -1 : 1;
-	return 0;
+	ea = n_exact(egw_get(a, "queryParamMatches"));
+	eb = n_exact(egw_get(b, "queryParamMatches"));
+	if (ea != eb)
+		return ea > eb ? -1 : 1;
+	return strcmp(egw_get_str(a, "name", ""), egw_get_str(b, "name", ""));
 }
 
 static void stable_sort(egw_arena *a, egw_node **v, size_t n)

@@ -302,3 +302,68 @@ bool ir_label_selector_matches(egw_node *sel, egw_node *labels)
 	}
 	return true;
 }
+
+static const char b64c[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int b64v(char ch)
+{
+	const char *p = ch ? strchr(b64c, ch) : NULL;
+	return p ? (int)(p - b64c) : -1;
+}
+
+char *ir_b64_decode(ir_tr *t, const char *s, size_t *len)
+{
+	size_t n = strlen(s);
+	char *out = egw_alloc(t->a, n * 3 / 4 + 4);
+	size_t o = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '=' || s[i] == '\n' || s[i] == '\r' || s[i] == ' ')
+			continue;
+		int v = b64v(s[i]);
+		if (v < 0)
+			return NULL;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[o] = 0;
+	*len = o;
+	return out;
+}
+
+const char *ir_b64_encode(ir_tr *t, const char *d, size_t n)
+{
+	char *out = egw_alloc(t->a, (n + 2) / 3 * 4 + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned char)d[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned char)d[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)d[i + 2];
+		out[o++] = b64c[(v >> 18) & 63];
+		out[o++] = b64c[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? b64c[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? b64c[v & 63] : '=';
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* PEM data as Envoy Gateway re-encodes it: each block ends with a newline. */
+const char *ir_pem_normalize(ir_tr *t, const char *b64)
+{
+	size_t n;
+	char *raw = ir_b64_decode(t, b64, &n);
+	if (!raw || !n || raw[n - 1] == '\n')
+		return b64;
+	char *r2 = egw_alloc(t->a, n + 2);
+	memcpy(r2, raw, n);
+	r2[n] = '\n';
+	return ir_b64_encode(t, r2, n + 1);
+}
