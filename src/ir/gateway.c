@@ -126,12 +126,22 @@ void ir_gateways(ir_tr *t)
 		g->conds = egw_arr(t->a);
 		g->accepted = true;
 		g->ep = gc_ep;
+		g->epo = t->gc_epo;
 		egw_node *pr = egw_path(spec, "infrastructure.parametersRef");
 		if (pr && ir_streq(ir_str(pr, "kind"), "EnvoyProxy")) {
 			egw_object *ep = egw_res_find(t->rs, EGW_K_ENVOYPROXY, o->ns,
 						      egw_get_str(pr, "name", ""));
-			if (ep)
+			if (ep) {
 				g->ep = ep->node;
+				g->epo = ep;
+				g->ep_from_gw = true;
+				egw_node *ref = egw_obj(t->a);
+				egw_set_str(t->a, ref, "group", GW_GROUP);
+				egw_set_str(t->a, ref, "kind", "Gateway");
+				egw_set_str(t->a, ref, "name", o->name);
+				egw_set_str(t->a, ref, "namespace", o->ns);
+				ir_envoyproxy_ancestor(t, ep, ref);
+			}
 		}
 		egw_node *addr;
 		EGW_ARR_EACH(egw_get(spec, "addresses"), j, addr)
@@ -145,10 +155,10 @@ void ir_gateways(ir_tr *t)
 		}
 		g->xds = fleet_xds(t, g->irkey);
 		g->infra = fleet_infra(t, g);
-		if (g->ep) {
-			egw_node *cfg = egw_clone(t->a, g->ep);
-			egw_obj_del(cfg, "status");
-			egw_obj_set(t->a, egw_get(g->infra, "proxy"), "config", cfg);
+		if (g->epo) {
+			egw_obj_set(t->a, egw_get(g->infra, "proxy"), "config",
+				    ir_envoyproxy_config(t, g->epo));
+			ir_access_log(t, g->xds, g->ep);
 		}
 		egw_node *l;
 		EGW_ARR_EACH(egw_get(spec, "listeners"), j, l)

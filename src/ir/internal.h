@@ -50,7 +50,9 @@ struct ir_gw {
 	ir_lis **ls;
 	size_t nls, capls;
 	egw_node *status, *conds, *lstat;
-	egw_node *ep;  /* the effective EnvoyProxy object, or NULL */
+	egw_node *ep;  /* the effective EnvoyProxy node, or NULL */
+	egw_object *epo; /* its object */
+	bool ep_from_gw;
 	bool accepted;
 };
 
@@ -63,6 +65,7 @@ struct ir_tr {
 	const char *class_name;   /* the accepted GatewayClass */
 	egw_object *gc;
 	egw_node *gc_ep;          /* EnvoyProxy of the class */
+	egw_object *gc_epo;
 	bool merge_gateways;
 	bool backend_enabled;
 	bool running_on_host;
@@ -108,6 +111,11 @@ bool ir_label_selector_matches(egw_node *sel, egw_node *labels);
 void ir_gateways(ir_tr *t);
 void ir_listeners(ir_tr *t);
 int64_t ir_container_port(ir_tr *t, ir_gw *g, int64_t port);
+
+/* ---- envoyproxy.c ---- */
+void ir_envoyproxy_ancestor(ir_tr *t, egw_object *ep, egw_node *ref);
+egw_node *ir_envoyproxy_config(ir_tr *t, egw_object *ep);
+void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep);
 
 /* ---- route.c ---- */
 void ir_routes(ir_tr *t);

@@ -57,8 +57,15 @@ static void gateway_class(ir_tr *t)
 		egw_object *ep = egw_res_find(t->rs, EGW_K_ENVOYPROXY,
 					      egw_get_str(pr, "namespace", ""),
 					      egw_get_str(pr, "name", ""));
-		if (ep)
+		if (ep) {
 			t->gc_ep = ep->node;
+			t->gc_epo = ep;
+			egw_node *ref = egw_obj(t->a);
+			egw_set_str(t->a, ref, "group", GW_GROUP);
+			egw_set_str(t->a, ref, "kind", "GatewayClass");
+			egw_set_str(t->a, ref, "name", t->gc->name);
+			ir_envoyproxy_ancestor(t, ep, ref);
+		}
 	}
 	if (!class_is_fixture(t, t->gc)) {
 		egw_node *st = egw_obj(t->a);
