@@ -434,6 +434,7 @@ void xds_tcp_listeners(xt *x, const egw_node *arr)
 		if (!l)
 			l = tcp_listener_new(x, tl);
 		xds_proxy_protocol_filter(x, l, tl);
+		fingerprints(x, l, G(tl, "tls"));
 		const egw_node *r;
 		EGW_ARR_EACH(G(tl, "routes"), j, r) {
 			const egw_node *d = G(r, "destination");

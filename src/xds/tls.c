@@ -25,7 +25,7 @@ static const char *tls_version(const char *v)
 		return "TLSv1_2";
 	if (!strcmp(v, "1.3"))
 		return "TLSv1_3";
-	return "TLS_AUTO";
+	return NULL; /* TLS_AUTO, proto3's default */
 }
 
 egw_node *xds_tls_params(xt *x, const egw_node *tls)
@@ -89,9 +89,7 @@ egw_node *xds_downstream_tls(xt *x, const egw_node *tls, bool quic, bool overlap
 		egw_node *msan = G(tls, "matchTypedSubjectAltNames");
 		bool extra = egw_len(msan) || egw_len(G(tls, "verifyCertificateHash")) ||
 			     egw_len(G(tls, "verifyCertificateSpki")) || G(tls, "crl") ||
-			     GB(tls, "allowExpiredCertificate");
-		if (GB(tls, "acceptUntrusted"))
-			xs(x, xobj(x, ctc, "validationContext"), "trustChainVerification", "ACCEPT_UNTRUSTED");
+			     GB(tls, "allowExpiredCertificate") || GB(tls, "acceptUntrusted");
 		if (extra) {
 			egw_node *cvc = xobj(x, ctc, "combinedValidationContext");
 			egw_node *dvc = xobj(x, cvc, "defaultValidationContext");
@@ -101,19 +99,25 @@ egw_node *xds_downstream_tls(xt *x, const egw_node *tls, bool quic, bool overlap
 				xset(x, dvc, "verifyCertificateHash", xcopy(x, G(tls, "verifyCertificateHash")));
 			if (GB(tls, "allowExpiredCertificate"))
 				xb(x, dvc, "allowExpiredCertificate", true);
+			if (GB(tls, "acceptUntrusted"))
+				xs(x, dvc, "trustChainVerification", "ACCEPT_UNTRUSTED");
 			if (egw_len(G(tls, "verifyCertificateSpki")))
 				xset(x, dvc, "verifyCertificateSpki", xcopy(x, G(tls, "verifyCertificateSpki")));
 			xset(x, cvc, "validationContextSdsSecretConfig", sds(x, GS(ca, "name")));
 		} else {
 			xset(x, ctc, "validationContextSdsSecretConfig", sds(x, GS(ca, "name")));
 		}
+	} else if (GB(tls, "acceptUntrusted")) {
+		xs(x, xobj(x, ctc, "validationContext"), "trustChainVerification", "ACCEPT_UNTRUSTED");
 	}
 	if (!quic) {
 		xb(x, ctx, "disableStatefulSessionResumption", !GB(tls, "statefulSessionResumption"));
 		xb(x, ctx, "disableStatelessSessionResumption", !GB(tls, "statelessSessionResumption"));
 	}
-	if (ca && (GB(tls, "requireClientCertificate") || quic))
+	if (ca && quic)
 		xb(x, ctx, "requireClientCertificate", true);
+	else if (ca || GB(tls, "clientValidationEnabled"))
+		xb(x, ctx, "requireClientCertificate", GB(tls, "requireClientCertificate"));
 	if (quic) {
 		egw_node *q = xany(x, "envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport");
 		xb(x, ctx, "disableStatefulSessionResumption", !GB(tls, "statefulSessionResumption"));
@@ -166,7 +170,7 @@ void xds_tls_secrets(xt *x, const egw_node *tls)
 
 /* ---- upstream ---- */
 
-static egw_node *upstream_ctx(xt *x, const egw_node *tls)
+static egw_node *upstream_ctx(xt *x, const egw_node *tls, bool auto_sni)
 {
 	egw_node *ctx = xany(x, UP_MSG);
 	egw_node *ctc = xobj(x, ctx, "commonTlsContext");
@@ -209,18 +213,33 @@ static egw_node *upstream_ctx(xt *x, const egw_node *tls)
 	xs(x, ctx, "sni", GS(tls, "sni"));
 	if (GB(tls, "autoSNIFromEndpointHostname"))
 		xb(x, ctx, "autoHostSni", true);
-	if (!GS(tls, "sni") && !egw_len(G(tls, "subjectAltNames")) && !GB(tls, "insecureSkipVerify"))
+	if (auto_sni && !egw_len(G(tls, "subjectAltNames")) && !GB(tls, "insecureSkipVerify"))
 		xb(x, ctx, "autoSniSanValidation", true);
 	return ctx;
 }
 
-egw_node *xds_upstream_tls(xt *x, const egw_node *tls, const char *cluster, int idx)
+bool xds_cluster_auto_sni(const egw_node *settings)
+{
+	const egw_node *st;
+	bool any = false;
+	EGW_ARR_EACH(settings, i, st) {
+		const egw_node *tls = G(st, "tls");
+		if (!tls)
+			continue;
+		if (GS(tls, "sni") || GB(tls, "autoSNIFromEndpointHostname"))
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+egw_node *xds_upstream_tls(xt *x, const egw_node *tls, const char *cluster, int idx, bool auto_sni)
 {
 	(void)cluster;
 	(void)idx;
 	egw_node *ts = xo(x);
 	xs(x, ts, "name", TLS_SOCKET);
-	xset(x, ts, "typedConfig", upstream_ctx(x, tls));
+	xset(x, ts, "typedConfig", upstream_ctx(x, tls, auto_sni));
 	return ts;
 }
 
@@ -274,7 +293,7 @@ void xds_cluster_tls(xt *x, egw_node *c, const cluster_args *ca)
 		egw_node *m = xpush(x, tsm, xo(x));
 		xs(x, xobj(x, m, "match"), "name", mn);
 		xs(x, m, "name", mn);
-		egw_node *sock = xds_upstream_tls(x, tls, ca->name, (int)i);
+		egw_node *sock = xds_upstream_tls(x, tls, ca->name, (int)i, xds_cluster_auto_sni(ca->settings));
 		if (pp)
 			sock = proxy_protocol(x, pp, sock);
 		xset(x, m, "transportSocket", sock);

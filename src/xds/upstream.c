@@ -54,11 +54,10 @@ void xds_cluster_protocol(xt *x, egw_node *c, const cluster_args *ca)
 		const egw_node *tls = G(st, "tls");
 		if (!tls)
 			all_tls = false;
-		else if (!GS(tls, "sni") || GB(tls, "autoSNIFromEndpointHostname"))
-			auto_sni = true;
 		if (proto_is(st, "TCP") || proto_is(st, "UDP"))
 			all_tls = false;
 	}
+	auto_sni = xds_cluster_auto_sni(ca->settings);
 	const egw_node *tr = ca->traffic;
 	const egw_node *th = G(G(tr, "timeout"), "http");
 	const egw_node *cb = G(tr, "circuitBreaker");

@@ -36,4 +36,8 @@ const char *egw_xds_resource_name(egw_xds_type t, const egw_node *res);
  * documents, one per domain (see xds/ratelimit-config goldens). */
 egw_node *egw_xds_ratelimit_config(egw_ctx *c, const egw_node *ir);
 
+/* The proxy bootstrap (envoy.config.bootstrap.v3.Bootstrap, canonical JSON)
+ * as Envoy Gateway renders it by default. */
+egw_node *egw_xds_bootstrap(egw_ctx *c);
+
 #endif

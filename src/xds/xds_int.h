@@ -117,7 +117,8 @@ egw_node *xds_endpoint_addr(xt *x, const egw_node *ep);
 /* TLS. */
 egw_node *xds_downstream_tls(xt *x, const egw_node *tls, bool quic, bool overlaps);
 void xds_tls_secrets(xt *x, const egw_node *tls);
-egw_node *xds_upstream_tls(xt *x, const egw_node *tls, const char *cluster, int idx);
+egw_node *xds_upstream_tls(xt *x, const egw_node *tls, const char *cluster, int idx, bool auto_sni);
+bool xds_cluster_auto_sni(const egw_node *settings);
 egw_node *xds_secret_cert(xt *x, const egw_node *cert);
 egw_node *xds_tls_params(xt *x, const egw_node *tls);
 
