@@ -643,8 +643,9 @@ static egw_node *build_fleet_ratelimit(render_job *j)
  * prints it: endpoints, clusters, listeners, routes (secrets only when asked
  * for by type, as egctl's "all" has none).  One type alone is printed as its
  * own dump, several as a ConfigDump. */
-static egw_node *config_dump(egw_arena *a, const egw_fleet *f, unsigned mask)
+static egw_node *config_dump(egw_ctx *c, const egw_fleet *f, unsigned mask)
 {
+	egw_arena *a = c->arena;
 	static const egw_xds_type order[] = { EGW_XDS_ENDPOINT, EGW_XDS_CLUSTER, EGW_XDS_LISTENER,
 					      EGW_XDS_ROUTE, EGW_XDS_SECRET };
 	static const char *const dump_type[EGW_XDS_TYPE_COUNT] = {
@@ -660,8 +661,17 @@ static egw_node *config_dump(egw_arena *a, const egw_fleet *f, unsigned mask)
 		"listener", "routeConfig", "cluster", "endpointConfig", "secret",
 	};
 	if (!mask)
-		mask = (1u << EGW_XDS_TYPE_COUNT) - 1 - (1u << EGW_XDS_SECRET);
+		mask = ((1u << EGW_XDS_TYPE_COUNT) - 1 - (1u << EGW_XDS_SECRET)) | EGW_RENDER_BOOTSTRAP;
+	bool single = (mask & (mask - 1)) == 0;
 	egw_node *configs = egw_arr(a);
+	if (mask & EGW_RENDER_BOOTSTRAP) {
+		egw_node *d = egw_obj(a);
+		egw_set_str(a, d, "@type", TYPE_URL_PREFIX "envoy.admin.v3.BootstrapConfigDump");
+		egw_obj_set(a, d, "bootstrap", egw_xds_bootstrap(c));
+		if (single)
+			return d;
+		egw_arr_push(a, configs, d);
+	}
 	for (size_t oi = 0; oi < sizeof order / sizeof order[0]; oi++) {
 		egw_xds_type t = order[oi];
 		if (!(mask & (1u << t)))
@@ -688,7 +698,7 @@ static egw_node *config_dump(egw_arena *a, const egw_fleet *f, unsigned mask)
 			}
 			egw_arr_push(a, lst, item);
 		}
-		if ((mask & (mask - 1)) == 0)
+		if (single)
 			return d; /* one type: its dump alone */
 		egw_arr_push(a, configs, d);
 	}
@@ -748,7 +758,7 @@ static egw_node *build_result(render_job *j)
 	if (j->parts & EGW_RENDER_XDS) {
 		egw_node *x = egw_set_obj(a, doc, "xds");
 		for (size_t i = 0; i < r->n_fleets; i++)
-			egw_obj_set(a, x, r->fleets[i].name, config_dump(a, &r->fleets[i], j->mask));
+			egw_obj_set(a, x, r->fleets[i].name, config_dump(&r->ctx, &r->fleets[i], j->mask));
 	}
 	return doc;
 }

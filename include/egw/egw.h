@@ -333,6 +333,11 @@ enum {
 	EGW_RENDER_XDS = 4,         /**< per fleet an Envoy config dump */
 };
 
+/** Bit of egw_result_render's `type_mask` selecting the proxy's bootstrap
+ * (an Envoy BootstrapConfigDump); a type_mask of 0 selects it with the
+ * endpoints, clusters, listeners and routes, as `egctl x translate -t all`. */
+#define EGW_RENDER_BOOTSTRAP (1u << 5)
+
 /**
  * Renders the parts in `parts` as one document with Envoy Gateway's
  * `egctl x translate` shape; `type_mask` restricts EGW_RENDER_XDS as in

@@ -226,11 +226,10 @@ static int translate_cmd(int argc, char **argv)
 	(void)has_word;
 	unsigned mask = 0;
 	static const char *const types[] = { "listener", "route", "cluster", "endpoint", "secret" };
-	int bootstrap = 0;
 	if (!strcmp(type, "all")) {
 		mask = 0;
 	} else if (!strcmp(type, "bootstrap")) {
-		bootstrap = 1;
+		mask = EGW_RENDER_BOOTSTRAP;
 	} else {
 		int found = 0;
 		for (unsigned t = 0; t < 5; t++)
@@ -323,10 +322,7 @@ static int translate_cmd(int argc, char **argv)
 	}
 	egw_str text = { NULL, 0 };
 	int xrc = 0;
-	if (bootstrap) {
-		fprintf(stderr, "egw: --type bootstrap is not supported yet\n");
-		xrc = -1;
-	} else if (want_ratelimit) {
+	if (want_ratelimit) {
 		const egw_fleet *f = egw_result_fleet(r, 0);
 		xrc = f ? egw_fleet_render_ratelimit(f, fmt, &text) : EGW_ENOTFOUND;
 	} else if (opts.from == EGW_FROM_XDS_IR) {
