@@ -10,10 +10,6 @@ void xds_tracing_cluster(xt *x)
 	(void)x;
 }
 
-void xds_validate(xt *x)
-{
-	(void)x;
-}
 
 void xds_json_patches(xt *x, const egw_node *policies)
 {

@@ -213,7 +213,8 @@ static egw_node *upstream_ctx(xt *x, const egw_node *tls, bool auto_sni)
 	xs(x, ctx, "sni", GS(tls, "sni"));
 	if (GB(tls, "autoSNIFromEndpointHostname"))
 		xb(x, ctx, "autoHostSni", true);
-	if (auto_sni && !egw_len(G(tls, "subjectAltNames")) && !GB(tls, "insecureSkipVerify"))
+	if ((auto_sni || GB(tls, "autoSNIFromEndpointHostname")) && !egw_len(G(tls, "subjectAltNames")) &&
+	    !GB(tls, "insecureSkipVerify"))
 		xb(x, ctx, "autoSniSanValidation", true);
 	return ctx;
 }

@@ -105,7 +105,8 @@ def run_case(driver, d, case):
             diffs.append(f'expected error {want_err!r}, got success')
         elif want_err not in (got.get('error') or ''):
             diffs.append(f'error {got.get("error")!r} want {want_err!r}')
-    elif p.returncode != 0:
+    elif p.returncode != 0 and not case.endswith('partial-invalid'):
+        # Envoy Gateway's own harness ignores the error of *partial-invalid cases
         diffs.append(f'unexpected error: {got.get("error")}')
     for t in TYPES:
         want = load(os.path.join(d, 'out', f'{case}.{t}.yaml'))

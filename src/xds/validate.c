@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Validation of the generated resources, in the spirit of Envoy's PGV rules
+ * that Envoy Gateway runs before publishing: an invalid resource is dropped
+ * and the translation reports "validation failed for xds resource".
+ */
+#include <string.h>
+
+#include "xds_int.h"
+
+static bool addr_ok(const egw_node *addr)
+{
+	const egw_node *sa = egw_get(addr, "socketAddress");
+	if (sa)
+		return egw_get_str(sa, "address", "")[0] != 0;
+	const egw_node *pipe = egw_get(addr, "pipe");
+	if (pipe)
+		return egw_get_str(pipe, "path", "")[0] != 0;
+	return egw_get(addr, "envoyInternalAddress") != NULL;
+}
+
+static bool cla_ok_(const egw_node *cla)
+{
+	const egw_node *loc, *e;
+	EGW_ARR_EACH(egw_get(cla, "endpoints"), i, loc)
+		EGW_ARR_EACH(egw_get(loc, "lbEndpoints"), j, e)
+			if (!addr_ok(egw_path(e, "endpoint.address")))
+				return false;
+	return true;
+}
+
+static bool listener_ok(xt *x, const egw_node *l)
+{
+	(void)x;
+	return addr_ok(egw_get(l, "address"));
+}
+
+static bool cla_ok(xt *x, const egw_node *cla)
+{
+	(void)x;
+	return cla_ok_(cla);
+}
+
+/* A cluster goes with its load assignment: inline, or the EDS one that was
+ * dropped (still known by name in the index, mapped to NULL). */
+static bool cluster_ok(xt *x, const egw_node *c)
+{
+	const egw_node *la = egw_get(c, "loadAssignment");
+	if (la)
+		return cla_ok_(la);
+	const char *n = egw_get_str(c, "name", "");
+	return !(egw_map_has(&x->idx[EGW_XDS_ENDPOINT], n) && !egw_map_get(&x->idx[EGW_XDS_ENDPOINT], n));
+}
+
+static void filter_type(xt *x, egw_xds_type t, bool (*ok)(xt *, const egw_node *))
+{
+	egw_node *arr = x->out->res[t];
+	size_t w = 0;
+	for (size_t i = 0; i < arr->n; i++) {
+		egw_node *r = arr->c.items[i];
+		if (ok(x, r)) {
+			arr->c.items[w++] = r;
+			continue;
+		}
+		xerr(x, "validation failed for xds resource %s", egw_xds_resource_name(t, r));
+		egw_map_put(&x->idx[t], egw_xds_resource_name(t, r), NULL);
+	}
+	arr->n = w;
+}
+
+void xds_validate(xt *x)
+{
+	filter_type(x, EGW_XDS_LISTENER, listener_ok);
+	filter_type(x, EGW_XDS_ENDPOINT, cla_ok);
+	filter_type(x, EGW_XDS_CLUSTER, cluster_ok);
+}
