@@ -253,6 +253,10 @@ static void tls_secrets(ir_tr *t, ir_lis *l)
 		return;
 	}
 	egw_node *certs = egw_arr(t->a);
+	egw_buf errs;
+	egw_buf_init(&errs, t->a);
+	const char *reason = NULL;
+	size_t nerr = 0;
 	egw_node *r;
 	EGW_ARR_EACH(refs, i, r)
 	{
@@ -260,50 +264,58 @@ static void tls_secrets(ir_tr *t, ir_lis *l)
 		const char *kind = ir_str(r, "kind");
 		const char *name = egw_get_str(r, "name", "");
 		const char *rns = ir_str(r, "namespace");
-		if (grp && *grp) {
-			lcond(t, l, "ResolvedRefs", false, "InvalidCertificateRef",
-			      "Listener's TLS certificate ref group must be unspecified/empty.");
-			break;
-		}
-		if (kind && strcmp(kind, "Secret")) {
-			lcond(t, l, "ResolvedRefs", false, "InvalidCertificateRef",
-			      "Listener's TLS certificate ref kind must be Secret.");
-			break;
-		}
+		const char *msg = NULL, *rsn = "InvalidCertificateRef";
 		const char *sns = g->ns;
-		if (rns && *rns && strcmp(rns, g->ns)) {
-			if (!ir_refgrant_allows(t, GW_GROUP, "Gateway", g->ns, "", "Secret", rns, name)) {
-				lcond(t, l, "ResolvedRefs", false, "RefNotPermitted",
-				      egw_sprintf(t->a,
-						  "Certificate ref to secret %s/%s not permitted by any ReferenceGrant.",
-						  rns, name));
-				break;
+		egw_object *sec = NULL;
+		if (grp && *grp) {
+			msg = "Listener's TLS certificate ref group must be unspecified/empty";
+		} else if (kind && strcmp(kind, "Secret")) {
+			msg = "Listener's TLS certificate ref kind must be Secret";
+		} else {
+			if (rns && *rns && strcmp(rns, g->ns)) {
+				const char *fk = l->lset ? "ListenerSet" : "Gateway";
+				if (!ir_refgrant_allows(t, GW_GROUP, fk, g->ns, "", "Secret", rns, name)) {
+					msg = egw_sprintf(t->a,
+							  "Certificate ref to secret %s/%s not permitted by any ReferenceGrant",
+							  rns, name);
+					rsn = "RefNotPermitted";
+				}
+				sns = rns;
 			}
-			sns = rns;
+			if (!msg) {
+				sec = egw_res_find(t->rs, EGW_K_SECRET, sns, name);
+				if (!sec)
+					msg = egw_sprintf(t->a, "Secret %s/%s does not exist", sns, name);
+			}
+			if (!msg && strcmp(egw_get_str(sec->node, "type", ""), "kubernetes.io/tls"))
+				msg = egw_sprintf(t->a, "Secret %s/%s must be of type kubernetes.io/tls", sns, name);
+			if (!msg && (!b64_text(egw_get(sec->node, "data"), "tls.crt") ||
+				     !b64_text(egw_get(sec->node, "data"), "tls.key")))
+				msg = egw_sprintf(t->a, "Secret %s/%s must contain tls.crt and tls.key", sns, name);
 		}
-		egw_object *sec = egw_res_find(t->rs, EGW_K_SECRET, sns, name);
-		if (!sec) {
-			lcond(t, l, "ResolvedRefs", false, "InvalidCertificateRef",
-			      egw_sprintf(t->a, "Secret %s/%s does not exist.", sns, name));
-			break;
-		}
-		const char *ty = egw_get_str(sec->node, "type", "");
-		if (strcmp(ty, "kubernetes.io/tls")) {
-			lcond(t, l, "ResolvedRefs", false, "InvalidCertificateRef",
-			      egw_sprintf(t->a, "Secret %s/%s must be of type kubernetes.io/tls.", sns, name));
-			break;
+		if (msg) {
+			if (nerr)
+				egw_buf_putc(&errs, '\n');
+			egw_buf_printf(&errs, "certificate refs %zu: %s", i, msg);
+			if (!reason)
+				reason = rsn;
+			nerr++;
+			continue;
 		}
 		egw_node *data = egw_get(sec->node, "data");
-		const char *crt = b64_text(data, "tls.crt"), *key = b64_text(data, "tls.key");
-		if (!crt || !key) {
-			lcond(t, l, "ResolvedRefs", false, "InvalidCertificateRef",
-			      egw_sprintf(t->a, "Secret %s/%s must contain tls.crt and tls.key.", sns, name));
-			break;
-		}
 		egw_node *c = egw_arr_push(t->a, certs, egw_obj(t->a));
 		egw_set_str(t->a, c, "name", egw_sprintf(t->a, "%s/%s", sns, name));
-		egw_set_str(t->a, c, "certificate", ir_pem_normalize(t, crt));
-		egw_set_str(t->a, c, "privateKey", ir_pem_normalize(t, key));
+		egw_set_str(t->a, c, "certificate", ir_pem_normalize(t, b64_text(data, "tls.crt")));
+		egw_set_str(t->a, c, "privateKey", ir_pem_normalize(t, b64_text(data, "tls.key")));
+	}
+	if (nerr && !certs->n) {
+		lcond(t, l, "ResolvedRefs", false, reason,
+		      egw_sprintf(t->a, "No valid secrets exist: %s.", egw_buf_str(&errs)));
+		l->cert_invalid = !strcmp(reason, "InvalidCertificateRef");
+	} else if (nerr) {
+		lcond(t, l, "ResolvedRefs", false, "PartiallyInvalidCertificateRef",
+		      egw_sprintf(t->a, "Some secrets are invalid: %s.", egw_buf_str(&errs)));
+		l->cert_partial = true;
 	}
 	if (certs->n)
 		l->tls = certs;
@@ -456,6 +468,15 @@ static bool listener_ready(ir_tr *t, ir_lis *l)
 		lcond(t, l, "ResolvedRefs", true, "ResolvedRefs", "Listener references have been resolved");
 		return true;
 	}
+	if (l->cert_partial && l->conds->n == 1) {
+		/* some certificates are usable: the listener is still served */
+		lcond(t, l, "Programmed", true, "Programmed",
+		      "Sending translated listener configuration to the data plane");
+		lcond(t, l, "Accepted", true, "Accepted", "Listener has been successfully translated");
+		return true;
+	}
+	if (l->cert_invalid && !ir_cond_find(l->conds, "Accepted"))
+		lcond(t, l, "Accepted", true, "Accepted", "Listener has been successfully translated");
 	if (!ir_cond_find(l->conds, "Programmed"))
 		lcond(t, l, "Programmed", false, "Invalid",
 		      "Listener is invalid, see other Conditions for details.");

@@ -36,6 +36,7 @@ typedef struct ir_lis {
 	egw_node *selector;
 	bool ready;
 	bool tls_passthrough;
+	bool cert_invalid, cert_partial;
 	xl_kind xk;
 	egw_node *xl;    /* the IR listener, when ready */
 	egw_node *tls;   /* IR TLS certificate list (ARR) or NULL */

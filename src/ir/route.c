@@ -724,8 +724,6 @@ static void process_http(ir_tr *t, rctx *r)
 {
 	for (size_t i = 0; i < r->nps; i++) {
 		rparent *rp = &r->ps[i];
-		if (ir_cond_is(rp->conds, "Accepted", false))
-			continue;
 		rerrs es;
 		memset(&es, 0, sizeof es);
 		egw_buf unacc;
@@ -749,8 +747,6 @@ static void process_l4(ir_tr *t, rctx *r)
 	egw_node *rules = egw_path(r->o->node, "spec.rules");
 	for (size_t i = 0; i < r->nps; i++) {
 		rparent *rp = &r->ps[i];
-		if (ir_cond_is(rp->conds, "Accepted", false))
-			continue;
 		const char *dest = egw_sprintf(t->a, "%s/%s/%s/rule/-1", r->prefix, r->o->ns, r->o->name);
 		rerrs es;
 		memset(&es, 0, sizeof es);
