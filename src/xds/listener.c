@@ -547,3 +547,12 @@ void xds_ready_listener(xt *x, const egw_node *rl)
 	xs(x, hcm, "statPrefix", "eg-ready-http");
 	xadd(x, EGW_XDS_LISTENER, o);
 }
+
+/* HCM settings beyond the basics: request IDs, client IP detection, XFCC,
+ * header mutations at the edge. */
+void xds_hcm_extras(xt *x, egw_node *hcm, const egw_node *hl)
+{
+	(void)x;
+	(void)hcm;
+	(void)hl;
+}

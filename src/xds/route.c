@@ -349,6 +349,7 @@ egw_node *xds_route(xt *x, const egw_node *r, const egw_node *hl)
 		mirrors(x, ra, r);
 		xds_route_traffic(x, xr, ra, r);
 	}
+	xds_route_filters(x, xr, r);
 	return xr;
 }
 

@@ -1,40 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * HTTP filters of an HCM and the per-route settings that go with them
- * (timeouts, retries, hash policies, upgrades).  Filters are added once per
- * HCM even when several IR listeners share it; the router is always last.
+ * Route actions' traffic settings: timeouts, retries, hash policies and
+ * protocol upgrades.
  */
 #include <string.h>
 
 #include "xds_int.h"
 
-#define ROUTER "envoy.filters.http.router"
-
-static bool has_filter(const egw_node *hf, const char *name)
-{
-	const egw_node *f;
-	EGW_ARR_EACH(hf, i, f)
-		if (!strcmp(egw_get_str(f, "name", ""), name))
-			return true;
-	return false;
-}
-
-void xds_http_filters(xt *x, egw_node *hcm, const egw_node *hl)
-{
-	(void)hl;
-	egw_node *hf = xarr(x, hcm, "httpFilters");
-	if (!has_filter(hf, ROUTER)) {
-		egw_node *r = xtyped(x, hf, ROUTER, "envoy.extensions.filters.http.router.v3.Router");
-		xb(x, r, "suppressEnvoyHeaders", true);
-	}
-}
-
-void xds_hcm_extras(xt *x, egw_node *hcm, const egw_node *hl)
-{
-	(void)x;
-	(void)hcm;
-	(void)hl;
-}
 
 static egw_node *retry_policy(xt *x, const egw_node *rt)
 {
@@ -173,9 +145,3 @@ void xds_route_traffic(xt *x, egw_node *xr, egw_node *ra, const egw_node *r)
 	}
 }
 
-void xds_route_filters(xt *x, egw_node *xr, const egw_node *r)
-{
-	(void)x;
-	(void)xr;
-	(void)r;
-}

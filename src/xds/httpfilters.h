@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The HTTP filter table of the xds stage (see httpfilters.c). */
+#ifndef EGW_XDS_HTTPFILTERS_H
+#define EGW_XDS_HTTPFILTERS_H
+
+#include "xds_int.h"
+
+#define HF_ROUTER "envoy.filters.http.router"
+
+typedef struct hfilter {
+	/* Adds the filter to the HCM's httpFilters (hf) for listener hl, once. */
+	void (*hcm)(xt *x, egw_node *hf, const egw_node *hl);
+	/* Adds per-route configuration to the Envoy route xr for IR route r. */
+	void (*route)(xt *x, egw_node *xr, const egw_node *r);
+} hfilter;
+
+bool hf_has(const egw_node *hf, const char *name);
+/* Appends {name, typedConfig: {@type: msg}} (disabled when asked); returns typedConfig. */
+egw_node *hf_add(xt *x, egw_node *hf, const char *name, const char *msg, bool disabled);
+/* Sets route.typedPerFilterConfig[name] = {@type: msg}; returns it. */
+egw_node *hf_route_cfg(xt *x, egw_node *xr, const char *name, const char *msg);
+/* Enables a disabled-by-default filter on a route (FilterConfig {config: {}}). */
+void hf_route_enable(xt *x, egw_node *xr, const char *name);
+
+/* The IR route of hl, first one with the given traffic/security key. */
+const egw_node *hf_first_route_with(const egw_node *hl, const char *section, const char *key);
+/* Fraction {numerator, denominator: MILLION} from a percentage. */
+egw_node *hf_fraction(xt *x, const egw_node *pct);
+double xnum(const egw_node *n, double def);
+/* Kubernetes quantity ("4Mi", "10k") in bytes. */
+int64_t k8s_quantity(const egw_node *n);
+
+extern const hfilter hf_grpc, hf_health_check, hf_fault, hf_cors, hf_session, hf_buffer, hf_compressor;
+
+#endif
