@@ -15,6 +15,7 @@
 #include "emit/pb.h"
 #include "emit/text.h"
 #include "ir/ir.h"
+#include "model/missing.h"
 #include "model/resources.h"
 #include "parse/parse.h"
 #include "util/buf.h"
@@ -377,7 +378,11 @@ static int run(egw_result *r, const egw_input *inputs, size_t n, const egw_optio
 	}
 
 	egw_resources_build(c, &r->rs, docs, cfg);
+	egw_resources_complete(c, &r->rs, o->add_missing_resources != 0);
 	r->have_rs = true;
+	if (!r->rs.n[EGW_K_GATEWAYCLASS])
+		egw_diag_at(c, EGW_D_MISSING, EGW_SEV_ERROR, (egw_pos){ 0, 0, 0 }, "GatewayClass", "",
+			    "", "the GatewayClass resource is required: nothing is translated without one");
 	egw_ir_out ir = { NULL, NULL };
 	egw_ir_translate(c, &r->rs, &ir);
 	size_t nf = egw_len(ir.xds_ir);

@@ -307,8 +307,15 @@ static int translate_cmd(int argc, char **argv)
 		egw_result_free(r);
 		goto out;
 	}
-	/* any fleet whose xds translation failed fails the command */
+	/* any fleet whose xds translation failed fails the command, and so does
+	 * a gateway-api input without a GatewayClass, as with egctl */
 	int failed = 0;
+	for (size_t i = 0; opts.from == EGW_FROM_GATEWAY_API && i < egw_result_diagnostic_count(r); i++) {
+		egw_diagnostic d;
+		if (egw_result_diagnostic(r, i, &d) == 0 && d.code == EGW_D_MISSING &&
+		    d.kind.len == 12 && !memcmp(d.kind.data, "GatewayClass", 12))
+			failed = 1;
+	}
 	for (size_t i = 0; i < egw_result_fleet_count(r); i++) {
 		egw_str e = egw_fleet_error(egw_result_fleet(r, i));
 		if (e.len && (parts & EGW_RENDER_XDS || opts.from == EGW_FROM_XDS_IR)) {

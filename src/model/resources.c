@@ -66,7 +66,7 @@ static bool ext_registered(const egw_node *config, const char *group, const char
 	return false;
 }
 
-static void add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *seq);
+static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *seq);
 
 static void add_doc(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *seq, int depth)
 {
@@ -86,7 +86,7 @@ static void add_doc(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *seq,
 	add_object(c, rs, doc, seq);
 }
 
-static void add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *seq)
+static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *seq)
 {
 	egw_arena *a = c->arena;
 	const char *av = egw_text(egw_get(doc, "apiVersion"));
@@ -94,14 +94,14 @@ static void add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *s
 	if (!av || !kind || !*av || !*kind) {
 		egw_diag(c, EGW_D_MISSING, EGW_SEV_ERROR, doc, NULL,
 			 "object has no %s; skipped", !av || !*av ? "apiVersion" : "kind");
-		return;
+		return NULL;
 	}
 	egw_node *md = egw_get(doc, "metadata");
 	const char *name = egw_text(egw_get(md, "name"));
 	if (!md || md->kind != EGW_OBJ || !name || !*name) {
 		egw_diag(c, EGW_D_MISSING, EGW_SEV_ERROR, md ? md : doc, doc,
 			 "%s has no metadata.name; skipped", kind);
-		return;
+		return NULL;
 	}
 	const char *group;
 	split_api_version(a, av, &group);
@@ -117,7 +117,7 @@ static void add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *s
 	if (k == EGW_K__COUNT) {
 		egw_diag(c, EGW_D_UNKNOWN_KIND, EGW_SEV_WARNING, egw_get(doc, "kind"), doc,
 			 "%s %s is not a kind libegw translates; ignored", av, kind);
-		return;
+		return NULL;
 	}
 	const egw_kind_info *ki = &kinds[k];
 	egw_node *nsn = egw_get(md, "namespace");
@@ -139,14 +139,14 @@ static void add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *s
 		egw_diag(c, EGW_D_LIMIT, EGW_SEV_ERROR, doc, doc,
 			 "more than %zu objects of kind %s; skipped", c->limits.max_objects_per_kind,
 			 kind);
-		return;
+		return NULL;
 	}
 	const char *key = k == EGW_K_EXTENSION ? egw_sprintf(a, "%s/%s/%s/%s", group, kind, ns, name)
 					       : egw_sprintf(a, "%s/%s", ns, name);
 	if (egw_map_get(&rs->index[k], key)) {
 		egw_diag(c, EGW_D_DUPLICATE, EGW_SEV_ERROR, doc, doc,
 			 "duplicate %s %s%s%s; the first one is used", kind, ns, *ns ? "/" : "", name);
-		return;
+		return NULL;
 	}
 	egw_object *o = egw_alloc(a, sizeof *o);
 	o->node = doc;
@@ -166,6 +166,7 @@ static void add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *s
 	}
 	rs->items[k][rs->n[k]++] = o;
 	egw_map_put(&rs->index[k], key, o);
+	return o;
 }
 
 static int cmp_obj(const void *x, const void *y)
@@ -180,6 +181,13 @@ static int cmp_obj(const void *x, const void *y)
 	c = strcmp(a->name, b->name);
 	if (c)
 		return c;
+	/* extension objects of different kinds can share namespace and name */
+	c = strcmp(a->group, b->group);
+	if (c)
+		return c;
+	c = strcmp(a->kind_name, b->kind_name);
+	if (c)
+		return c;
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
@@ -189,10 +197,19 @@ void egw_resources_build(egw_ctx *c, egw_resources *rs, egw_node *docs, egw_node
 	for (int k = 0; k < EGW_K__COUNT; k++)
 		egw_map_init(&rs->index[k], c->arena);
 	rs->config = config ? config : egw_obj(c->arena);
-	uint32_t seq = 0;
 	egw_node *d;
 	EGW_ARR_EACH(docs, i, d)
-	add_doc(c, rs, d, &seq, 0);
+	add_doc(c, rs, d, &rs->next_seq, 0);
+	egw_resources_sort(rs);
+}
+
+egw_object *egw_resources_add(egw_ctx *c, egw_resources *rs, egw_node *doc)
+{
+	return add_object(c, rs, doc, &rs->next_seq);
+}
+
+void egw_resources_sort(egw_resources *rs)
+{
 	for (int k = 0; k < EGW_K__COUNT; k++)
 		if (rs->n[k] > 1)
 			qsort(rs->items[k], rs->n[k], sizeof(egw_object *), cmp_obj);

@@ -77,12 +77,18 @@ typedef struct egw_resources {
 	size_t cap[EGW_K__COUNT];
 	egw_map index[EGW_K__COUNT]; /* "ns/name" -> egw_object*; EXTENSION: "group/kind/ns/name" */
 	egw_node *config;            /* the EnvoyGateway object (defaults applied), never NULL */
+	uint32_t next_seq;           /* input position of the next object added */
 } egw_resources;
 
 /* Builds the set from parsed documents (an ARR of document nodes):
  * expands `kind: List`, routes by apiVersion/kind (unknown kinds get a
  * diagnostic), fills defaults (namespace), rejects duplicates, sorts. */
 void egw_resources_build(egw_ctx *c, egw_resources *rs, egw_node *docs, egw_node *config);
+
+/* Adds one object (diagnostics as for input objects); returns it or NULL.
+ * Call egw_resources_sort afterwards. */
+egw_object *egw_resources_add(egw_ctx *c, egw_resources *rs, egw_node *doc);
+void egw_resources_sort(egw_resources *rs);
 
 egw_object *egw_res_find(const egw_resources *rs, egw_kind k, const char *ns, const char *name);
 egw_object *egw_res_find_ext(const egw_resources *rs, const char *group, const char *kind,
