@@ -153,6 +153,12 @@ void ir_gateways(ir_tr *t)
 				g->accepted = false;
 			}
 		}
+		if (egw_path(g->ep, "spec.mergeBackends") && t->merge_gateways && g->accepted) {
+			gw_not_accepted(t, g, "InvalidParameters",
+					"mergeGateways and mergeBackends cannot both be enabled");
+			g->accepted = false;
+		}
+		g->merge_backends = egw_path(g->ep, "spec.mergeBackends") != NULL;
 		g->xds = fleet_xds(t, g->irkey);
 		g->infra = fleet_infra(t, g);
 		if (g->epo) {
@@ -205,7 +211,7 @@ static void allowed_routes(ir_tr *t, ir_lis *l, const char **kinds, size_t nk)
 	EGW_ARR_EACH(ak, i, k)
 	{
 		const char *grp = ir_str(k, "group");
-		if (grp && strcmp(grp, GW_GROUP)) {
+		if (grp && *grp && strcmp(grp, GW_GROUP)) {
 			lcond(t, l, "ResolvedRefs", false, "InvalidRouteKinds",
 			      "Group is not supported, group must be " GW_GROUP);
 			continue;
@@ -216,7 +222,7 @@ static void allowed_routes(ir_tr *t, ir_lis *l, const char **kinds, size_t nk)
 			if (!strcmp(kind, kinds[j])) {
 				if (ns < 8)
 					supported[ns++] = kind;
-				add_kind(t, l, kind);
+				egw_arr_push(t->a, l->kinds, egw_clone(t->a, k));
 				found = true;
 				break;
 			}

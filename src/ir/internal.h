@@ -54,6 +54,7 @@ struct ir_gw {
 	egw_node *ep;  /* the effective EnvoyProxy node, or NULL */
 	egw_object *epo; /* its object */
 	bool ep_from_gw;
+	bool merge_backends;
 	bool accepted;
 };
 
@@ -75,6 +76,7 @@ struct ir_tr {
 	size_t ngw, capgw;
 	egw_map gw_by_name;      /* "ns/name" -> ir_gw */
 	egw_map slices_by_svc;   /* "ns/svc" -> egw_node ARR of EndpointSlice nodes */
+	egw_map backend_clusters; /* "irkey\ncluster" -> setting */
 	egw_map xds_listeners;   /* "irkey\nlistenername" -> IR listener */
 };
 
@@ -135,5 +137,6 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 egw_node *ir_service_endpoints(ir_tr *t, const char *ns, const char *svc, egw_node *svcport,
 			       const char **addr_type);
 void ir_global_resources(ir_tr *t);
+bool ir_merge_destination(ir_tr *t, ir_gw *g, egw_node *dest);
 
 #endif

@@ -630,9 +630,20 @@ static egw_node *http_parent_routes(ir_tr *t, rctx *r, rparent *rp, rerrs *es, s
 				egw_obj_set(t->a, d, "metadata", egw_get(x, "metadata"));
 			}
 		}
+		bool nomerge = egw_len(egw_get(rule, "filters")) || egw_get(rule, "sessionPersistence");
+		egw_node *br;
+		EGW_ARR_EACH(egw_get(rule, "backendRefs"), bi, br)
+		{
+			if (egw_len(egw_get(br, "filters")))
+				nomerge = true;
+		}
 		egw_node *x;
 		EGW_ARR_EACH(routes, k, x)
-		egw_arr_push(t->a, all, x);
+		{
+			if (nomerge)
+				egw_set_bool(t->a, x, "nomerge", true);
+			egw_arr_push(t->a, all, x);
+		}
 	}
 	return all;
 }
@@ -695,6 +706,9 @@ static void attach_http(ir_tr *t, rctx *r, rparent *rp, egw_node *routes, bool *
 							ir_underscore_dots(t, egw_text(h))));
 				egw_set_str(t->a, c, "hostname", egw_text(h));
 				egw_set_bool(t->a, c, "isHTTP2", !strcmp(r->kind, "GRPCRoute"));
+				if (l->gw->merge_backends && egw_get(c, "destination") && !egw_get(x, "nomerge"))
+					ir_merge_destination(t, l->gw, egw_get(c, "destination"));
+				egw_obj_del(c, "nomerge");
 				egw_arr_push(t->a, lr, c);
 			}
 		}
@@ -795,12 +809,15 @@ static void process_l4(ir_tr *t, rctx *r)
 			egw_set_str(t->a, d, "name", dest);
 			egw_obj_set(t->a, d, "settings", settings);
 			egw_obj_set(t->a, d, "metadata", meta);
+			if (l->gw->merge_backends && egw_len(settings) == 1) {
+				d = egw_clone(t->a, d);
+				ir_merge_destination(t, l->gw, d);
+			}
 			if (udp) {
 				if (l->xk != XL_UDP)
 					continue;
 				egw_set_str(t->a, x, "name", egw_sprintf(t->a, "%s/%s/%s", r->prefix, r->o->ns, r->o->name));
 				egw_obj_set(t->a, x, "destination", d);
-				egw_obj_set(t->a, x, "metadata", meta);
 				egw_obj_set(t->a, l->xl, "route", x);
 				continue;
 			}

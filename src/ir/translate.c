@@ -90,6 +90,7 @@ void egw_ir_translate(egw_ctx *c, egw_resources *rs, egw_ir_out *out)
 	egw_map_init(&t->gw_by_name, t->a);
 	egw_map_init(&t->slices_by_svc, t->a);
 	egw_map_init(&t->xds_listeners, t->a);
+	egw_map_init(&t->backend_clusters, t->a);
 	t->controller = egw_text(egw_path(rs->config, "gateway.controllerName"));
 	if (!t->controller)
 		t->controller = "gateway.envoyproxy.io/gatewayclass-controller";
