@@ -126,7 +126,7 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 	}
 	if (!strcmp(kind, "Backend") && !t->backend_enabled) {
 		err->reason = "UnsupportedValue";
-		err->msg = "backend is disabled in Envoy Gateway configuration";
+		err->msg = "Backend is disabled in Envoy Gateway configuration";
 		return NULL;
 	}
 	if (strcmp(ns, route->ns) &&
@@ -207,7 +207,12 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 	egw_object *be = egw_res_find(t->rs, EGW_K_BACKEND, ns, name);
 	if (!be) {
 		err->reason = "BackendNotFound";
-		err->msg = egw_sprintf(t->a, "backend %s/%s not found", ns, name);
+		err->msg = egw_sprintf(t->a, "Backend %s/%s not found", ns, name);
+		return NULL;
+	}
+	if (be->user) {
+		err->reason = "InvalidAddress";
+		err->msg = (const char *)be->user;
 		return NULL;
 	}
 	egw_node *eps = egw_arr(t->a);
@@ -236,7 +241,7 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 	egw_set_str(t->a, ds, "protocol", app_protocol(NULL, route_kind));
 	egw_obj_set(t->a, ds, "endpoints", eps);
 	egw_set_str(t->a, ds, "addressType", fqdn && ip ? "Mixed" : fqdn ? "FQDN" : "IP");
-	egw_obj_set(t->a, ds, "metadata", ir_meta(t, "Backend", ns, name, portn ? egw_sprintf(t->a, "%lld", (long long)port) : NULL));
+	egw_obj_set(t->a, ds, "metadata", ir_meta(t, "Backend", ns, name, NULL));
 	return ds;
 }
 
@@ -338,4 +343,85 @@ bool ir_merge_destination(ir_tr *t, ir_gw *g, egw_node *dest)
 	egw_obj_del(dest, "settings");
 	egw_obj_set(t->a, dest, "backendClusterRefs", refs);
 	return true;
+}
+
+static bool valid_ipv4(const char *s, bool *loopback)
+{
+	int parts = 0, v = -1, first = -1;
+	for (const char *p = s;; p++) {
+		if (*p >= '0' && *p <= '9') {
+			v = (v < 0 ? 0 : v) * 10 + (*p - '0');
+			if (v > 255)
+				return false;
+		} else if (*p == '.' || !*p) {
+			if (v < 0)
+				return false;
+			if (first < 0)
+				first = v;
+			parts++;
+			v = -1;
+			if (!*p)
+				break;
+		} else {
+			return false;
+		}
+	}
+	*loopback = first == 127;
+	return parts == 4;
+}
+
+static const char *backend_problem(ir_tr *t, egw_object *o)
+{
+	egw_node *spec = egw_get(o->node, "spec");
+	egw_node *ep;
+	EGW_ARR_EACH(egw_get(spec, "endpoints"), i, ep)
+	{
+		egw_node *f = egw_get(ep, "fqdn"), *ip = egw_get(ep, "ip");
+		if (f) {
+			const char *h = egw_get_str(f, "hostname", "");
+			if (strchr(h, '*'))
+				return egw_sprintf(t->a, "hostname %s is not a valid FQDN", h);
+			if (!strchr(h, '.'))
+				return egw_sprintf(t->a,
+						   "hostname %s should be a domain with at least two segments separated by dots",
+						   h);
+		} else if (ip) {
+			const char *a = egw_get_str(ip, "address", "");
+			bool lb = false;
+			if (!strchr(a, ':') && !valid_ipv4(a, &lb))
+				return egw_sprintf(t->a, "IP address %s is invalid", a);
+			if ((lb || !strcmp(a, "::1")) && !t->running_on_host)
+				return egw_sprintf(t->a,
+						   "IP address %s in the loopback range is only supported when using the Host infrastructure",
+						   a);
+		}
+	}
+	egw_node *tls = egw_get(spec, "tls");
+	if (tls && !egw_get_bool(tls, "insecureSkipVerify", false) &&
+	    !egw_len(egw_get(tls, "caCertificateRefs")) && !egw_get(tls, "wellKnownCACertificates"))
+		return "must specify either CACertificateRefs or WellKnownCACertificates when InsecureSkipVerify is unset or false";
+	return NULL;
+}
+
+void ir_backends_status(ir_tr *t)
+{
+	egw_object *o;
+	EGW_RES_EACH(t->rs, EGW_K_BACKEND, i, o)
+	{
+		o->status = egw_obj(t->a);
+		egw_node *conds = egw_set_arr(t->a, o->status, "conditions");
+		if (!t->backend_enabled) {
+			ir_cond(t, conds, "Invalid", false, "Accepted",
+				"The Backend was not accepted since Backend is not enabled in Envoy Gateway Config");
+			continue;
+		}
+		const char *p = backend_problem(t, o);
+		if (p) {
+			ir_cond(t, conds, "Invalid", false, "Accepted",
+				egw_sprintf(t->a, "The Backend was not accepted: %s", p));
+			o->user = (void *)p;
+			continue;
+		}
+		ir_cond(t, conds, "Accepted", true, "Accepted", "The Backend was accepted");
+	}
 }

@@ -137,6 +137,7 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 egw_node *ir_service_endpoints(ir_tr *t, const char *ns, const char *svc, egw_node *svcport,
 			       const char **addr_type);
 void ir_global_resources(ir_tr *t);
+void ir_backends_status(ir_tr *t);
 bool ir_merge_destination(ir_tr *t, ir_gw *g, egw_node *dest);
 
 #endif
