@@ -5,7 +5,25 @@
 #include <stdio.h>
 #include <string.h>
 
-static void json_str(egw_buf *b, const char *s, size_t n)
+/* YAML readers reject DEL and the C1 controls even inside double quotes,
+ * and fold NEL, LS and PS like line breaks; a BOM inside a scalar is
+ * dropped by some.  Returns the length of such a sequence at s, or 0. */
+static size_t yaml_unsafe(const unsigned char *s, size_t n)
+{
+	if (s[0] == 0x7f)
+		return 1;
+	if (n >= 2 && s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+		return 2;
+	if (n >= 3 && s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9))
+		return 3;
+	if (n >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
+		return 3;
+	return 0;
+}
+
+/* A JSON string; with `yaml`, also a YAML double-quoted scalar (JSON's
+ * escapes are YAML's, plus the characters yaml_unsafe names). */
+static void json_str_mode(egw_buf *b, const char *s, size_t n, bool yaml)
 {
 	egw_buf_putc(b, '"');
 	size_t run = 0;
@@ -13,6 +31,7 @@ static void json_str(egw_buf *b, const char *s, size_t n)
 		unsigned char ch = (unsigned char)s[i];
 		const char *esc = NULL;
 		char tmp[8];
+		size_t skip = 0;
 		switch (ch) {
 		case '"': esc = "\\\""; break;
 		case '\\': esc = "\\\\"; break;
@@ -25,12 +44,21 @@ static void json_str(egw_buf *b, const char *s, size_t n)
 			if (ch < 0x20) {
 				snprintf(tmp, sizeof tmp, "\\u%04x", ch);
 				esc = tmp;
+			} else if (yaml && ch >= 0x7f && (skip = yaml_unsafe((const unsigned char *)s + i, n - i))) {
+				unsigned cp = skip == 1 ? ch
+					      : skip == 2 ? (unsigned)(((ch & 0x1f) << 6) | ((unsigned char)s[i + 1] & 0x3f))
+					      : (unsigned)(((ch & 0x0f) << 12) | (((unsigned char)s[i + 1] & 0x3f) << 6) |
+							   ((unsigned char)s[i + 2] & 0x3f));
+				snprintf(tmp, sizeof tmp, "\\u%04x", cp);
+				esc = tmp;
 			}
 		}
 		if (esc) {
 			egw_buf_put(b, s + i - run, run);
 			run = 0;
 			egw_buf_puts(b, esc);
+			if (skip > 1)
+				i += skip - 1;
 		} else {
 			run++;
 		}
@@ -39,13 +67,19 @@ static void json_str(egw_buf *b, const char *s, size_t n)
 	egw_buf_putc(b, '"');
 }
 
-static void put_float(egw_buf *b, double f)
+static void json_str(egw_buf *b, const char *s, size_t n) { json_str_mode(b, s, n, false); }
+
+/* The shortest text that reads back as f.  Integral values below 1e21 are
+ * written in full ("100", not "1e+02", as Go and protobuf print them); for
+ * YAML an exponent form always gets a fraction ("1.0e-07"), since YAML 1.1
+ * readers take "1e-07" for a string. */
+static void put_float_mode(egw_buf *b, double f, bool yaml)
 {
 	if (isnan(f) || isinf(f)) {
 		egw_buf_puts(b, isnan(f) ? "\"NaN\"" : f > 0 ? "\"Infinity\"" : "\"-Infinity\"");
 		return;
 	}
-	char buf[40];
+	char buf[48];
 	for (int p = 1; p <= 17; p++) {
 		snprintf(buf, sizeof buf, "%.*g", p, f);
 		double back;
@@ -53,8 +87,18 @@ static void put_float(egw_buf *b, double f)
 		if (back == f)
 			break;
 	}
+	char *e = strchr(buf, 'e');
+	if (e && fabs(f) < 1e21 && f == floor(f)) {
+		snprintf(buf, sizeof buf, "%.0f", f);
+	} else if (e && yaml && !memchr(buf, '.', (size_t)(e - buf))) {
+		char tail[16];
+		snprintf(tail, sizeof tail, "%s", e);
+		snprintf(e, sizeof buf - (size_t)(e - buf), ".0%s", tail);
+	}
 	egw_buf_puts(b, buf);
 }
+
+static void put_float(egw_buf *b, double f) { put_float_mode(b, f, false); }
 
 static void indent(egw_buf *b, int depth)
 {
@@ -134,27 +178,31 @@ static bool plain_ok(const char *s, size_t n)
 {
 	if (!n)
 		return false;
-	/* Anything the YAML loader would type as non-string must be quoted. */
+	/* Anything the YAML loader would type as non-string must be quoted:
+	 * YAML 1.2's and YAML 1.1's (go-yaml v2, PyYAML) null and booleans,
+	 * and 1.1's merge key and value indicator. */
 	static const char *const reserved[] = { "null", "Null", "NULL", "~", "true", "True",
 						"TRUE", "false", "False", "FALSE", "yes", "Yes",
 						"YES", "no", "No", "NO", "on", "On", "ON", "off",
-						"Off", "OFF", "y", "Y", "n", "N", NULL };
+						"Off", "OFF", "y", "Y", "n", "N", "<<", "=", NULL };
 	for (const char *const *r = reserved; *r; r++)
 		if (!strcmp(s, *r))
 			return false;
 	unsigned char c0 = (unsigned char)s[0];
 	if (strchr("-?:,[]{}#&*!|>'\"%@` \t", c0) && !(c0 == '-' && n > 1 && s[1] != ' '))
 		return false;
+	/* document markers, wherever the scalar lands */
+	if (n >= 3 && (!strncmp(s, "---", 3) || !strncmp(s, "...", 3)))
+		return false;
 	if ((c0 >= '0' && c0 <= '9') || c0 == '.' || c0 == '+' || c0 == '-') {
-		/* could be a number: quote unless clearly not numeric */
-		bool alpha = false;
-		for (size_t i = 0; i < n; i++) {
-			unsigned char ch = (unsigned char)s[i];
-			if ((ch >= 'a' && ch <= 'z' && ch != 'e') || (ch >= 'A' && ch <= 'Z' && ch != 'E') ||
-			    ch == '/' || ch == ':' || ch == '_')
-				alpha = true;
-		}
-		if (!alpha)
+		/* Could be a number in some YAML: decimal, 0x/0o/0b, 1_000,
+		 * sexagesimal 1:20, .inf/.nan, or a timestamp.  Plain only when a
+		 * character appears that none of those can contain. */
+		bool other = false;
+		for (size_t i = 0; i < n && !other; i++)
+			if (!strchr("0123456789+-._: eEaAbBcCdDfFxXoOtTzZiInN", (unsigned char)s[i]))
+				other = true;
+		if (!other)
 			return false;
 	}
 	if (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == ':')
@@ -162,6 +210,8 @@ static bool plain_ok(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if (ch < 0x20 || ch == 0x7f)
+			return false;
+		if (ch >= 0x80 && yaml_unsafe((const unsigned char *)s + i, n - i))
 			return false;
 		if (ch == ':' && i + 1 < n && s[i + 1] == ' ')
 			return false;
@@ -182,13 +232,13 @@ static void yaml_scalar(egw_buf *b, const egw_node *n)
 	case EGW_FLOAT:
 		if (isnan(n->v.f)) egw_buf_puts(b, ".nan");
 		else if (isinf(n->v.f)) egw_buf_puts(b, n->v.f > 0 ? ".inf" : "-.inf");
-		else put_float(b, n->v.f);
+		else put_float_mode(b, n->v.f, true);
 		return;
 	case EGW_STR:
 		if (plain_ok(n->str, n->len))
 			egw_buf_put(b, n->str, n->len);
 		else
-			json_str(b, n->str, n->len); /* JSON strings are YAML double-quoted scalars */
+			json_str_mode(b, n->str, n->len, true); /* JSON strings are YAML double-quoted scalars */
 		return;
 	default: return;
 	}
@@ -204,7 +254,7 @@ static void yaml_key(egw_buf *b, const char *k, size_t kl)
 	if (plain_ok(k, kl))
 		egw_buf_put(b, k, kl);
 	else
-		json_str(b, k, kl);
+		json_str_mode(b, k, kl, true);
 }
 
 static void yaml_node(egw_buf *b, const egw_node *n, int depth);

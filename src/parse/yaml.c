@@ -152,6 +152,34 @@ static void type_plain(egw_node *n)
 	}
 }
 
+/* An explicit core-schema tag (`!!int "8080"`, `!!bool true`) gives its type
+ * whatever the style, as YAML 1.2 and go-yaml do; a value that does not
+ * read as the tagged type stays a string.  Returns false for other tags. */
+static bool type_tagged(egw_node *n, const char *tag)
+{
+	egw_nkind want;
+	if (!tag)
+		return false;
+	if (!strcmp(tag, "tag:yaml.org,2002:int"))
+		want = EGW_INT;
+	else if (!strcmp(tag, "tag:yaml.org,2002:float"))
+		want = EGW_FLOAT;
+	else if (!strcmp(tag, "tag:yaml.org,2002:bool"))
+		want = EGW_BOOL;
+	else
+		return false;
+	type_plain(n);
+	if (want == EGW_FLOAT && n->kind == EGW_INT) {
+		n->kind = EGW_FLOAT;
+		n->v.f = (double)n->v.i;
+	}
+	if (n->kind != want) {
+		n->kind = EGW_STR;
+		return false;
+	}
+	return true;
+}
+
 static size_t count_nodes(const egw_node *n)
 {
 	size_t k = 1;
@@ -281,7 +309,7 @@ static long parse_segment(egw_ctx *c, uint32_t input, uint32_t line0, const char
 			const char *tag = (const char *)ev->data.scalar.tag;
 			if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !tag)
 				type_plain(nd);
-			else
+			else if (!type_tagged(nd, tag))
 				nd->flags |= EGW_NF_QUOTED;
 			if (tag && !strcmp(tag, "tag:yaml.org,2002:null"))
 				nd->kind = EGW_NULL;
@@ -357,23 +385,38 @@ static bool is_doc_marker(const char *p, const char *end)
  * one document then never loses the documents after it. */
 long egw_parse_buffer(egw_ctx *c, uint32_t input, const char *data, size_t len, egw_node *docs)
 {
+	if (!data)
+		data = ""; /* libyaml asserts on a NULL string, even of length 0 */
 	const char *end = data + len;
 	const char *seg = data;
 	uint32_t seg_line = 0, line = 0;
 	long total = 0;
 	size_t alias_nodes = 0;
 	const char *p = data;
+	/* Directives ("%YAML 1.2") open the document after them: the cut goes
+	 * before the directive lines (and comments among them) above a marker. */
+	const char *dir = NULL;
+	uint32_t dir_line = 0;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *next = nl ? nl + 1 : end;
 		if (p != seg && is_doc_marker(p, end)) {
-			long k = parse_segment(c, input, seg_line, seg, (size_t)(p - seg), docs,
+			const char *cut = dir && dir != seg ? dir : p;
+			long k = parse_segment(c, input, seg_line, seg, (size_t)(cut - seg), docs,
 					       &alias_nodes);
 			if (k < 0)
 				return -1;
 			total += k;
-			seg = p;
-			seg_line = line;
+			seg_line = cut == p ? line : dir_line;
+			seg = cut;
+		}
+		if (*p == '%') {
+			if (!dir) {
+				dir = p;
+				dir_line = line;
+			}
+		} else if (*p != '#' && *p != '\n' && *p != '\r') {
+			dir = NULL;
 		}
 		p = next;
 		line++;

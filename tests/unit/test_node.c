@@ -1,0 +1,735 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests of the util stage: the node tree every stage speaks, and the
+ * arena, map and buffer under it.  The tree's contract is in
+ * src/util/node.h; each test names the part of it that it pins down.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/map.h"
+#include "util/node.h"
+
+static egw_arena *A;
+
+static void setup(void) { A = egw_arena_new(NULL); }
+static void teardown(void)
+{
+	egw_arena_free(A);
+	A = NULL;
+}
+
+/* Member keys of an object, joined by ',' (for order assertions). */
+static const char *keys_of(const egw_node *o)
+{
+	static char out[4096];
+	size_t k = 0;
+	out[0] = 0;
+	const egw_member *m;
+	EGW_OBJ_EACH(o, i, m)
+	{
+		k += (size_t)snprintf(out + k, sizeof out - k, "%s%s", i ? "," : "", m->key);
+	}
+	return out;
+}
+
+/* ---- construction ---- */
+
+START_TEST(scalars_keep_text_and_value)
+{
+	egw_node *n = egw_null(A);
+	ck_assert_int_eq(n->kind, EGW_NULL);
+	ck_assert_str_eq(n->str, "null");
+
+	n = egw_bool(A, true);
+	ck_assert_int_eq(n->kind, EGW_BOOL);
+	ck_assert(n->v.b);
+	ck_assert_str_eq(n->str, "true");
+	ck_assert_uint_eq(n->len, 4);
+	ck_assert_str_eq(egw_bool(A, false)->str, "false");
+
+	n = egw_int(A, INT64_MIN);
+	ck_assert_int_eq(n->kind, EGW_INT);
+	ck_assert(n->v.i == INT64_MIN);
+	ck_assert_str_eq(n->str, "-9223372036854775808");
+	ck_assert_uint_eq(n->len, strlen("-9223372036854775808"));
+
+	/* floats keep the shortest text that reads back as the same double */
+	ck_assert_str_eq(egw_float(A, 0.1)->str, "0.1");
+	ck_assert_str_eq(egw_float(A, 2.5)->str, "2.5");
+	ck_assert_str_eq(egw_float(A, 1e300)->str, "1e+300");
+	ck_assert_str_eq(egw_float(A, 1.0 / 3)->str, "0.3333333333333333");
+	n = egw_float(A, 5e-324);
+	ck_assert(strtod(n->str, NULL) == 5e-324);
+}
+END_TEST
+
+START_TEST(strings_copy_or_reference)
+{
+	char src[] = "hello world";
+	egw_node *c = egw_strn(A, src, 5);
+	egw_node *r = egw_str_ref(A, src, 5);
+	src[0] = 'J';
+	ck_assert_int_eq(c->kind, EGW_STR);
+	ck_assert_str_eq(c->str, "hello"); /* copied and NUL-terminated */
+	ck_assert_uint_eq(c->len, 5);
+	ck_assert(r->str == src); /* not copied */
+	ck_assert_uint_eq(r->len, 5);
+
+	/* embedded NUL: the length, not strlen, is the value */
+	egw_node *z = egw_strn(A, "a\0b", 3);
+	ck_assert_uint_eq(z->len, 3);
+	ck_assert(memcmp(z->str, "a\0b", 4) == 0);
+
+	egw_node *e = egw_nstr(A, NULL);
+	ck_assert_int_eq(e->kind, EGW_STR);
+	ck_assert_str_eq(e->str, "");
+	ck_assert_uint_eq(e->len, 0);
+
+	/* egw_strf past its 256-byte stack buffer */
+	char big[600];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	egw_node *f = egw_strf(A, "<%s|%d>", big, 42);
+	ck_assert_uint_eq(f->len, 599 + 5);
+	ck_assert_uint_eq(strlen(f->str), f->len);
+	ck_assert(!strncmp(f->str + f->len - 4, "|42>", 4));
+	ck_assert_str_eq(egw_strf(A, "%s-%03d", "a", 7)->str, "a-007");
+}
+END_TEST
+
+START_TEST(arrays_grow_and_index)
+{
+	egw_node *a = egw_arr(A);
+	ck_assert_uint_eq(egw_len(a), 0);
+	for (int i = 0; i < 100; i++)
+		ck_assert(egw_arr_push(A, a, egw_int(A, i))->v.i == i);
+	ck_assert_uint_eq(egw_len(a), 100);
+	for (int i = 0; i < 100; i++)
+		ck_assert(egw_at(a, (size_t)i)->v.i == i);
+	ck_assert_ptr_null(egw_at(a, 100));
+	ck_assert_ptr_null(egw_at(NULL, 0));
+	ck_assert_ptr_null(egw_at(egw_obj(A), 0));
+	int seen = 0;
+	egw_node *it;
+	EGW_ARR_EACH(a, i, it)
+	{
+		ck_assert(it->v.i == (int64_t)i);
+		seen++;
+	}
+	ck_assert_int_eq(seen, 100);
+	egw_node *none = NULL;
+	EGW_ARR_EACH(none, i, it)
+	ck_abort_msg("EGW_ARR_EACH(NULL) iterated");
+	EGW_ARR_EACH(egw_obj(A), i, it)
+	ck_abort_msg("EGW_ARR_EACH(object) iterated");
+}
+END_TEST
+
+/* ---- lookup ---- */
+
+START_TEST(lookup_small_object)
+{
+	egw_node *o = egw_obj(A);
+	egw_set_str(A, o, "name", "edge");
+	egw_set_int(A, o, "port", 80);
+	egw_set_bool(A, o, "tls", false);
+	egw_obj_setn(A, o, "a\0b", 3, egw_nstr(A, "nul-key"));
+	ck_assert_str_eq(egw_get_str(o, "name", NULL), "edge");
+	ck_assert_int_eq(egw_get_int(o, "port", -1), 80);
+	ck_assert(!egw_get_bool(o, "tls", true));
+	ck_assert_str_eq(egw_getn(o, "a\0b", 3)->str, "nul-key");
+	ck_assert_ptr_null(egw_get(o, "a")); /* not a prefix match */
+	ck_assert_ptr_null(egw_get(o, "nam"));
+	ck_assert_ptr_null(egw_get(o, "names"));
+	ck_assert_ptr_null(egw_get(o, "Name"));
+	ck_assert_str_eq(egw_text(egw_get_ci(o, "Name")), "edge");
+	ck_assert_str_eq(egw_text(egw_get_ci(o, "PORT")), "80");
+	ck_assert_ptr_null(egw_get_ci(o, "nope"));
+	ck_assert_str_eq(egw_get_str(o, "missing", "dflt"), "dflt");
+	ck_assert_int_eq(egw_get_int(o, "name", -7), -7); /* "edge" is no integer */
+	/* NULL- and kind-safety */
+	ck_assert_ptr_null(egw_get(NULL, "name"));
+	ck_assert_ptr_null(egw_get(egw_arr(A), "name"));
+	ck_assert_ptr_null(egw_get(egw_nstr(A, "name"), "name"));
+	ck_assert_ptr_null(egw_get_ci(NULL, "name"));
+	ck_assert_uint_eq(egw_len(NULL), 0);
+	ck_assert_uint_eq(egw_len(egw_nstr(A, "abc")), 0);
+	ck_assert_uint_eq(egw_len(o), 4);
+}
+END_TEST
+
+START_TEST(path_lookup)
+{
+	egw_node *o = egw_obj(A);
+	egw_node *spec = egw_set_obj(A, o, "spec");
+	egw_node *tls = egw_set_obj(A, spec, "tls");
+	egw_set_str(A, tls, "mode", "Terminate");
+	egw_set_str(A, spec, "gatewayClassName", "eg");
+	ck_assert_str_eq(egw_text(egw_path(o, "spec.gatewayClassName")), "eg");
+	ck_assert_str_eq(egw_text(egw_path(o, "spec.tls.mode")), "Terminate");
+	ck_assert_ptr_eq(egw_path(o, "spec.tls"), tls);
+	ck_assert_ptr_eq(egw_path(o, ""), o);
+	ck_assert_ptr_null(egw_path(o, "spec.nope.mode"));
+	ck_assert_ptr_null(egw_path(o, "spec.gatewayClassName.x")); /* through a scalar */
+	ck_assert_ptr_null(egw_path(NULL, "spec"));
+	ck_assert_ptr_null(egw_path(o, "spe"));
+}
+END_TEST
+
+START_TEST(hash_index_past_twelve_members)
+{
+	egw_node *o = egw_obj(A);
+	char k[32];
+	for (int i = 0; i < 12; i++) {
+		snprintf(k, sizeof k, "k%d", i);
+		egw_set_int(A, o, k, i);
+	}
+	ck_assert_msg(o->index == NULL, "12 members should still be scanned linearly");
+	egw_set_int(A, o, "k12", 12);
+	ck_assert_msg(o->index != NULL, "the 13th member builds the hash index");
+	/* grow far past several index rebuilds */
+	for (int i = 13; i < 2000; i++) {
+		snprintf(k, sizeof k, "k%d", i);
+		egw_set_int(A, o, k, i);
+	}
+	ck_assert_uint_eq(egw_len(o), 2000);
+	for (int i = 0; i < 2000; i++) {
+		snprintf(k, sizeof k, "k%d", i);
+		egw_node *v = egw_get(o, k);
+		ck_assert_msg(v && v->v.i == i, "lookup of %s", k);
+	}
+	ck_assert_ptr_null(egw_get(o, "k2000"));
+	ck_assert_ptr_null(egw_get(o, "k"));
+	ck_assert_ptr_null(egw_get(o, ""));
+	/* insertion order is kept under the index */
+	const egw_member *m;
+	EGW_OBJ_EACH(o, i, m)
+	{
+		snprintf(k, sizeof k, "k%zu", i);
+		ck_assert_str_eq(m->key, k);
+	}
+	/* setting an existing key through the index does not append */
+	egw_set_str(A, o, "k1500", "replaced");
+	ck_assert_uint_eq(egw_len(o), 2000);
+	ck_assert_str_eq(egw_get_str(o, "k1500", NULL), "replaced");
+	ck_assert_str_eq(o->c.members[1500].key, "k1500");
+	/* the empty key is a key like any other */
+	egw_set_str(A, o, "", "empty");
+	ck_assert_str_eq(egw_get_str(o, "", NULL), "empty");
+	ck_assert_str_eq(egw_text(egw_get_ci(o, "K7")), "7");
+}
+END_TEST
+
+START_TEST(replace_in_place_keeps_order)
+{
+	for (int big = 0; big < 2; big++) {
+		egw_node *o = egw_obj(A);
+		int n = big ? 20 : 3;
+		char k[16];
+		for (int i = 0; i < n; i++) {
+			snprintf(k, sizeof k, "m%02d", i);
+			egw_set_int(A, o, k, i);
+		}
+		egw_node *nv = egw_nstr(A, "new");
+		ck_assert_ptr_eq(egw_obj_set(A, o, "m01", nv), nv);
+		ck_assert_uint_eq(egw_len(o), (size_t)n);
+		ck_assert_str_eq(o->c.members[1].key, "m01");
+		ck_assert_ptr_eq(o->c.members[1].val, nv);
+		ck_assert_ptr_eq(egw_get(o, "m01"), nv);
+		/* ensure on a key of the wrong kind replaces it, also in place */
+		egw_node *made = egw_obj_ensure(A, o, "m00");
+		ck_assert_int_eq(made->kind, EGW_OBJ);
+		ck_assert_str_eq(o->c.members[0].key, "m00");
+		ck_assert_ptr_eq(egw_obj_ensure(A, o, "m00"), made); /* existing one is returned */
+		egw_node *arr = egw_arr_ensure(A, o, "m02");
+		ck_assert_int_eq(arr->kind, EGW_ARR);
+		ck_assert_str_eq(o->c.members[2].key, "m02");
+		ck_assert_ptr_eq(egw_arr_ensure(A, o, "m02"), arr);
+		ck_assert_uint_eq(egw_len(o), (size_t)n);
+		/* absent keys are appended */
+		egw_node *tail = egw_obj_ensure(A, o, "zz");
+		ck_assert_ptr_eq(o->c.members[n].val, tail);
+	}
+}
+END_TEST
+
+START_TEST(delete_members)
+{
+	egw_node *o = egw_obj(A);
+	egw_set_int(A, o, "a", 1);
+	egw_set_int(A, o, "b", 2);
+	egw_set_int(A, o, "c", 3);
+	egw_node *old = egw_obj_del(o, "b");
+	ck_assert(old && old->v.i == 2);
+	ck_assert_str_eq(keys_of(o), "a,c");
+	ck_assert_ptr_null(egw_get(o, "b"));
+	ck_assert_ptr_null(egw_obj_del(o, "b"));
+	ck_assert_ptr_null(egw_obj_del(o, "zzz"));
+	ck_assert_ptr_null(egw_obj_del(NULL, "a"));
+	egw_set_int(A, o, "b", 4); /* re-added at the end */
+	ck_assert_str_eq(keys_of(o), "a,c,b");
+	ck_assert(egw_obj_del(o, "a"));
+	ck_assert(egw_obj_del(o, "b"));
+	ck_assert(egw_obj_del(o, "c"));
+	ck_assert_uint_eq(egw_len(o), 0);
+	ck_assert(egw_is_empty(o));
+
+	/* indexed object: the index follows the moved members */
+	egw_node *h = egw_obj(A);
+	char k[16];
+	for (int i = 0; i < 40; i++) {
+		snprintf(k, sizeof k, "h%d", i);
+		egw_set_int(A, h, k, i);
+	}
+	for (int i = 0; i < 40; i += 2) {
+		snprintf(k, sizeof k, "h%d", i);
+		ck_assert(egw_obj_del(h, k)->v.i == i);
+	}
+	ck_assert_uint_eq(egw_len(h), 20);
+	for (int i = 0; i < 40; i++) {
+		snprintf(k, sizeof k, "h%d", i);
+		egw_node *v = egw_get(h, k);
+		if (i % 2)
+			ck_assert_msg(v && v->v.i == i, "%s lost after deletes", k);
+		else
+			ck_assert_msg(v == NULL, "%s still found after delete", k);
+	}
+	ck_assert_str_eq(h->c.members[0].key, "h1");
+	ck_assert_str_eq(h->c.members[19].key, "h39");
+	/* and keeps working for appends after the deletes */
+	for (int i = 100; i < 200; i++) {
+		snprintf(k, sizeof k, "h%d", i);
+		egw_set_int(A, h, k, i);
+	}
+	for (int i = 100; i < 200; i++) {
+		snprintf(k, sizeof k, "h%d", i);
+		ck_assert(egw_get(h, k) && egw_get(h, k)->v.i == i);
+	}
+	ck_assert(egw_get(h, "h39")->v.i == 39);
+}
+END_TEST
+
+START_TEST(clone_is_deep)
+{
+	egw_node *o = egw_obj(A);
+	o->pos = (egw_pos){ 2, 10, 3 };
+	egw_node *md = egw_set_obj(A, o, "metadata");
+	egw_set_str(A, md, "name", "x");
+	egw_node *q = egw_set_str(A, md, "quoted", "123");
+	q->flags |= EGW_NF_QUOTED;
+	q->pos = (egw_pos){ 2, 12, 11 };
+	egw_node *arr = egw_set_arr(A, o, "items");
+	for (int i = 0; i < 20; i++)
+		egw_arr_push(A, arr, egw_int(A, i));
+	char k[16];
+	for (int i = 0; i < 20; i++) { /* enough members for an index */
+		snprintf(k, sizeof k, "f%d", i);
+		egw_set_int(A, o, k, i);
+	}
+	egw_node *c = egw_clone(A, o);
+	ck_assert_ptr_ne(c, o);
+	ck_assert(egw_equal(c, o));
+	ck_assert_str_eq(keys_of(c), keys_of(o));
+	ck_assert_uint_eq(c->pos.input, 2);
+	ck_assert_uint_eq(c->pos.line, 10);
+	ck_assert_uint_eq(c->pos.col, 3);
+	egw_node *cq = egw_path(c, "metadata.quoted");
+	ck_assert_ptr_ne(cq, q);
+	ck_assert(cq->flags & EGW_NF_QUOTED);
+	ck_assert_uint_eq(cq->pos.line, 12);
+	ck_assert_uint_eq(cq->pos.col, 11);
+	/* changing the clone leaves the original alone */
+	egw_set_str(A, egw_get(c, "metadata"), "name", "changed");
+	egw_arr_push(A, egw_get(c, "items"), egw_null(A));
+	egw_obj_del(c, "f3");
+	ck_assert_str_eq(egw_text(egw_path(o, "metadata.name")), "x");
+	ck_assert_uint_eq(egw_len(arr), 20);
+	ck_assert(egw_get(o, "f3"));
+	ck_assert(!egw_equal(c, o));
+	for (int i = 0; i < 20; i++) {
+		snprintf(k, sizeof k, "f%d", i);
+		if (i != 3)
+			ck_assert(egw_get(c, k)->v.i == i);
+	}
+	ck_assert_ptr_null(egw_clone(A, NULL));
+	egw_node *s = egw_clone(A, egw_float(A, 0.25));
+	ck_assert_int_eq(s->kind, EGW_FLOAT);
+	ck_assert(s->v.f == 0.25);
+	ck_assert_str_eq(s->str, "0.25");
+}
+END_TEST
+
+/* ---- equality ---- */
+
+static egw_node *obj2(const char *k1, egw_node *v1, const char *k2, egw_node *v2)
+{
+	egw_node *o = egw_obj(A);
+	egw_obj_set(A, o, k1, v1);
+	if (k2)
+		egw_obj_set(A, o, k2, v2);
+	return o;
+}
+
+START_TEST(equality_rules)
+{
+	ck_assert(egw_equal(NULL, NULL));
+	ck_assert(!egw_equal(NULL, egw_null(A)));
+	ck_assert(!egw_equal(egw_null(A), NULL));
+	ck_assert(egw_equal(egw_null(A), egw_null(A)));
+	ck_assert(egw_equal(egw_bool(A, true), egw_bool(A, true)));
+	ck_assert(!egw_equal(egw_bool(A, true), egw_bool(A, false)));
+	/* numbers compare by value, across INT and FLOAT */
+	ck_assert(egw_equal(egw_int(A, 1), egw_float(A, 1.0)));
+	ck_assert(egw_equal(egw_float(A, 2.0), egw_int(A, 2)));
+	ck_assert(!egw_equal(egw_int(A, 1), egw_float(A, 1.5)));
+	/* two INTs compare exactly, even beyond double precision */
+	ck_assert(!egw_equal(egw_int(A, 9007199254740993LL), egw_int(A, 9007199254740992LL)));
+	/* a number is not its text */
+	ck_assert(!egw_equal(egw_int(A, 1), egw_nstr(A, "1")));
+	ck_assert(!egw_equal(egw_nstr(A, "true"), egw_bool(A, true)));
+	ck_assert(!egw_equal(egw_nstr(A, "null"), egw_null(A)));
+	ck_assert(egw_equal(egw_nstr(A, "abc"), egw_strn(A, "abcdef", 3)));
+	ck_assert(!egw_equal(egw_strn(A, "a\0b", 3), egw_strn(A, "a\0c", 3)));
+	ck_assert(!egw_equal(egw_strn(A, "a\0b", 3), egw_nstr(A, "a")));
+	/* objects: member order does not matter, content does */
+	egw_node *x = obj2("a", egw_int(A, 1), "b", egw_nstr(A, "s"));
+	egw_node *y = obj2("b", egw_nstr(A, "s"), "a", egw_int(A, 1));
+	ck_assert(egw_equal(x, y));
+	ck_assert(!egw_equal(x, obj2("a", egw_int(A, 1), NULL, NULL)));
+	ck_assert(!egw_equal(obj2("a", egw_int(A, 1), NULL, NULL), x));
+	ck_assert(!egw_equal(x, obj2("a", egw_int(A, 1), "c", egw_nstr(A, "s"))));
+	ck_assert(!egw_equal(x, obj2("a", egw_int(A, 2), "b", egw_nstr(A, "s"))));
+	ck_assert(egw_equal(egw_obj(A), egw_obj(A)));
+	ck_assert(!egw_equal(egw_obj(A), egw_arr(A)));
+	/* a member whose value is null is not an absent member */
+	ck_assert(!egw_equal(obj2("a", egw_null(A), NULL, NULL), obj2("b", egw_null(A), NULL, NULL)));
+	/* arrays: order matters */
+	egw_node *p = egw_arr(A), *q = egw_arr(A);
+	egw_arr_push(A, p, egw_int(A, 1));
+	egw_arr_push(A, p, egw_int(A, 2));
+	egw_arr_push(A, q, egw_int(A, 2));
+	egw_arr_push(A, q, egw_int(A, 1));
+	ck_assert(!egw_equal(p, q));
+	ck_assert(egw_equal(p, egw_clone(A, p)));
+	egw_arr_push(A, q, egw_int(A, 3));
+	ck_assert(!egw_equal(p, q));
+	/* nested difference */
+	egw_node *d1 = obj2("spec", obj2("x", egw_arr(A), NULL, NULL), NULL, NULL);
+	egw_node *d2 = obj2("spec", obj2("x", egw_obj(A), NULL, NULL), NULL, NULL);
+	ck_assert(!egw_equal(d1, d2));
+}
+END_TEST
+
+START_TEST(empty_rules)
+{
+	ck_assert(egw_is_empty(NULL));
+	ck_assert(egw_is_empty(egw_null(A)));
+	ck_assert(egw_is_empty(egw_bool(A, false)));
+	ck_assert(!egw_is_empty(egw_bool(A, true)));
+	ck_assert(egw_is_empty(egw_int(A, 0)));
+	ck_assert(!egw_is_empty(egw_int(A, -1)));
+	ck_assert(egw_is_empty(egw_float(A, 0.0)));
+	ck_assert(!egw_is_empty(egw_float(A, 0.5)));
+	ck_assert(egw_is_empty(egw_nstr(A, "")));
+	ck_assert(!egw_is_empty(egw_nstr(A, "0")));
+	ck_assert(!egw_is_empty(egw_nstr(A, " ")));
+	ck_assert(egw_is_empty(egw_arr(A)));
+	ck_assert(egw_is_empty(egw_obj(A)));
+	egw_node *a = egw_arr(A);
+	egw_arr_push(A, a, egw_null(A));
+	ck_assert(!egw_is_empty(a));
+	ck_assert(!egw_is_empty(obj2("a", egw_null(A), NULL, NULL)));
+}
+END_TEST
+
+START_TEST(scalar_accessors)
+{
+	int64_t v = 0;
+	ck_assert(egw_node_int(egw_int(A, -5), &v) && v == -5);
+	ck_assert(egw_node_int(egw_float(A, 3.0), &v) && v == 3);
+	ck_assert(!egw_node_int(egw_float(A, 3.5), &v));
+	ck_assert(!egw_node_int(egw_float(A, 1e30), &v));
+	ck_assert(egw_node_int(egw_nstr(A, "8080"), &v) && v == 8080);
+	ck_assert(egw_node_int(egw_nstr(A, "-12"), &v) && v == -12);
+	ck_assert(!egw_node_int(egw_nstr(A, "80x"), &v));
+	ck_assert(!egw_node_int(egw_nstr(A, ""), &v));
+	ck_assert(!egw_node_int(egw_nstr(A, "99999999999999999999"), &v));
+	ck_assert(!egw_node_int(egw_bool(A, true), &v));
+	ck_assert(!egw_node_int(egw_null(A), &v));
+	ck_assert(!egw_node_int(NULL, &v));
+	ck_assert(egw_node_bool(egw_bool(A, true), false));
+	ck_assert(!egw_node_bool(egw_bool(A, false), true));
+	ck_assert(egw_node_bool(egw_nstr(A, "true"), false));
+	ck_assert(!egw_node_bool(egw_nstr(A, "false"), true));
+	ck_assert(egw_node_bool(egw_nstr(A, "yes"), true)); /* not a bool: the default */
+	ck_assert(!egw_node_bool(egw_nstr(A, "yes"), false));
+	ck_assert(egw_node_bool(NULL, true));
+	ck_assert(egw_node_bool(egw_int(A, 1), true) && !egw_node_bool(egw_int(A, 1), false));
+	ck_assert_ptr_null(egw_text(NULL));
+	ck_assert_ptr_null(egw_text(egw_null(A)));
+	ck_assert_ptr_null(egw_text(egw_obj(A)));
+	ck_assert_ptr_null(egw_text(egw_arr(A)));
+	ck_assert_str_eq(egw_text(egw_int(A, 42)), "42");
+	ck_assert_str_eq(egw_text(egw_bool(A, false)), "false");
+	ck_assert(egw_is(egw_obj(A), EGW_OBJ));
+	ck_assert(!egw_is(NULL, EGW_NULL));
+	ck_assert(!egw_is(egw_arr(A), EGW_OBJ));
+}
+END_TEST
+
+START_TEST(sort_members)
+{
+	egw_node *o = egw_obj(A);
+	const char *ks[] = { "zeta", "alpha", "mid", "Alpha", "al", "b" };
+	for (size_t i = 0; i < 6; i++)
+		egw_obj_set(A, o, ks[i], obj2("y", egw_int(A, 1), "x", egw_int(A, 2)));
+	egw_obj_sort(o, false);
+	ck_assert_str_eq(keys_of(o), "Alpha,al,alpha,b,mid,zeta");
+	ck_assert_str_eq(keys_of(egw_get(o, "b")), "y,x"); /* shallow */
+	egw_obj_sort(o, true);
+	ck_assert_str_eq(keys_of(egw_get(o, "b")), "x,y");
+	/* deep sort reaches objects inside arrays */
+	egw_node *wrap = egw_obj(A);
+	egw_node *arr = egw_set_arr(A, wrap, "list");
+	egw_arr_push(A, arr, obj2("b", egw_int(A, 1), "a", egw_int(A, 2)));
+	egw_obj_sort(wrap, true);
+	ck_assert_str_eq(keys_of(egw_at(arr, 0)), "a,b");
+	/* an indexed object still finds every key after sorting */
+	egw_node *h = egw_obj(A);
+	char k[16];
+	for (int i = 50; i > 0; i--) {
+		snprintf(k, sizeof k, "s%03d", i);
+		egw_set_int(A, h, k, i);
+	}
+	egw_obj_sort(h, false);
+	ck_assert_str_eq(h->c.members[0].key, "s001");
+	for (int i = 1; i <= 50; i++) {
+		snprintf(k, sizeof k, "s%03d", i);
+		ck_assert_msg(egw_get(h, k) && egw_get(h, k)->v.i == i, "%s after sort", k);
+	}
+	/* keys that share a prefix: the shorter one first */
+	egw_node *pfx = obj2("ab", egw_null(A), "a", egw_null(A));
+	egw_obj_sort(pfx, false);
+	ck_assert_str_eq(keys_of(pfx), "a,ab");
+	egw_obj_sort(NULL, true); /* no-op */
+}
+END_TEST
+
+/* ---- arena, map, buf ---- */
+
+typedef struct counting {
+	size_t mallocs, frees;
+} counting;
+
+static void *c_malloc(size_t n, void *ud)
+{
+	((counting *)ud)->mallocs++;
+	return malloc(n);
+}
+static void c_free(void *p, void *ud)
+{
+	((counting *)ud)->frees++;
+	free(p);
+}
+
+static int defer_log[8];
+static int defer_n;
+static void log_defer(void *p) { defer_log[defer_n++] = *(int *)p; }
+
+START_TEST(arena_allocations)
+{
+	counting cnt = { 0, 0 };
+	egw_alloc_fns fns = { c_malloc, c_free, &cnt };
+	egw_arena *a = egw_arena_new(&fns);
+	ck_assert_ptr_nonnull(a);
+	for (int i = 1; i < 200; i++) {
+		unsigned char *p = egw_alloc(a, (size_t)i * 7);
+		ck_assert_msg(((uintptr_t)p & 15) == 0, "allocation %d not 16-aligned", i);
+		for (int j = 0; j < i * 7; j++)
+			ck_assert_msg(p[j] == 0, "egw_alloc did not zero");
+		memset(p, 0xAB, (size_t)i * 7);
+	}
+	/* a large object next to small ones */
+	char *big = egw_alloc(a, 1 << 20);
+	big[0] = 1;
+	big[(1 << 20) - 1] = 2;
+	char *small = egw_alloc(a, 16);
+	ck_assert(big[0] == 1 && big[(1 << 20) - 1] == 2 && small[0] == 0);
+	ck_assert_uint_ge(egw_arena_used(a), (size_t)(1 << 20));
+	ck_assert_uint_ge(egw_arena_reserved(a), egw_arena_used(a));
+	/* realloc keeps the contents, and shrinking keeps the pointer */
+	char *r = egw_alloc(a, 8);
+	memcpy(r, "abcdefg", 8);
+	char *r2 = egw_realloc(a, r, 8, 4096);
+	ck_assert_str_eq(r2, "abcdefg");
+	ck_assert_ptr_eq(egw_realloc(a, r2, 4096, 10), r2);
+	char *fresh = egw_realloc(a, NULL, 0, 32);
+	ck_assert_ptr_nonnull(fresh);
+	ck_assert_str_eq(egw_strndup(a, "hello", 3), "hel");
+	ck_assert_str_eq(egw_strdup(a, ""), "");
+	char longs[1000];
+	memset(longs, 'q', sizeof longs - 1);
+	longs[sizeof longs - 1] = 0;
+	char *s = egw_sprintf(a, "%s%d", longs, 7);
+	ck_assert_uint_eq(strlen(s), 1000);
+	ck_assert(s[999] == '7');
+	/* deferred cleanups run at free, last registered first */
+	static int one = 1, two = 2, three = 3;
+	defer_n = 0;
+	egw_arena_defer(a, log_defer, &one);
+	egw_arena_defer(a, log_defer, &two);
+	egw_arena_defer(a, log_defer, &three);
+	ck_assert_int_eq(defer_n, 0);
+	ck_assert_uint_gt(cnt.mallocs, 1);
+	egw_arena_free(a);
+	ck_assert_int_eq(defer_n, 3);
+	ck_assert_int_eq(defer_log[0], 3);
+	ck_assert_int_eq(defer_log[1], 2);
+	ck_assert_int_eq(defer_log[2], 1);
+	ck_assert_uint_eq(cnt.mallocs, cnt.frees);
+	egw_arena_free(NULL);
+}
+END_TEST
+
+static int fail_after;
+static void *failing_malloc(size_t n, void *ud)
+{
+	(void)ud;
+	if (fail_after-- <= 0)
+		return NULL;
+	return malloc(n);
+}
+static void plain_free(void *p, void *ud)
+{
+	(void)ud;
+	free(p);
+}
+
+START_TEST(arena_oom_jumps)
+{
+	fail_after = 1; /* the arena struct succeeds, the first block fails */
+	egw_alloc_fns fns = { failing_malloc, plain_free, NULL };
+	egw_arena *a = egw_arena_new(&fns);
+	ck_assert_ptr_nonnull(a);
+	jmp_buf jb;
+	volatile int reached = 0;
+	if (setjmp(jb) == 0) {
+		egw_arena_set_oom(a, &jb);
+		ck_assert_ptr_eq(egw_arena_get_oom(a), &jb);
+		(void)egw_alloc(a, 10);
+		reached = 1;
+	}
+	ck_assert_int_eq(reached, 0);
+	egw_arena_free(a);
+	fail_after = 0;
+	ck_assert_ptr_null(egw_arena_new(&fns));
+}
+END_TEST
+
+START_TEST(map_basics)
+{
+	egw_map m;
+	egw_map_init(&m, A);
+	ck_assert_ptr_null(egw_map_get(&m, "x"));
+	ck_assert(!egw_map_has(&m, "x"));
+	static int vals[3000];
+	char k[32];
+	for (int i = 0; i < 3000; i++) {
+		snprintf(k, sizeof k, "ns/name-%d", i);
+		ck_assert_ptr_null(egw_map_put(&m, k, &vals[i]));
+	}
+	ck_assert_uint_eq(m.n, 3000);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(k, sizeof k, "ns/name-%d", i);
+		ck_assert_ptr_eq(egw_map_get(&m, k), &vals[i]);
+		ck_assert(egw_map_has(&m, k));
+	}
+	ck_assert_ptr_null(egw_map_get(&m, "ns/name-3000"));
+	ck_assert_ptr_eq(egw_map_put(&m, "ns/name-7", &vals[0]), &vals[7]);
+	ck_assert_ptr_eq(egw_map_get(&m, "ns/name-7"), &vals[0]);
+	ck_assert_uint_eq(m.n, 3000);
+	ck_assert_ptr_eq(egw_map_getn(&m, "ns/name-12xyz", 10), &vals[12]);
+	egw_map_entry *e;
+	EGW_MAP_EACH(&m, i, e)
+	{
+		snprintf(k, sizeof k, "ns/name-%zu", i);
+		ck_assert_str_eq(e->key, k);
+	}
+}
+END_TEST
+
+START_TEST(buf_basics)
+{
+	egw_buf b;
+	egw_buf_init(&b, A);
+	ck_assert_str_eq(egw_buf_str(&b), "");
+	egw_buf_puts(&b, "ab");
+	egw_buf_putc(&b, 'c');
+	egw_buf_put(&b, "d\0e", 3);
+	ck_assert_uint_eq(b.len, 6);
+	ck_assert(memcmp(b.data, "abcd\0e", 7) == 0);
+	char big[3000];
+	memset(big, 'z', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	egw_buf_printf(&b, "[%s]%d", big, 5);
+	ck_assert_uint_eq(b.len, 6 + 2999 + 3);
+	ck_assert_uint_eq(strlen(b.data + 6), 2999 + 3);
+	ck_assert(b.data[b.len] == 0);
+	egw_buf_printf(&b, "%d", 12);
+	ck_assert_str_eq(b.data + b.len - 4, "]512");
+}
+END_TEST
+
+static Suite *node_suite(void)
+{
+	Suite *s = suite_create("node");
+	TCase *t = tcase_create("construct");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, scalars_keep_text_and_value);
+	tcase_add_test(t, strings_copy_or_reference);
+	tcase_add_test(t, arrays_grow_and_index);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("lookup");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, lookup_small_object);
+	tcase_add_test(t, path_lookup);
+	tcase_add_test(t, hash_index_past_twelve_members);
+	tcase_add_test(t, replace_in_place_keeps_order);
+	tcase_add_test(t, delete_members);
+	tcase_add_test(t, clone_is_deep);
+	tcase_add_test(t, sort_members);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("compare");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, equality_rules);
+	tcase_add_test(t, empty_rules);
+	tcase_add_test(t, scalar_accessors);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("util");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, arena_allocations);
+	tcase_add_test(t, arena_oom_jumps);
+	tcase_add_test(t, map_basics);
+	tcase_add_test(t, buf_basics);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(node_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
