@@ -157,6 +157,13 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 			err->msg = egw_sprintf(t->a, "service %s/%s not found", ns, name);
 			return NULL;
 		}
+		if (ir_streq(egw_text(egw_path(svc->node, "spec.type")), "ExternalName")) {
+			err->reason = "UnsupportedValue";
+			err->msg = egw_sprintf(t->a,
+					       "Service %s/%s is of type ExternalName, which is not supported as a backend; use an Envoy Gateway Backend resource with an FQDN endpoint instead",
+					       ns, name);
+			return NULL;
+		}
 		egw_node *sp = svc_port(svc->node, port, proto);
 		if (!sp) {
 			err->reason = "PortNotFound";
@@ -166,6 +173,12 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 		}
 		const char *at;
 		egw_node *eps = ir_service_endpoints(t, ns, name, sp, &at);
+		if (!eps->n) {
+			err->reason = "EndpointsNotFound";
+			err->msg = egw_sprintf(t->a, "no ready endpoints for the related Service %s/%s", ns, name);
+			err->no_endpoints = true;
+			return NULL;
+		}
 		egw_set_str(t->a, ds, "protocol", app_protocol(sp, route_kind));
 		egw_obj_set(t->a, ds, "endpoints", eps);
 		egw_set_str(t->a, ds, "addressType", at);
@@ -221,6 +234,11 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 	EGW_ARR_EACH(egw_path(be->node, "spec.endpoints"), i, ep)
 	{
 		egw_node *f = egw_get(ep, "fqdn"), *ipn = egw_get(ep, "ip");
+		if (egw_get(ep, "unix")) {
+			err->reason = "UnsupportedAddressType";
+			err->msg = "unix domain sockets are not supported in backend references";
+			return NULL;
+		}
 		egw_node *x = egw_obj(t->a);
 		if (f) {
 			egw_set_str(t->a, x, "host", egw_get_str(f, "hostname", ""));

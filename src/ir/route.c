@@ -232,6 +232,34 @@ static void process_filters(ir_tr *t, rctx *r, egw_node *filters, filt *f, rerrs
 			egw_node *m = egw_get(fl, req ? "requestHeaderModifier" : "responseHeaderModifier");
 			egw_node **add = req ? &f->add_req : &f->add_resp;
 			egw_node **rm = req ? &f->rm_req : &f->rm_resp;
+			const char *what = req ? "RequestHeaderModifier" : "ResponseHeaderModifier";
+			egw_buf eb;
+			egw_buf_init(&eb, t->a);
+			static const char *ops[] = { "add", "set" };
+			for (size_t oi = 0; oi < 2; oi++) {
+				egw_node *h;
+				EGW_ARR_EACH(egw_get(m, ops[oi]), hi, h)
+				{
+					if (!*egw_get_str(h, "name", "")) {
+						if (eb.len)
+							egw_buf_putc(&eb, '\n');
+						egw_buf_printf(&eb, "%s Filter cannot %s a header with an empty name", what, ops[oi]);
+						break;
+					}
+				}
+			}
+			if (eb.len) {
+				err_add(t, es, "Accepted", "UnsupportedValue", egw_buf_str(&eb));
+				f->failed = true;
+				continue;
+			}
+			if (!egw_len(egw_get(m, "add")) && !egw_len(egw_get(m, "set")) && !egw_len(egw_get(m, "remove"))) {
+				err_add(t, es, "Accepted", "UnsupportedValue",
+					egw_sprintf(t->a, "%s Filter did not provide valid configuration to %s any headers",
+						    what, req ? "add/set/remove" : "add/remove"));
+				f->failed = true;
+				continue;
+			}
 			*add = header_list(t, *add, egw_get(m, "add"), true);
 			*add = header_list(t, *add, egw_get(m, "set"), false);
 			*rm = str_list(t, *rm, egw_get(m, "remove"));
@@ -239,6 +267,12 @@ static void process_filters(ir_tr *t, rctx *r, egw_node *filters, filt *f, rerrs
 			egw_node *m = egw_get(fl, "requestRedirect");
 			egw_node *rd = egw_obj(t->a);
 			const char *sch = ir_str(m, "scheme");
+			if (sch && strcmp(sch, "http") && strcmp(sch, "https")) {
+				err_add(t, es, "Accepted", "UnsupportedValue",
+					egw_sprintf(t->a, "Scheme: %s is unsupported, only 'https' and 'http' are supported.", sch));
+				f->failed = true;
+				continue;
+			}
 			if (sch)
 				egw_set_str(t->a, rd, "scheme", sch);
 			const char *hn = ir_str(m, "hostname");
@@ -258,7 +292,7 @@ static void process_filters(ir_tr *t, rctx *r, egw_node *filters, filt *f, rerrs
 			if (port)
 				egw_obj_set(t->a, rd, "port", egw_clone(t->a, port));
 			int64_t code = egw_get_int(m, "statusCode", 302);
-			if (code != 301 && code != 302) {
+			if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308) {
 				err_add(t, es, "Accepted", "UnsupportedValue",
 					egw_sprintf(t->a, "Status code %lld is invalid, only 302 and 301 are supported.",
 						    (long long)code));
@@ -279,6 +313,19 @@ static void process_filters(ir_tr *t, rctx *r, egw_node *filters, filt *f, rerrs
 			if (hn)
 				egw_set_str(t->a, egw_set_obj(t->a, rw, "host"), "name", hn);
 			egw_node *pm = egw_get(m, "path");
+			const char *pty0 = egw_get_str(pm, "type", "");
+			if (pm && !strcmp(pty0, "ReplacePrefixMatch") && egw_get(pm, "replaceFullPath")) {
+				err_add(t, es, "Accepted", "UnsupportedValue",
+					"ReplaceFullPath cannot be set when rewrite path type is \"ReplacePrefixMatch\".");
+				f->failed = true;
+				continue;
+			}
+			if (pm && !strcmp(pty0, "ReplaceFullPath") && egw_get(pm, "replacePrefixMatch")) {
+				err_add(t, es, "Accepted", "UnsupportedValue",
+					"ReplacePrefixMatch cannot be set when rewrite path type is \"ReplaceFullPath\".");
+				f->failed = true;
+				continue;
+			}
 			if (pm) {
 				egw_node *pp = egw_set_obj(t->a, rw, "path");
 				const char *pty = egw_get_str(pm, "type", "");
