@@ -317,6 +317,10 @@ static int run(egw_result *r, const egw_input *inputs, size_t n, const egw_optio
 		}
 		cfg = egw_parse_one(c, (uint32_t)n, o->config.data, o->config.len);
 		if (!cfg || cfg->kind != EGW_OBJ) {
+			/* a limit hit while reading the config is EGW_ELIMIT, as the
+			 * size check above (tests/reliability/test_limits.c) */
+			if (!cfg && c->diag_tail && c->diag_tail->code == EGW_D_LIMIT)
+				return EGW_ELIMIT;
 			if (cfg)
 				egw_diag(c, EGW_D_TYPE, EGW_SEV_ERROR, cfg, NULL,
 					 "the configuration must be an EnvoyGateway object");

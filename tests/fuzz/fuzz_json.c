@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Fuzz target: Kubernetes objects as JSON (one object, or a kind: List)
+ * through egw_translate and every rendering.  JSON is read by the same
+ * YAML parser, so this target adds an oracle: a buffer that jansson accepts
+ * as JSON must not give a syntax diagnostic (libegw promises JSON input).
+ */
+#include "fuzz.h"
+
+static int syntax_diag(const egw_result *r)
+{
+	size_t n = egw_result_diagnostic_count(r);
+	for (size_t i = 0; i < n; i++) {
+		egw_diagnostic d;
+		if (egw_result_diagnostic(r, i, &d) == 0 && d.code == EGW_D_SYNTAX) {
+			fprintf(stderr, "syntax diagnostic: %u:%u %s\n", d.line, d.column, d.message.data);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* JSON that the YAML 1.1 parser is known to read differently; see
+ * docs/reliability.md ("JSON input"). */
+static int known_incompatible(const uint8_t *data, size_t size)
+{
+	for (size_t i = 0; i < size; i++)
+		if (data[i] == '\t' || data[i] == '\r' || data[i] == 0)
+			return 1;
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	egw_input in = { { "fuzz.json", 9 }, { (const char *)data, size } };
+	egw_result *r = NULL;
+	int rc = fuzz_translate(&r, &in, 1, NULL);
+	json_error_t err;
+	json_t *j = json_loadb((const char *)data, size, JSON_DECODE_ANY, &err);
+	if (j && rc != EGW_ELIMIT && !known_incompatible(data, size))
+		FUZZ_ASSERT(!syntax_diag(r), "valid JSON (per jansson) gave a syntax diagnostic");
+	json_decref(j);
+	fuzz_exercise(r, size < 4096);
+	egw_result_free(r);
+	return 0;
+}
