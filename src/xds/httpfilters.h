@@ -30,6 +30,7 @@ double xnum(const egw_node *n, double def);
 /* Kubernetes quantity ("4Mi", "10k") in bytes. */
 int64_t k8s_quantity(const egw_node *n);
 
+extern const hfilter hf_ratelimit, hf_local_ratelimit;
 extern const hfilter hf_grpc, hf_health_check, hf_fault, hf_cors, hf_session, hf_buffer, hf_compressor;
 
 #endif

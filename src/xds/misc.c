@@ -17,11 +17,6 @@ void xds_json_patches(xt *x, const egw_node *policies)
 	(void)policies;
 }
 
-void xds_ratelimit_cluster(xt *x, const egw_node *hl)
-{
-	(void)x;
-	(void)hl;
-}
 
 void xds_cluster_health(xt *x, egw_node *c, const cluster_args *ca)
 {
@@ -30,8 +25,3 @@ void xds_cluster_health(xt *x, egw_node *c, const cluster_args *ca)
 	(void)ca;
 }
 
-egw_node *egw_xds_ratelimit_config(egw_ctx *c, const egw_node *ir)
-{
-	(void)ir;
-	return egw_arr(c->arena);
-}

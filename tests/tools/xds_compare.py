@@ -134,6 +134,18 @@ def run_case(driver, d, case):
     return diffs
 
 
+def run_ratelimit(driver, d, case):
+    inp = os.path.join(d, 'in', case + '.yaml')
+    p = subprocess.run([driver, '--ratelimit', inp], capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        return [f'driver failed rc={p.returncode}: {p.stderr[-300:]}']
+    got = json.loads(p.stdout) or []
+    with open(os.path.join(d, 'out', case + '.yaml')) as f:
+        want = [x for x in yaml.safe_load_all(f) if x is not None]
+    x = diff(norm(want), norm(got), 'ratelimit')
+    return [x] if x else []
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--driver', default=os.environ.get('XDS_DRIVER', '/tmp/xdsdev/xds_driver'))
@@ -153,11 +165,18 @@ def main():
             if a.family and (sub != 'xds-ir' or not any(case.startswith(p) for p in FAMILIES)):
                 continue
             results[f'{sub}/{case}'] = run_case(a.driver, d, case)
+    if not a.family:
+        d = os.path.join(CORPUS, 'ratelimit-config')
+        for f in sorted(os.listdir(os.path.join(d, 'in'))):
+            case = f[:-5]
+            if a.case and case != a.case:
+                continue
+            results[f'ratelimit-config/{case}'] = run_ratelimit(a.driver, d, case)
     fam = Counter(); famok = Counter()
     kinds = Counter()
     for k, dl in results.items():
         sub, case = k.split('/')
-        f = next((p for p in FAMILIES if case.startswith(p)), 'other') if sub == 'xds-ir' else 'extension'
+        f = next((p for p in FAMILIES if case.startswith(p)), 'other') if sub == 'xds-ir' else sub
         fam[f] += 1
         if not dl:
             famok[f] += 1
