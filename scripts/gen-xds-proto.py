@@ -21,7 +21,7 @@ Choices worth knowing (also in proto/README.md):
   protoc-c 1.4.  We print such a field inside a real one-member oneof of the
   same name `_<field>`.  The wire format is identical and presence is kept
   (a set field is emitted even at its default value, as protojson does).
-* Pruning: none is needed at the moment (see MEASURE in proto/README.md); the
+* Pruning: none is needed at the moment (see "Cost" in proto/README.md); the
   closure is taken whole.  If it ever must be pruned, the rule is: drop a
   field only when every message reachable through it lies in a package that
   no root and no conformance golden uses, and never renumber or rename.
