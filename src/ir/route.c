@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -192,11 +193,26 @@ typedef struct filt {
 	bool failed;
 } filt;
 
+static bool has_name(egw_node *list, const char *name)
+{
+	egw_node *x;
+	EGW_ARR_EACH(list, i, x)
+	{
+		const char *n = x->kind == EGW_OBJ ? egw_get_str(x, "name", "") : egw_text(x);
+		if (n && !strcasecmp(n, name))
+			return true;
+	}
+	return false;
+}
+
 static egw_node *header_list(ir_tr *t, egw_node *dst, egw_node *src, bool append)
 {
 	egw_node *h;
 	EGW_ARR_EACH(src, i, h)
 	{
+		const char *nm = egw_get_str(h, "name", "");
+		if (!*nm || has_name(dst, nm))
+			continue;
 		if (!dst)
 			dst = egw_arr(t->a);
 		egw_node *x = egw_arr_push(t->a, dst, egw_obj(t->a));
@@ -214,6 +230,8 @@ static egw_node *str_list(ir_tr *t, egw_node *dst, egw_node *src)
 	egw_node *h;
 	EGW_ARR_EACH(src, i, h)
 	{
+		if (!egw_text(h) || has_name(dst, egw_text(h)))
+			continue;
 		if (!dst)
 			dst = egw_arr(t->a);
 		egw_arr_push(t->a, dst, ir_s(t, egw_text(h)));
@@ -251,7 +269,6 @@ static void process_filters(ir_tr *t, rctx *r, egw_node *filters, filt *f, rerrs
 			if (eb.len) {
 				err_add(t, es, "Accepted", "UnsupportedValue", egw_buf_str(&eb));
 				f->failed = true;
-				continue;
 			}
 			if (!egw_len(egw_get(m, "add")) && !egw_len(egw_get(m, "set")) && !egw_len(egw_get(m, "remove"))) {
 				err_add(t, es, "Accepted", "UnsupportedValue",
@@ -297,6 +314,7 @@ static void process_filters(ir_tr *t, rctx *r, egw_node *filters, filt *f, rerrs
 					egw_sprintf(t->a, "Status code %lld is invalid, only 302 and 301 are supported.",
 						    (long long)code));
 				f->failed = true;
+				continue;
 			}
 			egw_set_int(t->a, rd, "statusCode", code);
 			f->redirect = rd;
@@ -368,8 +386,17 @@ static egw_node *route_meta(ir_tr *t, rctx *r, egw_node *rule)
 	{
 		if (!strncmp(a->key, "gateway.envoyproxy.io/", 22)) {
 			if (!ann)
-				ann = egw_obj(t->a);
-			egw_obj_set(t->a, ann, a->key + 22, egw_clone(t->a, a->val));
+				ann = egw_arr(t->a);
+			egw_node *kv = egw_obj(t->a);
+			egw_set_str(t->a, kv, "key", a->key + 22);
+			egw_obj_set(t->a, kv, "value", egw_clone(t->a, a->val));
+			size_t at = ann->n;
+			egw_arr_push(t->a, ann, kv);
+			while (at > 0 && strcmp(egw_get_str(ann->c.items[at - 1], "key", ""), a->key + 22) > 0) {
+				ann->c.items[at] = ann->c.items[at - 1];
+				ann->c.items[at - 1] = kv;
+				at--;
+			}
 		}
 	}
 	if (ann)
@@ -620,12 +647,6 @@ static void set_direct(ir_tr *t, egw_node *routes, int code)
 	}
 }
 
-static void strip_invalid(egw_node *settings)
-{
-	egw_node *s;
-	EGW_ARR_EACH(settings, i, s)
-	egw_obj_del(s, "invalid");
-}
 
 static egw_node *http_parent_routes(ir_tr *t, rctx *r, rparent *rp, rerrs *es, size_t *n_unaccepted,
 				    egw_buf *unaccepted)
@@ -654,7 +675,6 @@ static egw_node *http_parent_routes(ir_tr *t, rctx *r, rparent *rp, rerrs *es, s
 		bool dest_err = false, no_ep = false;
 		egw_node *settings = rule_settings(t, r, rp, rule, (long)ri, dest, es, &dest_err, &no_ep);
 		int64_t vw = valid_weight(settings);
-		strip_invalid(settings);
 		if (f.failed) {
 			egw_node *x;
 			EGW_ARR_EACH(routes, k, x)
