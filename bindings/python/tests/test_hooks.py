@@ -1,0 +1,207 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Extension hooks and the fetcher as Python callables.
+
+Two layers: the C-callable trampolines are driven directly (as libegw
+calls them), which tests the exception and ownership rules whatever the
+translator does; and end-to-end translations whose hook assertions apply
+once libegw calls hooks (skipped, saying so, while it calls none)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import MANIFEST
+
+
+def _str_arg(ffi, keep, text):
+    v = ffi.new("egw_str *")
+    b = text.encode()
+    buf = ffi.new("char[]", b)
+    keep.append(buf)
+    v.data = buf
+    v.len = len(b)
+    return v[0]
+
+
+def _call_hook(egw, fn, point, resource, context):
+    """Calls the hook trampoline the way libegw does."""
+    from egw._loader import HOOK_CALLBACK, ffi
+
+    state = egw._CallState(egw._hook_map(fn), None)
+    h = ffi.new_handle(state)
+    keep = []
+    out = ffi.new("egw_str *")
+    rc = HOOK_CALLBACK(h, int(point), _str_arg(ffi, keep, resource), _str_arg(ffi, keep, context), out)
+    text = None if out.data == ffi.NULL else ffi.unpack(out.data, out.len).decode()
+    return rc, text, state
+
+
+def test_trampoline_keep(egw):
+    seen = []
+
+    def hook(point, resource, context):
+        seen.append((point, resource, context))
+
+    rc, text, st = _call_hook(egw, hook, egw.HookPoint.POST_CLUSTER, '{"name":"c"}', '{"ir":"x"}')
+    assert (rc, text) == (0, None)
+    assert seen == [(egw.HookPoint.POST_CLUSTER, {"name": "c"}, {"ir": "x"})]
+    assert st.errors == []
+
+
+@pytest.mark.parametrize("ret,expect", [
+    ({"name": "c", "connectTimeout": "7s"}, {"name": "c", "connectTimeout": "7s"}),
+    ('{"name":"s"}', {"name": "s"}),
+    (b'{"name":"b"}', {"name": "b"}),
+    ([1, 2], [1, 2]),
+])
+def test_trampoline_replace(egw, ret, expect):
+    rc, text, st = _call_hook(egw, lambda p, r, c: ret, egw.HookPoint.POST_ROUTE, '{"name":"c"}', "{}")
+    assert rc == 0
+    assert json.loads(text) == expect
+    # the output buffer stays alive until the next hook call
+    assert st.keep is not None
+
+
+def test_trampoline_exception_is_failure(egw):
+    def hook(point, resource, context):
+        raise RuntimeError("extension server down")
+
+    rc, text, st = _call_hook(egw, hook, egw.HookPoint.POST_TRANSLATE, "{}", "{}")
+    assert rc != 0 and text is None
+    assert len(st.errors) == 1
+    point, exc = st.errors[0]
+    assert point == egw.HookPoint.POST_TRANSLATE
+    assert isinstance(exc, RuntimeError)
+
+
+def test_trampoline_bad_return_is_failure(egw):
+    rc, _, st = _call_hook(egw, lambda p, r, c: object(), egw.HookPoint.POST_ROUTE, "{}", "{}")
+    assert rc != 0 and isinstance(st.errors[0][1], TypeError)
+
+
+def test_trampoline_unregistered_point_is_failure(egw):
+    rc, _, st = _call_hook(egw, {"post_route": lambda p, r, c: None}, egw.HookPoint.POST_CLUSTER,
+                           "{}", "{}")
+    assert rc != 0 and isinstance(st.errors[0][1], KeyError)
+
+
+def test_fetch_trampoline(egw):
+    from egw._loader import FETCH_CALLBACK, ffi
+
+    def call(fetcher):
+        st = egw._CallState({}, fetcher)
+        h = ffi.new_handle(st)
+        keep = []
+        resp = ffi.new("egw_fetch_response *")
+        rc = FETCH_CALLBACK(h, _str_arg(ffi, keep, "https://issuer.example.com/.well-known/jwks"), resp)
+        body = None if resp.body.data == ffi.NULL else ffi.unpack(resp.body.data, resp.body.len)
+        return rc, resp.status, body, st
+
+    urls = []
+    assert call(lambda u: urls.append(u) or '{"keys":[]}')[:3] == (0, 200, b'{"keys":[]}')
+    assert urls == ["https://issuer.example.com/.well-known/jwks"]
+    assert call(lambda u: (404, b"nope"))[:3] == (0, 404, b"nope")
+    assert call(lambda u: None)[0] != 0
+    rc, _, _, st = call(lambda u: 1 / 0)
+    assert rc != 0 and isinstance(st.fetch_errors[0][1], ZeroDivisionError)
+
+
+def test_hook_map(egw):
+    f = lambda p, r, c: None  # noqa: E731
+    assert set(egw._hook_map(f)) == set(egw.HookPoint)
+    m = egw._hook_map({"post-route": f, egw.HookPoint.POST_CLUSTER: f, 4: f, "post_virtual_host": None})
+    assert set(m) == {egw.HookPoint.POST_ROUTE, egw.HookPoint.POST_CLUSTER, egw.HookPoint.POST_TRANSLATE}
+
+
+# ---- end to end ----
+
+def _calls(egw, **kw):
+    calls = []
+
+    def hook(point, resource, context):
+        calls.append((point, resource, context))
+
+    with egw.translate(MANIFEST, hooks=hook, **kw) as r:
+        names = [x.name for x in r.fleets[0].resources()]
+    return calls, names
+
+
+def _require_hooks(egw):
+    calls, _ = _calls(egw)
+    if not calls:
+        pytest.skip("libegw does not call extension hooks yet")
+    return calls
+
+
+def test_translate_accepts_hooks_and_fetcher(egw):
+    """Whatever libegw does with them, passing hooks and a fetcher works and
+    changes nothing when they keep every resource."""
+    with egw.translate(MANIFEST) as r:
+        plain = [(x.name, x.version) for x in r.fleets[0].resources()]
+    with egw.translate(MANIFEST, hooks=lambda p, r, c: None, fetcher=lambda u: None) as r:
+        assert [(x.name, x.version) for x in r.fleets[0].resources()] == plain
+        assert r.hook_errors == []
+
+
+def test_hooks_are_called(egw):
+    calls = _require_hooks(egw)
+    points = {p for p, _, _ in calls}
+    assert egw.HookPoint.POST_TRANSLATE in points
+    for p, res, ctx in calls:
+        assert isinstance(p, egw.HookPoint)
+        assert isinstance(res, (dict, list))
+        assert ctx is None or isinstance(ctx, dict)
+
+
+def test_hook_modifies_cluster(egw):
+    _require_hooks(egw)
+
+    def hook(point, cluster, context):
+        cluster["connectTimeout"] = "7s"
+        return cluster
+
+    with egw.translate(MANIFEST, hooks={"post_cluster": hook}) as r:
+        clusters = r.fleets[0].to_dict("cluster")["clusters"]
+    if not clusters:
+        pytest.skip("no clusters translated yet")
+    assert all(c.get("connectTimeout") == "7s" for c in clusters)
+
+
+def test_hook_exception_fail_closed(egw):
+    _require_hooks(egw)
+
+    def hook(point, resource, context):
+        raise RuntimeError("boom")
+
+    with pytest.raises(egw.HookError) as ei:
+        egw.translate(MANIFEST, hooks=hook)
+    e = ei.value
+    assert e.code == egw.ErrorCode.EHOOK == -6
+    assert isinstance(e.__cause__, RuntimeError)
+    assert e.hook_exceptions and isinstance(e.hook_exceptions[0][1], RuntimeError)
+    assert "boom" in str(e)
+
+
+def test_hook_exception_fail_open(egw):
+    _require_hooks(egw)
+    with egw.translate(MANIFEST) as r:
+        plain = [(x.name, x.version) for x in r.fleets[0].resources()]
+
+    def hook(point, resource, context):
+        raise RuntimeError("boom")
+
+    with egw.translate(MANIFEST, hooks=hook, hooks_fail_open=True) as r:
+        assert [(x.name, x.version) for x in r.fleets[0].resources()] == plain
+        assert r.hook_errors and all(isinstance(e, RuntimeError) for _, e in r.hook_errors)
+        assert any(d.code == egw.DiagCode.HOOK for d in r.diagnostics)
+
+
+def test_keyboard_interrupt_in_hook_propagates(egw):
+    _require_hooks(egw)
+
+    def hook(point, resource, context):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        egw.translate(MANIFEST, hooks=hook, hooks_fail_open=True)
