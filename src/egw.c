@@ -6,6 +6,7 @@
  */
 #include "egw/egw.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -98,18 +99,6 @@ static const char *copy_view(egw_arena *a, egw_str s, const char *def)
 	if (!s.data)
 		return def;
 	return egw_strndup(a, s.data, s.len);
-}
-
-static void *alloc_shim(size_t n, void *ud)
-{
-	const egw_allocator *al = ud;
-	return al->malloc(n, al->ud);
-}
-
-static void free_shim(void *p, void *ud)
-{
-	const egw_allocator *al = ud;
-	al->free(p, al->ud);
 }
 
 /* ---- config ---- */
@@ -296,17 +285,15 @@ static void set_limits(egw_limits *l, const egw_limits *in)
 /* Runs the stages.  `o` is the caller's options: the config and runtime
  * flags are read from it here and not kept (r->opts holds arena copies of
  * everything a later call needs). */
-static int run(egw_result *r, const egw_input *inputs, size_t n, const egw_options *o)
+/* Reads the configuration and translates the parsed documents `docs`
+ * (positions refer to the inputs named in c->input_names; the config is the
+ * last of them). */
+static int translate_docs(egw_result *r, egw_node *docs, const egw_options *o)
 {
 	egw_ctx *c = &r->ctx;
 	egw_arena *a = c->arena;
 
-	/* input names; the config is input n */
-	c->n_inputs = n + 1;
-	c->input_names = egw_alloc(a, (n + 1) * sizeof(char *));
-	for (size_t i = 0; i < n; i++)
-		c->input_names[i] = copy_view(a, inputs[i].name, "");
-	c->input_names[n] = "<config>";
+	size_t n = c->n_inputs - 1; /* the config's input index */
 
 	egw_node *cfg = NULL;
 	if (o->config.data && o->config.len) {
@@ -335,35 +322,6 @@ static int run(egw_result *r, const egw_input *inputs, size_t n, const egw_optio
 	}
 	cfg = default_config(c, cfg);
 	collect_flags(c, o, cfg);
-
-	egw_node *docs = egw_arr(a);
-	size_t readable = 0, nonempty = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!inputs[i].data.data && inputs[i].data.len)
-			return EGW_EINVAL;
-		if (inputs[i].data.len > c->limits.max_input_bytes) {
-			egw_diag_at(c, EGW_D_LIMIT, EGW_SEV_ERROR, (egw_pos){ (uint32_t)i, 0, 0 }, NULL,
-				    NULL, NULL,
-				    egw_sprintf(a, "input exceeds the size limit (%zu bytes)",
-						c->limits.max_input_bytes));
-			return EGW_ELIMIT;
-		}
-		size_t before = egw_len(docs);
-		long k = egw_parse_buffer(c, (uint32_t)i, inputs[i].data.data, inputs[i].data.len, docs);
-		if (k < 0)
-			return EGW_ELIMIT;
-		if (egw_len(docs) > before)
-			readable++;
-		for (size_t j = 0; j < inputs[i].data.len; j++) {
-			char ch = inputs[i].data.data[j];
-			if (ch != ' ' && ch != '\n' && ch != '\r' && ch != '\t') {
-				nonempty++;
-				break;
-			}
-		}
-	}
-	if (nonempty && !readable && c->n_diags)
-		return EGW_EPARSE;
 
 	if (o->from == EGW_FROM_XDS_IR) {
 		r->n_fleets = egw_len(docs);
@@ -408,10 +366,66 @@ static int run(egw_result *r, const egw_input *inputs, size_t n, const egw_optio
 	return EGW_OK;
 }
 
+/* Parses inputs[0..n) into docs; names the inputs in c (the config is
+ * input n).  Returns EGW_OK, EGW_EINVAL, EGW_ELIMIT or EGW_EPARSE. */
+static int parse_inputs(egw_ctx *c, const egw_input *inputs, size_t n, egw_node *docs)
+{
+	egw_arena *a = c->arena;
+	c->n_inputs = n + 1;
+	c->input_names = egw_alloc(a, (n + 1) * sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		c->input_names[i] = copy_view(a, inputs[i].name, "");
+	c->input_names[n] = "<config>";
+	size_t readable = 0, nonempty = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!inputs[i].data.data && inputs[i].data.len)
+			return EGW_EINVAL;
+		if (inputs[i].data.len > c->limits.max_input_bytes) {
+			egw_diag_at(c, EGW_D_LIMIT, EGW_SEV_ERROR, (egw_pos){ (uint32_t)i, 0, 0 }, NULL,
+				    NULL, NULL,
+				    egw_sprintf(a, "input exceeds the size limit (%zu bytes)",
+						c->limits.max_input_bytes));
+			return EGW_ELIMIT;
+		}
+		size_t before = egw_len(docs);
+		long k = egw_parse_buffer(c, (uint32_t)i, inputs[i].data.data, inputs[i].data.len, docs);
+		if (k < 0)
+			return EGW_ELIMIT;
+		if (egw_len(docs) > before)
+			readable++;
+		for (size_t j = 0; j < inputs[i].data.len; j++) {
+			char ch = inputs[i].data.data[j];
+			if (ch != ' ' && ch != '\n' && ch != '\r' && ch != '\t') {
+				nonempty++;
+				break;
+			}
+		}
+	}
+	if (nonempty && !readable && c->n_diags)
+		return EGW_EPARSE;
+	return EGW_OK;
+}
+
+static int run(egw_result *r, const egw_input *inputs, size_t n, const egw_options *o)
+{
+	egw_node *docs = egw_arr(r->ctx.arena);
+	int rc = parse_inputs(&r->ctx, inputs, n, docs);
+	if (rc != EGW_OK)
+		return rc;
+	return translate_docs(r, docs, o);
+}
+
 /* Everything after the OOM point is set: an allocation failure anywhere
  * below longjmps back to egw_translate, which frees the arena. */
+struct egw_documents {
+	egw_arena *arena;
+	egw_ctx ctx;       /* input names, limits and the parse diagnostics */
+	egw_node *docs;
+	int rc;            /* what parsing returned */
+};
+
 static int translate_in(egw_arena *a, egw_result **out, const egw_input *inputs, size_t n,
-			const egw_options *opts)
+			const egw_options *opts, const egw_documents *parsed)
 {
 	egw_result *r;
 	r = egw_alloc(a, sizeof *r);
@@ -436,7 +450,21 @@ static int translate_in(egw_arena *a, egw_result **out, const egw_input *inputs,
 		opts->default_namespace.data ? copy_view(a, opts->default_namespace, "") : NULL;
 	r->opts.runtime_flags = NULL;
 	r->opts.runtime_flags_len = 0;
-	int rc = run(r, inputs, n, opts);
+	int rc;
+	if (parsed) {
+		/* the documents are copied: the result must not depend on them */
+		c->n_inputs = parsed->ctx.n_inputs;
+		c->input_names = egw_alloc(a, c->n_inputs * sizeof(char *));
+		for (size_t i = 0; i < c->n_inputs; i++)
+			c->input_names[i] = egw_strdup(a, parsed->ctx.input_names[i]);
+		for (egw_diag_item *d = parsed->ctx.diag_head; d; d = d->next)
+			egw_diag_at(c, d->code, d->severity, d->pos, d->kind ? egw_strdup(a, d->kind) : NULL,
+				    d->ns ? egw_strdup(a, d->ns) : NULL, d->name ? egw_strdup(a, d->name) : NULL,
+				    egw_strdup(a, d->message));
+		rc = parsed->rc == EGW_OK ? translate_docs(r, egw_clone(a, parsed->docs), opts) : parsed->rc;
+	} else {
+		rc = run(r, inputs, n, opts);
+	}
 	collect_diags(r);
 	egw_arena_set_oom(a, NULL);
 	if (rc != EGW_OK && rc != EGW_ELIMIT && rc != EGW_EPARSE && rc != EGW_ECONFIG) {
@@ -449,6 +477,29 @@ static int translate_in(egw_arena *a, egw_result **out, const egw_input *inputs,
 	}
 	*out = r;
 	return rc;
+}
+
+static int check_options(const egw_options *opts)
+{
+	if (opts->version != EGW_OPTIONS_VERSION)
+		return EGW_EVERSION;
+	if (opts->from != EGW_FROM_GATEWAY_API && opts->from != EGW_FROM_XDS_IR)
+		return EGW_EINVAL;
+	if (opts->allocator && (!opts->allocator->malloc || !opts->allocator->free))
+		return EGW_EINVAL;
+	return EGW_OK;
+}
+
+static egw_arena *new_arena(const egw_options *opts, egw_alloc_fns *fns)
+{
+	if (!opts->allocator)
+		return egw_arena_new(NULL);
+	/* By value: the host's egw_allocator struct is an option, read only
+	 * during the call (egw_alloc_fns has egw_allocator's layout). */
+	fns->malloc = opts->allocator->malloc;
+	fns->free = opts->allocator->free;
+	fns->ud = opts->allocator->ud;
+	return egw_arena_new(fns);
 }
 
 /* No variable of egw_translate changes after its setjmp, so none can be
@@ -466,21 +517,11 @@ int egw_translate(egw_result **out, const egw_input *inputs, size_t n, const egw
 	egw_options defaults;
 	egw_options_init(&defaults, EGW_OPTIONS_VERSION);
 	const egw_options *const opts = opts_in ? opts_in : &defaults;
-	if (opts->version != EGW_OPTIONS_VERSION)
-		return EGW_EVERSION;
-	if (opts->from != EGW_FROM_GATEWAY_API && opts->from != EGW_FROM_XDS_IR)
-		return EGW_EINVAL;
-	if (opts->allocator && (!opts->allocator->malloc || !opts->allocator->free))
-		return EGW_EINVAL;
-
-	egw_alloc_fns fns = { 0 }, *pf = NULL;
-	if (opts->allocator) {
-		fns.malloc = alloc_shim;
-		fns.free = free_shim;
-		fns.ud = (void *)opts->allocator;
-		pf = &fns;
-	}
-	egw_arena *a = egw_arena_new(pf);
+	int rc = check_options(opts);
+	if (rc != EGW_OK)
+		return rc;
+	egw_alloc_fns fns = { 0 };
+	egw_arena *a = new_arena(opts, &fns);
 	if (!a)
 		return EGW_ENOMEM;
 	jmp_buf jb;
@@ -489,7 +530,84 @@ int egw_translate(egw_result **out, const egw_input *inputs, size_t n, const egw
 		return EGW_ENOMEM;
 	}
 	egw_arena_set_oom(a, &jb);
-	return translate_in(a, out, inputs, n, opts);
+	return translate_in(a, out, inputs, n, opts, NULL);
+}
+
+int egw_parse(egw_documents **out, const egw_input *inputs, size_t n, const egw_options *opts_in)
+{
+	if (!out)
+		return EGW_EINVAL;
+	*out = NULL;
+	if (n && !inputs)
+		return EGW_EINVAL;
+	egw_options defaults;
+	egw_options_init(&defaults, EGW_OPTIONS_VERSION);
+	const egw_options *const opts = opts_in ? opts_in : &defaults;
+	int rc = check_options(opts);
+	if (rc != EGW_OK)
+		return rc;
+	egw_alloc_fns fns = { 0 };
+	egw_arena *a = new_arena(opts, &fns);
+	if (!a)
+		return EGW_ENOMEM;
+	jmp_buf jb;
+	if (setjmp(jb)) {
+		egw_arena_free(a);
+		return EGW_ENOMEM;
+	}
+	egw_arena_set_oom(a, &jb);
+	egw_documents *d = egw_alloc(a, sizeof *d);
+	d->arena = a;
+	d->ctx.arena = a;
+	d->ctx.opts = opts;
+	set_limits(&d->ctx.limits, &opts->limits);
+	d->docs = egw_arr(a);
+	d->rc = parse_inputs(&d->ctx, inputs, n, d->docs);
+	d->ctx.opts = NULL; /* not kept: the caller's options die with the call */
+	egw_arena_set_oom(a, NULL);
+	if (d->rc == EGW_EINVAL) {
+		egw_arena_free(a);
+		return EGW_EINVAL;
+	}
+	*out = d;
+	return EGW_OK;
+}
+
+int egw_translate_documents(egw_result **out, const egw_documents *docs, const egw_options *opts_in)
+{
+	if (!out)
+		return EGW_EINVAL;
+	*out = NULL;
+	if (!docs)
+		return EGW_EINVAL;
+	egw_options defaults;
+	egw_options_init(&defaults, EGW_OPTIONS_VERSION);
+	const egw_options *const opts = opts_in ? opts_in : &defaults;
+	int rc = check_options(opts);
+	if (rc != EGW_OK)
+		return rc;
+	egw_alloc_fns fns = { 0 };
+	egw_arena *a = new_arena(opts, &fns);
+	if (!a)
+		return EGW_ENOMEM;
+	jmp_buf jb;
+	if (setjmp(jb)) {
+		egw_arena_free(a);
+		return EGW_ENOMEM;
+	}
+	egw_arena_set_oom(a, &jb);
+	return translate_in(a, out, NULL, 0, opts, docs);
+}
+
+void egw_documents_free(egw_documents *d)
+{
+	if (d)
+		egw_arena_free(d->arena);
+}
+
+size_t egw_documents_count(const egw_documents *d)
+{
+	return d ? egw_len(d->docs) : 0;
 }
 
 void egw_result_free(egw_result *r)
@@ -924,12 +1042,14 @@ int egw_result_set_gateway_infra(egw_result *r, const egw_gateway_infra *infra)
 	for (size_t i = 0; i < infra->addresses_len; i++) {
 		egw_str s = infra->addresses[i];
 		egw_node *ad = egw_obj(a);
-		bool ip = true;
-		for (size_t k = 0; k < s.len; k++) {
-			char ch = s.data[k];
-			if (!((ch >= '0' && ch <= '9') || ch == '.' || ch == ':' ||
-			      (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')))
-				ip = false;
+		/* as net.ParseIP decides: "cafe.de" is a hostname */
+		char txt[INET6_ADDRSTRLEN + 1];
+		unsigned char bin[sizeof(struct in6_addr)];
+		bool ip = false;
+		if (s.len < sizeof txt) {
+			memcpy(txt, s.data, s.len);
+			txt[s.len] = 0;
+			ip = inet_pton(AF_INET, txt, bin) == 1 || inet_pton(AF_INET6, txt, bin) == 1;
 		}
 		egw_set_str(a, ad, "type", ip ? "IPAddress" : "Hostname");
 		egw_obj_set(a, ad, "value", egw_strn(a, s.data, s.len));

@@ -204,6 +204,32 @@ typedef struct egw_fleet egw_fleet;
 EGW_EXTERN int egw_translate(egw_result **out, const egw_input *inputs, size_t n,
 			     const egw_options *opts);
 
+/**
+ * Parsed input that many translations can share.  A host that keeps its
+ * objects and re-translates on every change parses once with egw_parse() and
+ * calls egw_translate_documents() as often as it likes: each translation
+ * copies the documents (a fraction of parsing's cost) and never changes
+ * them, so several threads may translate from one egw_documents at once.
+ * Parse diagnostics are repeated in every result.
+ */
+typedef struct egw_documents egw_documents;
+
+/**
+ * Parses inputs[0..n) under opts' limits into *out (free with
+ * egw_documents_free).  Returns 0 (also when some documents were rejected:
+ * see the results' diagnostics), EGW_EINVAL, EGW_EVERSION or EGW_ENOMEM.  A
+ * limit hit or unreadable input is reported by egw_translate_documents as
+ * egw_translate would report it.
+ */
+EGW_EXTERN int egw_parse(egw_documents **out, const egw_input *inputs, size_t n,
+			 const egw_options *opts);
+/** Translates parsed documents; returns as egw_translate. */
+EGW_EXTERN int egw_translate_documents(egw_result **out, const egw_documents *docs,
+				       const egw_options *opts);
+/** Number of documents parsed (after `kind: List` is not yet expanded). */
+EGW_EXTERN size_t egw_documents_count(const egw_documents *docs);
+EGW_EXTERN void egw_documents_free(egw_documents *docs);
+
 /** Frees a result and everything borrowed from it. */
 EGW_EXTERN void egw_result_free(egw_result *r);
 
