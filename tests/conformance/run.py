@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import sys
@@ -203,6 +204,15 @@ def diff(want, got, path, out, limit=MAX_DIFFS):
             diff(want.get(k), got.get(k), f'{path}.{k}' if path else k, out, limit)
         return
     if isinstance(want, list) and isinstance(got, list):
+        if path.endswith('conditions') and all(isinstance(c, dict) and 'type' in c
+                                               for c in want + got):
+            # a set: show differences per condition type, not per position
+            w = {c['type']: c for c in want}
+            g = {c['type']: c for c in got}
+            if len(w) == len(want) and len(g) == len(got):
+                for t in sorted(set(w) | set(g), key=str):
+                    diff(w.get(t), g.get(t), f'{path}[type={t}]', out, limit)
+                return
         if len(want) != len(got):
             out.append((f'{path}  (list length)', len(want), len(got)))
         for i in range(min(len(want), len(got))):
@@ -1091,4 +1101,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet under `| head`
     sys.exit(main())
