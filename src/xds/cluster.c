@@ -294,3 +294,26 @@ void xds_cluster_add(xt *x, const cluster_args *ca)
 	xadd(x, EGW_XDS_CLUSTER, c);
 	(void)any_tls;
 }
+
+void xds_backend_cluster(xt *x, const char *name, const egw_node *hl)
+{
+	const egw_node *bc = name ? egw_map_get(&x->backend_clusters, name) : NULL;
+	if (!bc || xfind(x, EGW_XDS_CLUSTER, name))
+		return;
+	egw_node *settings = xa(x);
+	if (G(bc, "setting"))
+		xpush(x, settings, (egw_node *)G(bc, "setting"));
+	cluster_args ca = {0};
+	ca.name = name;
+	ca.settings = settings;
+	ca.traffic = G(bc, "traffic");
+	ca.metadata = G(bc, "metadata");
+	ca.http1 = G(hl, "http1");
+	ca.http2 = G(G(bc, "traffic"), "http2");
+	ca.use_client_protocol = GB(bc, "useClientProtocol");
+	ca.is_http = hl != NULL;
+	const char *proto = GS(G(bc, "setting"), "protocol");
+	ca.tcp_route = proto && !strcmp(proto, "TCP");
+	ca.udp_route = proto && !strcmp(proto, "UDP");
+	xds_cluster_add(x, &ca);
+}

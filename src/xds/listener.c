@@ -446,7 +446,11 @@ void xds_tcp_listeners(xt *x, const egw_node *arr)
 			ca.lb = G(r, "loadBalancer");
 			ca.traffic = NULL;
 			ca.tcp_route = true;
-			xds_cluster_add(x, &ca);
+			if (egw_len(G(d, "backendClusterRefs")) && !egw_len(ca.settings)) {
+				ca.name = GS(egw_at(G(d, "backendClusterRefs"), 0), "name");
+				xds_backend_cluster(x, ca.name, NULL);
+			} else
+				xds_cluster_add(x, &ca);
 			const egw_node *term = G(G(r, "tls"), "terminate");
 			if (term)
 				xds_tls_secrets(x, term);
@@ -475,6 +479,11 @@ void xds_udp_listeners(xt *x, const egw_node *arr)
 		const egw_node *r = G(ul, "route");
 		const egw_node *d = G(r, "destination");
 		const char *cname = r ? GS(d, "name") : "EmptyCluster";
+		bool shared = egw_len(G(d, "backendClusterRefs")) && !egw_len(G(d, "settings"));
+		if (shared) {
+			cname = GS(egw_at(G(d, "backendClusterRefs"), 0), "name");
+			xds_backend_cluster(x, cname, NULL);
+		}
 		if (!r && !xfind(x, EGW_XDS_CLUSTER, "EmptyCluster")) {
 			egw_node *c = xo(x);
 			xs(x, c, "name", "EmptyCluster");
@@ -502,7 +511,7 @@ void xds_udp_listeners(xt *x, const egw_node *arr)
 		xs(x, up, "statPrefix", "service");
 		xadd(x, EGW_XDS_LISTENER, o);
 		egw_map_put(&x->lst_addr, addr_key(x, addr, port, true), o);
-		if (!r)
+		if (!r || shared)
 			continue;
 		cluster_args ca = {0};
 		ca.name = GS(d, "name");

@@ -304,7 +304,8 @@ const hfilter hf_ratelimit = {rl_hcm, rl_route};
 
 void xds_ratelimit_cluster(xt *x, const egw_node *hl)
 {
-	if (!listener_has_global(hl) || xfind(x, EGW_XDS_CLUSTER, RL_CLUSTER))
+	if (!listener_has_global(hl) || xfind(x, EGW_XDS_CLUSTER, RL_CLUSTER) ||
+	    !G(G(x->ir, "globalResources"), "envoyClientCertificate"))
 		return;
 	const char *dom = x->c->dns_domain ? x->c->dns_domain : "cluster.local";
 	egw_node *ep = xo(x);

@@ -306,7 +306,10 @@ egw_node *xds_route(xt *x, const egw_node *r, const egw_node *hl)
 		const egw_node *d = G(r, "destination");
 		const egw_node *settings = G(d, "settings");
 		const egw_node *lb = G(G(r, "traffic"), "loadBalancer");
-		if (needs_cluster_per_setting(settings, lb)) {
+		const egw_node *refs = G(d, "backendClusterRefs");
+		if (egw_len(refs) == 1 && !egw_len(settings)) {
+			xs(x, ra, "cluster", GS(egw_at(refs, 0), "name"));
+		} else if (egw_len(refs) || needs_cluster_per_setting(settings, lb)) {
 			egw_node *wc = xobj(x, ra, "weightedClusters");
 			egw_node *cl = xarr(x, wc, "clusters");
 			const egw_node *st;
@@ -341,6 +344,12 @@ egw_node *xds_route(xt *x, const egw_node *r, const egw_node *hl)
 					xs(x, c, "hostRewriteLiteral", hn);
 				xi(x, c, "weight", GI(st, "weight", 1));
 			}
+			const egw_node *ref;
+			EGW_ARR_EACH(refs, i, ref) {
+				egw_node *c = xpush(x, cl, xo(x));
+				xs(x, c, "name", GS(ref, "name"));
+				xi(x, c, "weight", GI(ref, "weight", 1));
+			}
 		} else {
 			xs(x, ra, "cluster", GS(d, "name"));
 		}
@@ -366,7 +375,13 @@ static void route_clusters(xt *x, const egw_node *r, const egw_node *hl)
 		ca.is_http = true;
 		ca.use_client_protocol = GB(r, "useClientProtocol");
 		ca.metadata = G(d, "metadata");
-		if (!needs_cluster_per_setting(ca.settings, G(ca.traffic, "loadBalancer"))) {
+		const egw_node *ref;
+		EGW_ARR_EACH(G(d, "backendClusterRefs"), i, ref)
+			xds_backend_cluster(x, GS(ref, "name"), hl);
+		if (egw_len(G(d, "backendClusterRefs")) && !egw_len(ca.settings)) {
+			/* only shared clusters */
+		} else if (!egw_len(G(d, "backendClusterRefs")) &&
+			   !needs_cluster_per_setting(ca.settings, G(ca.traffic, "loadBalancer"))) {
 			ca.name = GS(d, "name");
 			xds_cluster_add(x, &ca);
 		} else {
@@ -377,8 +392,6 @@ static void route_clusters(xt *x, const egw_node *r, const egw_node *hl)
 				cluster_args c2 = ca;
 				c2.name = GS(st, "name");
 				c2.settings = one;
-				if (G(st, "metadata"))
-					c2.metadata = G(st, "metadata");
 				xds_cluster_add(x, &c2);
 			}
 		}

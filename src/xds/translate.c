@@ -44,6 +44,11 @@ int egw_xds_translate(egw_ctx *c, const egw_node *ir, egw_xds_out *out)
 		egw_map_init(&x->idx[t], c->arena);
 	}
 	egw_map_init(&x->lst_addr, c->arena);
+	egw_map_init(&x->backend_clusters, c->arena);
+	const egw_node *bc;
+	EGW_ARR_EACH(G(ir, "backendClusters"), i, bc)
+		if (GS(bc, "name"))
+			egw_map_put(&x->backend_clusters, GS(bc, "name"), (void *)bc);
 	x->accesslog = G(ir, "accessLog");
 	x->tracing = G(ir, "tracing");
 	x->metrics = G(ir, "metrics");

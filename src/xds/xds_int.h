@@ -26,6 +26,7 @@ typedef struct xt {
 	bool name_v2;
 	egw_buf err; /* accumulated errors, "; "-joined */
 	const egw_node *cur_hl; /* the HTTP listener being translated */
+	egw_map backend_clusters; /* name -> IR backendClusters entry */
 } xt;
 
 /* IR access: case-insensitive. */
@@ -109,6 +110,8 @@ typedef struct cluster_args {
 	const egw_node *metadata; /* destination metadata */
 } cluster_args;
 void xds_cluster_add(xt *x, const cluster_args *ca);
+/* Adds the shared cluster of IR backendClusters entry `name`. */
+void xds_backend_cluster(xt *x, const char *name, const egw_node *hl);
 egw_node *xds_cla(xt *x, const char *name, const egw_node *settings, const egw_node *lb);
 egw_node *xds_metadata(xt *x, const egw_node *md);
 egw_node *xds_http2_options(xt *x, const egw_node *h2);
