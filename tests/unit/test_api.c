@@ -1,0 +1,1083 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Tests of the public API (include/egw/egw.h) and nothing else: this file
+ * links the shared library and includes only the public header.
+ *
+ * Two kinds of test live here.  Most pin down what the spine guarantees
+ * whatever the translators do (argument checking, diagnostics, limits,
+ * memory, threads, determinism).  The TCase "translation" holds assertions
+ * on translated output (statuses, fleets, xDS resources); they depend on the
+ * IR and xds stages and say so in their names.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "egw/egw.h"
+
+#define S(lit) ((egw_str){ (lit), sizeof(lit) - 1 })
+
+static egw_str str(const char *s)
+{
+	egw_str v = { s, s ? strlen(s) : 0 };
+	return v;
+}
+
+static egw_input input(const char *name, const char *data)
+{
+	egw_input in = { str(name), str(data) };
+	return in;
+}
+
+static bool str_eq(egw_str a, const char *b)
+{
+	return a.len == strlen(b) && (a.len == 0 || memcmp(a.data, b, a.len) == 0);
+}
+
+static bool contains(egw_str hay, const char *needle)
+{
+	return hay.data && strstr(hay.data, needle) != NULL;
+}
+
+/* The test manifest: one document per entry, as YAML and as JSON. */
+static const char *const yaml_docs[] = {
+	"apiVersion: gateway.networking.k8s.io/v1\n"
+	"kind: GatewayClass\n"
+	"metadata:\n"
+	"  name: eg\n"
+	"spec:\n"
+	"  controllerName: gateway.envoyproxy.io/gatewayclass-controller\n",
+
+	"apiVersion: gateway.networking.k8s.io/v1\n"
+	"kind: Gateway\n"
+	"metadata:\n"
+	"  name: edge\n"
+	"  namespace: web\n"
+	"spec:\n"
+	"  gatewayClassName: eg\n"
+	"  listeners:\n"
+	"  - name: http\n"
+	"    protocol: HTTP\n"
+	"    port: 80\n",
+
+	"apiVersion: gateway.networking.k8s.io/v1\n"
+	"kind: HTTPRoute\n"
+	"metadata:\n"
+	"  name: app\n"
+	"  namespace: web\n"
+	"spec:\n"
+	"  parentRefs:\n"
+	"  - name: edge\n"
+	"  hostnames: [app.example.com]\n"
+	"  rules:\n"
+	"  - matches:\n"
+	"    - path: {type: PathPrefix, value: /api}\n"
+	"    backendRefs:\n"
+	"    - name: api\n"
+	"      port: 8080\n",
+
+	"apiVersion: v1\n"
+	"kind: Service\n"
+	"metadata:\n"
+	"  name: api\n"
+	"  namespace: web\n"
+	"spec:\n"
+	"  clusterIP: 10.96.1.1\n"
+	"  ports:\n"
+	"  - name: http\n"
+	"    port: 8080\n"
+	"    targetPort: 8080\n",
+
+	"apiVersion: discovery.k8s.io/v1\n"
+	"kind: EndpointSlice\n"
+	"metadata:\n"
+	"  name: api-1\n"
+	"  namespace: web\n"
+	"  labels:\n"
+	"    kubernetes.io/service-name: api\n"
+	"addressType: IPv4\n"
+	"ports:\n"
+	"- name: http\n"
+	"  port: 8080\n"
+	"  protocol: TCP\n"
+	"endpoints:\n"
+	"- addresses: [\"10.244.1.5\"]\n"
+	"  conditions: {ready: true}\n",
+};
+
+static const char *const json_docs[] = {
+	"{\"apiVersion\":\"gateway.networking.k8s.io/v1\",\"kind\":\"GatewayClass\","
+	"\"metadata\":{\"name\":\"eg\"},"
+	"\"spec\":{\"controllerName\":\"gateway.envoyproxy.io/gatewayclass-controller\"}}",
+
+	"{\"apiVersion\": \"gateway.networking.k8s.io/v1\", \"kind\": \"Gateway\",\n"
+	" \"metadata\": {\"name\": \"edge\", \"namespace\": \"web\"},\n"
+	" \"spec\": {\"gatewayClassName\": \"eg\",\n"
+	"   \"listeners\": [{\"name\": \"http\", \"protocol\": \"HTTP\", \"port\": 80}]}}",
+
+	"{\"apiVersion\":\"gateway.networking.k8s.io/v1\",\"kind\":\"HTTPRoute\","
+	"\"metadata\":{\"name\":\"app\",\"namespace\":\"web\"},"
+	"\"spec\":{\"parentRefs\":[{\"name\":\"edge\"}],\"hostnames\":[\"app.example.com\"],"
+	"\"rules\":[{\"matches\":[{\"path\":{\"type\":\"PathPrefix\",\"value\":\"/api\"}}],"
+	"\"backendRefs\":[{\"name\":\"api\",\"port\":8080}]}]}}",
+
+	"{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"api\",\"namespace\":\"web\"},"
+	"\"spec\":{\"clusterIP\":\"10.96.1.1\",\"ports\":[{\"name\":\"http\",\"port\":8080,\"targetPort\":8080}]}}",
+
+	"{\"apiVersion\":\"discovery.k8s.io/v1\",\"kind\":\"EndpointSlice\","
+	"\"metadata\":{\"name\":\"api-1\",\"namespace\":\"web\","
+	"\"labels\":{\"kubernetes.io/service-name\":\"api\"}},\"addressType\":\"IPv4\","
+	"\"ports\":[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}],"
+	"\"endpoints\":[{\"addresses\":[\"10.244.1.5\"],\"conditions\":{\"ready\":true}}]}",
+};
+
+#define NDOCS 5
+
+/* Joins docs[order[i]] with "---" lines into buf. */
+static const char *join(char *buf, size_t cap, const char *const *docs, const int *order)
+{
+	size_t k = 0;
+	buf[0] = 0;
+	for (int i = 0; i < NDOCS; i++)
+		k += (size_t)snprintf(buf + k, cap - k, "%s%s\n", i ? "---\n" : "",
+				      docs[order ? order[i] : i]);
+	ck_assert_uint_lt(k, cap);
+	return buf;
+}
+
+static egw_result *translate_text(const char *text, int expect_rc)
+{
+	egw_input in = input("manifest.yaml", text);
+	egw_result *r = NULL;
+	int rc = egw_translate(&r, &in, 1, NULL);
+	ck_assert_msg(rc == expect_rc, "egw_translate returned %d (%s), expected %d", rc,
+		      egw_strerror(rc), expect_rc);
+	return r;
+}
+
+static void dump_diags(const egw_result *r)
+{
+	for (size_t i = 0; i < egw_result_diagnostic_count(r); i++) {
+		egw_diagnostic d;
+		egw_result_diagnostic(r, i, &d);
+		fprintf(stderr, "  diag %zu: code=%d sev=%d input=%zu %s:%u:%u %s\n", i, d.code,
+			d.severity, d.input, d.input_name.data, d.line, d.column, d.message.data);
+	}
+}
+
+/* Index of the first diagnostic with this code, or -1. */
+static long find_diag(const egw_result *r, egw_diag_code code, egw_diagnostic *out)
+{
+	for (size_t i = 0; i < egw_result_diagnostic_count(r); i++) {
+		egw_diagnostic d;
+		ck_assert_int_eq(egw_result_diagnostic(r, i, &d), EGW_OK);
+		if (d.code == code) {
+			if (out)
+				*out = d;
+			return (long)i;
+		}
+	}
+	return -1;
+}
+
+static size_t count_diag(const egw_result *r, egw_diag_code code)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < egw_result_diagnostic_count(r); i++) {
+		egw_diagnostic d;
+		egw_result_diagnostic(r, i, &d);
+		n += d.code == code;
+	}
+	return n;
+}
+
+/* ---- version, errors, options ---- */
+
+START_TEST(version_and_strerror)
+{
+	ck_assert_str_eq(egw_version(), EGW_VERSION);
+	unsigned a, b, c;
+	char tail;
+	ck_assert_int_eq(sscanf(egw_version(), "%u.%u.%u%c", &a, &b, &c, &tail), 3);
+	ck_assert_uint_eq(a, EGW_VERSION_MAJOR);
+	ck_assert_uint_eq(b, EGW_VERSION_MINOR);
+	ck_assert_uint_eq(c, EGW_VERSION_PATCH);
+
+	const int codes[] = { EGW_OK,     EGW_ERROR,   EGW_ENOMEM,    EGW_EINVAL,   EGW_ELIMIT,
+			      EGW_EPARSE, EGW_EHOOK,   EGW_ENOTFOUND, EGW_EVERSION, EGW_ECONFIG };
+	const char *unknown = egw_strerror(-1000);
+	ck_assert_ptr_nonnull(unknown);
+	ck_assert_str_eq(egw_strerror(1), unknown);
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+		const char *s = egw_strerror(codes[i]);
+		ck_assert_msg(s && *s, "no text for %d", codes[i]);
+		ck_assert_msg(strcmp(s, unknown) != 0, "code %d described as unknown", codes[i]);
+		ck_assert_ptr_eq(egw_strerror(codes[i]), s); /* static */
+		for (size_t j = 0; j < i; j++)
+			ck_assert_msg(strcmp(s, egw_strerror(codes[j])), "codes %d and %d share \"%s\"",
+				      codes[i], codes[j], s);
+	}
+}
+END_TEST
+
+START_TEST(options_init_and_version)
+{
+	egw_options o;
+	memset(&o, 0xA5, sizeof o);
+	ck_assert_int_eq(egw_options_init(&o, EGW_OPTIONS_VERSION), EGW_OK);
+	egw_options m = EGW_OPTIONS_INIT;
+	ck_assert_uint_eq(o.version, EGW_OPTIONS_VERSION);
+	ck_assert_uint_eq(m.version, EGW_OPTIONS_VERSION);
+	/* the function and the macro give the same defaults */
+	ck_assert_ptr_null(o.allocator);
+	ck_assert_int_eq(o.from, EGW_FROM_GATEWAY_API);
+	ck_assert_ptr_null(o.config.data);
+	ck_assert_ptr_null(o.controller_namespace.data);
+	ck_assert_ptr_null(o.default_namespace.data);
+	ck_assert_ptr_null(o.runtime_flags);
+	ck_assert_uint_eq(o.runtime_flags_len, 0);
+	ck_assert_int_eq(o.add_missing_resources, m.add_missing_resources);
+	ck_assert(o.now_unix == 0 && m.now_unix == 0);
+	ck_assert_uint_eq(o.limits.max_input_bytes, 0);
+	ck_assert_ptr_null(o.fetch);
+	for (int i = 0; i < 5; i++)
+		ck_assert_ptr_null(o.hooks[i]);
+	ck_assert_int_eq(o.hooks_fail_open, 0);
+
+	ck_assert_int_eq(egw_options_init(NULL, EGW_OPTIONS_VERSION), EGW_EINVAL);
+	ck_assert_int_eq(egw_options_init(&o, 0), EGW_EVERSION);
+	ck_assert_int_eq(egw_options_init(&o, EGW_OPTIONS_VERSION + 1), EGW_EVERSION);
+
+	/* egw_translate checks the version and the enum fields */
+	egw_input in = input("x", yaml_docs[0]);
+	egw_result *r = (egw_result *)&o; /* must be reset to NULL on failure */
+	egw_options bad;
+	egw_options_init(&bad, EGW_OPTIONS_VERSION);
+	bad.version = 0;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &bad), EGW_EVERSION);
+	ck_assert_ptr_null(r);
+	bad.version = 99;
+	r = (egw_result *)&o;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &bad), EGW_EVERSION);
+	ck_assert_ptr_null(r);
+	egw_options_init(&bad, EGW_OPTIONS_VERSION);
+	bad.from = (egw_from)7;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &bad), EGW_EINVAL);
+	ck_assert_ptr_null(r);
+	egw_allocator nofree = { NULL, NULL, NULL };
+	egw_options_init(&bad, EGW_OPTIONS_VERSION);
+	bad.allocator = &nofree;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &bad), EGW_EINVAL);
+	ck_assert_ptr_null(r);
+	/* the macro's options work as they are */
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &m), EGW_OK);
+	ck_assert_ptr_nonnull(r);
+	egw_result_free(r);
+}
+END_TEST
+
+START_TEST(null_handling)
+{
+	egw_input in = input("x", yaml_docs[0]);
+	ck_assert_int_eq(egw_translate(NULL, &in, 1, NULL), EGW_EINVAL);
+	egw_result *r = (egw_result *)&in;
+	ck_assert_int_eq(egw_translate(&r, NULL, 1, NULL), EGW_EINVAL);
+	ck_assert_ptr_null(r);
+	egw_input nodata = { S("n"), { NULL, 5 } };
+	ck_assert_int_eq(egw_translate(&r, &nodata, 1, NULL), EGW_EINVAL);
+	ck_assert_ptr_null(r);
+
+	/* no inputs, and a NULL buffer of length 0, are empty inputs */
+	ck_assert_int_eq(egw_translate(&r, NULL, 0, NULL), EGW_OK);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(egw_result_fleet_count(r), 0);
+	egw_result_free(r);
+	egw_input empty[2] = { { { NULL, 0 }, { NULL, 0 } }, input("gc", yaml_docs[0]) };
+	ck_assert_int_eq(egw_translate(&r, empty, 2, NULL), EGW_OK);
+	ck_assert_uint_eq(count_diag(r, EGW_D_SYNTAX), 0);
+
+	/* every accessor is NULL-safe */
+	egw_str out = { "x", 1 };
+	egw_resource res;
+	egw_status st;
+	egw_diagnostic dg;
+	ck_assert_uint_eq(egw_result_fleet_count(NULL), 0);
+	ck_assert_ptr_null(egw_result_fleet(NULL, 0));
+	ck_assert_ptr_null(egw_result_fleet(r, 1000));
+	ck_assert_ptr_null(egw_result_fleet_by_name(NULL, S("a")));
+	ck_assert_ptr_null(egw_result_fleet_by_name(r, (egw_str){ NULL, 0 }));
+	ck_assert_ptr_null(egw_result_fleet_by_name(r, S("no/such")));
+	ck_assert_uint_eq(egw_fleet_name(NULL).len, 0);
+	ck_assert_ptr_nonnull(egw_fleet_name(NULL).data);
+	ck_assert(egw_fleet_version(NULL) == 0);
+	ck_assert_uint_eq(egw_fleet_error(NULL).len, 0);
+	ck_assert_uint_eq(egw_fleet_resource_count(NULL, EGW_XDS_LISTENER), 0);
+	ck_assert_int_eq(egw_fleet_resource(NULL, EGW_XDS_LISTENER, 0, &res), EGW_EINVAL);
+	ck_assert_int_eq(egw_fleet_render_xds(NULL, 0, EGW_FORMAT_JSON, &out), EGW_EINVAL);
+	ck_assert_int_eq(egw_fleet_render_xds_ir(NULL, EGW_FORMAT_JSON, &out), EGW_EINVAL);
+	ck_assert_int_eq(egw_fleet_render_infra_ir(NULL, EGW_FORMAT_JSON, &out), EGW_EINVAL);
+	ck_assert_int_eq(egw_fleet_render_ratelimit(NULL, EGW_FORMAT_JSON, &out), EGW_EINVAL);
+	ck_assert_int_eq(egw_result_render(NULL, EGW_RENDER_XDS, 0, EGW_FORMAT_JSON, &out), EGW_EINVAL);
+	ck_assert_int_eq(egw_result_render(r, EGW_RENDER_XDS, 0, EGW_FORMAT_JSON, NULL), EGW_EINVAL);
+	ck_assert_int_eq(egw_result_render(r, EGW_RENDER_XDS, 0, (egw_format)9, &out), EGW_EINVAL);
+	ck_assert_uint_eq(egw_result_status_count(NULL), 0);
+	ck_assert_int_eq(egw_result_status(NULL, 0, &st), EGW_EINVAL);
+	ck_assert_int_eq(egw_result_status(r, 0, NULL), EGW_EINVAL);
+	ck_assert_int_eq(egw_result_status(r, egw_result_status_count(r), &st), EGW_ENOTFOUND);
+	ck_assert_uint_eq(egw_result_diagnostic_count(NULL), 0);
+	ck_assert_int_eq(egw_result_diagnostic(NULL, 0, &dg), EGW_EINVAL);
+	ck_assert_int_eq(egw_result_diagnostic(r, 0, NULL), EGW_EINVAL);
+	ck_assert_int_eq(egw_result_diagnostic(r, egw_result_diagnostic_count(r), &dg), EGW_ENOTFOUND);
+	egw_gateway_infra gi = { S("web"), S("edge"), NULL, 0, 1 };
+	ck_assert_int_eq(egw_result_set_gateway_infra(NULL, &gi), EGW_EINVAL);
+	ck_assert_int_eq(egw_result_set_gateway_infra(r, NULL), EGW_EINVAL);
+	gi.name.data = NULL;
+	ck_assert_int_eq(egw_result_set_gateway_infra(r, &gi), EGW_EINVAL);
+	/* out of range on a real result */
+	ck_assert_int_eq(egw_result_render(r, 0, 0, EGW_FORMAT_JSON, &out), EGW_OK);
+	ck_assert_str_eq(out.data, "{}\n");
+	egw_result_free(r);
+	egw_result_free(NULL); /* the only _free; a no-op on NULL */
+}
+END_TEST
+
+/* ---- diagnostics ---- */
+
+START_TEST(diag_malformed_document_in_the_middle)
+{
+	const char *first = "apiVersion: v1\nkind: Pod\nmetadata: {name: before, namespace: x}\n";
+	const char *broken = "apiVersion: v1\n"         /* 5 */
+			     "kind: Service\n"          /* 6 */
+			     "metadata: {name: [oops\n" /* 7 */
+			     "spec: {}\n";              /* 8 */
+	const char *last = "apiVersion: v1\nkind: Pod\nmetadata: {name: after, namespace: x}\n";
+	char text[1024];
+	snprintf(text, sizeof text, "%s---\n%s---\n%s---\n%s", first, broken, last, yaml_docs[0]);
+	egw_input ins[2] = { input("other.yaml", yaml_docs[3]), input("mixed.yaml", text) };
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, ins, 2, NULL), EGW_OK);
+	egw_diagnostic d;
+	ck_assert_msg(find_diag(r, EGW_D_SYNTAX, &d) >= 0, "no syntax diagnostic");
+	ck_assert_uint_eq(count_diag(r, EGW_D_SYNTAX), 1);
+	ck_assert_int_eq(d.severity, EGW_SEV_ERROR);
+	ck_assert_uint_eq(d.input, 1);
+	ck_assert(str_eq(d.input_name, "mixed.yaml"));
+	ck_assert_msg(d.line >= 7 && d.line <= 9, "syntax error reported at line %u", d.line);
+	ck_assert_uint_gt(d.column, 0);
+	ck_assert_uint_gt(d.message.len, 0);
+	ck_assert_uint_eq(strlen(d.message.data), d.message.len); /* NUL-terminated view */
+	/* the documents on both sides were read: each Pod got its warning */
+	ck_assert_uint_eq(count_diag(r, EGW_D_UNKNOWN_KIND), 2);
+	bool before = false, after = false;
+	for (size_t i = 0; i < egw_result_diagnostic_count(r); i++) {
+		egw_result_diagnostic(r, i, &d);
+		if (d.code != EGW_D_UNKNOWN_KIND)
+			continue;
+		ck_assert_uint_eq(d.input, 1);
+		if (str_eq(d.name, "before")) {
+			before = true;
+			ck_assert_uint_eq(d.line, 2);
+		}
+		if (str_eq(d.name, "after")) {
+			after = true;
+			ck_assert_uint_eq(d.line, 11);
+		}
+	}
+	ck_assert(before && after);
+	/* and no Service came out of the broken document */
+	egw_str out;
+	ck_assert_int_eq(egw_result_render(r, EGW_RENDER_GATEWAY_API, 0, EGW_FORMAT_JSON, &out), 0);
+	ck_assert(!contains(out, "oops"));
+	egw_result_free(r);
+}
+END_TEST
+
+START_TEST(diag_unknown_kind)
+{
+	const char *text = "apiVersion: apps/v1\n"
+			   "kind: Deployment\n"
+			   "metadata:\n"
+			   "  name: envoy\n"
+			   "  namespace: infra\n"
+			   "---\n";
+	char buf[1024];
+	snprintf(buf, sizeof buf, "%s%s", text, yaml_docs[0]);
+	egw_result *r = translate_text(buf, EGW_OK);
+	egw_diagnostic d;
+	ck_assert(find_diag(r, EGW_D_UNKNOWN_KIND, &d) >= 0);
+	ck_assert_uint_eq(count_diag(r, EGW_D_UNKNOWN_KIND), 1);
+	ck_assert_int_eq(d.severity, EGW_SEV_WARNING);
+	ck_assert_uint_eq(d.input, 0);
+	ck_assert(str_eq(d.input_name, "manifest.yaml"));
+	ck_assert_uint_eq(d.line, 2);
+	ck_assert_uint_eq(d.column, 7);
+	ck_assert(str_eq(d.kind, "Deployment"));
+	ck_assert(str_eq(d.namespace_, "infra"));
+	ck_assert(str_eq(d.name, "envoy"));
+	ck_assert(contains(d.message, "apps/v1"));
+	egw_result_free(r);
+}
+END_TEST
+
+START_TEST(diag_missing_identity)
+{
+	const char *text = "kind: Service\nmetadata: {name: a}\n"           /* 1 */
+			   "---\n"                                          /* 3 */
+			   "apiVersion: v1\nmetadata: {name: b}\n"          /* 4 */
+			   "---\n"                                          /* 6 */
+			   "apiVersion: v1\nkind: Service\nmetadata:\n  namespace: ns\n" /* 7 */
+			   "---\n";                                         /* 11 */
+	char buf[2048];
+	snprintf(buf, sizeof buf, "%s%s", text, yaml_docs[0]);
+	egw_input ins[2] = { input("first.yaml", yaml_docs[3]), input("ids.yaml", buf) };
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, ins, 2, NULL), EGW_OK);
+	const struct {
+		unsigned line;
+		const char *what;
+	} want[] = { { 1, "apiVersion" }, { 4, "kind" }, { 10, "metadata.name" } };
+	size_t k = 0;
+	for (size_t i = 0; i < egw_result_diagnostic_count(r); i++) {
+		egw_diagnostic d;
+		egw_result_diagnostic(r, i, &d);
+		if (d.code != EGW_D_MISSING || d.input != 1)
+			continue;
+		ck_assert_uint_lt(k, 3);
+		ck_assert_int_eq(d.severity, EGW_SEV_ERROR);
+		ck_assert(str_eq(d.input_name, "ids.yaml"));
+		ck_assert_msg(d.line == want[k].line, "missing %s at line %u", want[k].what, d.line);
+		ck_assert_uint_gt(d.column, 0);
+		ck_assert_msg(contains(d.message, want[k].what), "%s", d.message.data);
+		k++;
+	}
+	if (k != 3)
+		dump_diags(r);
+	ck_assert_uint_eq(k, 3);
+	egw_result_free(r);
+}
+END_TEST
+
+START_TEST(eparse_when_nothing_is_readable)
+{
+	egw_input ins[2] = { input("a.yaml", "a: [\n"), input("b.json", "{\"kind\": \"Service\",\n") };
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, ins, 1, NULL), EGW_EPARSE);
+	ck_assert_ptr_nonnull(r); /* the result says why */
+	egw_diagnostic d;
+	ck_assert(find_diag(r, EGW_D_SYNTAX, &d) >= 0);
+	ck_assert(str_eq(d.input_name, "a.yaml"));
+	ck_assert_uint_ge(d.line, 1);
+	egw_result_free(r);
+	r = NULL;
+	ck_assert_int_eq(egw_translate(&r, ins, 2, NULL), EGW_EPARSE);
+	ck_assert_uint_eq(count_diag(r, EGW_D_SYNTAX), 2);
+	egw_result_free(r);
+	/* one readable buffer is enough */
+	egw_input mixed[2] = { ins[0], input("gc.yaml", yaml_docs[0]) };
+	r = NULL;
+	ck_assert_int_eq(egw_translate(&r, mixed, 2, NULL), EGW_OK);
+	ck_assert_uint_eq(count_diag(r, EGW_D_SYNTAX), 1);
+	egw_result_free(r);
+	/* comments only: nothing to read, but nothing wrong either */
+	egw_input quiet = input("c.yaml", "# nothing here\n");
+	r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &quiet, 1, NULL), EGW_OK);
+	ck_assert_uint_eq(count_diag(r, EGW_D_SYNTAX), 0);
+	egw_result_free(r);
+}
+END_TEST
+
+START_TEST(elimit_for_large_input)
+{
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.limits.max_input_bytes = 64;
+	egw_input ins[2] = { input("small.yaml", "a: 1\n"), input("big.yaml", yaml_docs[1]) };
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, ins, 2, &o), EGW_ELIMIT);
+	ck_assert_ptr_nonnull(r);
+	egw_diagnostic d;
+	ck_assert(find_diag(r, EGW_D_LIMIT, &d) >= 0);
+	ck_assert_uint_eq(d.input, 1);
+	ck_assert(str_eq(d.input_name, "big.yaml"));
+	ck_assert_int_eq(d.severity, EGW_SEV_ERROR);
+	egw_result_free(r);
+	/* exactly at the limit is fine */
+	char exact[65];
+	memset(exact, ' ', 64);
+	memcpy(exact, "a: 1", 4);
+	exact[64] = 0;
+	egw_input at = input("exact.yaml", exact);
+	r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &at, 1, &o), EGW_OK);
+	egw_result_free(r);
+	/* the other limits surface as EGW_ELIMIT too */
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.limits.max_depth = 3;
+	egw_input deep = input("deep.yaml", "a: {b: {c: {d: 1}}}\n");
+	r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &deep, 1, &o), EGW_ELIMIT);
+	ck_assert(find_diag(r, EGW_D_LIMIT, &d) >= 0);
+	ck_assert_uint_eq(d.line, 1);
+	egw_result_free(r);
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.limits.max_documents = 2;
+	egw_input many = input("many.yaml", "a: 1\n---\nb: 2\n---\nc: 3\n");
+	r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &many, 1, &o), EGW_ELIMIT);
+	egw_result_free(r);
+}
+END_TEST
+
+/* ---- memory ---- */
+
+typedef struct counter {
+	size_t mallocs, frees, live, bytes;
+	long fail_at; /* fail the Nth malloc (1-based); 0 = never */
+} counter;
+
+static void *count_malloc(size_t n, void *ud)
+{
+	counter *c = ud;
+	if (c->fail_at && (long)(c->mallocs + 1) == c->fail_at) {
+		c->fail_at = -1; /* fail once */
+		return NULL;
+	}
+	void *p = malloc(n);
+	if (p) {
+		c->mallocs++;
+		c->live++;
+		c->bytes += n;
+	}
+	return p;
+}
+
+static void count_free(void *p, void *ud)
+{
+	counter *c = ud;
+	if (p) {
+		c->frees++;
+		c->live--;
+	}
+	free(p);
+}
+
+static const char *full_manifest(void)
+{
+	static char buf[8192];
+	return join(buf, sizeof buf, yaml_docs, NULL);
+}
+
+START_TEST(custom_allocator_balances)
+{
+	counter c = { 0 };
+	egw_allocator al = { count_malloc, count_free, &c };
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.allocator = &al;
+	egw_input in = input("m.yaml", full_manifest());
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &o), EGW_OK);
+	ck_assert_uint_gt(c.mallocs, 0);
+	ck_assert_uint_gt(c.live, 0);
+	/* renderings after the call allocate from the same allocator */
+	size_t before = c.bytes;
+	egw_str out;
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_eq(egw_result_render(r, EGW_RENDER_GATEWAY_API | EGW_RENDER_IR | EGW_RENDER_XDS,
+						   0, EGW_FORMAT_YAML, &out),
+				 EGW_OK);
+	ck_assert_uint_ge(c.bytes, before);
+	egw_result_free(r);
+	ck_assert_uint_eq(c.live, 0);
+	ck_assert_uint_eq(c.mallocs, c.frees);
+	/* failure paths free everything too */
+	counter c2 = { 0 };
+	egw_allocator al2 = { count_malloc, count_free, &c2 };
+	o.allocator = &al2;
+	o.limits.max_input_bytes = 8;
+	r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &o), EGW_ELIMIT);
+	egw_result_free(r);
+	ck_assert_uint_gt(c2.mallocs, 0);
+	ck_assert_uint_eq(c2.live, 0);
+}
+END_TEST
+
+/* The options are only read during the call: an allocator struct that goes
+ * away after egw_translate must not be used by later calls on the result. */
+static size_t stale_calls;
+static void *stale_malloc(size_t n, void *ud)
+{
+	(void)ud;
+	stale_calls++;
+	return malloc(n);
+}
+static void stale_free(void *p, void *ud)
+{
+	(void)ud;
+	stale_calls++;
+	free(p);
+}
+
+START_TEST(allocator_struct_not_kept)
+{
+	counter c = { 0 };
+	egw_allocator *al = malloc(sizeof *al);
+	*al = (egw_allocator){ count_malloc, count_free, &c };
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.allocator = al;
+	egw_input in = input("m.yaml", full_manifest());
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &o), EGW_OK);
+	/* the host reuses the struct's memory for something else */
+	stale_calls = 0;
+	*al = (egw_allocator){ stale_malloc, stale_free, NULL };
+	egw_str out;
+	ck_assert_int_eq(egw_result_render(r, EGW_RENDER_XDS | EGW_RENDER_IR, 0, EGW_FORMAT_JSON, &out), 0);
+	egw_result_free(r);
+	free(al);
+	ck_assert_msg(stale_calls == 0, "the result called the allocator struct's functions as "
+					"changed after egw_translate returned (%zu calls)", stale_calls);
+	ck_assert_uint_eq(c.live, 0);
+}
+END_TEST
+
+START_TEST(allocation_failure_sweep)
+{
+	egw_input in = input("m.yaml", full_manifest());
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	/* how many allocations a successful run makes */
+	counter ok = { 0 };
+	egw_allocator al = { count_malloc, count_free, &ok };
+	o.allocator = &al;
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &o), EGW_OK);
+	egw_result_free(r);
+	size_t total = ok.mallocs;
+	ck_assert_uint_gt(total, 0);
+	for (size_t n = 1; n <= total; n++) {
+		counter c = { 0 };
+		c.fail_at = (long)n;
+		al.ud = &c;
+		r = (egw_result *)&c;
+		int rc = egw_translate(&r, &in, 1, &o);
+		ck_assert_msg(rc == EGW_ENOMEM, "failing allocation %zu of %zu: rc %d", n, total, rc);
+		ck_assert_ptr_null(r);
+		ck_assert_msg(c.live == 0, "failing allocation %zu leaked %zu blocks", n, c.live);
+	}
+}
+END_TEST
+
+/* ---- threads and determinism ---- */
+
+typedef struct job {
+	const char *text;
+	int rounds;
+	char *first; /* first rendering (malloc'd) */
+	int mismatches, failures;
+} job;
+
+static void *translate_loop(void *p)
+{
+	job *j = p;
+	for (int i = 0; i < j->rounds; i++) {
+		egw_input in = input("t.yaml", j->text);
+		egw_result *r = NULL;
+		if (egw_translate(&r, &in, 1, NULL) != EGW_OK) {
+			j->failures++;
+			continue;
+		}
+		egw_str out;
+		if (egw_result_render(r, EGW_RENDER_GATEWAY_API | EGW_RENDER_IR | EGW_RENDER_XDS, 0,
+				      EGW_FORMAT_JSON, &out) != EGW_OK) {
+			j->failures++;
+		} else if (!j->first) {
+			j->first = strdup(out.data);
+		} else if (strcmp(j->first, out.data)) {
+			j->mismatches++;
+		}
+		egw_result_free(r);
+	}
+	return NULL;
+}
+
+START_TEST(two_threads_translate_at_once)
+{
+	static char other[8192];
+	int order[NDOCS] = { 4, 3, 2, 1, 0 };
+	job a = { full_manifest(), 25, NULL, 0, 0 };
+	job b = { join(other, sizeof other, yaml_docs, order), 25, NULL, 0, 0 };
+	pthread_t ta, tb;
+	ck_assert_int_eq(pthread_create(&ta, NULL, translate_loop, &a), 0);
+	ck_assert_int_eq(pthread_create(&tb, NULL, translate_loop, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	ck_assert_int_eq(a.failures + b.failures, 0);
+	ck_assert_int_eq(a.mismatches + b.mismatches, 0);
+	ck_assert_ptr_nonnull(a.first);
+	ck_assert_str_eq(a.first, b.first); /* and the two orders agree */
+	free(a.first);
+	free(b.first);
+}
+END_TEST
+
+typedef struct reader {
+	const egw_result *r;
+	const char *want;
+	int bad;
+} reader;
+
+static void *render_loop(void *p)
+{
+	reader *rd = p;
+	for (int i = 0; i < 30; i++) {
+		egw_str out;
+		if (egw_result_render(rd->r, EGW_RENDER_GATEWAY_API | EGW_RENDER_IR | EGW_RENDER_XDS, 0,
+				      EGW_FORMAT_YAML, &out) != EGW_OK ||
+		    strcmp(out.data, rd->want))
+			rd->bad++;
+		for (size_t f = 0; f < egw_result_fleet_count(rd->r); f++) {
+			egw_str x;
+			if (egw_fleet_render_xds(egw_result_fleet(rd->r, f), 0, EGW_FORMAT_JSON, &x))
+				rd->bad++;
+		}
+	}
+	return NULL;
+}
+
+START_TEST(one_result_read_from_threads)
+{
+	egw_result *r = translate_text(full_manifest(), EGW_OK);
+	egw_str want;
+	ck_assert_int_eq(egw_result_render(r, EGW_RENDER_GATEWAY_API | EGW_RENDER_IR | EGW_RENDER_XDS, 0,
+					   EGW_FORMAT_YAML, &want),
+			 0);
+	char *copy = strdup(want.data);
+	reader rd[4];
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++) {
+		rd[i] = (reader){ r, copy, 0 };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, render_loop, &rd[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(rd[i].bad, 0);
+	}
+	/* earlier views stay valid until egw_result_free */
+	ck_assert_str_eq(want.data, copy);
+	free(copy);
+	egw_result_free(r);
+}
+END_TEST
+
+typedef struct snapshot {
+	char *render;
+	size_t n_fleets;
+	uint64_t versions[16];
+	char names[16][128];
+} snapshot;
+
+static void take(snapshot *s, const egw_input *ins, size_t n)
+{
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, ins, n, NULL), EGW_OK);
+	egw_str out;
+	ck_assert_int_eq(egw_result_render(r, EGW_RENDER_GATEWAY_API | EGW_RENDER_IR | EGW_RENDER_XDS, 0,
+					   EGW_FORMAT_JSON, &out),
+			 0);
+	s->render = strdup(out.data);
+	s->n_fleets = egw_result_fleet_count(r);
+	ck_assert_uint_le(s->n_fleets, 16);
+	for (size_t i = 0; i < s->n_fleets; i++) {
+		const egw_fleet *f = egw_result_fleet(r, i);
+		s->versions[i] = egw_fleet_version(f);
+		snprintf(s->names[i], sizeof s->names[i], "%s", egw_fleet_name(f).data);
+	}
+	egw_result_free(r);
+}
+
+static void same(const snapshot *a, const snapshot *b, const char *what)
+{
+	ck_assert_msg(!strcmp(a->render, b->render), "%s: rendering differs", what);
+	ck_assert_uint_eq(a->n_fleets, b->n_fleets);
+	for (size_t i = 0; i < a->n_fleets; i++) {
+		ck_assert_str_eq(a->names[i], b->names[i]);
+		ck_assert_msg(a->versions[i] == b->versions[i], "%s: fleet %s version differs", what,
+			      a->names[i]);
+	}
+}
+
+START_TEST(determinism_order_and_format)
+{
+	static char text[8192];
+	snapshot ref;
+	egw_input in = input("m.yaml", join(text, sizeof text, yaml_docs, NULL));
+	take(&ref, &in, 1);
+	/* every order of the five documents, as YAML and as JSON */
+	int idx[NDOCS] = { 0, 1, 2, 3, 4 };
+	int perms = 0;
+	for (;;) {
+		snapshot s;
+		in = input("m.yaml", join(text, sizeof text, yaml_docs, idx));
+		take(&s, &in, 1);
+		same(&ref, &s, "shuffled YAML");
+		free(s.render);
+		in = input("m.json", join(text, sizeof text, json_docs, idx));
+		take(&s, &in, 1);
+		same(&ref, &s, "shuffled JSON");
+		free(s.render);
+		perms++;
+		int i = NDOCS - 2;
+		while (i >= 0 && idx[i] > idx[i + 1])
+			i--;
+		if (i < 0)
+			break;
+		int j = NDOCS - 1;
+		while (idx[j] < idx[i])
+			j--;
+		int t = idx[i];
+		idx[i] = idx[j];
+		idx[j] = t;
+		for (int x = i + 1, y = NDOCS - 1; x < y; x++, y--) {
+			t = idx[x];
+			idx[x] = idx[y];
+			idx[y] = t;
+		}
+	}
+	ck_assert_int_eq(perms, 120);
+	/* one document per input buffer, JSON and YAML mixed */
+	egw_input ins[NDOCS];
+	for (int i = 0; i < NDOCS; i++)
+		ins[i] = input(i % 2 ? "x.json" : "x.yaml", i % 2 ? json_docs[NDOCS - 1 - i] : yaml_docs[NDOCS - 1 - i]);
+	snapshot s;
+	take(&s, ins, NDOCS);
+	same(&ref, &s, "one buffer per document");
+	free(s.render);
+	/* a kind: List of the JSON documents */
+	char list[8192];
+	size_t k = (size_t)snprintf(list, sizeof list, "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[");
+	for (int i = NDOCS - 1; i >= 0; i--)
+		k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i == NDOCS - 1 ? "" : ",", json_docs[i]);
+	snprintf(list + k, sizeof list - k, "]}");
+	in = input("list.json", list);
+	take(&s, &in, 1);
+	same(&ref, &s, "kind: List");
+	free(s.render);
+	free(ref.render);
+}
+END_TEST
+
+/* ---- translation-level (depend on the IR and xds stages) ---- */
+
+static const egw_fleet *the_fleet(const egw_result *r)
+{
+	ck_assert_uint_eq(egw_result_fleet_count(r), 1);
+	const egw_fleet *f = egw_result_fleet(r, 0);
+	ck_assert(str_eq(egw_fleet_name(f), "web/edge"));
+	ck_assert_ptr_eq(egw_result_fleet_by_name(r, S("web/edge")), f);
+	return f;
+}
+
+START_TEST(translation_fleet_resources)
+{
+	egw_result *r = translate_text(full_manifest(), EGW_OK);
+	if (egw_result_diagnostic_count(r))
+		dump_diags(r);
+	ck_assert_uint_eq(egw_result_diagnostic_count(r), 0);
+	const egw_fleet *f = the_fleet(r);
+	ck_assert_uint_eq(egw_fleet_error(f).len, 0);
+	/* the readiness listener and one HTTP listener on 10080 (80 + 10000:
+	 * the proxy runs unprivileged), one route configuration, one cluster,
+	 * one load assignment */
+	ck_assert_uint_eq(egw_fleet_resource_count(f, EGW_XDS_LISTENER), 2);
+	ck_assert_uint_eq(egw_fleet_resource_count(f, EGW_XDS_ROUTE), 1);
+	ck_assert_uint_eq(egw_fleet_resource_count(f, EGW_XDS_CLUSTER), 1);
+	ck_assert_uint_eq(egw_fleet_resource_count(f, EGW_XDS_ENDPOINT), 1);
+	ck_assert_uint_eq(egw_fleet_resource_count(f, EGW_XDS_SECRET), 0);
+	egw_resource res;
+	ck_assert_int_eq(egw_fleet_resource(f, EGW_XDS_LISTENER, 0, &res), EGW_OK);
+	ck_assert(str_eq(res.name, "envoy-gateway-proxy-ready-0.0.0.0-19003"));
+	ck_assert_int_eq(egw_fleet_resource(f, EGW_XDS_LISTENER, 1, &res), EGW_OK);
+	ck_assert(str_eq(res.name, "web/edge/http")); /* sorted by name */
+	ck_assert(str_eq(res.type_url, "type.googleapis.com/envoy.config.listener.v3.Listener"));
+	ck_assert_uint_gt(res.proto.len, 0);
+	ck_assert_int_eq(egw_fleet_resource(f, EGW_XDS_CLUSTER, 0, &res), EGW_OK);
+	ck_assert(str_eq(res.name, "httproute/web/app/rule/0"));
+	ck_assert(str_eq(res.type_url, "type.googleapis.com/envoy.config.cluster.v3.Cluster"));
+	ck_assert_int_eq(egw_fleet_resource(f, EGW_XDS_ENDPOINT, 0, &res), EGW_OK);
+	ck_assert(str_eq(res.name, "httproute/web/app/rule/0"));
+	ck_assert_int_eq(egw_fleet_resource(f, EGW_XDS_ROUTE, 0, &res), EGW_OK);
+	ck_assert(str_eq(res.name, "web/edge/http"));
+	ck_assert_int_eq(egw_fleet_resource(f, EGW_XDS_ROUTE, 1, &res), EGW_ENOTFOUND);
+	ck_assert_int_eq(egw_fleet_resource(f, (egw_xds_type)99, 0, &res), EGW_ENOTFOUND);
+	ck_assert_uint_eq(egw_fleet_resource_count(f, (egw_xds_type)99), 0);
+	/* the fleet's xDS rendering carries the endpoint and the route */
+	egw_str x;
+	ck_assert_int_eq(egw_fleet_render_xds(f, 0, EGW_FORMAT_JSON, &x), 0);
+	ck_assert(contains(x, "10.244.1.5"));
+	ck_assert(contains(x, "\"portValue\": 10080"));
+	ck_assert(contains(x, "app.example.com"));
+	ck_assert_int_eq(egw_fleet_render_xds(f, 1u << EGW_XDS_CLUSTER, EGW_FORMAT_JSON, &x), 0);
+	ck_assert(!contains(x, "10.244.1.5"));
+	ck_assert(contains(x, "\"clusters\""));
+	ck_assert_int_eq(egw_fleet_render_xds_ir(f, EGW_FORMAT_YAML, &x), 0);
+	ck_assert(contains(x, "app.example.com"));
+	ck_assert_int_eq(egw_fleet_render_infra_ir(f, EGW_FORMAT_JSON, &x), 0);
+	ck_assert_int_eq(egw_fleet_render_ratelimit(f, EGW_FORMAT_JSON, &x), 0);
+	ck_assert(egw_fleet_version(f) != 0);
+	egw_result_free(r);
+}
+END_TEST
+
+/* The Gateway's status as JSON, from the flat status list. */
+static egw_str gateway_status(const egw_result *r)
+{
+	for (size_t i = 0; i < egw_result_status_count(r); i++) {
+		egw_status s;
+		ck_assert_int_eq(egw_result_status(r, i, &s), EGW_OK);
+		if (str_eq(s.kind, "Gateway") && str_eq(s.namespace_, "web") && str_eq(s.name, "edge"))
+			return s.status_json;
+	}
+	ck_abort_msg("no status for Gateway web/edge");
+	return (egw_str){ NULL, 0 };
+}
+
+START_TEST(translation_statuses)
+{
+	egw_result *r = translate_text(full_manifest(), EGW_OK);
+	/* GatewayClass, Gateway, HTTPRoute carry statuses, sorted by kind */
+	ck_assert_uint_ge(egw_result_status_count(r), 3);
+	egw_status s;
+	ck_assert_int_eq(egw_result_status(r, 0, &s), EGW_OK);
+	ck_assert(str_eq(s.kind, "GatewayClass"));
+	ck_assert(str_eq(s.name, "eg"));
+	ck_assert(str_eq(s.api_version, "gateway.networking.k8s.io/v1"));
+	ck_assert(contains(s.status_json, "\"type\":\"Accepted\",\"status\":\"True\""));
+	ck_assert(contains(gateway_status(r), "\"attachedRoutes\":1"));
+	bool route = false;
+	for (size_t i = 0; i < egw_result_status_count(r); i++) {
+		egw_result_status(r, i, &s);
+		if (str_eq(s.kind, "HTTPRoute")) {
+			route = true;
+			ck_assert(contains(s.status_json, "\"type\":\"Accepted\",\"status\":\"True\""));
+			ck_assert(contains(s.status_json, "\"type\":\"ResolvedRefs\",\"status\":\"True\""));
+		}
+	}
+	ck_assert(route);
+	egw_result_free(r);
+}
+END_TEST
+
+START_TEST(translation_set_gateway_infra)
+{
+	egw_result *r = translate_text(full_manifest(), EGW_OK);
+	egw_str addrs[2] = { S("203.0.113.7"), S("cafe.de") };
+	egw_gateway_infra gi = { S("web"), S("edge"), addrs, 2, 1 };
+	/* not found: wrong name, wrong namespace */
+	egw_gateway_infra other = gi;
+	other.name = S("nope");
+	ck_assert_int_eq(egw_result_set_gateway_infra(r, &other), EGW_ENOTFOUND);
+	other = gi;
+	other.namespace_ = S("elsewhere");
+	ck_assert_int_eq(egw_result_set_gateway_infra(r, &other), EGW_ENOTFOUND);
+	other = gi;
+	other.name = S("edg"); /* no prefix match */
+	ck_assert_int_eq(egw_result_set_gateway_infra(r, &other), EGW_ENOTFOUND);
+
+	/* no addresses yet */
+	egw_gateway_infra none = { S("web"), S("edge"), NULL, 0, 0 };
+	ck_assert_int_eq(egw_result_set_gateway_infra(r, &none), EGW_OK);
+	egw_str st = gateway_status(r);
+	int programmed = 0;
+	for (const char *p = st.data; (p = strstr(p, "\"type\":\"Programmed\"")); p++)
+		programmed++;
+	ck_assert(contains(st, "\"type\":\"Programmed\",\"status\":\"False\",\"reason\":\"AddressNotAssigned\""));
+	ck_assert(contains(st, "\"addresses\":[]"));
+	/* addresses but no ready replica */
+	gi.ready = 0;
+	ck_assert_int_eq(egw_result_set_gateway_infra(r, &gi), EGW_OK);
+	st = gateway_status(r);
+	ck_assert(contains(st, "\"type\":\"Programmed\",\"status\":\"False\",\"reason\":\"NoResources\""));
+	/* ready */
+	gi.ready = 1;
+	ck_assert_int_eq(egw_result_set_gateway_infra(r, &gi), EGW_OK);
+	st = gateway_status(r);
+	ck_assert(contains(st, "\"type\":\"Programmed\",\"status\":\"True\",\"reason\":\"Programmed\""));
+	ck_assert(contains(st, "\"type\":\"Accepted\",\"status\":\"True\""));
+	ck_assert(contains(st, "{\"type\":\"IPAddress\",\"value\":\"203.0.113.7\"}"));
+	ck_assert_msg(contains(st, "{\"type\":\"Hostname\",\"value\":\"cafe.de\"}"),
+		      "a hostname of hex letters is no IP address: %s", st.data);
+	/* the Gateway's Programmed condition is replaced, not added again */
+	int n = 0;
+	for (const char *p = st.data; (p = strstr(p, "\"type\":\"Programmed\"")); p++)
+		n++;
+	ck_assert_int_eq(n, programmed);
+	/* the rendering shows the same status */
+	egw_str out;
+	ck_assert_int_eq(egw_result_render(r, EGW_RENDER_GATEWAY_API, 0, EGW_FORMAT_JSON, &out), 0);
+	ck_assert(contains(out, "203.0.113.7"));
+	/* IPv6 */
+	egw_str v6[1] = { S("2001:db8::1") };
+	gi.addresses = v6;
+	gi.addresses_len = 1;
+	ck_assert_int_eq(egw_result_set_gateway_infra(r, &gi), EGW_OK);
+	ck_assert(contains(gateway_status(r), "{\"type\":\"IPAddress\",\"value\":\"2001:db8::1\"}"));
+	egw_result_free(r);
+}
+END_TEST
+
+static Suite *api_suite(void)
+{
+	Suite *s = suite_create("api");
+	TCase *t = tcase_create("basics");
+	tcase_add_test(t, version_and_strerror);
+	tcase_add_test(t, options_init_and_version);
+	tcase_add_test(t, null_handling);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("diagnostics");
+	tcase_add_test(t, diag_malformed_document_in_the_middle);
+	tcase_add_test(t, diag_unknown_kind);
+	tcase_add_test(t, diag_missing_identity);
+	tcase_add_test(t, eparse_when_nothing_is_readable);
+	tcase_add_test(t, elimit_for_large_input);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("memory");
+	tcase_set_timeout(t, 120);
+	tcase_add_test(t, custom_allocator_balances);
+	tcase_add_test(t, allocator_struct_not_kept);
+	tcase_add_test(t, allocation_failure_sweep);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("determinism");
+	tcase_set_timeout(t, 120);
+	tcase_add_test(t, two_threads_translate_at_once);
+	tcase_add_test(t, one_result_read_from_threads);
+	tcase_add_test(t, determinism_order_and_format);
+	suite_add_tcase(s, t);
+
+	/* Translation-level: these need the IR and xds stages. */
+	t = tcase_create("translation");
+	tcase_add_test(t, translation_fleet_resources);
+	tcase_add_test(t, translation_statuses);
+	tcase_add_test(t, translation_set_gateway_infra);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(api_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
