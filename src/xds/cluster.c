@@ -33,7 +33,7 @@ static bool any_tls(const egw_node *settings)
 	return false;
 }
 
-static egw_node *lb_endpoint(xt *x, const egw_node *st, const egw_node *ep, const char *name, int i)
+static egw_node *lb_endpoint(xt *x, const egw_node *st, const egw_node *ep, const char *name, int i, int64_t hc_port)
 {
 	egw_node *e = xo(x);
 	egw_node *en = xobj(x, e, "endpoint");
@@ -41,6 +41,8 @@ static egw_node *lb_endpoint(xt *x, const egw_node *st, const egw_node *ep, cons
 	const char *hn = GS(ep, "hostname");
 	if (hn)
 		xs(x, en, "hostname", hn);
+	if (hc_port)
+		xi(x, xobj(x, en, "healthCheckConfig"), "portValue", hc_port);
 	if (GB(ep, "draining"))
 		xs(x, e, "healthStatus", "DRAINING");
 	xi(x, e, "loadBalancingWeight", 1);
@@ -60,7 +62,7 @@ static int64_t zone_weight(const egw_node *lb, const char *zone)
 	return 1;
 }
 
-egw_node *xds_cla(xt *x, const char *name, const egw_node *settings, const egw_node *lb)
+egw_node *xds_cla(xt *x, const char *name, const egw_node *settings, const egw_node *lb, int64_t hc_port)
 {
 	egw_node *cla = xo(x);
 	xs(x, cla, "clusterName", name);
@@ -87,14 +89,14 @@ egw_node *xds_cla(xt *x, const char *name, const egw_node *settings, const egw_n
 					egw_map_put(&zones, z, loc);
 					xpush(x, eps, loc);
 				}
-				xpush(x, egw_get(loc, "lbEndpoints"), lb_endpoint(x, st, ep, name, (int)i));
+				xpush(x, egw_get(loc, "lbEndpoints"), lb_endpoint(x, st, ep, name, (int)i, hc_port));
 			}
 			continue;
 		}
 		egw_node *loc = xo(x);
 		egw_node *lbe = xarr(x, loc, "lbEndpoints");
 		EGW_ARR_EACH(G(st, "endpoints"), j, ep)
-			xpush(x, lbe, lb_endpoint(x, st, ep, name, (int)i));
+			xpush(x, lbe, lb_endpoint(x, st, ep, name, (int)i, hc_port));
 		xi(x, loc, "loadBalancingWeight", GI(st, "weight", 1));
 		const char *sn = GS(st, "name");
 		egw_node *lo = xobj(x, loc, "locality");
@@ -255,14 +257,14 @@ void xds_cluster_add(xt *x, const cluster_args *ca)
 		xs(x, dc, "dnsRefreshRate", rr ? rr : "30s");
 		const egw_node *rt = G(G(tr, "dns"), "respectDnsTtl");
 		xb(x, dc, "respectDnsTtl", rt ? egw_node_bool(rt, true) : true);
-		xset(x, c, "loadAssignment", xds_cla(x, ca->name, ca->settings, lb));
+		xset(x, c, "loadAssignment", xds_cla(x, ca->name, ca->settings, lb, GI(G(G(G(tr, "healthCheck"), "active"), "overrides"), "port", 0)));
 	} else if (!dynamic) {
 		egw_node *eds = xobj(x, c, "edsClusterConfig");
 		xset(x, eds, "edsConfig", xads(x, false));
 		xs(x, eds, "serviceName", ca->name);
 		xs(x, c, "type", "EDS");
 		if (!xfind(x, EGW_XDS_ENDPOINT, ca->name))
-			xadd(x, EGW_XDS_ENDPOINT, xds_cla(x, ca->name, ca->settings, lb));
+			xadd(x, EGW_XDS_ENDPOINT, xds_cla(x, ca->name, ca->settings, lb, GI(G(G(G(tr, "healthCheck"), "active"), "overrides"), "port", 0)));
 	}
 	xb(x, c, "ignoreHealthOnHostRemoval", true);
 	xset(x, c, "metadata", xds_metadata(x, ca->metadata));

@@ -18,10 +18,4 @@ void xds_json_patches(xt *x, const egw_node *policies)
 }
 
 
-void xds_cluster_health(xt *x, egw_node *c, const cluster_args *ca)
-{
-	(void)x;
-	(void)c;
-	(void)ca;
-}
 

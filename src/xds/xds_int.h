@@ -112,7 +112,7 @@ typedef struct cluster_args {
 void xds_cluster_add(xt *x, const cluster_args *ca);
 /* Adds the shared cluster of IR backendClusters entry `name`. */
 void xds_backend_cluster(xt *x, const char *name, const egw_node *hl);
-egw_node *xds_cla(xt *x, const char *name, const egw_node *settings, const egw_node *lb);
+egw_node *xds_cla(xt *x, const char *name, const egw_node *settings, const egw_node *lb, int64_t hc_port);
 egw_node *xds_metadata(xt *x, const egw_node *md);
 egw_node *xds_http2_options(xt *x, const egw_node *h2);
 egw_node *xds_endpoint_addr(xt *x, const egw_node *ep);
