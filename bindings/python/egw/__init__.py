@@ -32,16 +32,17 @@ import enum
 import json
 import os
 import threading
-from dataclasses import dataclass, field
-from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional,
-                    Sequence, Tuple, Union)
+from dataclasses import dataclass
+from typing import (Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple,
+                    Union)
 
 from ._loader import FETCH_CALLBACK, HOOK_CALLBACK, LIBRARY, MODE, ffi, lib, on_fetch, on_hook
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "translate", "library_version", "Result", "Fleet", "Resource", "Status", "Diagnostic",
+    "translate", "parse", "Documents", "library_version", "strerror", "Result", "Fleet",
+    "Resource", "Status", "Diagnostic",
     "Limits", "ErrorCode", "From", "HookPoint", "XdsType", "Format", "Severity", "DiagCode",
     "RenderPart", "Error", "OutOfMemoryError", "InvalidArgumentError", "LimitError",
     "ParseError", "HookError", "NotFoundError", "VersionError", "ConfigError",
@@ -798,7 +799,84 @@ def _input(x: Any, i: int) -> Tuple[str, Union[str, bytes]]:
     raise TypeError(f"input {i}: expected str, bytes, a path or (name, data), not {type(x).__name__}")
 
 
-def translate(*inputs: InputLike,
+class Documents:
+    """Parsed input that many translations share (egw_parse): parse once,
+    then ``translate(docs, ...)`` as often as the options change.  A
+    Documents may be translated from many threads at once.  Freed by the
+    garbage collector, or by ``close()`` / a ``with`` block."""
+
+    def __init__(self, ptr: Any) -> None:
+        self._ptr = ffi.gc(ptr, lib.egw_documents_free)
+        self._closed = False
+
+    def _raw(self) -> Any:
+        if self._closed:
+            raise ValueError("operation on closed egw.Documents")
+        return self._ptr
+
+    def __len__(self) -> int:
+        """Documents parsed (a `kind: List` counts as one)."""
+        return int(lib.egw_documents_count(self._raw()))
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            ffi.release(self._ptr)
+
+    def __enter__(self) -> "Documents":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return "<egw.Documents closed>" if self._closed else f"<egw.Documents {len(self)}>"
+
+
+def _c_inputs(keep: _Keep, inputs: Sequence[Any]) -> Tuple[Any, int]:
+    items = [_input(x, i) for i, x in enumerate(inputs)]
+    cin = ffi.new("egw_input[]", max(len(items), 1))
+    keep.items.append(cin)
+    for i, (name, data) in enumerate(items):
+        keep.set(cin[i].name, name)
+        keep.set(cin[i].data, data)
+    return (cin if items else ffi.NULL), len(items)
+
+
+def _limits(opts: Any, limits: Optional[Union[Limits, Mapping[str, int]]]) -> None:
+    if limits is None:
+        return
+    lim = limits if isinstance(limits, Mapping) else limits.__dict__
+    for k, v in lim.items():
+        if not hasattr(Limits, k):
+            raise ValueError(f"unknown limit {k!r}")
+        setattr(opts.limits, k, int(v or 0))
+
+
+def _new_options() -> Any:
+    opts = ffi.new("egw_options *")
+    rc = lib.egw_options_init(opts, lib.EGW_OPTIONS_VERSION)
+    if rc != 0:
+        _raise(rc, "egw_options_init")
+    return opts
+
+
+def parse(*inputs: InputLike, limits: Optional[Union[Limits, Mapping[str, int]]] = None) -> Documents:
+    """Parses inputs (as translate() takes them) once, for many
+    translations.  Unreadable documents and limit hits are reported by each
+    translate() of the result, as translate() on the inputs would."""
+    keep = _Keep()
+    opts = _new_options()
+    _limits(opts, limits)
+    cin, n = _c_inputs(keep, inputs)
+    out = ffi.new("egw_documents **")
+    rc = lib.egw_parse(out, cin, n, opts)
+    if rc != 0:
+        _raise(rc, "egw_parse")
+    return Documents(out[0])
+
+
+def translate(*inputs: Union[InputLike, Documents],
               config: Optional[Union[str, bytes, Mapping[str, Any]]] = None,
               controller_namespace: Optional[str] = None,
               default_namespace: Optional[str] = None,
@@ -816,7 +894,8 @@ def translate(*inputs: InputLike,
 
     inputs: YAML or JSON buffers (str or bytes, one or many documents),
     ``(name, data)`` pairs (the name appears in diagnostics), or paths
-    (``pathlib.Path``; a plain str is always data).
+    (``pathlib.Path``; a plain str is always data); or one Documents from
+    parse().
 
     config: the EnvoyGateway configuration (YAML/JSON text or a dict).
     controller_namespace: None = "envoy-gateway-system"; "" = the empty
@@ -837,10 +916,7 @@ def translate(*inputs: InputLike,
     fails.  Problems in the input are Result.diagnostics, not exceptions.
     """
     keep = _Keep()
-    opts = ffi.new("egw_options *")
-    rc = lib.egw_options_init(opts, lib.EGW_OPTIONS_VERSION)
-    if rc != 0:
-        _raise(rc, "egw_options_init")
+    opts = _new_options()
 
     if isinstance(from_, str):
         try:
@@ -867,12 +943,7 @@ def translate(*inputs: InputLike,
         opts.runtime_flags_len = len(flags)
     opts.add_missing_resources = 1 if add_missing_resources else 0
     opts.now_unix = int(now_unix)
-    if limits is not None:
-        lim = limits if isinstance(limits, Mapping) else limits.__dict__
-        for k, v in lim.items():
-            if not hasattr(Limits, k):
-                raise ValueError(f"unknown limit {k!r}")
-            setattr(opts.limits, k, int(v or 0))
+    _limits(opts, limits)
 
     state = _CallState(_hook_map(hooks), fetcher)
     handle = ffi.new_handle(state)
@@ -885,19 +956,20 @@ def translate(*inputs: InputLike,
         opts.fetch = FETCH_CALLBACK
         opts.fetch_ud = handle
 
-    items = [_input(x, i) for i, x in enumerate(inputs)]
-    cin = ffi.new("egw_input[]", max(len(items), 1))
-    for i, (name, data) in enumerate(items):
-        keep.set(cin[i].name, name)
-        keep.set(cin[i].data, data)
-
     out = ffi.new("egw_result **")
-    rc = lib.egw_translate(out, cin if items else ffi.NULL, len(items), opts)
+    docs = [x for x in inputs if isinstance(x, Documents)]
+    if docs:
+        if len(inputs) != 1:
+            raise TypeError("translate() takes one Documents, or buffers, not both")
+        rc = lib.egw_translate_documents(out, docs[0]._raw(), opts)
+    else:
+        cin, n = _c_inputs(keep, inputs)
+        rc = lib.egw_translate(out, cin, n, opts)
     del handle  # callbacks cannot run any more
 
     # a KeyboardInterrupt or SystemExit inside a callback is not a hook
     # failure to report: it goes on after the call
-    for _, e in state.errors + [(None, e) for _, e in state.fetch_errors]:  # type: ignore[misc]
+    for e in [e for _, e in state.errors] + [e for _, e in state.fetch_errors]:
         if not isinstance(e, Exception):
             if out[0] != ffi.NULL:
                 lib.egw_result_free(out[0])
