@@ -889,6 +889,30 @@ def show_diff(r, limit):
         print(f'  ... {len(r["diffs"]) - limit} more')
 
 
+def report_baseline(path, results):
+    """What changed since an earlier run (`--json` output): for a change,
+    run once before and once after with --json/--baseline."""
+    with open(path) as f:
+        before = {r['id']: r for r in json.load(f)['cases']}
+    fixed, broken, parts = [], [], []
+    for r in results:
+        b = before.get(r['id'])
+        if b is None:
+            continue
+        if r['passed'] != b['passed']:
+            (fixed if r['passed'] else broken).append(r['id'])
+        elif not r['passed']:
+            ch = [f'{p} {"fixed" if ok else "broken"}' for p, ok in r['parts'].items()
+                  if p in b['parts'] and b['parts'][p] != ok]
+            if ch:
+                parts.append(f'{r["id"]}: {", ".join(ch)}')
+    was = sum(1 for r in results if r['id'] in before and before[r['id']]['passed'])
+    now = sum(1 for r in results if r['id'] in before and r['passed'])
+    loud(f'since {path}: {was} -> {now} passing, {len(fixed)} fixed, {len(broken)} broken',
+         [f'fixed   {i}' for i in fixed] + [f'BROKEN  {i}' for i in broken] +
+         [f'part    {x}' for x in parts])
+
+
 def loud(title, lines):
     bar = '=' * 78
     print(f'\n{bar}\n{title}')
@@ -934,6 +958,8 @@ def main(argv=None):
                     help='with --update: drop listed cases that fail now')
     ap.add_argument('--self-test', action='store_true',
                     help='compare each golden with itself (and with mutations of itself)')
+    ap.add_argument('--baseline', metavar='FILE',
+                    help='an earlier --json FILE: list the cases and parts that changed')
     ap.add_argument('--list-failing', action='store_true', help='print every failing case')
     ap.add_argument('--no-snapshot', action='store_true',
                     help='run egw in place instead of a private copy (see snapshot_egw)')
@@ -1046,6 +1072,9 @@ def main(argv=None):
             if not r['passed']:
                 kd = f'  [known difference: {r["known_difference"]}]' if r['known_difference'] else ''
                 print(f'  {r["id"]}: {r["note"] or (r["diffs"][0][0] if r["diffs"] else "")}{kd}')
+
+    if a.baseline:
+        report_baseline(a.baseline, results)
 
     if regressions:
         loud(f'REGRESSION: {len(regressions)} cases listed in tests/conformance/passing.txt '
