@@ -286,6 +286,16 @@ void xds_cluster_add(xt *x, const cluster_args *ca)
 			     egw_float(x->a, (double)GI(pc, "predictivePercent", 0) / 100.0));
 	}
 	xi(x, c, "perConnectionBufferLimitBytes", G(bc, "bufferLimit") ? GI(bc, "bufferLimit", 32768) : 32768);
+	const egw_node *ka = G(tr, "tcpKeepalive");
+	if (ka) {
+		egw_node *t = xobj(x, xobj(x, c, "upstreamConnectionOptions"), "tcpKeepalive");
+		if (G(ka, "idleTime"))
+			xi(x, t, "keepaliveTime", GI(ka, "idleTime", 0));
+		if (G(ka, "interval"))
+			xi(x, t, "keepaliveInterval", GI(ka, "interval", 0));
+		if (G(ka, "probes"))
+			xi(x, t, "keepaliveProbes", GI(ka, "probes", 0));
+	}
 	if (GB(x->metrics, "enablePerEndpointStats"))
 		xb(x, xobj(x, c, "trackClusterStats"), "perEndpointStats", true);
 	if (GB(x->metrics, "enableRequestResponseSizesStats"))

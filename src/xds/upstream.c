@@ -62,7 +62,7 @@ void xds_cluster_protocol(xt *x, egw_node *c, const cluster_args *ca)
 	const egw_node *th = G(G(tr, "timeout"), "http");
 	const egw_node *cb = G(tr, "circuitBreaker");
 	bool common = G(th, "connectionIdleTimeout") || G(th, "maxConnectionDuration") ||
-		      G(cb, "maxRequestsPerConnection");
+		      G(cb, "maxRequestsPerConnection") || (ca->stream_timeout && G(th, "maxStreamDuration"));
 	egw_node *h1 = xds_http1_options(x, ca->http1, true);
 	if (!h2 && !all_tls && !ca->use_client_protocol && !h1 && !common && !auto_sni)
 		return;
@@ -71,6 +71,8 @@ void xds_cluster_protocol(xt *x, egw_node *c, const cluster_args *ca)
 		egw_node *cho = xobj(x, o, "commonHttpProtocolOptions");
 		xs(x, cho, "idleTimeout", xdur(x, G(th, "connectionIdleTimeout")));
 		xs(x, cho, "maxConnectionDuration", xdur(x, G(th, "maxConnectionDuration")));
+		if (ca->stream_timeout)
+			xs(x, cho, "maxStreamDuration", xdur(x, G(th, "maxStreamDuration")));
 		if (G(cb, "maxRequestsPerConnection"))
 			xi(x, cho, "maxRequestsPerConnection", GI(cb, "maxRequestsPerConnection", 0));
 	}
