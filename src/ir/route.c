@@ -875,7 +875,9 @@ static void process_l4(ir_tr *t, rctx *r)
 			egw_node *d = egw_obj(t->a);
 			egw_set_str(t->a, d, "name", dest);
 			egw_obj_set(t->a, d, "settings", settings);
-			egw_obj_set(t->a, d, "metadata", meta);
+			const char *rname = egw_len(rules) == 1 ? ir_str(egw_at(rules, 0), "name") : NULL;
+			egw_obj_set(t->a, d, "metadata",
+				    rname ? ir_meta(t, r->kind, r->o->ns, r->o->name, rname) : meta);
 			if (l->gw->merge_backends && egw_len(settings) == 1) {
 				d = egw_clone(t->a, d);
 				ir_merge_destination(t, l->gw, d);
@@ -900,7 +902,13 @@ static void process_l4(ir_tr *t, rctx *r)
 					egw_obj_set(t->a, tc, "terminate", lt);
 				egw_obj_set(t->a, egw_set_obj(t->a, tc, "inspector"), "snis", hosts);
 			} else if (egw_get(l->xl, "tls")) {
-				egw_obj_set(t->a, egw_set_obj(t->a, x, "tls"), "terminate", egw_get(l->xl, "tls"));
+				egw_node *tc = egw_set_obj(t->a, x, "tls");
+				egw_obj_set(t->a, tc, "terminate", egw_get(l->xl, "tls"));
+				if (l->hostname) {
+					egw_node *sn = egw_arr(t->a);
+					egw_arr_push(t->a, sn, ir_s(t, l->hostname));
+					egw_obj_set(t->a, egw_set_obj(t->a, tc, "inspector"), "snis", sn);
+				}
 			}
 			egw_arr_push(t->a, egw_arr_ensure(t->a, l->xl, "routes"), x);
 		}
