@@ -385,7 +385,7 @@ static void conflicts_l7(ir_tr *t, ir_gw *g)
 	egw_map_init(&ports, t->a);
 	for (size_t i = 0; i < g->nls; i++) {
 		ir_lis *l = g->ls[i];
-		if (!strcmp(l->proto, "TCP") || !strcmp(l->proto, "UDP"))
+		if (l->spec_invalid || !strcmp(l->proto, "TCP") || !strcmp(l->proto, "UDP"))
 			continue;
 		char key[32];
 		snprintf(key, sizeof key, "%lld", (long long)l->port);
@@ -453,7 +453,7 @@ static void conflicts_l4(ir_tr *t, ir_gw *g, const char *proto)
 	egw_map_init(&ports, t->a);
 	for (size_t i = 0; i < g->nls; i++) {
 		ir_lis *l = g->ls[i];
-		if (strcmp(l->proto, proto))
+		if (l->spec_invalid || strcmp(l->proto, proto))
 			continue;
 		char key[32];
 		snprintf(key, sizeof key, "%lld", (long long)l->port);
@@ -558,14 +558,6 @@ void ir_listeners(ir_tr *t)
 {
 	egw_map found;
 	egw_map_init(&found, t->a);
-	for (size_t gi = 0; gi < t->ngw; gi++) {
-		ir_gw *g = t->gws[gi];
-		if (!g->accepted)
-			continue;
-		conflicts_l7(t, g);
-		conflicts_l4(t, g, "TCP");
-		conflicts_l4(t, g, "UDP");
-	}
 	if (t->merge_gateways) {
 		egw_map seen;
 		egw_map_init(&seen, t->a);
@@ -617,6 +609,23 @@ void ir_listeners(ir_tr *t)
 			if ((!strcmp(p, "TCP") || !strcmp(p, "UDP")) && l->hostname)
 				lcond(t, l, "Programmed", false, "Invalid",
 				      egw_sprintf(t->a, "Listener must not have hostname set when protocol is %s.", p));
+			l->spec_invalid = l->conds->n > 0;
+		}
+	}
+	for (size_t gi = 0; gi < t->ngw; gi++) {
+		ir_gw *g = t->gws[gi];
+		if (!g->accepted)
+			continue;
+		conflicts_l7(t, g);
+		conflicts_l4(t, g, "TCP");
+		conflicts_l4(t, g, "UDP");
+	}
+	for (size_t gi = 0; gi < t->ngw; gi++) {
+		ir_gw *g = t->gws[gi];
+		if (!g->accepted)
+			continue;
+		for (size_t i = 0; i < g->nls; i++) {
+			ir_lis *l = g->ls[i];
 			l->ready = listener_ready(t, l);
 			if (l->ready)
 				add_ir_listener(t, l, &found);

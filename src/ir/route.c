@@ -836,8 +836,6 @@ static void process_l4(ir_tr *t, rctx *r)
 		egw_node *rule;
 		if (!tls && egw_len(rules) != 1) {
 			ir_cond(t, rp->conds, "Accepted", false, "InvalidRule", "One and only one rule is supported");
-			ir_cond(t, rp->conds, "ResolvedRefs", true, "ResolvedRefs",
-				"Resolved all the Object references for the Route");
 			continue;
 		}
 		EGW_ARR_EACH(rules, ri, rule)
