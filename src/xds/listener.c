@@ -244,6 +244,7 @@ static const char *underscores_action(const egw_node *hdr)
 }
 
 void xds_hcm_extras(xt *x, egw_node *hcm, const egw_node *hl);
+void xds_hcm_tracing(xt *x, egw_node *hcm);
 
 static egw_node *build_hcm(xt *x, const egw_node *hl, bool quic)
 {
@@ -280,6 +281,7 @@ static egw_node *build_hcm(xt *x, const egw_node *hl, bool quic)
 	xs(x, hcm, "statPrefix",
 	   egw_sprintf(x->a, "%s-%lld", tls ? "https" : "http", (long long)name_stat_port(x, hl)));
 	xb(x, hcm, "useRemoteAddress", true);
+	xds_hcm_tracing(x, hcm);
 	if (G(G(hl, "headers"), "maxRequestHeadersKB"))
 		xi(x, hcm, "maxRequestHeadersKb", GI(G(hl, "headers"), "maxRequestHeadersKB", 0));
 	xds_hcm_extras(x, hcm, hl);

@@ -5,10 +5,6 @@
 
 #include "xds_int.h"
 
-void xds_tracing_cluster(xt *x)
-{
-	(void)x;
-}
 
 
 void xds_json_patches(xt *x, const egw_node *policies)

@@ -274,6 +274,7 @@ static void mirrors(xt *x, egw_node *ra, const egw_node *r)
 }
 
 void xds_route_traffic(xt *x, egw_node *xr, egw_node *ra, const egw_node *r);
+void xds_route_tracing(xt *x, egw_node *xr, const egw_node *r);
 
 egw_node *xds_route(xt *x, const egw_node *r, const egw_node *hl)
 {
@@ -359,6 +360,7 @@ egw_node *xds_route(xt *x, const egw_node *r, const egw_node *hl)
 		xds_route_traffic(x, xr, ra, r);
 	}
 	xds_route_filters(x, xr, r);
+	xds_route_tracing(x, xr, r);
 	return xr;
 }
 
