@@ -134,6 +134,10 @@ def render(res):
     w('')
     w('Ratchet: `passing.txt` is one `family/case` per line, sorted. `--update` adds every '
       'passing case and never drops a listed one unless `--allow-drop` is given. '
+      '`passing-parts.txt` does the same, as `family/case:part`, for the parts (status, '
+      '`xdsIR`, `infraIR`, `patchStatuses`) that match in cases failing elsewhere, so a '
+      'break in a part that used to match fails the test too; a line goes away once its '
+      'whole case passes. '
       '`known-differences.txt` holds `family/case<TAB>reason` for cases we mean to differ '
       'from the reference; a line without a reason is rejected, and a listed case that '
       'passes is reported so its line can be removed.')

@@ -33,6 +33,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PASSING = os.path.join(HERE, 'passing.txt')
+# Parts (status, xdsIR, infraIR, patchStatuses) that pass in cases that do not
+# pass as a whole, as `family/case:part`: most cases fail somewhere while the
+# translators are young, and a break in a part that used to match must still
+# fail the test.
+PASSING_PARTS = os.path.join(HERE, 'passing-parts.txt')
 KNOWN = os.path.join(HERE, 'known-differences.txt')
 
 FAMILIES = ['gatewayapi', 'gatewayapi-extensions', 'xds/xds-ir', 'xds/extension-xds-ir',
@@ -813,10 +818,10 @@ def _rearranged(v):
 # Ratchet files.
 # ---------------------------------------------------------------------------
 
-def read_passing():
-    if not os.path.isfile(PASSING):
+def read_passing(path=PASSING):
+    if not os.path.isfile(path):
         return []
-    with open(PASSING) as f:
+    with open(path) as f:
         return [l.strip() for l in f if l.strip() and not l.startswith('#')]
 
 
@@ -838,8 +843,8 @@ def read_known():
     return known
 
 
-def write_passing(ids):
-    with open(PASSING, 'w') as f:
+def write_passing(ids, path=PASSING):
+    with open(path, 'w') as f:
         f.write(''.join(f'{i}\n' for i in sorted(set(ids))))
 
 
@@ -981,10 +986,12 @@ def main(argv=None):
         print(f'run.py: {e}', file=sys.stderr)
         return 2
     passing = read_passing()
-    if passing != sorted(set(passing)):
-        print(f'run.py: {PASSING} must be sorted and without duplicates '
-              '(run.py --update rewrites it)', file=sys.stderr)
-        return 2
+    passing_parts = read_passing(PASSING_PARTS)
+    for path, lst in ((PASSING, passing), (PASSING_PARTS, passing_parts)):
+        if lst != sorted(set(lst)):
+            print(f'run.py: {path} must be sorted and without duplicates '
+                  '(run.py --update rewrites it)', file=sys.stderr)
+            return 2
     both = sorted(set(passing) & set(known))
     if both:
         print(f'run.py: listed both as passing and as known difference: {", ".join(both)}',
@@ -1062,6 +1069,13 @@ def main(argv=None):
     missing = sorted(i for i in listed if i not in {c['id'] for c in all_cases}) if full_run else []
     new = sorted(r['id'] for r in results if r['passed'] and r['id'] not in listed
                  and r['id'] not in known)
+    # parts: `id:part` lines, for cases that do not pass as a whole
+    listed_parts = set(passing_parts)
+    part_ok = {f'{r["id"]}:{p}': ok for r in results for p, ok in r['parts'].items()
+               if len(r['parts']) > 1}
+    part_regressions = sorted(i for i in listed_parts if part_ok.get(i) is False)
+    new_parts = sorted(i for i, ok in part_ok.items() if ok and i not in listed_parts
+                       and not by_id[i.rsplit(':', 1)[0]]['passed'])
     known_fixed = sorted(r['id'] for r in results if r['passed'] and r['id'] in known)
     stale_known = sorted(i for i in known if i not in {c['id'] for c in all_cases}) \
         if full_run else []
@@ -1084,6 +1098,14 @@ def main(argv=None):
         if len(regressions) > 30:
             print(f'  ... and {len(regressions) - 30} more: '
                   + ' '.join(regressions[30:]))
+    if part_regressions:
+        loud(f'REGRESSION: {len(part_regressions)} parts listed in '
+             'tests/conformance/passing-parts.txt fail now', [])
+        for i in part_regressions[:30]:
+            show_diff(by_id[i.rsplit(':', 1)[0]], 6)
+        if len(part_regressions) > 30:
+            print(f'  ... and {len(part_regressions) - 30} more: '
+                  + ' '.join(part_regressions[30:]))
     if missing:
         loud('passing.txt lists cases that are not in the corpus:', missing)
     if stale_known:
@@ -1111,7 +1133,25 @@ def main(argv=None):
               f'({len(new)} added, {len(dropped)} dropped)')
         if dropped:
             print('  dropped: ' + ' '.join(dropped))
-        if (regressions or missing) and not a.allow_drop:
+        # A part line goes when its whole case passes (passing.txt covers it),
+        # or, with --allow-drop, when it fails or its case is gone.
+        whole = set(keep)
+        pkeep, pdropped = [], []
+        for i in sorted(listed_parts):
+            cid = i.rsplit(':', 1)[0]
+            if cid in whole:
+                continue
+            if i in part_ok:
+                (pkeep if part_ok[i] or not a.allow_drop else pdropped).append(i)
+            elif cid in selected or (full_run and a.allow_drop):
+                (pdropped if a.allow_drop else pkeep).append(i)
+            else:
+                pkeep.append(i)
+        pkeep += new_parts
+        write_passing(pkeep, PASSING_PARTS)
+        print(f'updated {os.path.relpath(PASSING_PARTS, ROOT)}: {len(set(pkeep))} parts '
+              f'({len(new_parts)} added, {len(pdropped)} dropped)')
+        if (regressions or missing or part_regressions) and not a.allow_drop:
             print('  failing listed cases were kept; pass --allow-drop to drop them')
             rc = 1
     else:
@@ -1119,7 +1159,10 @@ def main(argv=None):
             loud(f'NEWLY PASSING: {len(new)} cases pass but are not in '
                  'tests/conformance/passing.txt; run tests/conformance/run.py --update '
                  'and commit it:', new[:200] + (['...'] if len(new) > 200 else []))
-        if regressions or missing:
+        if new_parts:
+            print(f'\n{len(new_parts)} parts pass in failing cases and are not in '
+                  'tests/conformance/passing-parts.txt (run.py --update adds them)')
+        if regressions or missing or part_regressions:
             rc = 1
 
     kd = sum(1 for r in results if not r['passed'] and r['known_difference'])
