@@ -182,7 +182,7 @@ class HookError(Error):
     holds the (HookPoint, exception) pairs raised by Python hooks; the
     first one is also the ``__cause__``."""
     code = ErrorCode.EHOOK
-    hook_exceptions: List[Tuple[HookPoint, BaseException]] = []
+    hook_exceptions: List[Tuple[Union[HookPoint, int], BaseException]] = []
 
 
 class NotFoundError(Error, LookupError):
@@ -236,7 +236,8 @@ def _view_str(v: Any) -> str:
     """An egw_str view returned by the library, as a Python str (a copy)."""
     if v.data == ffi.NULL or not v.len:
         return ""
-    return ffi.unpack(v.data, v.len).decode("utf-8", "replace")
+    b: bytes = ffi.unpack(v.data, v.len)
+    return b.decode("utf-8", "replace")
 
 
 def _to_bytes(x: Union[str, bytes, bytearray, memoryview]) -> bytes:
@@ -253,7 +254,7 @@ class _Keep:
     def __init__(self) -> None:
         self.items: List[Any] = []
 
-    def set(self, view: Any, data: Optional[Union[str, bytes]]) -> None:
+    def set(self, view: Any, data: Optional[Union[str, bytes, bytearray, memoryview]]) -> None:
         """Points the egw_str `view` at `data` (None leaves it NULL)."""
         if data is None:
             return
@@ -480,7 +481,8 @@ class Fleet:
 
     def to_dict(self, types: Optional[Union[XdsTypeLike, Iterable[XdsTypeLike]]] = None) -> Dict[str, Any]:
         """to_json(), parsed."""
-        return json.loads(self.to_json(types, Format.JSON_COMPACT))
+        d: Dict[str, Any] = json.loads(self.to_json(types, Format.JSON_COMPACT))
+        return d
 
     def xds_ir_json(self, fmt: FormatLike = "json") -> str:
         """The fleet's xDS IR as Envoy Gateway dumps it."""
@@ -514,7 +516,7 @@ class Result:
         self._fleets: Optional[List[Fleet]] = None
         self._statuses: Optional[List[Status]] = None
         self._diagnostics: Optional[List[Diagnostic]] = None
-        self.hook_errors: List[Tuple[HookPoint, BaseException]] = []
+        self.hook_errors: List[Tuple[Union[HookPoint, int], BaseException]] = []
         """Exceptions raised by Python hooks that fail-open absorbed."""
 
     # ---- lifetime ----
@@ -694,7 +696,7 @@ class _CallState:
     def __init__(self, hooks: Dict[HookPoint, HookFn], fetcher: Optional[FetchFn]) -> None:
         self.hooks = hooks
         self.fetcher = fetcher
-        self.errors: List[Tuple[HookPoint, BaseException]] = []
+        self.errors: List[Tuple[Union[HookPoint, int], BaseException]] = []
         self.fetch_errors: List[Tuple[str, BaseException]] = []
         self.keep: Any = None       # the last hook output, alive until the next call
         self.fetch_keep: Any = None
@@ -785,7 +787,7 @@ _FROMS = {"gateway-api": From.GATEWAY_API, "gateway_api": From.GATEWAY_API,
           "xds-ir": From.XDS_IR, "xds_ir": From.XDS_IR, "ir": From.XDS_IR}
 
 
-def _input(x: Any, i: int) -> Tuple[str, Union[str, bytes]]:
+def _input(x: Any, i: int) -> Tuple[str, Union[str, bytes, bytearray, memoryview]]:
     if isinstance(x, tuple):
         if len(x) != 2:
             raise TypeError(f"input {i}: a tuple must be (name, data)")

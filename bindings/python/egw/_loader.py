@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import importlib
 import importlib.util
 import os
 import subprocess
@@ -45,8 +46,7 @@ _SONAMES = ("libegw.so.0", "libegw.so", "libegw.dylib", "egw.dll")
 
 def _generated() -> Any:
     try:
-        from . import _generated as g  # written by setup.py at install time
-        return g
+        return importlib.import_module(__package__ + "._generated")  # written by setup.py
     except ImportError:
         return None
 
@@ -76,20 +76,18 @@ def _candidates() -> List[Path]:
         for part in env.split(os.pathsep):
             p = Path(part)
             out.append(p if p.is_file() else (_in_dir(p) or p / _SONAMES[0]))
+    dirs: List[Path] = []
     g = _generated()
     if g is not None and getattr(g, "LIBRARY_DIR", None):
-        p = _in_dir(Path(g.LIBRARY_DIR))
-        if p:
-            out.append(p)
+        dirs.append(Path(g.LIBRARY_DIR))
     libdir = _pkgconfig("libdir")
     if libdir:
-        p = _in_dir(Path(libdir))
-        if p:
-            out.append(p)
-    for sub in ("build/src", "builddir/src", "_build/src"):
-        p = _in_dir(_REPO / sub)
-        if p:
-            out.append(p)
+        dirs.append(Path(libdir))
+    dirs += [_REPO / sub for sub in ("build/src", "builddir/src", "_build/src")]
+    for d in dirs:
+        found = _in_dir(d)
+        if found:
+            out.append(found)
     return out
 
 

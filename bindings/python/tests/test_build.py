@@ -58,6 +58,10 @@ def test_api_mode_extension(tmp_path, have_header):
     pytest.importorskip("cffi")
     if not shutil.which(os.environ.get("CC", "cc")) and not shutil.which("gcc"):
         pytest.skip("no C compiler")
+    import sysconfig
+
+    if not (Path(sysconfig.get_paths()["include"]) / "Python.h").is_file():
+        pytest.skip("no Python.h (python3-dev) to compile the extension against")
     sys.path.insert(0, str(PKG_DIR))
     try:
         import egw_build
