@@ -187,7 +187,7 @@ static egw_node *lb_policy(xt *x, const egw_node *lb, const egw_node *pl)
 	else if (G(lb, "weightedZones"))
 		xobj(x, tc, "localityWeightedLbConfig");
 	if (G(lb, "consistentHash") && G(G(lb, "consistentHash"), "tableSize"))
-		xi(x, tc, "tableSize", GI(G(lb, "consistentHash"), "tableSize", 0));
+		xs(x, tc, "tableSize", GS(G(lb, "consistentHash"), "tableSize"));
 	if (ss && G(ss, "window"))
 		xs(x, xobj(x, tc, "slowStartConfig"), "slowStartWindow", xdur(x, G(ss, "window")));
 	return pol;

@@ -107,7 +107,7 @@ static void fault_hcm(xt *x, egw_node *hf, const egw_node *hl)
 static void fault_route(xt *x, egw_node *xr, const egw_node *r)
 {
 	const egw_node *fi = G(G(r, "traffic"), "faultInjection");
-	if (!fi)
+	if (!G(fi, "abort") && !G(fi, "delay"))
 		return;
 	egw_node *c = hf_route_cfg(x, xr, FAULT, FAULT_MSG);
 	const egw_node *ab = G(fi, "abort");

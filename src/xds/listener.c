@@ -157,14 +157,15 @@ void xds_proxy_protocol_filter(xt *x, egw_node *l, const egw_node *irl)
 	xset(x, l, "listenerFilters", nl);
 }
 
-static void server_names(xt *x, egw_node *l, egw_node *fc, const egw_node *hosts)
+static void server_names(xt *x, egw_node *l, egw_node *fc, const egw_node *hosts, bool quic)
 {
 	const egw_node *h0 = egw_at(hosts, 0);
 	if (!h0 || !strcmp(egw_text(h0) ? egw_text(h0) : "", "*"))
 		return;
 	egw_node *fcm = xobj(x, fc, "filterChainMatch");
 	xset(x, fcm, "serverNames", xcopy(x, hosts));
-	add_tls_inspector(x, l);
+	if (!quic)
+		add_tls_inspector(x, l);
 }
 
 static const char *escaped_slashes(const char *s)
@@ -256,7 +257,9 @@ static egw_node *build_hcm(xt *x, const egw_node *hl, bool quic)
 	if (quic)
 		xs(x, hcm, "codecType", "HTTP3");
 	egw_node *cpo = xobj(x, hcm, "commonHttpProtocolOptions");
-	xs(x, cpo, "headersWithUnderscoresAction", underscores_action(G(hl, "headers")));
+	const char *ua = underscores_action(G(hl, "headers"));
+	if (strcmp(ua, "ALLOW"))
+		xs(x, cpo, "headersWithUnderscoresAction", ua);
 	const egw_node *th = G(G(hl, "timeout"), "http");
 	if (th) {
 		xs(x, cpo, "idleTimeout", xdur(x, G(th, "idleTimeout")));
@@ -303,10 +306,10 @@ static void add_hcm(xt *x, egw_node *l, const egw_node *hl, bool quic)
 		fingerprints(x, l, tls);
 		xs(x, fc, "name", GS(hl, "name"));
 		xset(x, fc, "transportSocket", xds_downstream_tls(x, tls, quic, GB(hl, "tlsOverlaps")));
-		server_names(x, l, fc, G(hl, "hostnames"));
+		server_names(x, l, fc, G(hl, "hostnames"), quic);
 		xpush(x, xarr(x, l, "filterChains"), fc);
 	} else {
-		xs(x, fc, "name", GS(hl, "name"));
+		xs(x, fc, "name", name_route_config(x, hl));
 		xset(x, l, "defaultFilterChain", fc);
 	}
 }
@@ -557,13 +560,4 @@ void xds_ready_listener(xt *x, const egw_node *rl)
 	xs(x, xobj(x, r, "match"), "prefix", "/");
 	xs(x, hcm, "statPrefix", "eg-ready-http");
 	xadd(x, EGW_XDS_LISTENER, o);
-}
-
-/* HCM settings beyond the basics: request IDs, client IP detection, XFCC,
- * header mutations at the edge. */
-void xds_hcm_extras(xt *x, egw_node *hcm, const egw_node *hl)
-{
-	(void)x;
-	(void)hcm;
-	(void)hl;
 }

@@ -49,7 +49,7 @@ static egw_node *retry_policy(xt *x, const egw_node *rt)
 	egw_node *hp = xpush(x, xarr(x, o, "retryHostPredicate"), xo(x));
 	xs(x, hp, "name", "envoy.retry_host_predicates.previous_hosts");
 	xset(x, hp, "typedConfig", xany(x, "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate"));
-	xi(x, o, "hostSelectionRetryMaxAttempts", 5);
+	xs(x, o, "hostSelectionRetryMaxAttempts", "5");
 	return o;
 }
 
