@@ -131,7 +131,7 @@ static int fail(enc *e, const char *fmt, ...)
 	for (size_t i = 0; i < e->npath && i < MAX_PATH; i++)
 		cap += e->path[i].klen + 24;
 	char *s = egw_alloc_raw(e->a, cap + 256);
-	for (size_t i = 0; i < e->npath && i < MAX_PATH; i++) {
+	for (size_t i = 0; i < e->npath && i < MAX_PATH && n < cap; i++) {
 		const seg *g = &e->path[i];
 		if (g->kind == SEG_INDEX)
 			n += (size_t)snprintf(s + n, cap - n, "[%zu]", g->idx);
@@ -142,6 +142,8 @@ static int fail(enc *e, const char *fmt, ...)
 	}
 	if (n == 0)
 		n += (size_t)snprintf(s, cap, "(root)");
+	if (n > cap)
+		n = cap; /* cannot happen: each segment has room; stay in bounds anyway */
 	n += (size_t)snprintf(s + n, cap + 256 - n, ": ");
 	va_list ap;
 	va_start(ap, fmt);

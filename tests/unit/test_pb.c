@@ -304,6 +304,41 @@ START_TEST(garbage)
 			fx_init(&f);
 		}
 	}
+	/* mutations of a valid encoding reach deeper than random bytes */
+	const char *seedjson =
+		"{\"name\":\"l\",\"address\":{\"socketAddress\":{\"address\":\"::\",\"portValue\":80}},"
+		"\"filterChains\":[{\"filters\":[{\"name\":\"hcm\",\"typedConfig\":{\"@type\":"
+		"\"type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
+		"HttpConnectionManager\",\"statPrefix\":\"s\",\"commonHttpProtocolOptions\":{"
+		"\"idleTimeout\":\"1.5s\"},\"httpFilters\":[{\"name\":\"r\",\"typedConfig\":{\"@type\":"
+		"\"type.googleapis.com/envoy.extensions.filters.http.router.v3.Router\"}}],"
+		"\"accessLog\":[{\"name\":\"f\",\"typedConfig\":{\"@type\":\"type.googleapis.com/"
+		"envoy.extensions.access_loggers.file.v3.FileAccessLog\",\"path\":\"/dev/stdout\","
+		"\"logFormat\":{\"jsonFormat\":{\"a\":[1,true,null,{\"b\":\"c\"}]}}}}]}}]}],"
+		"\"metadata\":{\"filterMetadata\":{\"x\":{\"y\":1.5}}},\"listenerFiltersTimeout\":\"0s\"}";
+	uint8_t *enc;
+	size_t elen;
+	const char *eerr = NULL;
+	ck_assert_int_eq(egw_pb_encode(&f.c, "envoy.config.listener.v3.Listener", json(&f, seedjson), &enc,
+				       &elen, &eerr), 0);
+	uint8_t *mut = malloc(elen), *orig = malloc(elen);
+	memcpy(orig, enc, elen); /* enc lives in an arena renewed below */
+	for (int round = 0; round < 20000; round++) {
+		memcpy(mut, orig, elen);
+		for (int k = 0; k < 1 + round % 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t at = (seed >> 8) % elen;
+			seed = seed * 1103515245u + 12345u;
+			mut[at] = (uint8_t)(seed >> 16);
+		}
+		egw_pb_decode(&f.c, "envoy.config.listener.v3.Listener", mut, elen - (size_t)(round % 3), &err);
+		if (round % 1000 == 999) {
+			fx_done(&f);
+			fx_init(&f);
+		}
+	}
+	free(mut);
+	free(orig);
 	fx_done(&f);
 }
 END_TEST
