@@ -305,6 +305,8 @@ static void compressor_hcm(xt *x, egw_node *hf, const egw_node *hl)
 static void compressor_route(xt *x, egw_node *xr, const egw_node *r)
 {
 	const egw_node *c;
+	if (egw_len(G(G(r, "traffic"), "compression")))
+		xpush_s(x, xarr(x, xr, "requestHeadersToRemove"), "accept-encoding");
 	EGW_ARR_EACH(G(G(r, "traffic"), "compression"), j, c) {
 		const char *name = egw_sprintf(x->a, "envoy.filters.http.compressor.%s", lower(x, GS(c, "type")));
 		egw_node *pr = hf_route_cfg(x, xr, name, "envoy.extensions.filters.http.compressor.v3.CompressorPerRoute");

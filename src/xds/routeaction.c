@@ -140,7 +140,7 @@ void xds_route_traffic(xt *x, egw_node *xr, egw_node *ra, const egw_node *r)
 			}
 			xs(x, o, "upgradeType", t);
 		}
-	} else if (!GB(r, "isHTTP2")) {
+	} else if (!GB(r, "isHTTP2") && !G(tr, "requestBuffer")) {
 		xs(x, xpush(x, uc, xo(x)), "upgradeType", "websocket");
 	}
 }

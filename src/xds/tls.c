@@ -50,6 +50,40 @@ static egw_node *sds(xt *x, const char *name)
 	return o;
 }
 
+/* An SDS config fetched from a local SDS server over a unix socket; the
+ * server gets a static cluster named after its path. */
+static egw_node *sds_remote(xt *x, const egw_node *sd)
+{
+	const char *path = GS(sd, "address");
+	if (!path)
+		path = "";
+	char *flat = egw_strdup(x->a, path[0] == '/' ? path + 1 : path);
+	for (char *p = flat; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	const char *cname = egw_sprintf(x->a, "sds_%s_%.32s", flat, sha256_hex(x, path, strlen(path)));
+	if (!xfind(x, EGW_XDS_CLUSTER, cname)) {
+		egw_node *cl = xo(x);
+		xs(x, cl, "connectTimeout", "10s");
+		xobj(x, cl, "http2ProtocolOptions");
+		egw_node *la = xobj(x, cl, "loadAssignment");
+		xs(x, la, "clusterName", cname);
+		egw_node *ep = xobj(x, xpush(x, xarr(x, xpush(x, xarr(x, la, "endpoints"), xo(x)), "lbEndpoints"), xo(x)),
+				    "endpoint");
+		xs(x, xobj(x, xobj(x, ep, "address"), "pipe"), "path", path);
+		xs(x, cl, "name", cname);
+		xs(x, cl, "type", "STATIC");
+		xadd(x, EGW_XDS_CLUSTER, cl);
+	}
+	egw_node *o = xo(x);
+	xs(x, o, "name", GS(sd, "secretName"));
+	egw_node *acs = xobj(x, xobj(x, o, "sdsConfig"), "apiConfigSource");
+	xs(x, acs, "apiType", "GRPC");
+	egw_node *gs = xpush(x, xarr(x, acs, "grpcServices"), xo(x));
+	xs(x, xobj(x, gs, "envoyGrpc"), "clusterName", cname);
+	return o;
+}
+
 static egw_node *san_matchers(xt *x, const egw_node *arr)
 {
 	egw_node *o = xa(x);
@@ -58,6 +92,16 @@ static egw_node *san_matchers(xt *x, const egw_node *arr)
 		egw_node *e = xpush(x, o, xo(x));
 		xset(x, e, "matcher", xstrmatch(x, m));
 		const char *n = GS(m, "name");
+		static const char *const known[] = {"DNS", "EMAIL", "IP_ADDRESS", "URI", "OTHER_NAME"};
+		bool k = false;
+		for (size_t j = 0; n && j < sizeof known / sizeof known[0]; j++)
+			if (!strcmp(n, known[j]))
+				k = true;
+		if (n && !k) {
+			/* an OID names an otherName SAN */
+			xs(x, e, "oid", n);
+			n = "OTHER_NAME";
+		}
 		xs(x, e, "sanType", n ? n : "DNS");
 	}
 	return o;
@@ -81,8 +125,13 @@ egw_node *xds_downstream_tls(xt *x, const egw_node *tls, bool quic, bool overlap
 		xset(x, ctc, "alpnProtocols", xcopy(x, alpn));
 	egw_node *certs = xarr(x, ctc, "tlsCertificateSdsSecretConfigs");
 	const egw_node *c;
-	EGW_ARR_EACH(G(tls, "certificates"), i, c)
-		xpush(x, certs, sds(x, GS(c, "name")));
+	EGW_ARR_EACH(G(tls, "certificates"), i, c) {
+		const egw_node *sd = G(c, "sds");
+		if (sd)
+			xpush(x, certs, sds_remote(x, sd));
+		else
+			xpush(x, certs, sds(x, GS(c, "name")));
+	}
 	xset(x, ctc, "tlsParams", xds_tls_params(x, tls));
 	const egw_node *ca = G(tls, "caCertificate");
 	if (ca) {
@@ -146,12 +195,17 @@ egw_node *xds_secret_cert(xt *x, const egw_node *cert)
 	return s;
 }
 
-static egw_node *secret_ca(xt *x, const egw_node *ca)
+static egw_node *secret_ca(xt *x, const egw_node *ca, const egw_node *crl)
 {
 	egw_node *s = xo(x);
 	xs(x, s, "name", GS(ca, "name"));
-	xs(x, xobj(x, xobj(x, s, "validationContext"), "trustedCa"), "inlineBytes",
-	   xbytes_b64(x, G(ca, "certificate")));
+	egw_node *vc = xobj(x, s, "validationContext");
+	if (crl) {
+		xs(x, xobj(x, vc, "crl"), "inlineBytes", xbytes_b64(x, G(crl, "data")));
+		if (GB(crl, "onlyVerifyLeafCertificate"))
+			xb(x, vc, "onlyVerifyLeafCertCrl", true);
+	}
+	xs(x, xobj(x, vc, "trustedCa"), "inlineBytes", xbytes_b64(x, G(ca, "certificate")));
 	return s;
 }
 
@@ -165,7 +219,7 @@ void xds_tls_secrets(xt *x, const egw_node *tls)
 	}
 	const egw_node *ca = G(tls, "caCertificate");
 	if (ca)
-		xadd(x, EGW_XDS_SECRET, secret_ca(x, ca));
+		xadd(x, EGW_XDS_SECRET, secret_ca(x, ca, G(tls, "crl")));
 }
 
 /* ---- upstream ---- */
