@@ -867,6 +867,9 @@ int egw_pb_known(const char *full_name)
 int egw_pb_encode(egw_ctx *c, const char *full_name, const egw_node *json, uint8_t **out,
 		  size_t *len, const char **err)
 {
+	const char *dummy;
+	if (!err)
+		err = &dummy;
 	enc *e = egw_alloc(c->arena, sizeof *e);
 	e->a = c->arena;
 	*out = NULL;

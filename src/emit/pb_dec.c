@@ -617,6 +617,9 @@ static egw_node *dec_body(dec *d, const ProtobufCMessageDescriptor *md, const ui
 egw_node *egw_pb_decode(egw_ctx *c, const char *full_name, const uint8_t *buf, size_t len,
 			const char **err)
 {
+	const char *dummy;
+	if (!err)
+		err = &dummy;
 	dec dd = {.a = c->arena};
 	const ProtobufCMessageDescriptor *md = full_name ? pb_lookup(full_name, strlen(full_name)) : NULL;
 	if (!md) {
