@@ -71,8 +71,22 @@ static const struct {
 	{"envoy.filters.http.compressor", 22},
 	{"envoy.filters.http.admission_control", 23},
 	{"envoy.filters.http.dynamic_forward_proxy", 24},
+	{"envoy.filters.http.grpc_web", 48},
+	{"envoy.filters.http.grpc_stats", 49},
 	{"envoy.filters.http.router", 100},
 };
+
+static int rank_of(const char *name);
+
+static int filter_cmp(const egw_node *a, const egw_node *b)
+{
+	const char *na = egw_get_str(a, "name", ""), *nb = egw_get_str(b, "name", "");
+	int ra = rank_of(na), rb = rank_of(nb);
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	/* filters of one kind (one per policy) are ordered by name */
+	return strcmp(na, nb);
+}
 
 static int rank_of(const char *name)
 {
@@ -87,9 +101,8 @@ static void sort_filters(egw_node *hf)
 	/* insertion sort: stable, and chains are short */
 	for (size_t i = 1; i < hf->n; i++) {
 		egw_node *v = hf->c.items[i];
-		int r = rank_of(egw_get_str(v, "name", ""));
 		size_t j = i;
-		while (j > 0 && rank_of(egw_get_str(hf->c.items[j - 1], "name", "")) > r) {
+		while (j > 0 && filter_cmp(hf->c.items[j - 1], v) > 0) {
 			hf->c.items[j] = hf->c.items[j - 1];
 			j--;
 		}
@@ -99,7 +112,8 @@ static void sort_filters(egw_node *hf)
 
 static const hfilter *const filters[] = {
 	&hf_grpc, &hf_health_check, &hf_fault, &hf_cors, &hf_session, &hf_buffer, &hf_compressor,
-	&hf_ratelimit, &hf_local_ratelimit,
+	&hf_ratelimit, &hf_local_ratelimit, &hf_extauthz, &hf_basic_auth, &hf_api_key_auth,
+	&hf_extproc, &hf_lua, &hf_wasm,
 };
 
 void xds_http_filters(xt *x, egw_node *hcm, const egw_node *hl)

@@ -8,6 +8,30 @@
 #include "xds_int.h"
 
 
+/* core.v3.RetryPolicy (used by services such as ext_authz). */
+egw_node *xds_retry_policy_core(xt *x, const egw_node *rt)
+{
+	egw_node *o = xo(x);
+	xi(x, o, "numRetries", GI(rt, "numRetries", 2));
+	const egw_node *bo = G(G(rt, "perRetry"), "backOff");
+	if (bo) {
+		egw_node *rb = xobj(x, o, "retryBackOff");
+		xs(x, rb, "baseInterval", xdur(x, G(bo, "baseInterval")));
+		xs(x, rb, "maxInterval", xdur(x, G(bo, "maxInterval")));
+	}
+	egw_buf b;
+	egw_buf_init(&b, x->a);
+	const egw_node *t;
+	EGW_ARR_EACH(G(G(rt, "retryOn"), "triggers"), i, t) {
+		if (b.len)
+			egw_buf_putc(&b, ',');
+		egw_buf_puts(&b, egw_text(t) ? egw_text(t) : "");
+	}
+	if (b.len)
+		xs(x, o, "retryOn", egw_buf_str(&b));
+	return o;
+}
+
 static egw_node *retry_policy(xt *x, const egw_node *rt)
 {
 	egw_node *o = xo(x);
