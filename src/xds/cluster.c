@@ -230,10 +230,14 @@ void xds_cluster_health(xt *x, egw_node *c, const cluster_args *ca);
 void xds_cluster_protocol(xt *x, egw_node *c, const cluster_args *ca);
 void xds_cluster_tls(xt *x, egw_node *c, const cluster_args *ca);
 
-void xds_cluster_add(xt *x, const cluster_args *ca)
+void xds_cluster_add(xt *x, const cluster_args *ca0)
 {
-	if (!ca->name || xfind(x, EGW_XDS_CLUSTER, ca->name))
+	if (!ca0->name || xfind(x, EGW_XDS_CLUSTER, ca0->name))
 		return;
+	cluster_args cav = *ca0;
+	const cluster_args *ca = &cav;
+	if (!cav.http2)
+		cav.http2 = G(cav.traffic, "http2");
 	const egw_node *st0 = egw_at(ca->settings, 0);
 	const char *atype = GS(st0, "addressType");
 	bool dns = atype && !strcmp(atype, "FQDN") && !ca->static_eds_only;

@@ -332,6 +332,9 @@ static void extproc_hcm(xt *x, egw_node *hf, const egw_node *hl)
 			egw_node *eg = xobj(x, gs, "envoyGrpc");
 			xs(x, eg, "authority", GS(ep, "authority"));
 			xs(x, eg, "clusterName", GS(G(ep, "destination"), "name"));
+			const egw_node *rt = G(G(ep, "traffic"), "retry");
+			if (rt)
+				xset(x, gs, "retryPolicy", xds_retry_policy_core(x, rt));
 			xs(x, gs, "timeout", "10s");
 			xs(x, c, "messageTimeout", xdur(x, G(ep, "messageTimeout")));
 			if (egw_len(G(ep, "forwardingMetadataNamespaces")) || egw_len(G(ep, "receivingMetadataNamespaces"))) {
@@ -348,10 +351,11 @@ static void extproc_hcm(xt *x, egw_node *hf, const egw_node *hl)
 			egw_node *pm = xobj(x, c, "processingMode");
 			xs(x, pm, "requestBodyMode", body_mode(GS(ep, "requestBodyProcessingMode")));
 			xs(x, pm, "requestHeaderMode", GB(ep, "requestHeaderProcessing") ? "SEND" : "SKIP");
-			xs(x, pm, "requestTrailerMode", "SKIP");
+			const char *rqb = GS(ep, "requestBodyProcessingMode"), *rsb = GS(ep, "responseBodyProcessingMode");
+			xs(x, pm, "requestTrailerMode", rqb && !strcmp(rqb, "FullDuplexStreamed") ? "SEND" : "SKIP");
 			xs(x, pm, "responseBodyMode", body_mode(GS(ep, "responseBodyProcessingMode")));
 			xs(x, pm, "responseHeaderMode", GB(ep, "responseHeaderProcessing") ? "SEND" : "SKIP");
-			xs(x, pm, "responseTrailerMode", "SKIP");
+			xs(x, pm, "responseTrailerMode", rsb && !strcmp(rsb, "FullDuplexStreamed") ? "SEND" : "SKIP");
 			if (egw_len(G(ep, "requestAttributes")))
 				xset(x, c, "requestAttributes", xcopy(x, G(ep, "requestAttributes")));
 			if (egw_len(G(ep, "responseAttributes")))
@@ -427,6 +431,7 @@ static void wasm_hcm(xt *x, egw_node *hf, const egw_node *hl)
 			if (GB(w, "failOpen"))
 				xb(x, c, "failOpen", true);
 			xs(x, c, "name", GS(w, "wasmName"));
+			xs(x, c, "rootId", GS(w, "rootID"));
 			egw_node *vm = xobj(x, c, "vmConfig");
 			const egw_node *code = G(w, "httpWasmCode");
 			egw_node *rem = xobj(x, xobj(x, vm, "code"), "remote");
