@@ -675,6 +675,50 @@ START_TEST(allocation_failure_sweep)
 }
 END_TEST
 
+START_TEST(econfig_for_unusable_config)
+{
+	egw_input in = input("m.yaml", full_manifest());
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	const struct {
+		const char *config;
+		egw_diag_code code;
+		unsigned line;
+	} bad[] = {
+		{ "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\n", EGW_D_INVALID, 2 },
+		{ "gateway: [\n", EGW_D_SYNTAX, 2 },
+		{ "- just a list\n", EGW_D_TYPE, 1 },
+		{ "kind: EnvoyGateway\n---\nkind: EnvoyGateway\n", EGW_D_INVALID, 3 },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		o.config = str(bad[i].config);
+		egw_result *r = NULL;
+		ck_assert_msg(egw_translate(&r, &in, 1, &o) == EGW_ECONFIG, "config %zu accepted", i);
+		ck_assert_ptr_nonnull(r);
+		egw_diagnostic d;
+		ck_assert_msg(find_diag(r, bad[i].code, &d) >= 0, "config %zu: no diagnostic %d", i,
+			      bad[i].code);
+		ck_assert_uint_eq(d.input, 1); /* the config counts as the input after the last */
+		ck_assert(str_eq(d.input_name, "<config>"));
+		ck_assert_msg(d.line == bad[i].line, "config %zu: line %u", i, d.line);
+		ck_assert_uint_eq(egw_result_fleet_count(r), 0);
+		egw_result_free(r);
+	}
+	/* a usable one, as YAML and as JSON */
+	const char *good[] = {
+		"apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyGateway\n"
+		"gateway: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n",
+		"{\"apiVersion\": \"gateway.envoyproxy.io/v1alpha1\", \"kind\": \"EnvoyGateway\"}",
+	};
+	for (size_t i = 0; i < 2; i++) {
+		o.config = str(good[i]);
+		egw_result *r = NULL;
+		ck_assert_int_eq(egw_translate(&r, &in, 1, &o), EGW_OK);
+		egw_result_free(r);
+	}
+}
+END_TEST
+
 /* ---- threads and determinism ---- */
 
 typedef struct job {
@@ -874,6 +918,183 @@ START_TEST(determinism_order_and_format)
 }
 END_TEST
 
+/* ---- parse once, translate many ---- */
+
+static char *render_all(const egw_result *r)
+{
+	egw_str out;
+	ck_assert_int_eq(egw_result_render(r, EGW_RENDER_GATEWAY_API | EGW_RENDER_IR | EGW_RENDER_XDS, 0,
+					   EGW_FORMAT_JSON, &out),
+			 EGW_OK);
+	return strdup(out.data);
+}
+
+/* The diagnostics of r as text, one per line. */
+static char *diag_text(const egw_result *r)
+{
+	size_t cap = 4096, k = 0;
+	char *buf = malloc(cap);
+	buf[0] = 0;
+	for (size_t i = 0; i < egw_result_diagnostic_count(r); i++) {
+		egw_diagnostic d;
+		egw_result_diagnostic(r, i, &d);
+		char line[1024];
+		int n = snprintf(line, sizeof line, "%d %d %zu %s %u:%u %s [%s %s %s]\n", d.code,
+				 d.severity, d.input, d.input_name.data, d.line, d.column, d.message.data,
+				 d.kind.data, d.namespace_.data, d.name.data);
+		while (k + (size_t)n + 1 > cap)
+			buf = realloc(buf, cap *= 2);
+		memcpy(buf + k, line, (size_t)n + 1);
+		k += (size_t)n;
+	}
+	return buf;
+}
+
+START_TEST(parse_once_translate_many)
+{
+	ck_assert_uint_eq(egw_documents_count(NULL), 0);
+	egw_documents_free(NULL); /* a no-op */
+	egw_documents *docs = (egw_documents *)&docs;
+	egw_input in = input("x", yaml_docs[0]);
+	ck_assert_int_eq(egw_parse(NULL, &in, 1, NULL), EGW_EINVAL);
+	ck_assert_int_eq(egw_parse(&docs, NULL, 1, NULL), EGW_EINVAL);
+	ck_assert_ptr_null(docs);
+	egw_input nodata = { S("n"), { NULL, 3 } };
+	docs = (egw_documents *)&docs;
+	ck_assert_int_eq(egw_parse(&docs, &nodata, 1, NULL), EGW_EINVAL);
+	ck_assert_ptr_null(docs);
+	egw_options bad;
+	egw_options_init(&bad, EGW_OPTIONS_VERSION);
+	bad.version = 7;
+	ck_assert_int_eq(egw_parse(&docs, &in, 1, &bad), EGW_EVERSION);
+	ck_assert_ptr_null(docs);
+	egw_result *r = (egw_result *)&r;
+	ck_assert_int_eq(egw_translate_documents(&r, NULL, NULL), EGW_EINVAL);
+	ck_assert_ptr_null(r);
+	ck_assert_int_eq(egw_translate_documents(NULL, NULL, NULL), EGW_EINVAL);
+
+	/* inputs in host buffers that are gone after egw_parse */
+	static char text[8192];
+	join(text, sizeof text, yaml_docs, NULL);
+	char *extra = strdup("apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: web}\n---\n"
+			     "broken: [\n");
+	char *copy = strdup(text);
+	egw_input ins[2] = { input("m.yaml", copy), input("extra.yaml", extra) };
+	ck_assert_int_eq(egw_parse(&docs, ins, 2, NULL), EGW_OK);
+	ck_assert_ptr_nonnull(docs);
+	ck_assert_uint_eq(egw_documents_count(docs), NDOCS + 1);
+	egw_result *direct = NULL;
+	ck_assert_int_eq(egw_translate(&direct, ins, 2, NULL), EGW_OK);
+	memset(copy, 'x', strlen(copy));
+	memset(extra, 'x', strlen(extra));
+	free(copy);
+	free(extra);
+	char *want = render_all(direct), *want_diags = diag_text(direct);
+	ck_assert_uint_eq(count_diag(direct, EGW_D_SYNTAX), 1);
+	for (int i = 0; i < 3; i++) {
+		r = NULL;
+		ck_assert_int_eq(egw_translate_documents(&r, docs, NULL), EGW_OK);
+		char *got = render_all(r), *got_diags = diag_text(r);
+		ck_assert_str_eq(got, want);
+		ck_assert_str_eq(got_diags, want_diags); /* parse diagnostics in every result */
+		ck_assert_uint_eq(egw_result_fleet_count(r), egw_result_fleet_count(direct));
+		for (size_t f = 0; f < egw_result_fleet_count(r); f++)
+			ck_assert(egw_fleet_version(egw_result_fleet(r, f)) ==
+				  egw_fleet_version(egw_result_fleet(direct, f)));
+		free(got);
+		free(got_diags);
+		egw_result_free(r);
+	}
+	free(want);
+	free(want_diags);
+	egw_result_free(direct);
+	egw_documents_free(docs);
+
+	/* limits and unreadable input surface at translation, as egw_translate's */
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.limits.max_input_bytes = 16;
+	egw_input big = input("big.yaml", yaml_docs[1]);
+	ck_assert_int_eq(egw_parse(&docs, &big, 1, &o), EGW_OK);
+	r = NULL;
+	ck_assert_int_eq(egw_translate_documents(&r, docs, NULL), EGW_ELIMIT);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(find_diag(r, EGW_D_LIMIT, NULL) >= 0);
+	egw_result_free(r);
+	egw_documents_free(docs);
+	egw_input junk = input("junk.yaml", "a: [\n");
+	ck_assert_int_eq(egw_parse(&docs, &junk, 1, NULL), EGW_OK);
+	ck_assert_uint_eq(egw_documents_count(docs), 0);
+	r = NULL;
+	ck_assert_int_eq(egw_translate_documents(&r, docs, NULL), EGW_EPARSE);
+	ck_assert_ptr_nonnull(r);
+	egw_result_free(r);
+	egw_documents_free(docs);
+	/* kind: List is counted as one document */
+	egw_input list = input("l.json", "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{},{}]}");
+	ck_assert_int_eq(egw_parse(&docs, &list, 1, NULL), EGW_OK);
+	ck_assert_uint_eq(egw_documents_count(docs), 1);
+	egw_documents_free(docs);
+}
+END_TEST
+
+typedef struct doc_job {
+	const egw_documents *docs;
+	const char *want;
+	int bad;
+} doc_job;
+
+static void *translate_docs_loop(void *p)
+{
+	doc_job *j = p;
+	for (int i = 0; i < 20; i++) {
+		egw_result *r = NULL;
+		if (egw_translate_documents(&r, j->docs, NULL) != EGW_OK) {
+			j->bad++;
+			continue;
+		}
+		egw_str out;
+		if (egw_result_render(r, EGW_RENDER_GATEWAY_API | EGW_RENDER_IR | EGW_RENDER_XDS, 0,
+				      EGW_FORMAT_JSON, &out) != EGW_OK ||
+		    strcmp(out.data, j->want))
+			j->bad++;
+		egw_result_free(r);
+	}
+	return NULL;
+}
+
+START_TEST(documents_shared_by_threads)
+{
+	counter c = { 0 };
+	egw_allocator al = { count_malloc, count_free, &c };
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.allocator = &al;
+	egw_input in = input("m.yaml", full_manifest());
+	egw_documents *docs = NULL;
+	ck_assert_int_eq(egw_parse(&docs, &in, 1, &o), EGW_OK);
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, NULL), EGW_OK);
+	char *want = render_all(r);
+	egw_result_free(r);
+	doc_job jobs[3];
+	pthread_t t[3];
+	for (int i = 0; i < 3; i++) {
+		jobs[i] = (doc_job){ docs, want, 0 };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, translate_docs_loop, &jobs[i]), 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(jobs[i].bad, 0);
+	}
+	free(want);
+	ck_assert_uint_gt(c.live, 0);
+	egw_documents_free(docs);
+	ck_assert_uint_eq(c.live, 0); /* the documents' memory came from their allocator */
+	ck_assert_uint_eq(c.mallocs, c.frees);
+}
+END_TEST
+
 /* ---- translation-level (depend on the IR and xds stages) ---- */
 
 static const egw_fleet *the_fleet(const egw_result *r)
@@ -1048,6 +1269,7 @@ static Suite *api_suite(void)
 	tcase_add_test(t, diag_missing_identity);
 	tcase_add_test(t, eparse_when_nothing_is_readable);
 	tcase_add_test(t, elimit_for_large_input);
+	tcase_add_test(t, econfig_for_unusable_config);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("memory");
@@ -1062,6 +1284,12 @@ static Suite *api_suite(void)
 	tcase_add_test(t, two_threads_translate_at_once);
 	tcase_add_test(t, one_result_read_from_threads);
 	tcase_add_test(t, determinism_order_and_format);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("documents");
+	tcase_set_timeout(t, 120);
+	tcase_add_test(t, parse_once_translate_many);
+	tcase_add_test(t, documents_shared_by_threads);
 	suite_add_tcase(s, t);
 
 	/* Translation-level: these need the IR and xds stages. */
