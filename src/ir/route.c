@@ -11,88 +11,7 @@
 
 #include "internal.h"
 
-typedef struct rparent {
-	egw_node *pref;
-	egw_node *st;    /* parents[] entry */
-	egw_node *conds;
-	ir_gw *g;
-	ir_lis **ls;     /* allowed listeners */
-	size_t nls;
-} rparent;
-
-typedef struct rctx {
-	egw_object *o;
-	const char *kind;     /* "HTTPRoute" ... */
-	const char *prefix;   /* "httproute" ... */
-	rparent *ps;
-	size_t nps;
-} rctx;
-
-/* ---- error collection (grouped by condition type, like the reference) ---- */
-typedef struct rerr {
-	const char *type;
-	egw_buf reasons;
-	egw_buf msgs;
-	size_t n;
-} rerr;
-
-typedef struct rerrs {
-	rerr e[4];
-	size_t n;
-} rerrs;
-
-static const char *cond_msg(ir_tr *t, const char *m)
-{
-	size_t n = strlen(m);
-	char *r = egw_alloc(t->a, n + 2);
-	memcpy(r, m, n);
-	if (n && r[0] >= 'a' && r[0] <= 'z')
-		r[0] = (char)(r[0] - 'a' + 'A');
-	if (!n || r[n - 1] != '.')
-		r[n++] = '.';
-	r[n] = 0;
-	return r;
-}
-
-static void err_add(ir_tr *t, rerrs *es, const char *type, const char *reason, const char *msg)
-{
-	rerr *e = NULL;
-	for (size_t i = 0; i < es->n; i++)
-		if (!strcmp(es->e[i].type, type))
-			e = &es->e[i];
-	if (!e) {
-		if (es->n == 4)
-			return;
-		e = &es->e[es->n++];
-		e->type = type;
-		egw_buf_init(&e->reasons, t->a);
-		egw_buf_init(&e->msgs, t->a);
-		e->n = 0;
-	}
-	const char *rs = egw_buf_str(&e->reasons);
-	/* reasons are kept unique */
-	bool have = false;
-	const char *p = rs;
-	size_t rl = strlen(reason);
-	while (*p) {
-		const char *c = strchr(p, ',');
-		size_t l = c ? (size_t)(c - p) : strlen(p);
-		if (l == rl && !strncmp(p, reason, l))
-			have = true;
-		p += l + (c ? 1 : 0);
-		if (!c)
-			break;
-	}
-	if (!have) {
-		if (e->reasons.len)
-			egw_buf_putc(&e->reasons, ',');
-		egw_buf_puts(&e->reasons, reason);
-	}
-	if (e->n)
-		egw_buf_putc(&e->msgs, '\n');
-	egw_buf_puts(&e->msgs, cond_msg(t, msg));
-	e->n++;
-}
+#include "route.h"
 
 /* ---- parent refs ---- */
 
@@ -185,196 +104,6 @@ static egw_node *string_match(ir_tr *t, const char *name, const char *how, const
 		egw_set_str(t->a, m, "name", name);
 	egw_set_str(t->a, m, how, v);
 	return m;
-}
-
-typedef struct filt {
-	egw_node *add_req, *rm_req, *add_resp, *rm_resp;
-	egw_node *redirect, *rewrite, *direct, *mirrors;
-	bool failed;
-} filt;
-
-static bool has_name(egw_node *list, const char *name)
-{
-	egw_node *x;
-	EGW_ARR_EACH(list, i, x)
-	{
-		const char *n = x->kind == EGW_OBJ ? egw_get_str(x, "name", "") : egw_text(x);
-		if (n && !strcasecmp(n, name))
-			return true;
-	}
-	return false;
-}
-
-static egw_node *header_list(ir_tr *t, egw_node *dst, egw_node *src, bool append)
-{
-	egw_node *h;
-	EGW_ARR_EACH(src, i, h)
-	{
-		const char *nm = egw_get_str(h, "name", "");
-		if (!*nm || has_name(dst, nm))
-			continue;
-		if (!dst)
-			dst = egw_arr(t->a);
-		egw_node *x = egw_arr_push(t->a, dst, egw_obj(t->a));
-		egw_set_str(t->a, x, "name", egw_get_str(h, "name", ""));
-		egw_node *v = egw_set_arr(t->a, x, "value");
-		egw_arr_push(t->a, v, ir_s(t, egw_get_str(h, "value", "")));
-		egw_set_bool(t->a, x, "append", append);
-		egw_set_bool(t->a, x, "addIfAbsent", false);
-	}
-	return dst;
-}
-
-static egw_node *str_list(ir_tr *t, egw_node *dst, egw_node *src)
-{
-	egw_node *h;
-	EGW_ARR_EACH(src, i, h)
-	{
-		if (!egw_text(h) || has_name(dst, egw_text(h)))
-			continue;
-		if (!dst)
-			dst = egw_arr(t->a);
-		egw_arr_push(t->a, dst, ir_s(t, egw_text(h)));
-	}
-	return dst;
-}
-
-static void process_filters(ir_tr *t, rctx *r, egw_node *filters, filt *f, rerrs *es)
-{
-	egw_node *fl;
-	EGW_ARR_EACH(filters, i, fl)
-	{
-		const char *ty = egw_get_str(fl, "type", "");
-		if (!strcmp(ty, "RequestHeaderModifier") || !strcmp(ty, "ResponseHeaderModifier")) {
-			bool req = ty[1] == 'e' && ty[2] == 'q';
-			egw_node *m = egw_get(fl, req ? "requestHeaderModifier" : "responseHeaderModifier");
-			egw_node **add = req ? &f->add_req : &f->add_resp;
-			egw_node **rm = req ? &f->rm_req : &f->rm_resp;
-			const char *what = req ? "RequestHeaderModifier" : "ResponseHeaderModifier";
-			egw_buf eb;
-			egw_buf_init(&eb, t->a);
-			static const char *ops[] = { "add", "set" };
-			for (size_t oi = 0; oi < 2; oi++) {
-				egw_node *h;
-				EGW_ARR_EACH(egw_get(m, ops[oi]), hi, h)
-				{
-					if (!*egw_get_str(h, "name", "")) {
-						if (eb.len)
-							egw_buf_putc(&eb, '\n');
-						egw_buf_printf(&eb, "%s Filter cannot %s a header with an empty name", what, ops[oi]);
-						break;
-					}
-				}
-			}
-			if (eb.len) {
-				err_add(t, es, "Accepted", "UnsupportedValue", egw_buf_str(&eb));
-				f->failed = true;
-			}
-			if (!egw_len(egw_get(m, "add")) && !egw_len(egw_get(m, "set")) && !egw_len(egw_get(m, "remove"))) {
-				err_add(t, es, "Accepted", "UnsupportedValue",
-					egw_sprintf(t->a, "%s Filter did not provide valid configuration to %s any headers",
-						    what, req ? "add/set/remove" : "add/remove"));
-				f->failed = true;
-				continue;
-			}
-			*add = header_list(t, *add, egw_get(m, "add"), true);
-			*add = header_list(t, *add, egw_get(m, "set"), false);
-			*rm = str_list(t, *rm, egw_get(m, "remove"));
-		} else if (!strcmp(ty, "RequestRedirect")) {
-			egw_node *m = egw_get(fl, "requestRedirect");
-			egw_node *rd = egw_obj(t->a);
-			const char *sch = ir_str(m, "scheme");
-			if (sch && strcmp(sch, "http") && strcmp(sch, "https")) {
-				err_add(t, es, "Accepted", "UnsupportedValue",
-					egw_sprintf(t->a, "Scheme: %s is unsupported, only 'https' and 'http' are supported.", sch));
-				f->failed = true;
-				continue;
-			}
-			if (sch)
-				egw_set_str(t->a, rd, "scheme", sch);
-			const char *hn = ir_str(m, "hostname");
-			if (hn)
-				egw_set_str(t->a, rd, "hostname", hn);
-			egw_node *pm = egw_get(m, "path");
-			if (pm) {
-				egw_node *pp = egw_set_obj(t->a, rd, "path");
-				const char *pty = egw_get_str(pm, "type", "");
-				if (!strcmp(pty, "ReplaceFullPath"))
-					egw_set_str(t->a, pp, "fullReplace", egw_get_str(pm, "replaceFullPath", ""));
-				else if (!strcmp(pty, "ReplacePrefixMatch"))
-					egw_set_str(t->a, pp, "prefixMatchReplace",
-						    egw_get_str(pm, "replacePrefixMatch", ""));
-			}
-			egw_node *port = egw_get(m, "port");
-			if (port)
-				egw_obj_set(t->a, rd, "port", egw_clone(t->a, port));
-			int64_t code = egw_get_int(m, "statusCode", 302);
-			if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308) {
-				err_add(t, es, "Accepted", "UnsupportedValue",
-					egw_sprintf(t->a, "Status code %lld is invalid, only 302 and 301 are supported.",
-						    (long long)code));
-				f->failed = true;
-				continue;
-			}
-			egw_set_int(t->a, rd, "statusCode", code);
-			f->redirect = rd;
-		} else if (!strcmp(ty, "URLRewrite")) {
-			egw_node *m = egw_get(fl, "urlRewrite");
-			if (f->rewrite) {
-				err_add(t, es, "Accepted", "UnsupportedValue",
-					"Cannot configure multiple urlRewrite filters for a single HTTPRouteRule.");
-				f->failed = true;
-				continue;
-			}
-			egw_node *rw = egw_obj(t->a);
-			const char *hn = ir_str(m, "hostname");
-			if (hn)
-				egw_set_str(t->a, egw_set_obj(t->a, rw, "host"), "name", hn);
-			egw_node *pm = egw_get(m, "path");
-			const char *pty0 = egw_get_str(pm, "type", "");
-			if (pm && !strcmp(pty0, "ReplacePrefixMatch") && egw_get(pm, "replaceFullPath")) {
-				err_add(t, es, "Accepted", "UnsupportedValue",
-					"ReplaceFullPath cannot be set when rewrite path type is \"ReplacePrefixMatch\".");
-				f->failed = true;
-				continue;
-			}
-			if (pm && !strcmp(pty0, "ReplaceFullPath") && egw_get(pm, "replacePrefixMatch")) {
-				err_add(t, es, "Accepted", "UnsupportedValue",
-					"ReplacePrefixMatch cannot be set when rewrite path type is \"ReplaceFullPath\".");
-				f->failed = true;
-				continue;
-			}
-			if (pm) {
-				egw_node *pp = egw_set_obj(t->a, rw, "path");
-				const char *pty = egw_get_str(pm, "type", "");
-				if (!strcmp(pty, "ReplaceFullPath"))
-					egw_set_str(t->a, pp, "fullReplace", egw_get_str(pm, "replaceFullPath", ""));
-				else if (!strcmp(pty, "ReplacePrefixMatch"))
-					egw_set_str(t->a, pp, "prefixMatchReplace",
-						    egw_get_str(pm, "replacePrefixMatch", ""));
-			}
-			f->rewrite = rw;
-		}
-		(void)r;
-	}
-}
-
-static void apply_filters(ir_tr *t, egw_node *x, filt *f)
-{
-	if (f->add_req)
-		egw_obj_set(t->a, x, "addRequestHeaders", f->add_req);
-	if (f->rm_req)
-		egw_obj_set(t->a, x, "removeRequestHeaders", f->rm_req);
-	if (f->add_resp)
-		egw_obj_set(t->a, x, "addResponseHeaders", f->add_resp);
-	if (f->rm_resp)
-		egw_obj_set(t->a, x, "removeResponseHeaders", f->rm_resp);
-	if (f->redirect)
-		egw_obj_set(t->a, x, "redirect", egw_clone(t->a, f->redirect));
-	if (f->rewrite)
-		egw_obj_set(t->a, x, "urlRewrite", f->rewrite);
-	if (f->mirrors)
-		egw_obj_set(t->a, x, "mirrors", f->mirrors);
 }
 
 static egw_node *route_meta(ir_tr *t, rctx *r, egw_node *rule)
@@ -564,7 +293,7 @@ static egw_node *http_rule_routes(ir_tr *t, rctx *r, egw_node *rule, size_t ri, 
 		}
 		if (hm)
 			egw_obj_set(t->a, x, "headerMatches", hm);
-		apply_filters(t, x, f);
+		ir_apply_filters(t, x, f);
 		egw_arr_push(t->a, out, x);
 	}
 	(void)es;
@@ -597,11 +326,11 @@ static egw_node *rule_settings(ir_tr *t, rctx *r, rparent *rp, egw_node *rule, l
 		if (!ds) {
 			if (err.no_endpoints) {
 				*no_ep = true;
-				err_add(t, es, "BackendsAvailable", err.reason,
+				ir_err_add(t, es, "BackendsAvailable", err.reason,
 					egw_sprintf(t->a, "failed to find endpoints: %s", err.msg));
 				continue;
 			}
-			err_add(t, es, "ResolvedRefs", err.reason,
+			ir_err_add(t, es, "ResolvedRefs", err.reason,
 				ri >= 0 ? egw_sprintf(t->a, "failed to process route rule %ld backendRef %zu: %s", ri, bi, err.msg)
 					: err.msg);
 			*dest_err = true;
@@ -659,11 +388,11 @@ static egw_node *http_parent_routes(ir_tr *t, rctx *r, rparent *rp, rerrs *es, s
 		memset(&f, 0, sizeof f);
 		rerrs fe;
 		memset(&fe, 0, sizeof fe);
-		process_filters(t, r, egw_get(rule, "filters"), &f, &fe);
+		ir_process_filters(t, r, egw_get(rule, "filters"), ri, &f, &fe);
 		for (size_t i = 0; i < fe.n; i++) {
 			/* re-add grouped filter errors */
 			const char *msgs = egw_buf_str(&fe.e[i].msgs);
-			err_add(t, es, fe.e[i].type, egw_buf_str(&fe.e[i].reasons), msgs);
+			ir_err_add(t, es, fe.e[i].type, egw_buf_str(&fe.e[i].reasons), msgs);
 			if (!strcmp(fe.e[i].type, "Accepted")) {
 				egw_buf_printf(unaccepted, "%s%zu", *n_unaccepted ? " " : "", ri);
 				(*n_unaccepted)++;

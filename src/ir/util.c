@@ -367,3 +367,70 @@ const char *ir_pem_normalize(ir_tr *t, const char *b64)
 	r2[n] = '\n';
 	return ir_b64_encode(t, r2, n + 1);
 }
+
+/* A cheap RE2 sanity check: balanced groups/classes and no repetition
+ * operator without an operand (what users get wrong in practice). */
+bool ir_regex_valid(const char *re)
+{
+	int depth = 0;
+	bool in_class = false, prev_atom = false;
+	for (const char *p = re; *p; p++) {
+		char ch = *p;
+		if (ch == '\\') {
+			if (!p[1])
+				return false;
+			p++;
+			prev_atom = true;
+			continue;
+		}
+		if (in_class) {
+			if (ch == ']')
+				in_class = false, prev_atom = true;
+			continue;
+		}
+		switch (ch) {
+		case '[':
+			in_class = true;
+			if (p[1] == ']')
+				p++;
+			break;
+		case '(':
+			depth++;
+			if (p[1] == '?') {
+				/* (?i) (?:...) (?P<name>...) */
+				p++;
+			}
+			prev_atom = false;
+			break;
+		case ')':
+			if (--depth < 0)
+				return false;
+			prev_atom = true;
+			break;
+		case '*':
+		case '+':
+		case '?':
+			if (!prev_atom)
+				return false;
+			if (p[1] == '?')
+				p++;
+			prev_atom = false;
+			break;
+		case '{':
+			if (!prev_atom)
+				return false;
+			prev_atom = false;
+			while (*p && *p != '}')
+				p++;
+			if (!*p)
+				return false;
+			break;
+		case '|':
+			prev_atom = false;
+			break;
+		default:
+			prev_atom = true;
+		}
+	}
+	return depth == 0 && !in_class;
+}
