@@ -110,6 +110,7 @@ char *ir_b64_decode(ir_tr *t, const char *s, size_t *len);
 const char *ir_b64_encode(ir_tr *t, const char *d, size_t n);
 const char *ir_pem_normalize(ir_tr *t, const char *b64);
 bool ir_regex_valid(const char *re);
+char ir_regex_bad_op(const char *re);
 bool ir_label_selector_matches(egw_node *sel, egw_node *labels);
 
 /* ---- gateway.c ---- */

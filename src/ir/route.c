@@ -204,9 +204,12 @@ static egw_node *http_rule_routes(ir_tr *t, rctx *r, egw_node *rule, size_t ri, 
 				egw_set_str(t->a, ck, "ttl", ir_fmt_duration(t, s));
 		}
 	}
-	size_t nm = egw_len(matches);
+	size_t nbase = egw_len(matches);
+	size_t nfm = grpc ? 0 : egw_len(f->matches);
+	size_t nm = nfm ? (nbase ? nbase : 1) * nfm : nbase;
 	for (size_t mi = 0; mi < (nm ? nm : 1); mi++) {
-		egw_node *m = nm ? egw_at(matches, mi) : NULL;
+		egw_node *m = nfm ? egw_at(matches, mi / nfm) : nm ? egw_at(matches, mi) : NULL;
+		egw_node *fm = nfm ? egw_at(f->matches, mi % nfm) : NULL;
 		egw_node *x = egw_obj(t->a);
 		if (nm)
 			egw_set_str(t->a, x, "name",
@@ -293,11 +296,65 @@ static egw_node *http_rule_routes(ir_tr *t, rctx *r, egw_node *rule, size_t ri, 
 		}
 		if (hm)
 			egw_obj_set(t->a, x, "headerMatches", hm);
+		egw_node *ck;
+		egw_node *cm = NULL;
+		EGW_ARR_EACH(egw_get(fm, "cookies"), ci, ck)
+		{
+			if (!cm)
+				cm = egw_set_arr(t->a, x, "cookieMatches");
+			const char *ty = egw_get_str(ck, "type", "Exact");
+			egw_arr_push(t->a, cm,
+				     string_match(t, egw_get_str(ck, "name", ""),
+						  !strcmp(ty, "RegularExpression") ? "safeRegex" : "exact",
+						  egw_get_str(ck, "value", "")));
+		}
+		/* regular expressions must compile (Envoy would reject the route) */
+		const char *bad = NULL;
+		egw_node *pmx = egw_get(x, "pathMatch");
+		if (ir_str(pmx, "safeRegex") && !ir_regex_valid(ir_str(pmx, "safeRegex")))
+			bad = ir_str(pmx, "safeRegex");
+		static const char *mlists[] = { "headerMatches", "queryParamMatches", "cookieMatches" };
+		for (int li = 0; li < 3 && !bad; li++) {
+			egw_node *sm;
+			EGW_ARR_EACH(egw_get(x, mlists[li]), si, sm)
+			{
+				if (ir_str(sm, "safeRegex") && !ir_regex_valid(ir_str(sm, "safeRegex")))
+					bad = ir_str(sm, "safeRegex");
+			}
+		}
+		if (bad) {
+			ir_err_add(t, es, "Accepted", "UnsupportedValue",
+				   egw_sprintf(t->a,
+					       "failed to process route rule %zu: regex \"%s\" is invalid: error parsing regexp: missing argument to repetition operator: `%c`",
+					       ri, bad, ir_regex_bad_op(bad)));
+			*rule_failed = true;
+			return NULL;
+		}
 		ir_apply_filters(t, x, f);
 		egw_arr_push(t->a, out, x);
+		const char *method = grpc ? NULL : ir_str(m, "method");
+		if (f->cors && method && strcmp(method, "OPTIONS") && !cm) {
+			egw_node *c = egw_obj(t->a);
+			egw_set_str(t->a, c, "name", egw_sprintf(t->a, "%s/cors-preflight", egw_get_str(x, "name", "")));
+			egw_obj_set(t->a, c, "metadata", meta);
+			if (egw_get(x, "pathMatch"))
+				egw_obj_set(t->a, c, "pathMatch", egw_get(x, "pathMatch"));
+			if (egw_get(x, "queryParamMatches"))
+				egw_obj_set(t->a, c, "queryParamMatches", egw_get(x, "queryParamMatches"));
+			egw_obj_set(t->a, c, "cors", f->cors);
+			egw_node *ch = egw_set_arr(t->a, c, "headerMatches");
+			egw_node *h2;
+			EGW_ARR_EACH(hm, hi2, h2)
+			{
+				if (!ir_streq(ir_str(h2, "name"), ":method"))
+					egw_arr_push(t->a, ch, h2);
+			}
+			egw_arr_push(t->a, ch, string_match(t, ":method", "exact", "OPTIONS"));
+			egw_arr_push(t->a, ch, string_match(t, "origin", "safeRegex", ".*"));
+			egw_arr_push(t->a, ch, string_match(t, "access-control-request-method", "safeRegex", ".*"));
+			egw_arr_push(t->a, out, c);
+		}
 	}
-	(void)es;
-	(void)rule_failed;
 	return out;
 }
 
@@ -400,6 +457,11 @@ static egw_node *http_parent_routes(ir_tr *t, rctx *r, rparent *rp, rerrs *es, s
 		}
 		bool rule_failed = false;
 		egw_node *routes = http_rule_routes(t, r, rule, ri, &f, es, &rule_failed);
+		if (!routes) {
+			egw_buf_printf(unaccepted, "%s%zu", *n_unaccepted ? " " : "", ri);
+			(*n_unaccepted)++;
+			continue;
+		}
 		const char *dest = egw_sprintf(t->a, "%s/%s/%s/rule/%zu", r->prefix, r->o->ns, r->o->name, ri);
 		bool dest_err = false, no_ep = false;
 		egw_node *settings = rule_settings(t, r, rp, rule, (long)ri, dest, es, &dest_err, &no_ep);

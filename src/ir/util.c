@@ -434,3 +434,22 @@ bool ir_regex_valid(const char *re)
 	}
 	return depth == 0 && !in_class;
 }
+
+/* The repetition operator ir_regex_valid tripped on (for the message). */
+char ir_regex_bad_op(const char *re)
+{
+	bool prev_atom = false;
+	for (const char *p = re; *p; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			prev_atom = true;
+		} else if (*p == '*' || *p == '+' || *p == '?') {
+			if (!prev_atom)
+				return *p;
+			prev_atom = false;
+		} else {
+			prev_atom = *p != '(' && *p != '|';
+		}
+	}
+	return '*';
+}
