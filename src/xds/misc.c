@@ -7,11 +7,6 @@
 
 
 
-void xds_json_patches(xt *x, const egw_node *policies)
-{
-	(void)x;
-	(void)policies;
-}
 
 
 

@@ -29,10 +29,30 @@ static bool cla_ok_(const egw_node *cla)
 	return true;
 }
 
+static bool chain_ok(const egw_node *fc)
+{
+	const egw_node *f;
+	if (!fc)
+		return true;
+	EGW_ARR_EACH(egw_get(fc, "filters"), i, f) {
+		if (!egw_get_str(f, "name", "")[0])
+			return false;
+		const egw_node *h;
+		EGW_ARR_EACH(egw_path(f, "typedConfig.httpFilters"), j, h)
+			if (!egw_get_str(h, "name", "")[0])
+				return false;
+	}
+	return true;
+}
+
 static bool listener_ok(xt *x, const egw_node *l)
 {
 	(void)x;
-	return addr_ok(egw_get(l, "address"));
+	const egw_node *fc;
+	EGW_ARR_EACH(egw_get(l, "filterChains"), i, fc)
+		if (!chain_ok(fc))
+			return false;
+	return addr_ok(egw_get(l, "address")) && chain_ok(egw_get(l, "defaultFilterChain"));
 }
 
 static bool cla_ok(xt *x, const egw_node *cla)
