@@ -4,6 +4,8 @@
  * JSON both go through libyaml, which gives every node its line and column.
  * Plain scalars are typed as Kubernetes' YAML loader types them (null, bools,
  * integers, floats; everything else a string); quoted scalars are strings.
+ * YAML 1.1 merge keys (`<<: *base`) are applied, as go-yaml applies them,
+ * and JSON's surrogate pairs ("\ud83d\ude00") are read as the one character.
  * Limits (depth, string size, alias expansion, document count) are enforced
  * here; a violation gives a diagnostic and stops that buffer.
  */

@@ -30,6 +30,7 @@ typedef struct frame {
 	egw_node *node;
 	egw_node *key; /* pending mapping key (scalar) */
 	const char *anchor;
+	egw_node *merges; /* mappings named by `<<` keys, applied at the end (ARR) */
 } frame;
 
 typedef struct pstate {
@@ -203,6 +204,48 @@ static void push(pstate *s, egw_node *n, const char *anchor)
 	f->node = n;
 	f->key = NULL;
 	f->anchor = anchor;
+	f->merges = NULL;
+}
+
+/* A plain `<<` key merges a mapping (or a list of mappings) into the one
+ * it is in, as YAML 1.1's merge key and go-yaml (so sigs.k8s.io/yaml, which
+ * Kubernetes and egctl read manifests with) do.  The keys are added when
+ * the mapping ends: keys written in the mapping win, then earlier merged
+ * mappings over later ones. */
+static void merge_later(pstate *s, frame *f, const egw_node *key, egw_node *v)
+{
+	bool ok = v->kind == EGW_OBJ || v->kind == EGW_ARR;
+	const egw_node *it;
+	EGW_ARR_EACH(v, i, it)
+	if (it->kind != EGW_OBJ)
+		ok = false;
+	if (!ok) {
+		egw_diag(s->c, EGW_D_SYNTAX, EGW_SEV_ERROR, key, NULL,
+			 "a merge key (<<) needs a mapping or a list of mappings");
+		s->failed = true;
+		return;
+	}
+	if (!f->merges)
+		f->merges = egw_arr(s->c->arena);
+	if (v->kind == EGW_OBJ) {
+		egw_arr_push(s->c->arena, f->merges, v);
+		return;
+	}
+	egw_node *m;
+	EGW_ARR_EACH(v, i, m)
+	egw_arr_push(s->c->arena, f->merges, m);
+}
+
+static void apply_merges(pstate *s, frame *f)
+{
+	const egw_node *src;
+	EGW_ARR_EACH(f->merges, i, src)
+	{
+		const egw_member *m;
+		EGW_OBJ_EACH(src, j, m)
+		if (!egw_getn(f->node, m->key, m->klen))
+			egw_obj_append(s->c->arena, f->node, m->key, m->klen, m->val);
+	}
 }
 
 /* Attaches a finished node to its parent (or returns it as the root). */
@@ -226,12 +269,17 @@ static egw_node *attach(pstate *s, egw_node *n, egw_node **root)
 	} else {
 		egw_node *k = f->key;
 		f->key = NULL;
+		if (k->kind == EGW_STR && k->len == 2 && !memcmp(k->str, "<<", 2) &&
+		    !(k->flags & EGW_NF_QUOTED)) {
+			merge_later(s, f, k, n);
+			return n;
+		}
 		if (egw_getn(f->node, k->str, k->len)) {
 			egw_diag(s->c, EGW_D_DUPLICATE, EGW_SEV_WARNING, k, NULL,
 				 "duplicate key \"%s\"; the last value is used", k->str);
 			egw_obj_setn(s->c->arena, f->node, k->str, k->len, n);
 		} else {
-			egw_obj_append(s->c->arena, f->node, k->str, k->len, n);
+			egw_obj_append_ref(s->c->arena, f->node, k->str, k->len, n); /* the key node's text */
 		}
 	}
 	return n;
@@ -245,6 +293,83 @@ static void limit_diag(pstate *s, yaml_mark_t m, const char *what, size_t limit)
 	s->limited = true;
 }
 
+static bool hex4(const char *p, const char *end, unsigned *out)
+{
+	unsigned v = 0;
+	if (end - p < 4)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		char ch = p[i];
+		v <<= 4;
+		if (ch >= '0' && ch <= '9')
+			v |= (unsigned)(ch - '0');
+		else if (ch >= 'a' && ch <= 'f')
+			v |= (unsigned)(ch - 'a' + 10);
+		else if (ch >= 'A' && ch <= 'F')
+			v |= (unsigned)(ch - 'A' + 10);
+		else
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* JSON writes a character beyond the BMP as a surrogate pair, "\ud83d\ude00"
+ * (Python's json.dumps does so by default), which YAML's \u escape, and so
+ * libyaml, rejects.  In a segment that is JSON (it starts with { or [),
+ * each pair inside a string becomes YAML's "\U0001f600".  Returns data, or
+ * an arena copy with *len updated.  Columns after a pair on its line move
+ * left by two. */
+static const char *join_surrogates(egw_ctx *c, const char *data, size_t *len)
+{
+	const char *p = data, *end = data + *len;
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	if (end - p >= 3 && !memcmp(p, "---", 3)) {
+		p += 3;
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+			p++;
+	}
+	if (p == end || (*p != '{' && *p != '['))
+		return data;
+	char *out = NULL;
+	size_t k = 0;
+	bool in_str = false;
+	for (const char *q = data; q < end; q++) {
+		unsigned hi, lo;
+		if (in_str && *q == '\\' && end - q >= 12 && q[1] == 'u' && hex4(q + 2, end, &hi) &&
+		    hi >= 0xD800 && hi <= 0xDBFF && q[6] == '\\' && q[7] == 'u' &&
+		    hex4(q + 8, end, &lo) && lo >= 0xDC00 && lo <= 0xDFFF) {
+			if (!out) {
+				out = egw_alloc_raw(c->arena, *len + 1);
+				k = (size_t)(q - data);
+				memcpy(out, data, k);
+			}
+			unsigned cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+			k += (size_t)snprintf(out + k, 11, "\\U%08x", cp);
+			q += 11;
+			continue;
+		}
+		if (in_str && *q == '\\' && q + 1 < end) {
+			if (out) {
+				out[k++] = q[0];
+				out[k++] = q[1];
+			}
+			q++;
+			continue;
+		}
+		if (*q == '"')
+			in_str = !in_str;
+		if (out)
+			out[k++] = *q;
+	}
+	if (!out)
+		return data;
+	out[k] = 0;
+	*len = k;
+	return out;
+}
+
 /* Parses one segment (one or more documents); see egw_parse_buffer. */
 static long parse_segment(egw_ctx *c, uint32_t input, uint32_t line0, const char *data, size_t len,
 			  egw_node *docs, size_t *alias_nodes)
@@ -254,6 +379,7 @@ static long parse_segment(egw_ctx *c, uint32_t input, uint32_t line0, const char
 	if (!yaml_parser_initialize(&b->p))
 		egw_arena_oom(c->arena);
 	b->p_live = true;
+	data = join_surrogates(c, data, &len);
 	yaml_parser_set_input_string(&b->p, (const unsigned char *)data, len);
 
 	pstate s = { .c = c, .input = input, .line0 = line0, .alias_nodes = *alias_nodes };
@@ -339,6 +465,7 @@ static long parse_segment(egw_ctx *c, uint32_t input, uint32_t line0, const char
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT: {
 			frame f = s.stack[--s.depth];
+			apply_merges(&s, &f);
 			attach(&s, f.node, &root);
 			if (f.anchor)
 				egw_map_put(&s.anchors, f.anchor, f.node);

@@ -423,6 +423,63 @@ START_TEST(anchors_and_aliases)
 }
 END_TEST
 
+/* YAML 1.1 merge keys, which go-yaml (so sigs.k8s.io/yaml, so kubectl and
+ * egctl) applies: keys written in the mapping win, then earlier merged
+ * mappings over later ones; a quoted "<<" is an ordinary key. */
+START_TEST(merge_keys)
+{
+	egw_node *d = doc1("base: &base\n"
+			   "  port: 80\n"
+			   "  protocol: HTTP\n"
+			   "  name: base\n"
+			   "tls: &tls {port: 443, protocol: HTTPS}\n"
+			   "listeners:\n"
+			   "- <<: *base\n"
+			   "  name: http\n"
+			   "- name: first\n"
+			   "  <<: *base\n"
+			   "- <<: [*tls, *base]\n"
+			   "- <<: {inline: true}\n"
+			   "  other: 1\n"
+			   "named: &named {<<: *base, extra: 1}\n"
+			   "copy: *named\n"
+			   "quoted: {\"<<\": {a: 1}}\n");
+	ck_assert_uint_eq(C.n_diags, 0);
+	egw_node *ls = egw_get(d, "listeners");
+	egw_node *l0 = egw_at(ls, 0), *l1 = egw_at(ls, 1), *l2 = egw_at(ls, 2), *l3 = egw_at(ls, 3);
+	ck_assert_uint_eq(egw_len(l0), 3);
+	ck_assert_str_eq(egw_get_str(l0, "name", ""), "http");
+	ck_assert_int_eq(egw_get_int(l0, "port", 0), 80);
+	ck_assert_str_eq(egw_get_str(l0, "protocol", ""), "HTTP");
+	ck_assert_ptr_null(egw_get(l0, "<<"));
+	ck_assert_str_eq(egw_get_str(l1, "name", ""), "first");
+	ck_assert_uint_eq(egw_len(l1), 3);
+	ck_assert_int_eq(egw_get_int(l2, "port", 0), 443);
+	ck_assert_str_eq(egw_get_str(l2, "protocol", ""), "HTTPS");
+	ck_assert_str_eq(egw_get_str(l2, "name", ""), "base");
+	ck_assert(egw_get_bool(l3, "inline", false));
+	ck_assert_int_eq(egw_get_int(l3, "other", 0), 1);
+	ck_assert_uint_eq(egw_len(egw_get(d, "copy")), 4);
+	ck_assert(egw_equal(egw_get(d, "copy"), egw_get(d, "named")));
+	ck_assert_ptr_nonnull(egw_path(egw_get(d, "quoted"), "<<.a"));
+	/* merged members are copies: the anchor's mapping is unchanged */
+	ck_assert_uint_eq(egw_len(egw_get(d, "base")), 3);
+	egw_set_int(A, l0, "port", 8080);
+	ck_assert_int_eq(egw_get_int(egw_get(d, "base"), "port", 0), 80);
+	ck_assert_int_eq(egw_get_int(l1, "port", 0), 80);
+	/* JSON's "<<" is a key */
+	egw_node *j = doc1("{\"<<\": {\"a\": 1}, \"b\": 2}");
+	ck_assert_uint_eq(egw_len(j), 2);
+	/* a merge of a scalar is an error in its document only */
+	egw_node *bad = parse("a: 1\n---\nx: &s 5\ny:\n  <<: *s\n---\nb: 2\n");
+	ck_assert_uint_eq(egw_len(bad), 2);
+	ck_assert_uint_eq(count_code(EGW_D_SYNTAX), 1);
+	ck_assert_ptr_nonnull(strstr(diag_at(0)->message, "merge"));
+	ck_assert_uint_eq(diag_at(0)->pos.line, 5);
+	ck_assert_uint_eq(diag_at(0)->pos.col, 3);
+}
+END_TEST
+
 START_TEST(alias_expansion_limit)
 {
 	C.limits.max_alias_nodes = 100;
@@ -601,23 +658,32 @@ START_TEST(json_input)
 END_TEST
 
 /* JSON writers that escape everything outside ASCII (Python's json.dumps)
- * write characters beyond the BMP as surrogate pairs, which libyaml rejects.
- * Until the parser handles them, such a document must be rejected with a
- * positioned syntax diagnostic, and the documents around it kept; once it
- * handles them, the pair must decode to the one character. */
+ * write characters beyond the BMP as surrogate pairs, which YAML's \u (and
+ * so libyaml) rejects: the parser joins them in JSON documents. */
 START_TEST(json_surrogate_pairs)
 {
-	egw_node *d = parse("{\"a\": 1}\n---\n{\"emoji\": \"x\\ud83d\\ude00\"}\n---\n{\"b\": 2}\n");
-	if (egw_len(d) == 3) {
-		ck_assert_str_eq(egw_get_str(egw_at(d, 1), "emoji", ""), "x\xf0\x9f\x98\x80");
-		ck_assert_uint_eq(C.n_diags, 0);
-	} else {
-		ck_assert_uint_eq(egw_len(d), 2);
-		ck_assert_uint_eq(C.n_diags, 1);
-		ck_assert_int_eq(diag_at(0)->code, EGW_D_SYNTAX);
-		ck_assert_uint_eq(diag_at(0)->pos.line, 3);
-		ck_assert_ptr_nonnull(strstr(diag_at(0)->message, "escape"));
-	}
+	egw_node *d = parse("{\"a\": 1}\n---\n{\"emoji\": \"x\\ud83d\\ude00y\", \"k\\uD83D\\uDE80\": [\"\\ud83c\\udf89\"],\n"
+			    " \"escaped\": \"\\\\ud83d\\\\ude00\", \"bmp\": \"\\u00e9\", \"after\": true}\n---\n{\"b\": 2}\n");
+	if (egw_len(d) != 3)
+		dump_diags();
+	ck_assert_uint_eq(egw_len(d), 3);
+	ck_assert_uint_eq(C.n_diags, 0);
+	egw_node *e = egw_at(d, 1);
+	ck_assert_str_eq(egw_get_str(e, "emoji", ""), "x\xf0\x9f\x98\x80y");
+	ck_assert_str_eq(egw_text(egw_at(egw_get(e, "k\xf0\x9f\x9a\x80"), 0)), "\xf0\x9f\x8e\x89");
+	/* an escaped backslash before "ud83d" is text, not an escape */
+	ck_assert_str_eq(egw_get_str(e, "escaped", ""), "\\ud83d\\ude00");
+	ck_assert_str_eq(egw_get_str(e, "bmp", ""), "\xc3\xa9");
+	POS(egw_get(e, "after"), 4, 57); /* a line without pairs keeps its columns */
+	POS(egw_at(d, 2), 6, 1);
+	/* a lone surrogate is still an error, in its document only */
+	egw_node *lone = parse("{\"a\": 1}\n---\n{\"bad\": \"\\ud83d\"}\n---\n{\"b\": 2}\n");
+	ck_assert_uint_eq(egw_len(lone), 2);
+	ck_assert_uint_eq(count_code(EGW_D_SYNTAX), 1);
+	ck_assert_uint_eq(diag_at(0)->pos.line, 3);
+	/* YAML is left alone: a backslash in a plain scalar is text */
+	egw_node *y = doc1("path: C:\\ud83d\\ude00\n");
+	ck_assert_str_eq(egw_get_str(y, "path", ""), "C:\\ud83d\\ude00");
 }
 END_TEST
 
@@ -1050,6 +1116,7 @@ static Suite *parse_suite(void)
 	tcase_add_test(t, directive_between_documents);
 	tcase_add_test(t, positions_of_every_object);
 	tcase_add_test(t, anchors_and_aliases);
+	tcase_add_test(t, merge_keys);
 	tcase_add_test(t, duplicate_keys);
 	tcase_add_test(t, non_scalar_keys);
 	tcase_add_test(t, parse_one_document);
