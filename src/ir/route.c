@@ -676,10 +676,14 @@ static void process_l4(ir_tr *t, rctx *r)
 					continue;
 				egw_set_str(t->a, x, "name", egw_sprintf(t->a, "%s/%s/%s", r->prefix, r->o->ns, r->o->name));
 				egw_obj_set(t->a, x, "destination", d);
-				egw_obj_set(t->a, l->xl, "route", x);
+				if (!egw_get(l->xl, "route")) /* one UDPRoute per listener: the oldest */
+					egw_obj_set(t->a, l->xl, "route", x);
 				continue;
 			}
 			if (l->xk != XL_TCP)
+				continue;
+			/* a plain TCP listener forwards to one TCPRoute: the oldest */
+			if (!tls && egw_len(egw_get(l->xl, "routes")))
 				continue;
 			egw_set_str(t->a, x, "name", egw_sprintf(t->a, "%s/%s/%s", r->prefix, r->o->ns, r->o->name));
 			egw_obj_set(t->a, x, "destination", d);
@@ -804,7 +808,7 @@ static int route_cmp(egw_node *a, egw_node *b)
 	eb = n_exact(egw_get(b, "queryParamMatches"));
 	if (ea != eb)
 		return ea > eb ? -1 : 1;
-	return strcmp(egw_get_str(a, "name", ""), egw_get_str(b, "name", ""));
+	return 0; /* equal routes keep their translation order */
 }
 
 static void stable_sort(egw_arena *a, egw_node **v, size_t n)

@@ -51,7 +51,9 @@ static void redact(egw_arena *a, egw_node *n)
 	} else if (n->kind == EGW_OBJ) {
 		for (size_t i = 0; i < n->n; i++) {
 			egw_member *m = &n->c.members[i];
-			if (!strcmp(m->key, "privateKey") && m->val->kind == EGW_STR)
+			if ((!strcmp(m->key, "privateKey") || !strcmp(m->key, "credential") ||
+			     !strcmp(m->key, "clientSecret") || !strcmp(m->key, "hmacSecret")) &&
+			    m->val->kind == EGW_STR)
 				m->val = egw_str_ref(a, "[redacted]", 10);
 			else
 				redact(a, m->val);
