@@ -25,7 +25,7 @@ static void request_id(xt *x, egw_node *hcm, const egw_node *hl)
 			xb(x, hcm, "generateRequestId", false);
 	}
 	const char *ext = GS(hl, "requestID");
-	if (ext) {
+	if (ext && strcmp(ext, "PackAndSample")) {
 		bool pack = !strcmp(ext, "Pack") || !strcmp(ext, "PackAndSample");
 		bool sample = !strcmp(ext, "Sample") || !strcmp(ext, "PackAndSample");
 		egw_node *tc = xset(x, xobj(x, hcm, "requestIdExtension"), "typedConfig",

@@ -422,7 +422,7 @@ static void add_tcp_chain(xt *x, egw_node *l, const egw_node *tl, const egw_node
 	const egw_node *tt = G(G(tl, "timeout"), "tcp");
 	xs(x, tp, "idleTimeout", xdur(x, G(tt, "idleTimeout")));
 	const char *sn = GS(route, "statName");
-	xs(x, tp, "statPrefix", sn ? sn : egw_sprintf(x->a, "%s-%lld", kind, (long long)name_stat_port(x, tl)));
+	xs(x, tp, "statPrefix", sn ? sn : egw_sprintf(x->a, "%s-%lld", kind, (long long)GI(tl, "port", 0)));
 	xs(x, fc, "name", rname);
 	if (term)
 		xset(x, fc, "transportSocket", xds_downstream_tls(x, term, false, false));

@@ -275,6 +275,7 @@ static void mirrors(xt *x, egw_node *ra, const egw_node *r)
 
 void xds_route_traffic(xt *x, egw_node *xr, egw_node *ra, const egw_node *r);
 void xds_route_tracing(xt *x, egw_node *xr, const egw_node *r);
+bool xds_route_valid(xt *x, const egw_node *r);
 
 egw_node *xds_route(xt *x, const egw_node *r, const egw_node *hl)
 {
@@ -440,6 +441,10 @@ void xds_add_route_config(xt *x, egw_node *rc, const egw_node *hl, bool http3)
 			xarr(x, vh, "routes");
 			egw_map_put(&vhosts, host, vh);
 			xpush(x, vlist, vh);
+		}
+		if (!xds_route_valid(x, r)) {
+			route_clusters(x, r, hl);
+			continue;
 		}
 		egw_node *xr = xds_route(x, r, hl);
 		if (http3) {

@@ -32,38 +32,67 @@ egw_node *xds_retry_policy_core(xt *x, const egw_node *rt)
 	return o;
 }
 
+static bool known_trigger(const char *t)
+{
+	static const char *const k[] = {"5xx", "gateway-error", "reset", "reset-before-request", "connect-failure",
+					"envoy-ratelimited", "retriable-4xx", "refused-stream", "retriable-status-codes",
+					"retriable-headers", "http3-post-connect-failure", "cancelled", "deadline-exceeded",
+					"internal", "resource-exhausted", "unavailable"};
+	for (size_t i = 0; t && i < sizeof k / sizeof k[0]; i++)
+		if (!strcmp(t, k[i]))
+			return true;
+	return false;
+}
+
+/* Whether the route's settings can be translated (false drops the route). */
+bool xds_route_valid(xt *x, const egw_node *r)
+{
+	const egw_node *rp = G(r, "retry") ? G(r, "retry") : G(G(r, "traffic"), "retry");
+	const egw_node *t;
+	EGW_ARR_EACH(G(G(rp, "retryOn"), "triggers"), i, t)
+		if (!known_trigger(egw_text(t))) {
+			xerr(x, "invalid retry trigger %s on route %s", egw_text(t) ? egw_text(t) : "",
+			     GS(r, "name") ? GS(r, "name") : "");
+			return false;
+		}
+	return true;
+}
+
 static egw_node *retry_policy(xt *x, const egw_node *rt)
 {
 	egw_node *o = xo(x);
 	xi(x, o, "numRetries", GI(rt, "numRetries", 2));
 	const egw_node *on = G(rt, "retryOn");
-	if (on) {
-		egw_buf b;
-		egw_buf_init(&b, x->a);
+	const egw_node *trig = G(on, "triggers"), *codes = G(on, "httpStatusCodes");
+	egw_buf b;
+	egw_buf_init(&b, x->a);
+	if (egw_len(trig)) {
+		bool has_rsc = false;
 		const egw_node *t;
-		EGW_ARR_EACH(G(on, "triggers"), i, t) {
+		EGW_ARR_EACH(trig, i, t) {
 			const char *s = egw_text(t);
 			if (b.len)
 				egw_buf_putc(&b, ',');
 			egw_buf_puts(&b, s ? s : "");
+			if (s && !strcmp(s, "retriable-status-codes"))
+				has_rsc = true;
 		}
-		if (egw_len(G(on, "httpStatusCodes"))) {
-			if (b.len)
-				egw_buf_putc(&b, ',');
-			egw_buf_puts(&b, "retriable-status-codes");
-			xset(x, o, "retriableStatusCodes", xcopy(x, G(on, "httpStatusCodes")));
-		}
-		if (b.len)
-			xs(x, o, "retryOn", egw_buf_str(&b));
+		if (egw_len(codes) && !has_rsc)
+			egw_buf_puts(&b, ",retriable-status-codes");
+		if (egw_len(codes))
+			xset(x, o, "retriableStatusCodes", xcopy(x, codes));
 	} else {
-		xs(x, o, "retryOn", "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes");
-		egw_node *rsc = xarr(x, o, "retriableStatusCodes");
-		xpush(x, rsc, egw_int(x->a, 503));
+		egw_buf_puts(&b, "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes");
+		if (egw_len(codes))
+			xset(x, o, "retriableStatusCodes", xcopy(x, codes));
+		else
+			xpush(x, xarr(x, o, "retriableStatusCodes"), egw_int(x->a, 503));
 	}
+	xs(x, o, "retryOn", egw_buf_str(&b));
 	const egw_node *pr = G(rt, "perRetry");
 	if (pr) {
 		xs(x, o, "perTryTimeout", xdur(x, G(pr, "timeout")));
-		const egw_node *bo = G(pr, "backoff");
+		const egw_node *bo = G(pr, "backOff");
 		if (bo) {
 			egw_node *rb = xobj(x, o, "retryBackOff");
 			xs(x, rb, "baseInterval", xdur(x, G(bo, "baseInterval")));
@@ -74,6 +103,14 @@ static egw_node *retry_policy(xt *x, const egw_node *rt)
 	xs(x, hp, "name", "envoy.retry_host_predicates.previous_hosts");
 	xset(x, hp, "typedConfig", xany(x, "envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate"));
 	xs(x, o, "hostSelectionRetryMaxAttempts", "5");
+	int64_t nap = GI(rt, "numAttemptsPerPriority", 0);
+	if (nap > 0) {
+		egw_node *rp = xobj(x, o, "retryPriority");
+		xs(x, rp, "name", "envoy.retry_priorities.previous_priorities");
+		egw_node *tc = xset(x, rp, "typedConfig",
+				    xany(x, "envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig"));
+		xi(x, tc, "updateFrequency", nap);
+	}
 	return o;
 }
 
@@ -149,8 +186,9 @@ void xds_route_traffic(xt *x, egw_node *xr, egw_node *ra, const egw_node *r)
 	const char *sit = xdur(x, G(th, "streamIdleTimeout"));
 	if (sit)
 		xs(x, ra, "idleTimeout", sit);
-	if (G(tr, "retry"))
-		xset(x, ra, "retryPolicy", retry_policy(x, G(tr, "retry")));
+	const egw_node *rp = G(r, "retry") ? G(r, "retry") : G(tr, "retry");
+	if (rp)
+		xset(x, ra, "retryPolicy", retry_policy(x, rp));
 	const egw_node *up = G(tr, "httpUpgrade");
 	egw_node *uc = xarr(x, ra, "upgradeConfigs");
 	if (up) {

@@ -424,10 +424,9 @@ static void wasm_hcm(xt *x, egw_node *hf, const egw_node *hl)
 				continue;
 			egw_node *tc = hf_add(x, hf, name, "envoy.extensions.filters.http.wasm.v3.Wasm", true);
 			egw_node *c = xobj(x, tc, "config");
-			if (G(w, "config")) {
-				egw_node *cf = xset(x, c, "configuration", xany(x, "google.protobuf.StringValue"));
+			egw_node *cf = xset(x, c, "configuration", xany(x, "google.protobuf.StringValue"));
+			if (G(w, "config") && G(w, "config")->kind != EGW_NULL)
 				xs(x, cf, "value", xds_json_compact(x, G(w, "config")));
-			}
 			if (GB(w, "failOpen"))
 				xb(x, c, "failOpen", true);
 			xs(x, c, "name", GS(w, "wasmName"));
