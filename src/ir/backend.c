@@ -102,6 +102,29 @@ static const char *app_protocol(egw_node *sp, const char *route_kind)
 	return "HTTP";
 }
 
+static bool attach_btls(ir_tr *t, egw_node *ds, const char *kind, const char *ns, const char *name,
+			const char *section, ir_dest_err *err)
+{
+	if (!t->cur_parent)
+		return true;
+	const char *e = NULL;
+	egw_node *tls = ir_btls_settings(t, kind, ns, name, section, t->cur_parent, &e);
+	if (e) {
+		char *m = egw_strdup(t->a, e);
+		if (m[0] >= 'A' && m[0] <= 'Z')
+			m[0] = (char)(m[0] - 'A' + 'a');
+		size_t n = strlen(m);
+		if (n && m[n - 1] == '.')
+			m[n - 1] = 0;
+		err->reason = "InvalidBackendTLS";
+		err->msg = m;
+		return false;
+	}
+	if (tls)
+		egw_obj_set(t->a, ds, "tls", tls);
+	return true;
+}
+
 egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind,
 			     egw_node *bref, const char *setting_name, ir_gw *g, ir_dest_err *err)
 {
@@ -184,6 +207,8 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 		egw_set_str(t->a, ds, "addressType", at);
 		egw_obj_set(t->a, ds, "metadata",
 			    ir_meta(t, "Service", ns, name, egw_sprintf(t->a, "%lld", (long long)port)));
+		if (!attach_btls(t, ds, "Service", ns, name, ir_str(sp, "name"), err))
+			return NULL;
 		return ds;
 	}
 	if (!strcmp(kind, "ServiceImport")) {
@@ -214,6 +239,8 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 		egw_set_str(t->a, ds, "addressType", at);
 		egw_obj_set(t->a, ds, "metadata",
 			    ir_meta(t, "ServiceImport", ns, name, egw_sprintf(t->a, "%lld", (long long)port)));
+		if (!attach_btls(t, ds, "ServiceImport", ns, name, ir_str(sp, "name"), err))
+			return NULL;
 		return ds;
 	}
 	/* Backend */
@@ -260,6 +287,8 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 	egw_obj_set(t->a, ds, "endpoints", eps);
 	egw_set_str(t->a, ds, "addressType", fqdn && ip ? "Mixed" : fqdn ? "FQDN" : "IP");
 	egw_obj_set(t->a, ds, "metadata", ir_meta(t, "Backend", ns, name, NULL));
+	if (!attach_btls(t, ds, "Backend", ns, name, NULL, err))
+		return NULL;
 	return ds;
 }
 

@@ -78,7 +78,8 @@ struct ir_tr {
 	egw_map gw_by_name;      /* "ns/name" -> ir_gw */
 	egw_map slices_by_svc;   /* "ns/svc" -> egw_node ARR of EndpointSlice nodes */
 	egw_map backend_clusters; /* "irkey\ncluster" -> setting */
-	egw_map xds_listeners;   /* "irkey\nlistenername" -> IR listener */
+	egw_map xds_listeners;
+	egw_node *cur_parent; /* the route parentRef being translated (namespace filled in) */   /* "irkey\nlistenername" -> IR listener */
 };
 
 /* ---- status.c ---- */
@@ -122,6 +123,13 @@ int64_t ir_container_port(ir_tr *t, ir_gw *g, int64_t port);
 void ir_envoyproxy_ancestor(ir_tr *t, egw_object *ep, egw_node *ref);
 egw_node *ir_envoyproxy_config(ir_tr *t, egw_object *ep);
 void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep);
+
+/* ---- btls.c ---- */
+void ir_btls_init(ir_tr *t);
+/* Upstream TLS for a backend from its BackendTLSPolicy (NULL when none or
+ * invalid; *route_err is set when the policy is invalid). */
+egw_node *ir_btls_settings(ir_tr *t, const char *kind, const char *ns, const char *name,
+			   const char *section, egw_node *ancestor, const char **route_err);
 
 /* ---- route.c ---- */
 void ir_routes(ir_tr *t);

@@ -62,6 +62,9 @@ static bool resolve_parents(ir_tr *t, rctx *r)
 			continue;
 		rparent *rp = &r->ps[r->nps++];
 		rp->pref = p;
+		rp->anc = egw_clone(t->a, p);
+		if (!ir_str(p, "namespace"))
+			egw_set_str(t->a, rp->anc, "namespace", ns);
 		rp->g = g;
 		rp->st = ir_route_parent(t, r->o, p);
 		rp->conds = egw_get(rp->st, "conditions");
@@ -375,6 +378,7 @@ static egw_node *rule_settings(ir_tr *t, rctx *r, rparent *rp, egw_node *rule, l
 {
 	egw_node *all = egw_arr(t->a);
 	egw_node *b;
+	t->cur_parent = rp->anc;
 	EGW_ARR_EACH(egw_get(rule, "backendRefs"), bi, b)
 	{
 		const char *sname = egw_sprintf(t->a, "%s/backend/%zu", dest, bi);

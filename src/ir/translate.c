@@ -107,6 +107,7 @@ void egw_ir_translate(egw_ctx *c, egw_resources *rs, egw_ir_out *out)
 	ir_gateways(t);
 	ir_listeners(t);
 	ir_backends_status(t);
+	ir_btls_init(t);
 	ir_routes(t);
 	ir_global_resources(t);
 	if (!getenv("IR_NOSORT")) ir_sort_routes(t);

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * BackendTLSPolicy: the upstream TLS settings a backend gets from the
+ * policy that targets it, and the policy's ancestor status (one ancestor
+ * per route parent that uses the backend).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAX_ANCESTORS 16
+
+typedef struct btls_state {
+	egw_map ancestors; /* ancestor key -> entry */
+	size_t n;
+	bool truncated;
+} btls_state;
+
+void ir_btls_init(ir_tr *t)
+{
+	egw_object *o;
+	EGW_RES_EACH(t->rs, EGW_K_BACKENDTLSPOLICY, i, o)
+	{
+		o->status = egw_obj(t->a);
+		btls_state *st = EGW_NEW(t->a, btls_state);
+		egw_map_init(&st->ancestors, t->a);
+		o->user = st;
+	}
+}
+
+static bool target_matches(egw_node *tr, const char *kind, const char *name, const char *section)
+{
+	const char *tk = egw_get_str(tr, "kind", "");
+	if (strcmp(tk, kind) || !ir_streq(egw_get_str(tr, "name", ""), name))
+		return false;
+	const char *tg = egw_get_str(tr, "group", "");
+	if (!strcmp(kind, "Backend") ? strcmp(tg, EG_GROUP) : (*tg && strcmp(tg, "multicluster.x-k8s.io")))
+		return false;
+	const char *ts = ir_str(tr, "sectionName");
+	return !ts || (section && !strcmp(ts, section));
+}
+
+/* The policy for a backend: a section-specific one first, then the oldest
+ * whole-backend one. */
+static egw_object *find_policy(ir_tr *t, const char *kind, const char *ns, const char *name,
+			       const char *section)
+{
+	egw_object *o, *whole = NULL;
+	EGW_RES_EACH(t->rs, EGW_K_BACKENDTLSPOLICY, i, o)
+	{
+		if (strcmp(o->ns, ns))
+			continue;
+		egw_node *tr;
+		EGW_ARR_EACH(egw_path(o->node, "spec.targetRefs"), j, tr)
+		{
+			if (!target_matches(tr, kind, name, section))
+				continue;
+			if (ir_str(tr, "sectionName"))
+				return o;
+			if (!whole)
+				whole = o;
+		}
+	}
+	return whole;
+}
+
+static void ancestor_status(ir_tr *t, egw_object *p, egw_node *ref, const char *err_reason,
+			    const char *err_msg, const char *rr_reason)
+{
+	btls_state *st = p->user;
+	const char *key = egw_sprintf(t->a, "%s/%s/%s/%s/%s", egw_get_str(ref, "group", ""),
+				      egw_get_str(ref, "kind", ""), egw_get_str(ref, "namespace", ""),
+				      egw_get_str(ref, "name", ""), egw_get_str(ref, "sectionName", ""));
+	if (egw_map_has(&st->ancestors, key))
+		return;
+	egw_node *anc = egw_arr_ensure(t->a, p->status, "ancestors");
+	if (st->n >= MAX_ANCESTORS) {
+		egw_map_put(&st->ancestors, key, ref);
+		st->truncated = true;
+		return;
+	}
+	egw_node *a = egw_arr_push(t->a, anc, egw_obj(t->a));
+	egw_map_put(&st->ancestors, key, a);
+	st->n++;
+	egw_obj_set(t->a, a, "ancestorRef", ref);
+	egw_set_str(t->a, a, "controllerName", t->controller);
+	egw_node *conds = egw_set_arr(t->a, a, "conditions");
+	if (err_msg) {
+		ir_cond(t, conds, "ResolvedRefs", false, rr_reason, err_msg);
+		ir_cond(t, conds, "Accepted", false, err_reason, err_msg);
+	} else {
+		ir_cond(t, conds, "ResolvedRefs", true, "ResolvedRefs", "Resolved all the Object references.");
+		ir_cond(t, conds, "Accepted", true, "Accepted", "Policy has been accepted.");
+	}
+}
+
+static const char *first_key_value(egw_node *data)
+{
+	const char *best = NULL, *val = NULL;
+	egw_member *m;
+	EGW_OBJ_EACH(data, i, m)
+	{
+		if (!best || strcmp(m->key, best) < 0) {
+			best = m->key;
+			val = egw_text(m->val);
+		}
+	}
+	return val;
+}
+
+/* CA bundle text from the policy's caCertificateRefs; NULL + *err on failure. */
+static const char *ca_bundle(ir_tr *t, egw_object *p, const char **err, const char **rr_reason)
+{
+	egw_buf b;
+	egw_buf_init(&b, t->a);
+	egw_node *ref;
+	EGW_ARR_EACH(egw_path(p->node, "spec.validation.caCertificateRefs"), i, ref)
+	{
+		const char *kind = egw_get_str(ref, "kind", "");
+		const char *name = egw_get_str(ref, "name", "");
+		const char *ca = NULL;
+		if (!strcmp(kind, "ConfigMap")) {
+			egw_object *cm = egw_res_find(t->rs, EGW_K_CONFIGMAP, p->ns, name);
+			if (!cm) {
+				*err = egw_sprintf(t->a, "Configmap %s not found in namespace %s.", name, p->ns);
+				return NULL;
+			}
+			egw_node *data = egw_get(cm->node, "data");
+			ca = egw_text(egw_get(data, "ca.crt"));
+			if (!ca)
+				ca = egw_text(egw_get(data, "tls.crt"));
+			if (!ca)
+				ca = first_key_value(data);
+			if (!ca || !*ca) {
+				*err = egw_sprintf(t->a, "No ca found in configmap %s.", name);
+				return NULL;
+			}
+		} else if (!strcmp(kind, "Secret")) {
+			egw_object *sec = egw_res_find(t->rs, EGW_K_SECRET, p->ns, name);
+			if (!sec) {
+				*err = egw_sprintf(t->a, "Secret %s not found in namespace %s.", name, p->ns);
+				return NULL;
+			}
+			egw_node *data = egw_get(sec->node, "data");
+			const char *b64 = egw_text(egw_get(data, "ca.crt"));
+			if (!b64)
+				b64 = egw_text(egw_get(data, "tls.crt"));
+			if (!b64)
+				b64 = first_key_value(data);
+			size_t n = 0;
+			ca = b64 ? ir_b64_decode(t, b64, &n) : NULL;
+			if (!ca || !n) {
+				*err = egw_sprintf(t->a, "No ca found in secret %s.", name);
+				return NULL;
+			}
+		} else if (!strcmp(kind, "ClusterTrustBundle")) {
+			egw_object *ctb = egw_res_find(t->rs, EGW_K_CLUSTERTRUSTBUNDLE, "", name);
+			if (!ctb) {
+				*err = egw_sprintf(t->a, "ClusterTrustBundle %s not found.", name);
+				return NULL;
+			}
+			ca = egw_text(egw_path(ctb->node, "spec.trustBundle"));
+		} else {
+			*err = "Unsupported reference kind, supported kinds are ConfigMap, Secret, and ClusterTrustBundle in caCertificateRefs.";
+			*rr_reason = "InvalidKind";
+			return NULL;
+		}
+		if (b.len)
+			egw_buf_putc(&b, '\n');
+		egw_buf_puts(&b, ca ? ca : "");
+	}
+	return egw_buf_str(&b);
+}
+
+egw_node *ir_btls_settings(ir_tr *t, const char *kind, const char *ns, const char *name,
+			   const char *section, egw_node *ancestor, const char **route_err)
+{
+	egw_object *p = find_policy(t, kind, ns, name, section);
+	if (!p)
+		return NULL;
+	egw_node *val = egw_path(p->node, "spec.validation");
+	egw_node *tls = egw_obj(t->a);
+	egw_obj_set(t->a, tls, "alpnProtocols", egw_null(t->a));
+	const char *err = NULL, *rr_reason = "InvalidCACertificateRef";
+	const char *wk = ir_str(val, "wellKnownCACertificates");
+	if (wk && !strcmp(wk, "System")) {
+		egw_set_bool(t->a, tls, "useSystemTrustStore", true);
+		egw_set_str(t->a, egw_set_obj(t->a, tls, "caCertificate"), "name",
+			    egw_sprintf(t->a, "%s/%s-ca", p->name, p->ns));
+	} else {
+		const char *ca = ca_bundle(t, p, &err, &rr_reason);
+		if (!ca) {
+			ancestor_status(t, p, ancestor, "NoValidCACertificate", err, rr_reason);
+			*route_err = err;
+			return NULL;
+		}
+		egw_node *cc = egw_set_obj(t->a, tls, "caCertificate");
+		egw_set_str(t->a, cc, "certificate", ir_b64_encode(t, ca, strlen(ca)));
+		egw_set_str(t->a, cc, "name", egw_sprintf(t->a, "%s/%s-ca", p->name, p->ns));
+	}
+	const char *host = ir_str(val, "hostname");
+	if (host)
+		egw_set_str(t->a, tls, "sni", host);
+	egw_node *sans = NULL, *s;
+	EGW_ARR_EACH(egw_get(val, "subjectAltNames"), i, s)
+	{
+		if (!sans)
+			sans = egw_set_arr(t->a, tls, "subjectAltNames");
+		egw_node *x = egw_arr_push(t->a, sans, egw_obj(t->a));
+		if (ir_streq(ir_str(s, "type"), "URI"))
+			egw_set_str(t->a, x, "uri", egw_get_str(s, "uri", ""));
+		else
+			egw_set_str(t->a, x, "hostname", egw_get_str(s, "hostname", ""));
+	}
+	egw_set_str(t->a, tls, "minVersion", "1.2");
+	egw_set_str(t->a, tls, "maxVersion", "1.3");
+	ancestor_status(t, p, ancestor, NULL, NULL, NULL);
+	return tls;
+}
