@@ -446,12 +446,11 @@ static void wasm_hcm(xt *x, egw_node *hf, const egw_node *hl)
 			xs(x, rem, "sha256", GS(code, "sha256"));
 			xs(x, vm, "runtime", "envoy.wasm.runtime.v8");
 			xs(x, vm, "vmId", GS(w, "name"));
-			if (G(w, "env")) {
-				const egw_node *env = G(w, "env");
-				egw_node *ev = xobj(x, vm, "environmentVariables");
-				if (egw_len(G(env, "hostKeys")))
-					xset(x, ev, "hostEnvKeys", xcopy(x, G(env, "hostKeys")));
-			}
+			const egw_node *hk = G(w, "hostKeys");
+			if (!hk)
+				hk = G(G(w, "env"), "hostKeys");
+			if (egw_len(hk))
+				xset(x, xobj(x, vm, "environmentVariables"), "hostEnvKeys", xcopy(x, hk));
 		}
 	}
 }
