@@ -8,6 +8,9 @@
 #include <string.h>
 
 #include "names.h"
+#include "httpfilters.h"
+
+#define xnum_any(n) xnum((n), 0)
 #include "xds_int.h"
 
 egw_node *xds_endpoint_addr(xt *x, const egw_node *ep)
@@ -149,48 +152,122 @@ static const char *lookup_family(xt *x, const cluster_args *ca)
 	return "V4_PREFERRED";
 }
 
-static egw_node *lb_policy(xt *x, const egw_node *lb, const egw_node *pl)
+static egw_node *policy_list(xt *x, egw_node *tec)
 {
 	egw_node *pol = xo(x);
-	egw_node *tec = xobj(x, xpush(x, xarr(x, pol, "policies"), xo(x)), "typedExtensionConfig");
-	const char *name = "least_request", *msg = "least_request.v3.LeastRequest";
-	const egw_node *ss = NULL;
-	bool locality = true;
-	if (G(lb, "roundRobin")) {
-		name = "round_robin";
-		msg = "round_robin.v3.RoundRobin";
-		ss = G(G(lb, "roundRobin"), "slowStart");
-	} else if (G(lb, "random")) {
-		name = "random";
-		msg = "random.v3.Random";
-	} else if (G(lb, "consistentHash")) {
-		name = "maglev";
-		msg = "maglev.v3.Maglev";
-		locality = false;
-	} else if (G(lb, "leastRequest")) {
-		ss = G(G(lb, "leastRequest"), "slowStart");
-	}
+	xset(x, xpush(x, xarr(x, pol, "policies"), xo(x)), "typedExtensionConfig", tec);
+	return pol;
+}
+
+static egw_node *typed_ext(xt *x, const char *name, const char *msg, egw_node **tc)
+{
+	egw_node *tec = xo(x);
 	xs(x, tec, "name", egw_sprintf(x->a, "envoy.load_balancing_policies.%s", name));
-	egw_node *tc = xset(x, tec, "typedConfig",
-			    xany(x, egw_sprintf(x->a, "envoy.extensions.load_balancing_policies.%s", msg)));
-	if (locality && pl) {
-		egw_node *za = xobj(x, xobj(x, tc, "localityLbConfig"), "zoneAwareLbConfig");
-		const egw_node *force = G(pl, "force");
-		if (force)
-			xi(x, xobj(x, za, "forceLocalZone"), "minSize", GI(force, "minEndpointsInZoneThreshold", 1));
-		if (G(pl, "minEndpointsThreshold"))
-			xs(x, za, "minClusterSize", GS(pl, "minEndpointsThreshold"));
-		if (G(pl, "percentageEnabled"))
-			xi(x, xobj(x, za, "routingEnabled"), "value", GI(pl, "percentageEnabled", 0));
-	} else if (locality)
-		xobj(x, xobj(x, tc, "localityLbConfig"), "localityWeightedLbConfig");
-	else if (G(lb, "weightedZones"))
-		xobj(x, tc, "localityWeightedLbConfig");
-	if (G(lb, "consistentHash") && G(G(lb, "consistentHash"), "tableSize"))
-		xs(x, tc, "tableSize", GS(G(lb, "consistentHash"), "tableSize"));
+	*tc = xset(x, tec, "typedConfig", xany(x, egw_sprintf(x->a, "envoy.extensions.load_balancing_policies.%s", msg)));
+	return tec;
+}
+
+/* Client-side weighted round robin from backend utilization settings. */
+static egw_node *cswrr(xt *x, const egw_node *bu)
+{
+	egw_node *tc;
+	egw_node *tec = typed_ext(x, "client_side_weighted_round_robin",
+				  "client_side_weighted_round_robin.v3.ClientSideWeightedRoundRobin", &tc);
+	xs(x, tc, "blackoutPeriod", xdur(x, G(bu, "blackoutPeriod")));
+	if (G(bu, "errorUtilizationPenaltyPercent")) {
+		double v = xnum_any(G(bu, "errorUtilizationPenaltyPercent")) / 100.0;
+		if (v == (double)(int64_t)v)
+			xi(x, tc, "errorUtilizationPenalty", (int64_t)v);
+		else
+			xset(x, tc, "errorUtilizationPenalty", egw_float(x->a, v));
+	}
+	if (egw_len(G(bu, "metricNamesForComputingUtilization")))
+		xset(x, tc, "metricNamesForComputingUtilization", xcopy(x, G(bu, "metricNamesForComputingUtilization")));
+	const egw_node *oob = G(bu, "outOfBand");
+	if (oob) {
+		xb(x, tc, "enableOobLoadReport", true);
+		if (GS(oob, "authority") || G(oob, "port")) {
+			egw_node *rc = xobj(x, tc, "oobReportingConfig");
+			xs(x, rc, "authority", GS(oob, "authority"));
+			if (G(oob, "port"))
+				xi(x, rc, "portValue", GI(oob, "port", 0));
+		}
+		xs(x, tc, "oobReportingPeriod", xdur(x, G(oob, "reportingPeriod")));
+	}
+	const egw_node *ss = G(bu, "slowStart");
 	if (ss && G(ss, "window"))
 		xs(x, xobj(x, tc, "slowStartConfig"), "slowStartWindow", xdur(x, G(ss, "window")));
-	return pol;
+	xs(x, tc, "weightExpirationPeriod", xdur(x, G(bu, "weightExpirationPeriod")));
+	xs(x, tc, "weightUpdatePeriod", xdur(x, G(bu, "weightUpdatePeriod")));
+	return tec;
+}
+
+static egw_node *lb_policy(xt *x, const egw_node *lb, const egw_node *pl)
+{
+	const egw_node *eo = G(lb, "endpointOverride");
+	bool fallback = eo != NULL;
+	egw_node *tec;
+	const egw_node *bu = G(lb, "backendUtilization");
+	if (bu) {
+		tec = cswrr(x, bu);
+		if (G(lb, "weightedZones")) {
+			egw_node *tc;
+			egw_node *w = typed_ext(x, "wrr_locality", "wrr_locality.v3.WrrLocality", &tc);
+			xset(x, tc, "endpointPickingPolicy", policy_list(x, tec));
+			tec = w;
+		}
+	} else {
+		const char *name = "least_request", *msg = "least_request.v3.LeastRequest";
+		const egw_node *ss = NULL;
+		bool locality = !fallback;
+		if (G(lb, "roundRobin")) {
+			name = "round_robin";
+			msg = "round_robin.v3.RoundRobin";
+			ss = G(G(lb, "roundRobin"), "slowStart");
+		} else if (G(lb, "random")) {
+			name = "random";
+			msg = "random.v3.Random";
+		} else if (G(lb, "consistentHash")) {
+			name = "maglev";
+			msg = "maglev.v3.Maglev";
+			locality = false;
+		} else if (G(lb, "leastRequest")) {
+			ss = G(G(lb, "leastRequest"), "slowStart");
+		}
+		egw_node *tc;
+		tec = typed_ext(x, name, msg, &tc);
+		if (locality && pl) {
+			egw_node *za = xobj(x, xobj(x, tc, "localityLbConfig"), "zoneAwareLbConfig");
+			const egw_node *force = G(pl, "force");
+			if (force)
+				xi(x, xobj(x, za, "forceLocalZone"), "minSize", GI(force, "minEndpointsInZoneThreshold", 1));
+			if (G(pl, "minEndpointsThreshold"))
+				xs(x, za, "minClusterSize", GS(pl, "minEndpointsThreshold"));
+			if (G(pl, "percentageEnabled"))
+				xi(x, xobj(x, za, "routingEnabled"), "value", GI(pl, "percentageEnabled", 0));
+		} else if (locality)
+			xobj(x, xobj(x, tc, "localityLbConfig"), "localityWeightedLbConfig");
+		else if (G(lb, "weightedZones"))
+			xobj(x, tc, "localityWeightedLbConfig");
+		if (G(lb, "consistentHash") && G(G(lb, "consistentHash"), "tableSize"))
+			xs(x, tc, "tableSize", GS(G(lb, "consistentHash"), "tableSize"));
+		if (ss && G(ss, "window"))
+			xs(x, xobj(x, tc, "slowStartConfig"), "slowStartWindow", xdur(x, G(ss, "window")));
+	}
+	if (fallback) {
+		egw_node *tc;
+		egw_node *oh = typed_ext(x, "override_host", "override_host.v3.OverrideHost", &tc);
+		xset(x, tc, "fallbackPolicy", policy_list(x, tec));
+		egw_node *src = xarr(x, tc, "overrideHostSources");
+		const egw_node *ef;
+		EGW_ARR_EACH(G(eo, "extractFrom"), i, ef) {
+			egw_node *o = xpush(x, src, xo(x));
+			xs(x, o, "header", GS(ef, "header"));
+			xs(x, o, "metadata", NULL);
+		}
+		tec = oh;
+	}
+	return policy_list(x, tec);
 }
 
 static egw_node *circuit_breakers(xt *x, const egw_node *cb)
