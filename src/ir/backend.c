@@ -110,14 +110,8 @@ static bool attach_btls(ir_tr *t, egw_node *ds, const char *kind, const char *ns
 	const char *e = NULL;
 	egw_node *tls = ir_btls_settings(t, kind, ns, name, section, t->cur_parent, &e);
 	if (e) {
-		char *m = egw_strdup(t->a, e);
-		if (m[0] >= 'A' && m[0] <= 'Z')
-			m[0] = (char)(m[0] - 'A' + 'a');
-		size_t n = strlen(m);
-		if (n && m[n - 1] == '.')
-			m[n - 1] = 0;
 		err->reason = "InvalidBackendTLS";
-		err->msg = m;
+		err->msg = e;
 		return false;
 	}
 	if (tls)

@@ -75,11 +75,6 @@ static void ancestor_status(ir_tr *t, egw_object *p, egw_node *ref, const char *
 	if (egw_map_has(&st->ancestors, key))
 		return;
 	egw_node *anc = egw_arr_ensure(t->a, p->status, "ancestors");
-	if (st->n >= MAX_ANCESTORS) {
-		egw_map_put(&st->ancestors, key, ref);
-		st->truncated = true;
-		return;
-	}
 	egw_node *a = egw_arr_push(t->a, anc, egw_obj(t->a));
 	egw_map_put(&st->ancestors, key, a);
 	st->n++;
@@ -87,8 +82,9 @@ static void ancestor_status(ir_tr *t, egw_object *p, egw_node *ref, const char *
 	egw_set_str(t->a, a, "controllerName", t->controller);
 	egw_node *conds = egw_set_arr(t->a, a, "conditions");
 	if (err_msg) {
-		ir_cond(t, conds, "ResolvedRefs", false, rr_reason, err_msg);
-		ir_cond(t, conds, "Accepted", false, err_reason, err_msg);
+		const char *m = ir_policy_msg(t, err_msg);
+		ir_cond(t, conds, "ResolvedRefs", false, rr_reason, m);
+		ir_cond(t, conds, "Accepted", false, err_reason, m);
 	} else {
 		ir_cond(t, conds, "ResolvedRefs", true, "ResolvedRefs", "Resolved all the Object references.");
 		ir_cond(t, conds, "Accepted", true, "Accepted", "Policy has been accepted.");
@@ -123,46 +119,42 @@ static const char *ca_bundle(ir_tr *t, egw_object *p, const char **err, const ch
 		if (!strcmp(kind, "ConfigMap")) {
 			egw_object *cm = egw_res_find(t->rs, EGW_K_CONFIGMAP, p->ns, name);
 			if (!cm) {
-				*err = egw_sprintf(t->a, "Configmap %s not found in namespace %s.", name, p->ns);
+				*err = egw_sprintf(t->a, "configmap %s not found in namespace %s", name, p->ns);
 				return NULL;
 			}
 			egw_node *data = egw_get(cm->node, "data");
 			ca = egw_text(egw_get(data, "ca.crt"));
-			if (!ca)
-				ca = egw_text(egw_get(data, "tls.crt"));
-			if (!ca)
+			if (!ca && egw_len(data) == 1)
 				ca = first_key_value(data);
 			if (!ca || !*ca) {
-				*err = egw_sprintf(t->a, "No ca found in configmap %s.", name);
+				*err = egw_sprintf(t->a, "no ca found in configmap %s", name);
 				return NULL;
 			}
 		} else if (!strcmp(kind, "Secret")) {
 			egw_object *sec = egw_res_find(t->rs, EGW_K_SECRET, p->ns, name);
 			if (!sec) {
-				*err = egw_sprintf(t->a, "Secret %s not found in namespace %s.", name, p->ns);
+				*err = egw_sprintf(t->a, "secret %s not found in namespace %s", name, p->ns);
 				return NULL;
 			}
 			egw_node *data = egw_get(sec->node, "data");
 			const char *b64 = egw_text(egw_get(data, "ca.crt"));
-			if (!b64)
-				b64 = egw_text(egw_get(data, "tls.crt"));
-			if (!b64)
+			if (!b64 && egw_len(data) == 1)
 				b64 = first_key_value(data);
 			size_t n = 0;
 			ca = b64 ? ir_b64_decode(t, b64, &n) : NULL;
 			if (!ca || !n) {
-				*err = egw_sprintf(t->a, "No ca found in secret %s.", name);
+				*err = egw_sprintf(t->a, "no ca found in secret %s", name);
 				return NULL;
 			}
 		} else if (!strcmp(kind, "ClusterTrustBundle")) {
 			egw_object *ctb = egw_res_find(t->rs, EGW_K_CLUSTERTRUSTBUNDLE, "", name);
 			if (!ctb) {
-				*err = egw_sprintf(t->a, "ClusterTrustBundle %s not found.", name);
+				*err = egw_sprintf(t->a, "clusterTrustBundle %s not found", name);
 				return NULL;
 			}
 			ca = egw_text(egw_path(ctb->node, "spec.trustBundle"));
 		} else {
-			*err = "Unsupported reference kind, supported kinds are ConfigMap, Secret, and ClusterTrustBundle in caCertificateRefs.";
+			*err = "Unsupported reference kind, supported kinds are ConfigMap, Secret, and ClusterTrustBundle in caCertificateRefs";
 			*rr_reason = "InvalidKind";
 			return NULL;
 		}
@@ -186,8 +178,7 @@ egw_node *ir_btls_settings(ir_tr *t, const char *kind, const char *ns, const cha
 	const char *wk = ir_str(val, "wellKnownCACertificates");
 	if (wk && !strcmp(wk, "System")) {
 		egw_set_bool(t->a, tls, "useSystemTrustStore", true);
-		egw_set_str(t->a, egw_set_obj(t->a, tls, "caCertificate"), "name",
-			    egw_sprintf(t->a, "%s/%s-ca", p->name, p->ns));
+		egw_set_str(t->a, egw_set_obj(t->a, tls, "caCertificate"), "name", "system_ca_certificates");
 	} else {
 		const char *ca = ca_bundle(t, p, &err, &rr_reason);
 		if (!ca) {
@@ -217,4 +208,11 @@ egw_node *ir_btls_settings(ir_tr *t, const char *kind, const char *ns, const cha
 	egw_set_str(t->a, tls, "maxVersion", "1.3");
 	ancestor_status(t, p, ancestor, NULL, NULL, NULL);
 	return tls;
+}
+
+void ir_btls_finish(ir_tr *t)
+{
+	egw_object *o;
+	EGW_RES_EACH(t->rs, EGW_K_BACKENDTLSPOLICY, i, o)
+	ir_ancestors_finish(t, egw_get(o->status, "ancestors"));
 }

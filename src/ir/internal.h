@@ -91,6 +91,12 @@ bool ir_cond_is(egw_node *conds, const char *type, bool status);
 /* The route's parents entry for parent ref index i, created on first use. */
 egw_node *ir_route_parent(ir_tr *t, egw_object *route, egw_node *pref);
 
+/* Policy condition text: first letter capitalised, ending with a period. */
+const char *ir_policy_msg(ir_tr *t, const char *m);
+/* Sorts policy ancestors by reference and caps them at 16, adding the
+ * Aggregated condition to the last one kept. */
+void ir_ancestors_finish(ir_tr *t, egw_node *ancestors);
+
 /* ---- util.c ---- */
 bool ir_streq(const char *a, const char *b);
 const char *ir_str(const egw_node *obj, const char *key); /* NULL when absent */
@@ -126,6 +132,7 @@ void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep);
 
 /* ---- btls.c ---- */
 void ir_btls_init(ir_tr *t);
+void ir_btls_finish(ir_tr *t);
 /* Upstream TLS for a backend from its BackendTLSPolicy (NULL when none or
  * invalid; *route_err is set when the policy is invalid). */
 egw_node *ir_btls_settings(ir_tr *t, const char *kind, const char *ns, const char *name,

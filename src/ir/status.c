@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Status building blocks: conditions and route parent entries. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -50,4 +51,42 @@ egw_node *ir_route_parent(ir_tr *t, egw_object *route, egw_node *pref)
 	egw_set_str(t->a, p, "controllerName", t->controller);
 	egw_set_arr(t->a, p, "conditions");
 	return p;
+}
+
+const char *ir_policy_msg(ir_tr *t, const char *m)
+{
+	size_t n = strlen(m);
+	char *r = egw_alloc(t->a, n + 2);
+	memcpy(r, m, n);
+	if (n && r[0] >= 'a' && r[0] <= 'z')
+		r[0] = (char)(r[0] - 'a' + 'A');
+	if (!n || r[n - 1] != '.')
+		r[n++] = '.';
+	r[n] = 0;
+	return r;
+}
+
+static int anc_cmp(const void *x, const void *y)
+{
+	const egw_node *a = egw_get(*(egw_node *const *)x, "ancestorRef");
+	const egw_node *b = egw_get(*(egw_node *const *)y, "ancestorRef");
+	static const char *keys[] = { "namespace", "name", "sectionName", "kind", "group" };
+	for (int i = 0; i < 5; i++) {
+		int c = strcmp(egw_get_str(a, keys[i], ""), egw_get_str(b, keys[i], ""));
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+void ir_ancestors_finish(ir_tr *t, egw_node *anc)
+{
+	if (!anc || anc->kind != EGW_ARR || anc->n == 0)
+		return;
+	qsort(anc->c.items, anc->n, sizeof(egw_node *), anc_cmp);
+	if (anc->n <= 16)
+		return;
+	anc->n = 16;
+	ir_cond(t, egw_get(anc->c.items[15], "conditions"), "Aggregated", true, "Aggregated",
+		"Ancestors have been truncated because the number of policy ancestors exceeds 16.");
 }

@@ -110,5 +110,6 @@ void egw_ir_translate(egw_ctx *c, egw_resources *rs, egw_ir_out *out)
 	ir_btls_init(t);
 	ir_routes(t);
 	ir_global_resources(t);
+	ir_btls_finish(t);
 	if (!getenv("IR_NOSORT")) ir_sort_routes(t);
 }
