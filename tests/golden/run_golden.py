@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""The golden-case driver (one driver, one folder per case, as jansson's
+r"""The golden-case driver (one driver, one folder per case, as jansson's
 test/suites).
 
 For every case folder CASE under the cases directory, holding input.yaml and
@@ -12,7 +12,8 @@ expected.json (and optionally `flags`, extra CLI arguments, one per line):
    (empty == absent, lastTransitionTime ignored, conditions are a set; see
    normalize());
 2. runs the same input converted to JSON (one pretty JSON document per YAML
-   document, and a one-line JSON `kind: List` of them all), and with its
+   document, the same with \u escapes for all non-ASCII, and a one-line
+   JSON `kind: List` of them all), and with its
    documents shuffled (fixed seeds), and requires output byte-identical to
    the plain run's: determinism is a feature;
 3. runs the plain input with -o yaml and requires that YAML, read by PyYAML
@@ -159,6 +160,9 @@ def variants(text):
     out.append(("json-list", "input.json",
                 json.dumps({"apiVersion": "v1", "kind": "List", "items": objs},
                            separators=(",", ":"), ensure_ascii=False)))
+    # \u escapes for everything beyond ASCII (surrogate pairs beyond the BMP)
+    out.append(("json-ascii", "input.json",
+                "---\n".join(json.dumps(o) + "\n" for o in objs)))
     for seed in SEEDS:
         order = list(range(len(docs)))
         random.Random(seed).shuffle(order)
