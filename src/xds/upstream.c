@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "xds_int.h"
+#include "httpfilters.h"
 
 #define HPO "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
@@ -64,7 +64,8 @@ void xds_cluster_protocol(xt *x, egw_node *c, const cluster_args *ca)
 	bool common = G(th, "connectionIdleTimeout") || G(th, "maxConnectionDuration") ||
 		      G(cb, "maxRequestsPerConnection") || (ca->stream_timeout && G(th, "maxStreamDuration"));
 	egw_node *h1 = xds_http1_options(x, ca->http1, true);
-	if (!h2 && !all_tls && !ca->use_client_protocol && !h1 && !common && !auto_sni)
+	egw_node *uf = xds_upstream_filters(x, ca);
+	if (!h2 && !all_tls && !ca->use_client_protocol && !h1 && !common && !auto_sni && !uf)
 		return;
 	egw_node *o = xany(x, HPO);
 	if (common) {
@@ -91,6 +92,7 @@ void xds_cluster_protocol(xt *x, egw_node *c, const cluster_args *ca)
 	}
 	if (auto_sni)
 		xb(x, xobj(x, o, "upstreamHttpProtocolOptions"), "autoSni", true);
+	xset(x, o, "httpFilters", uf);
 	egw_node *teo = xobj(x, c, "typedExtensionProtocolOptions");
 	xset(x, teo, HPO, o);
 }
