@@ -105,6 +105,101 @@ static ir_lis *add_listener(ir_tr *t, ir_gw *g, egw_node *l)
 	return li;
 }
 
+static bool lset_allowed(ir_tr *t, ir_gw *g, egw_object *ls)
+{
+	egw_node *an = egw_path(g->o->node, "spec.allowedListeners.namespaces");
+	const char *from = ir_str(an, "from");
+	if (!from)
+		return false;
+	if (!strcmp(from, "All"))
+		return true;
+	if (!strcmp(from, "Same"))
+		return !strcmp(g->ns, ls->ns);
+	if (!strcmp(from, "Selector")) {
+		egw_node *sel = egw_get(an, "selector");
+		if (!sel)
+			return false;
+		egw_object *n = egw_res_find(t->rs, EGW_K_NAMESPACE, "", ls->ns);
+		return n && ir_label_selector_matches(sel, egw_path(n->node, "metadata.labels"));
+	}
+	return false;
+}
+
+static void listener_sets(ir_tr *t)
+{
+	egw_object *ls;
+	EGW_RES_EACH(t->rs, EGW_K_LISTENERSET, i, ls)
+	{
+		egw_node *pr = egw_path(ls->node, "spec.parentRef");
+		const char *pns = ir_str(pr, "namespace");
+		if (!pns || !*pns)
+			pns = ls->ns;
+		ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", pns, egw_get_str(pr, "name", "")));
+		if (!g)
+			continue;
+		ls->status = egw_obj(t->a);
+		egw_node *conds = egw_set_arr(t->a, ls->status, "conditions");
+		if (!g->accepted) {
+			ir_cond(t, conds, "Accepted", false, "ParentNotAccepted",
+				egw_sprintf(t->a, "Parent Gateway %s/%s not accepted", pns, g->name));
+			ir_cond(t, conds, "Programmed", false, "Programmed", "Not Programmed");
+			continue;
+		}
+		if (!lset_allowed(t, g, ls)) {
+			ir_cond(t, conds, "Accepted", false, "NotAllowed",
+				egw_sprintf(t->a, "ListenerSet attachment from namespace %s not allowed by Gateway %s/%s",
+					    ls->ns, g->ns, g->name));
+			ir_cond(t, conds, "Programmed", false, "NotAllowed", "Not Programmed");
+			continue;
+		}
+		egw_node *lst = egw_set_arr(t->a, ls->status, "listeners");
+		egw_node *l;
+		EGW_ARR_EACH(egw_path(ls->node, "spec.listeners"), j, l)
+		{
+			ir_lis *li = add_listener(t, g, l);
+			li->lset = ls;
+			egw_arr_push(t->a, lst, li->st);
+		}
+		g->attached_lsets++;
+		egw_set_int(t->a, g->status, "attachedListenerSets", g->attached_lsets);
+	}
+}
+
+/* ListenerSet conditions from its listeners, once they are validated. */
+static void listener_set_status(ir_tr *t)
+{
+	egw_object *ls;
+	EGW_RES_EACH(t->rs, EGW_K_LISTENERSET, i, ls)
+	{
+		egw_node *conds = egw_get(ls->status, "conditions");
+		if (!conds || ir_cond_is(conds, "Accepted", false))
+			continue;
+		bool all_acc = true, any_acc = false, all_prog = true, any_prog = false;
+		egw_node *e;
+		EGW_ARR_EACH(egw_get(ls->status, "listeners"), j, e)
+		{
+			bool acc = ir_cond_is(egw_get(e, "conditions"), "Accepted", true);
+			bool prog = ir_cond_is(egw_get(e, "conditions"), "Programmed", true);
+			all_acc = all_acc && acc;
+			any_acc = any_acc || acc;
+			all_prog = all_prog && prog;
+			any_prog = any_prog || prog;
+		}
+		if (all_acc)
+			ir_cond(t, conds, "Accepted", true, "Accepted", "All listeners are accepted");
+		else if (any_acc)
+			ir_cond(t, conds, "Accepted", true, "ListenersNotValid", "Some listeners are invalid");
+		else
+			ir_cond(t, conds, "Accepted", false, "ListenersNotValid", "No listeners are accepted");
+		if (all_prog)
+			ir_cond(t, conds, "Programmed", true, "Programmed", "All listeners are programmed");
+		else if (any_prog)
+			ir_cond(t, conds, "Programmed", true, "Programmed", "Some listeners are not programmed");
+		else
+			ir_cond(t, conds, "Programmed", false, "ListenersNotValid", "No listeners are programmed");
+	}
+}
+
 void ir_gateways(ir_tr *t)
 {
 	egw_node *gc_ep = t->gc_ep;
@@ -180,6 +275,7 @@ void ir_gateways(ir_tr *t)
 		t->gws[t->ngw++] = g;
 		egw_map_put(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", o->ns, o->name), g);
 	}
+	listener_sets(t);
 }
 
 static void lcond(ir_tr *t, ir_lis *l, const char *type, bool st, const char *reason,
@@ -372,8 +468,22 @@ static void validate_tls(ir_tr *t, ir_lis *l)
 	}
 }
 
+/* The IR name of a listener: <gw ns>/<gw>/<listener>, with the
+ * ListenerSet's <ns>/<name> inserted for listeners that come from one. */
 static const char *lname(ir_tr *t, ir_lis *l)
 {
+	if (l->lset)
+		return egw_sprintf(t->a, "%s/%s/%s/%s/%s", l->gw->ns, l->gw->name, l->lset->ns,
+				   l->lset->name, l->name);
+	return egw_sprintf(t->a, "%s/%s/%s", l->gw->ns, l->gw->name, l->name);
+}
+
+/* How conflict messages name a listener: by its owner (Gateway or
+ * ListenerSet). */
+static const char *cname(ir_tr *t, ir_lis *l)
+{
+	if (l->lset)
+		return egw_sprintf(t->a, "%s/%s/%s", l->lset->ns, l->lset->name, l->name);
 	return egw_sprintf(t->a, "%s/%s/%s", l->gw->ns, l->gw->name, l->name);
 }
 
@@ -420,7 +530,7 @@ static void conflicts_l7(ir_tr *t, ir_gw *g)
 			egw_buf_init(&b, t->a);
 			egw_buf_puts(&b, "All listeners for a given port must use a compatible protocol, conflicting listeners: ");
 			for (size_t j = 0; j < arr->n; j++)
-				egw_buf_printf(&b, "%s%s", j ? ", " : "", lname(t, g->ls[arr->c.items[j]->v.i]));
+				egw_buf_printf(&b, "%s%s", j ? ", " : "", cname(t, g->ls[arr->c.items[j]->v.i]));
 			for (size_t j = 0; j < arr->n; j++)
 				lcond(t, g->ls[arr->c.items[j]->v.i], "Conflicted", true, "ProtocolConflict",
 				      egw_buf_str(&b));
@@ -437,7 +547,7 @@ static void conflicts_l7(ir_tr *t, ir_gw *g)
 				if (!strcmp(o->hostname ? o->hostname : "", h)) {
 					if (!cnt)
 						egw_buf_puts(&b, "All listeners for a given port must use a unique hostname, conflicting listeners: ");
-					egw_buf_printf(&b, "%s%s", cnt ? ", " : "", lname(t, o));
+					egw_buf_printf(&b, "%s%s", cnt ? ", " : "", cname(t, o));
 					cnt++;
 				}
 			}
@@ -472,6 +582,8 @@ static bool listener_ready(ir_tr *t, ir_lis *l)
 		      "Sending translated listener configuration to the data plane");
 		lcond(t, l, "Accepted", true, "Accepted", "Listener has been successfully translated");
 		lcond(t, l, "ResolvedRefs", true, "ResolvedRefs", "Listener references have been resolved");
+		if (l->lset)
+			lcond(t, l, "Conflicted", false, "NoConflicts", "No conflicts detected");
 		return true;
 	}
 	if (l->cert_partial && l->conds->n == 1) {
@@ -484,7 +596,7 @@ static bool listener_ready(ir_tr *t, ir_lis *l)
 	if (l->cert_invalid && !ir_cond_find(l->conds, "Accepted"))
 		lcond(t, l, "Accepted", true, "Accepted", "Listener has been successfully translated");
 	if (!ir_cond_find(l->conds, "Programmed"))
-		lcond(t, l, "Programmed", false, "Invalid",
+		lcond(t, l, "Programmed", false, l->lset ? "ListenersNotValid" : "Invalid",
 		      "Listener is invalid, see other Conditions for details.");
 	if (!ir_cond_find(l->conds, "ResolvedRefs"))
 		lcond(t, l, "ResolvedRefs", true, "ResolvedRefs", "Listener references have been resolved");
@@ -631,4 +743,5 @@ void ir_listeners(ir_tr *t)
 				add_ir_listener(t, l, &found);
 		}
 	}
+	listener_set_status(t);
 }

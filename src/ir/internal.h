@@ -57,6 +57,7 @@ struct ir_gw {
 	bool ep_from_gw;
 	bool merge_backends;
 	bool accepted;
+	int64_t attached_lsets;
 };
 
 struct ir_tr {

@@ -51,13 +51,25 @@ static bool resolve_parents(ir_tr *t, rctx *r)
 		const char *kind = ir_str(p, "kind");
 		if (grp && strcmp(grp, GW_GROUP))
 			continue;
-		if (kind && strcmp(kind, "Gateway"))
+		if (kind && strcmp(kind, "Gateway") && strcmp(kind, "ListenerSet"))
 			continue;
 		const char *ns = ir_str(p, "namespace");
 		if (!ns || !*ns)
 			ns = r->o->ns;
-		ir_gw *g = egw_map_get(&t->gw_by_name,
-				       egw_sprintf(t->a, "%s/%s", ns, egw_get_str(p, "name", "")));
+		egw_object *lset = NULL;
+		ir_gw *g;
+		if (kind && !strcmp(kind, "ListenerSet")) {
+			lset = egw_res_find(t->rs, EGW_K_LISTENERSET, ns, egw_get_str(p, "name", ""));
+			if (!lset || !lset->status)
+				continue;
+			egw_node *lpr = egw_path(lset->node, "spec.parentRef");
+			const char *gns = ir_str(lpr, "namespace");
+			if (!gns || !*gns)
+				gns = lset->ns;
+			g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", gns, egw_get_str(lpr, "name", "")));
+		} else {
+			g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", ns, egw_get_str(p, "name", "")));
+		}
 		if (!g || !g->accepted)
 			continue;
 		rparent *rp = &r->ps[r->nps++];
@@ -76,6 +88,8 @@ static bool resolve_parents(ir_tr *t, rctx *r)
 		size_t nsel = 0;
 		for (size_t j = 0; j < g->nls; j++) {
 			ir_lis *l = g->ls[j];
+			if (l->lset != lset)
+				continue;
 			if (sec && strcmp(sec, l->name))
 				continue;
 			if (has_port && port != l->port)
