@@ -279,7 +279,7 @@ static egw_node *attach(pstate *s, egw_node *n, egw_node **root)
 				 "duplicate key \"%s\"; the last value is used", k->str);
 			egw_obj_setn(s->c->arena, f->node, k->str, k->len, n);
 		} else {
-			egw_obj_append(s->c->arena, f->node, k->str, k->len, n);
+			egw_obj_append_ref(s->c->arena, f->node, k->str, k->len, n); /* the key node's text */
 		}
 	}
 	return n;

@@ -37,8 +37,8 @@ jmp_buf *egw_arena_get_oom(egw_arena *a);
 /* Jumps to the OOM point (used when a non-arena allocation fails). */
 _Noreturn void egw_arena_oom(egw_arena *a);
 
-void *egw_alloc(egw_arena *a, size_t size);   /* 16-aligned, zeroed */
-void *egw_alloc_raw(egw_arena *a, size_t size); /* 16-aligned, not zeroed */
+void *egw_alloc(egw_arena *a, size_t size);   /* 8-aligned, zeroed */
+void *egw_alloc_raw(egw_arena *a, size_t size); /* 8-aligned, not zeroed */
 void *egw_realloc(egw_arena *a, void *old, size_t oldsize, size_t newsize);
 char *egw_strndup(egw_arena *a, const char *s, size_t n); /* NUL-terminated */
 char *egw_strdup(egw_arena *a, const char *s);

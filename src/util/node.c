@@ -165,6 +165,12 @@ static void index_build(egw_arena *a, egw_node *obj)
 
 egw_node *egw_obj_append(egw_arena *a, egw_node *obj, const char *key, size_t klen, egw_node *v)
 {
+	return egw_obj_append_ref(a, obj, egw_strndup(a, key, klen), klen, v);
+}
+
+egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_t klen,
+			     egw_node *v)
+{
 	if (obj->n == obj->cap) {
 		size_t nc = obj->cap ? obj->cap * 2 : 4;
 		obj->c.members = egw_realloc(a, obj->c.members, obj->cap * sizeof(egw_member),
@@ -172,7 +178,7 @@ egw_node *egw_obj_append(egw_arena *a, egw_node *obj, const char *key, size_t kl
 		obj->cap = nc;
 	}
 	egw_member *m = &obj->c.members[obj->n++];
-	m->key = egw_strndup(a, key, klen);
+	m->key = key;
 	m->klen = klen;
 	m->val = v;
 	if (obj->index) {
@@ -291,12 +297,20 @@ egw_node *egw_clone(egw_arena *a, const egw_node *n)
 	c->len = n->len;
 	c->v = n->v;
 	if (n->kind == EGW_ARR) {
+		if (n->n) {
+			c->c.items = egw_alloc_raw(a, n->n * sizeof(egw_node *));
+			c->cap = n->n;
+		}
 		for (size_t i = 0; i < n->n; i++)
 			egw_arr_push(a, c, egw_clone(a, n->c.items[i]));
 	} else if (n->kind == EGW_OBJ) {
+		if (n->n) {
+			c->c.members = egw_alloc_raw(a, n->n * sizeof(egw_member));
+			c->cap = n->n;
+		}
 		for (size_t i = 0; i < n->n; i++)
-			egw_obj_append(a, c, n->c.members[i].key, n->c.members[i].klen,
-				       egw_clone(a, n->c.members[i].val));
+			egw_obj_append_ref(a, c, n->c.members[i].key, n->c.members[i].klen,
+					   egw_clone(a, n->c.members[i].val)); /* keys are immutable: share */
 	}
 	return c;
 }

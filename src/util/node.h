@@ -64,8 +64,8 @@ struct egw_node {
 		int64_t i;
 		double f;
 	} v;
-	/* ARR: items[n]; OBJ: members[n] */
-	size_t n, cap;
+	/* ARR: items[n]; OBJ: members[n] (32-bit: a node is 64 bytes) */
+	uint32_t n, cap;
 	union {
 		egw_node **items;
 		egw_member *members;
@@ -93,6 +93,10 @@ egw_node *egw_obj_set(egw_arena *a, egw_node *obj, const char *key, egw_node *v)
 egw_node *egw_obj_setn(egw_arena *a, egw_node *obj, const char *key, size_t klen, egw_node *v);
 /* Appends without looking for an existing key (parser use; caller ensures uniqueness). */
 egw_node *egw_obj_append(egw_arena *a, egw_node *obj, const char *key, size_t klen, egw_node *v);
+/* As egw_obj_append, but keeps the key pointer: key must be NUL-terminated
+ * at klen and live in the arena (or be static) for the tree's lifetime. */
+egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_t klen,
+			     egw_node *v);
 /* Removes key; returns the old value or NULL. */
 egw_node *egw_obj_del(egw_node *obj, const char *key);
 /* Convenience setters; each returns the new child. */

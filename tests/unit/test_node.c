@@ -551,7 +551,7 @@ START_TEST(arena_allocations)
 	ck_assert_ptr_nonnull(a);
 	for (int i = 1; i < 200; i++) {
 		unsigned char *p = egw_alloc(a, (size_t)i * 7);
-		ck_assert_msg(((uintptr_t)p & 15) == 0, "allocation %d not 16-aligned", i);
+		ck_assert_msg(((uintptr_t)p & 7) == 0, "allocation %d not 8-aligned", i);
 		for (int j = 0; j < i * 7; j++)
 			ck_assert_msg(p[j] == 0, "egw_alloc did not zero");
 		memset(p, 0xAB, (size_t)i * 7);
