@@ -153,12 +153,28 @@ EGCTL_NONEMPTY = {
 }
 
 
+KNOWN_FILE = Path(__file__).with_name("wire_known.txt")
+
+
+def _known() -> List[Tuple[str, str]]:
+    out = []
+    if KNOWN_FILE.is_file():
+        for line in KNOWN_FILE.read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                case, _, text = line.partition(": ")
+                out.append((case.strip(), text.strip()))
+    return out
+
+
 @pytest.mark.parametrize("corpus", sorted(CORPORA))
 def test_corpus(egw, corpus):
     base = conformance_dir().parent
     cases = list(CORPORA[corpus](base)) if base.is_dir() else []
     if not cases:
         pytest.skip(f"conformance corpus {corpus} not present under {base}")
+    known = [(c, t) for c, t in _known() if c.split("/", 1)[0] == corpus]
+    used = set()
     total, problems, errors, tolerated = 0, [], [], []
     per_case = {}
     for name, inputs, kw in cases:
@@ -171,13 +187,20 @@ def test_corpus(egw, corpus):
             n, bad, tol = check_result(egw, r, f"{corpus}/{name}")
         per_case[name] = n
         total += n
-        problems += bad
         tolerated += tol
-    assert not problems, (f"{len(problems)} wire problem(s) in {corpus}:\n" +
-                          "\n".join(problems[:40]))
+        for p in bad:
+            hit = [k for k in known if k[0] == f"{corpus}/{name}" and k[1] in p]
+            if hit:
+                used.update(hit)
+            else:
+                problems.append(p)
+    assert not problems, (f"{len(problems)} wire problem(s) in {corpus} (known ones are in "
+                          f"{KNOWN_FILE.name}):\n" + "\n".join(problems[:40]))
     if corpus == "egctl":
         empty = sorted(c for c in EGCTL_NONEMPTY if per_case.get(c, 0) == 0 and
                        (base / "egctl" / "in" / f"{c}.yaml").is_file())
         assert not empty, f"egctl inputs that translated to no resources: {empty}"
+    stale = [f"{c}: {t}" for c, t in known if (c, t) not in used]
     print(f"{corpus}: {len(cases)} cases, {total} resources decoded, {len(errors)} call errors, "
-          f"{len(tolerated)} fields newer than xds-protos")
+          f"{len(tolerated)} fields newer than xds-protos, {len(used)} known problems"
+          + (f"; fixed, delete from {KNOWN_FILE.name}: {stale}" if stale else ""))

@@ -82,6 +82,9 @@ NEWER_THAN_XDS_PROTOS: Dict[Tuple[str, int], str] = {
     ("envoy.config.route.v3.RateLimit.Action", 13): "RateLimit.Action.remote_address_match",
     ("envoy.extensions.common.ratelimit.v3.LocalRateLimitDescriptor", 3):
         "LocalRateLimitDescriptor.shadow_mode",
+    ("envoy.extensions.filters.http.ext_authz.v3.HttpService", 10): "HttpService.path_override",
+    ("envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3."
+     "ClientSideWeightedRoundRobin", 9): "ClientSideWeightedRoundRobin.oob_reporting_config",
 }
 
 
@@ -111,6 +114,8 @@ def problems(m: Any, path: str = "", tolerated: Optional[List[str]] = None) -> L
         tolerated += [f"{path}: {NEWER_THAN_XDS_PROTOS[(m.DESCRIPTOR.full_name, n)]}"
                       for n in sorted(set(unknown) - set(bad))]
     if m.DESCRIPTOR.full_name == "google.protobuf.Any":
+        if not m.type_url and not m.value:
+            return out  # an empty Any: Envoy Gateway enables per-route filters so
         type_name = m.type_url.rsplit("/", 1)[-1]
         try:
             cls = message_class(type_name)
