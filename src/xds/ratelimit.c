@@ -302,28 +302,28 @@ const hfilter hf_ratelimit = {rl_hcm, rl_route};
 
 /* ---- the rate limit service cluster ---- */
 
-void xds_ratelimit_cluster(xt *x, const egw_node *hl)
+/* A cluster to a control-plane service (rate limit, wasm), reached over
+ * mutual TLS with the Envoy client certificate of globalResources. */
+void xds_gateway_service_cluster(xt *x, const char *name, const char *host, int64_t port)
 {
-	if (!listener_has_global(hl) || xfind(x, EGW_XDS_CLUSTER, RL_CLUSTER) ||
-	    !G(G(x->ir, "globalResources"), "envoyClientCertificate"))
+	if (xfind(x, EGW_XDS_CLUSTER, name))
 		return;
-	const char *dom = x->c->dns_domain ? x->c->dns_domain : "cluster.local";
 	egw_node *ep = xo(x);
-	xs(x, ep, "host", egw_sprintf(x->a, "envoy-ratelimit.envoy-gateway-system.svc.%s", dom));
-	xi(x, ep, "port", 8081);
+	xs(x, ep, "host", host);
+	xi(x, ep, "port", port);
 	egw_node *st = xo(x);
-	xs(x, st, "name", RL_CLUSTER "/backend/-1");
+	xs(x, st, "name", egw_sprintf(x->a, "%s/backend/-1", name));
 	xs(x, st, "addressType", "FQDN");
 	xs(x, st, "protocol", "GRPC");
 	xpush(x, xarr(x, st, "endpoints"), ep);
 	egw_node *settings = xa(x);
 	xpush(x, settings, st);
 	cluster_args ca = {0};
-	ca.name = RL_CLUSTER;
+	ca.name = name;
 	ca.settings = settings;
 	ca.is_http = true;
 	xds_cluster_add(x, &ca);
-	egw_node *c = xfind(x, EGW_XDS_CLUSTER, RL_CLUSTER);
+	egw_node *c = xfind(x, EGW_XDS_CLUSTER, name);
 	const egw_node *cc = G(G(x->ir, "globalResources"), "envoyClientCertificate");
 	egw_node *ts = xobj(x, c, "transportSocket");
 	xs(x, ts, "name", "envoy.transport_sockets.tls");
@@ -336,6 +336,15 @@ void xds_ratelimit_cluster(xt *x, const egw_node *hl)
 	xs(x, xobj(x, xobj(x, ctc, "validationContext"), "trustedCa"), "filename", "/certs/ca.crt");
 	if (cc && !xfind(x, EGW_XDS_SECRET, GS(cc, "name")))
 		xadd(x, EGW_XDS_SECRET, xds_secret_cert(x, cc));
+}
+
+void xds_ratelimit_cluster(xt *x, const egw_node *hl)
+{
+	if (!listener_has_global(hl) || !G(G(x->ir, "globalResources"), "envoyClientCertificate"))
+		return;
+	const char *dom = x->c->dns_domain ? x->c->dns_domain : "cluster.local";
+	xds_gateway_service_cluster(x, RL_CLUSTER, egw_sprintf(x->a, "envoy-ratelimit.envoy-gateway-system.svc.%s", dom),
+				    8081);
 }
 
 /* ---- the rate limit service configuration ---- */

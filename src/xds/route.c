@@ -112,7 +112,8 @@ static bool needs_cluster_per_setting(const egw_node *settings, const egw_node *
 		return false;
 	EGW_ARR_EACH(settings, i, st) {
 		const char *at = GS(st, "addressType");
-		if (setting_invalid(st) || G(st, "preferLocal") || (at && !strcmp(at, "FQDN")))
+		if (setting_invalid(st) || G(st, "preferLocal") || (at && !strcmp(at, "FQDN")) ||
+		    GB(st, "forceHTTP1Upstream"))
 			return true;
 	}
 	return false;

@@ -158,7 +158,6 @@ static void hash_policy(xt *x, egw_node *ra, const egw_node *lb)
 
 void xds_route_traffic(xt *x, egw_node *xr, egw_node *ra, const egw_node *r)
 {
-	(void)xr;
 	const egw_node *tr = G(r, "traffic");
 	hash_policy(x, ra, G(tr, "loadBalancer"));
 	const egw_node *th = G(G(tr, "timeout"), "http");
@@ -197,8 +196,20 @@ void xds_route_traffic(xt *x, egw_node *xr, egw_node *ra, const egw_node *r)
 			egw_node *o = xpush(x, uc, xo(x));
 			const char *t = GS(u, "type");
 			if (t && !strcmp(t, "CONNECT")) {
-				egw_node *cc = xobj(x, o, "connectConfig");
-				(void)cc;
+				if (GB(G(u, "connect"), "terminate"))
+					xobj(x, o, "connectConfig");
+				egw_node *m = xo(x);
+				xobj(x, m, "connectMatcher");
+				egw_node *old = egw_get(xr, "match");
+				/* CONNECT requests carry no path: match them by method */
+				if (old) {
+					egw_member *mm;
+					EGW_OBJ_EACH(old, k, mm)
+						if (strcmp(mm->key, "prefix") && strcmp(mm->key, "path") &&
+						    strcmp(mm->key, "pathSeparatedPrefix") && strcmp(mm->key, "safeRegex"))
+							egw_obj_set(x->a, m, mm->key, mm->val);
+				}
+				xset(x, xr, "match", m);
 			}
 			xs(x, o, "upgradeType", t);
 		}

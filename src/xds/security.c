@@ -10,6 +10,8 @@
 
 #include "httpfilters.h"
 
+void xds_gateway_service_cluster(xt *x, const char *name, const char *host, int64_t port);
+
 egw_node *xds_retry_policy_core(xt *x, const egw_node *rt);
 
 /* Compact JSON with sorted object keys (Go's encoding/json for maps). */
@@ -423,6 +425,12 @@ static void wasm_hcm(xt *x, egw_node *hf, const egw_node *hl)
 			if (hf_has(hf, name))
 				continue;
 			egw_node *tc = hf_add(x, hf, name, "envoy.extensions.filters.http.wasm.v3.Wasm", true);
+			if (G(G(x->ir, "globalResources"), "envoyClientCertificate")) {
+				const char *dom = x->c->dns_domain ? x->c->dns_domain : "cluster.local";
+				xds_gateway_service_cluster(
+					x, "wasm_cluster",
+					egw_sprintf(x->a, "envoy-gateway.envoy-gateway-system.svc.%s", dom), 18002);
+			}
 			egw_node *c = xobj(x, tc, "config");
 			egw_node *cf = xset(x, c, "configuration", xany(x, "google.protobuf.StringValue"));
 			if (G(w, "config") && G(w, "config")->kind != EGW_NULL)
@@ -454,6 +462,8 @@ static void wasm_hcm(xt *x, egw_node *hf, const egw_node *hl)
 		}
 	}
 }
+
+void xds_gateway_service_cluster(xt *x, const char *name, const char *host, int64_t port);
 
 static void wasm_route(xt *x, egw_node *xr, const egw_node *r)
 {

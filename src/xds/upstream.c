@@ -47,13 +47,15 @@ void xds_cluster_protocol(xt *x, egw_node *c, const cluster_args *ca)
 	if (ca->tcp_route || ca->udp_route)
 		return;
 	const egw_node *st;
-	bool h2 = false, all_tls = egw_len(ca->settings) > 0, auto_sni = false;
+	bool h2 = false, all_tls = egw_len(ca->settings) > 0, auto_sni = false, force_h1 = false;
 	EGW_ARR_EACH(ca->settings, i, st) {
 		if (proto_is(st, "GRPC") || proto_is(st, "HTTP2"))
 			h2 = true;
 		const egw_node *tls = G(st, "tls");
 		if (!tls)
 			all_tls = false;
+		if (GB(st, "forceHTTP1Upstream"))
+			force_h1 = true;
 		if (proto_is(st, "TCP") || proto_is(st, "UDP"))
 			all_tls = false;
 	}
@@ -65,7 +67,7 @@ void xds_cluster_protocol(xt *x, egw_node *c, const cluster_args *ca)
 		      G(cb, "maxRequestsPerConnection") || (ca->stream_timeout && G(th, "maxStreamDuration"));
 	egw_node *h1 = xds_http1_options(x, ca->http1, true);
 	egw_node *uf = xds_upstream_filters(x, ca);
-	if (!h2 && !all_tls && !ca->use_client_protocol && !h1 && !common && !auto_sni && !uf)
+	if (!h2 && !all_tls && !ca->use_client_protocol && !h1 && !common && !auto_sni && !uf && !force_h1)
 		return;
 	egw_node *o = xany(x, HPO);
 	if (common) {
