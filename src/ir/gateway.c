@@ -160,8 +160,7 @@ static void listener_sets(ir_tr *t)
 			li->lset = ls;
 			egw_arr_push(t->a, lst, li->st);
 		}
-		g->attached_lsets++;
-		egw_set_int(t->a, g->status, "attachedListenerSets", g->attached_lsets);
+		ls->user = g;
 	}
 }
 
@@ -197,6 +196,11 @@ static void listener_set_status(ir_tr *t)
 			ir_cond(t, conds, "Programmed", true, "Programmed", "Some listeners are not programmed");
 		else
 			ir_cond(t, conds, "Programmed", false, "ListenersNotValid", "No listeners are programmed");
+		ir_gw *g = ls->user;
+		if (g && ir_cond_is(conds, "Accepted", true)) {
+			g->attached_lsets++;
+			egw_set_int(t->a, g->status, "attachedListenerSets", g->attached_lsets);
+		}
 	}
 }
 
@@ -367,16 +371,17 @@ static void tls_secrets(ir_tr *t, ir_lis *l)
 		const char *name = egw_get_str(r, "name", "");
 		const char *rns = ir_str(r, "namespace");
 		const char *msg = NULL, *rsn = "InvalidCertificateRef";
-		const char *sns = g->ns;
+		const char *owner_ns = l->lset ? l->lset->ns : g->ns;
+		const char *sns = owner_ns;
 		egw_object *sec = NULL;
 		if (grp && *grp) {
 			msg = "Listener's TLS certificate ref group must be unspecified/empty";
 		} else if (kind && strcmp(kind, "Secret")) {
 			msg = "Listener's TLS certificate ref kind must be Secret";
 		} else {
-			if (rns && *rns && strcmp(rns, g->ns)) {
+			if (rns && *rns && strcmp(rns, owner_ns)) {
 				const char *fk = l->lset ? "ListenerSet" : "Gateway";
-				if (!ir_refgrant_allows(t, GW_GROUP, fk, g->ns, "", "Secret", rns, name)) {
+				if (!ir_refgrant_allows(t, GW_GROUP, fk, owner_ns, "", "Secret", rns, name)) {
 					msg = egw_sprintf(t->a,
 							  "Certificate ref to secret %s/%s not permitted by any ReferenceGrant",
 							  rns, name);
@@ -487,89 +492,150 @@ static const char *cname(ir_tr *t, ir_lis *l)
 	return egw_sprintf(t->a, "%s/%s/%s", l->gw->ns, l->gw->name, l->name);
 }
 
-/* Listeners of one gateway sharing a port: conflicts as Envoy Gateway
- * reports them, naming every listener of the conflicting group. */
-static void conflicts_l7(ir_tr *t, ir_gw *g)
+/* A conflicted listener: Gateway listeners get Conflicted (and later the
+ * generic Programmed=False); ListenerSet listeners are also not Accepted. */
+static void conflicted(ir_tr *t, ir_lis *l, const char *reason, const char *msg)
+{
+	lcond(t, l, "Conflicted", true, reason, msg);
+	if (l->lset) {
+		lcond(t, l, "Accepted", false, reason, msg);
+		lcond(t, l, "Programmed", false, reason, msg);
+	}
+	l->conflicted = true;
+}
+
+static const char *group_names(ir_tr *t, ir_lis **v, size_t n, const char *prefix)
+{
+	egw_buf b;
+	egw_buf_init(&b, t->a);
+	egw_buf_puts(&b, prefix);
+	for (size_t j = 0; j < n; j++)
+		egw_buf_printf(&b, "%s%s", j ? ", " : "", cname(t, v[j]));
+	return egw_buf_str(&b);
+}
+
+typedef struct lgroup {
+	ir_lis **v;
+	size_t n, cap;
+} lgroup;
+
+static void group_add(ir_tr *t, egw_map *m, const char *key, ir_lis *l)
+{
+	lgroup *g = egw_map_get(m, key);
+	if (!g) {
+		g = EGW_NEW(t->a, lgroup);
+		egw_map_put(m, key, g);
+	}
+	if (g->n == g->cap) {
+		size_t nc = g->cap ? g->cap * 2 : 4;
+		g->v = egw_realloc(t->a, g->v, g->cap * sizeof *g->v, nc * sizeof *g->v);
+		g->cap = nc;
+	}
+	g->v[g->n++] = l;
+}
+
+static const char *proto_class(const char *p)
+{
+	return !strcmp(p, "HTTPS") || !strcmp(p, "TLS") ? "https/tls" : p;
+}
+
+static bool known_proto(const char *p)
+{
+	return !strcmp(p, "HTTP") || !strcmp(p, "HTTPS") || !strcmp(p, "TLS") || !strcmp(p, "TCP") ||
+	       !strcmp(p, "UDP");
+}
+
+/* Listeners sharing a port must agree on the protocol (HTTPS and TLS are
+ * compatible; UDP coexists with anything).  The Gateway's own listeners win
+ * over ListenerSet listeners; otherwise every listener on the port loses. */
+static void conflicts_protocol(ir_tr *t, ir_lis **ls, size_t nls)
 {
 	egw_map ports;
 	egw_map_init(&ports, t->a);
-	for (size_t i = 0; i < g->nls; i++) {
-		ir_lis *l = g->ls[i];
-		if (l->spec_invalid || !strcmp(l->proto, "TCP") || !strcmp(l->proto, "UDP"))
+	for (size_t i = 0; i < nls; i++) {
+		ir_lis *l = ls[i];
+		if (l->spec_invalid || !known_proto(l->proto) || !strcmp(l->proto, "UDP"))
 			continue;
-		char key[32];
-		snprintf(key, sizeof key, "%lld", (long long)l->port);
-		egw_node *arr = egw_map_get(&ports, key);
-		if (!arr) {
-			arr = egw_arr(t->a);
-			egw_map_put(&ports, key, arr);
-		}
-		egw_node *holder = egw_obj(t->a);
-		holder->v.i = (int64_t)i;
-		egw_arr_push(t->a, arr, holder);
+		group_add(t, &ports, egw_sprintf(t->a, "%lld", (long long)l->port), l);
 	}
 	egw_map_entry *e;
 	EGW_MAP_EACH(&ports, pi, e)
 	{
-		egw_node *arr = e->val;
-		if (arr->n < 2)
-			continue;
-		/* protocol conflict: HTTPS and TLS are compatible */
-		bool proto_conflict = false;
-		const char *first = NULL;
-		for (size_t j = 0; j < arr->n; j++) {
-			ir_lis *l = g->ls[arr->c.items[j]->v.i];
-			const char *p = !strcmp(l->proto, "HTTPS") || !strcmp(l->proto, "TLS") ? "https/tls" : l->proto;
+		lgroup *g = e->val;
+		const char *first = NULL, *gw_proto = NULL;
+		bool multi = false, gw_multi = false;
+		for (size_t j = 0; j < g->n; j++) {
+			const char *pc = proto_class(g->v[j]->proto);
 			if (!first)
-				first = p;
-			else if (strcmp(first, p))
-				proto_conflict = true;
-		}
-		if (proto_conflict) {
-			egw_buf b;
-			egw_buf_init(&b, t->a);
-			egw_buf_puts(&b, "All listeners for a given port must use a compatible protocol, conflicting listeners: ");
-			for (size_t j = 0; j < arr->n; j++)
-				egw_buf_printf(&b, "%s%s", j ? ", " : "", cname(t, g->ls[arr->c.items[j]->v.i]));
-			for (size_t j = 0; j < arr->n; j++)
-				lcond(t, g->ls[arr->c.items[j]->v.i], "Conflicted", true, "ProtocolConflict",
-				      egw_buf_str(&b));
-			continue;
-		}
-		for (size_t j = 0; j < arr->n; j++) {
-			ir_lis *l = g->ls[arr->c.items[j]->v.i];
-			const char *h = l->hostname ? l->hostname : "";
-			egw_buf b;
-			egw_buf_init(&b, t->a);
-			size_t cnt = 0;
-			for (size_t k = 0; k < arr->n; k++) {
-				ir_lis *o = g->ls[arr->c.items[k]->v.i];
-				if (!strcmp(o->hostname ? o->hostname : "", h)) {
-					if (!cnt)
-						egw_buf_puts(&b, "All listeners for a given port must use a unique hostname, conflicting listeners: ");
-					egw_buf_printf(&b, "%s%s", cnt ? ", " : "", cname(t, o));
-					cnt++;
-				}
+				first = pc;
+			else if (strcmp(first, pc))
+				multi = true;
+			if (!g->v[j]->lset) {
+				if (!gw_proto)
+					gw_proto = pc;
+				else if (strcmp(gw_proto, pc))
+					gw_multi = true;
 			}
-			if (cnt > 1)
-				lcond(t, l, "Conflicted", true, "HostnameConflict", egw_buf_str(&b));
+		}
+		if (!multi)
+			continue;
+		const char *msg = group_names(t, g->v, g->n,
+					      "All listeners for a given port must use a compatible protocol, conflicting listeners: ");
+		for (size_t j = 0; j < g->n; j++) {
+			ir_lis *l = g->v[j];
+			if (gw_proto && !gw_multi && !strcmp(proto_class(l->proto), gw_proto))
+				continue;
+			conflicted(t, l, "ProtocolConflict", msg);
 		}
 	}
 }
 
-static void conflicts_l4(ir_tr *t, ir_gw *g, const char *proto)
+/* Layer-7 listeners sharing a port need distinct hostnames. */
+static void conflicts_hostname(ir_tr *t, ir_lis **ls, size_t nls)
+{
+	egw_map groups;
+	egw_map_init(&groups, t->a);
+	for (size_t i = 0; i < nls; i++) {
+		ir_lis *l = ls[i];
+		if (l->spec_invalid || l->conflicted)
+			continue;
+		if (strcmp(l->proto, "HTTP") && strcmp(l->proto, "HTTPS") && strcmp(l->proto, "TLS"))
+			continue;
+		group_add(t, &groups,
+			  egw_sprintf(t->a, "%lld\n%s", (long long)l->port, l->hostname ? l->hostname : ""), l);
+	}
+	egw_map_entry *e;
+	EGW_MAP_EACH(&groups, gi, e)
+	{
+		lgroup *g = e->val;
+		if (g->n < 2)
+			continue;
+		size_t ngw = 0;
+		for (size_t j = 0; j < g->n; j++)
+			ngw += !g->v[j]->lset;
+		const char *msg = group_names(t, g->v, g->n,
+					      "All listeners for a given port must use a unique hostname, conflicting listeners: ");
+		for (size_t j = 0; j < g->n; j++) {
+			if (ngw == 1 && !g->v[j]->lset)
+				continue;
+			conflicted(t, g->v[j], "HostnameConflict", msg);
+		}
+	}
+}
+
+static void conflicts_l4(ir_tr *t, ir_lis **ls, size_t nls, const char *proto)
 {
 	egw_map ports;
 	egw_map_init(&ports, t->a);
-	for (size_t i = 0; i < g->nls; i++) {
-		ir_lis *l = g->ls[i];
-		if (l->spec_invalid || strcmp(l->proto, proto))
+	for (size_t i = 0; i < nls; i++) {
+		ir_lis *l = ls[i];
+		if (l->spec_invalid || l->conflicted || strcmp(l->proto, proto))
 			continue;
 		char key[32];
 		snprintf(key, sizeof key, "%lld", (long long)l->port);
 		if (egw_map_get(&ports, key))
-			lcond(t, l, "Conflicted", true, "ProtocolConflict",
-			      egw_sprintf(t->a, "Only one %s listener is allowed in a given port", proto));
+			conflicted(t, l, "ProtocolConflict",
+				   egw_sprintf(t->a, "Only one %s listener is allowed in a given port", proto));
 		else
 			egw_map_put(&ports, key, l);
 	}
@@ -728,9 +794,10 @@ void ir_listeners(ir_tr *t)
 		ir_gw *g = t->gws[gi];
 		if (!g->accepted)
 			continue;
-		conflicts_l7(t, g);
-		conflicts_l4(t, g, "TCP");
-		conflicts_l4(t, g, "UDP");
+		conflicts_protocol(t, g->ls, g->nls);
+		conflicts_hostname(t, g->ls, g->nls);
+		conflicts_l4(t, g->ls, g->nls, "TCP");
+		conflicts_l4(t, g->ls, g->nls, "UDP");
 	}
 	for (size_t gi = 0; gi < t->ngw; gi++) {
 		ir_gw *g = t->gws[gi];

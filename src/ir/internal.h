@@ -38,6 +38,7 @@ typedef struct ir_lis {
 	bool tls_passthrough;
 	bool cert_invalid, cert_partial;
 	bool spec_invalid;
+	bool conflicted;
 	xl_kind xk;
 	egw_node *xl;    /* the IR listener, when ready */
 	egw_node *tls;   /* IR TLS certificate list (ARR) or NULL */

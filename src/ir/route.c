@@ -37,7 +37,7 @@ static bool listener_allows_ns(ir_tr *t, ir_lis *l, const char *ns)
 		egw_node *labels = n ? egw_path(n->node, "metadata.labels") : NULL;
 		return ir_label_selector_matches(l->selector, labels);
 	}
-	return ir_streq(ns, l->gw->ns);
+	return ir_streq(ns, l->lset ? l->lset->ns : l->gw->ns);
 }
 
 static bool resolve_parents(ir_tr *t, rctx *r)
