@@ -1033,7 +1033,10 @@ int egw_result_set_gateway_infra(egw_result *r, const egw_gateway_infra *infra)
 	egw_arena *a = r->arena;
 	egw_arena_set_oom(a, &jb);
 	int64_t gen = egw_get_int(egw_get(gw->node, "metadata"), "generation", 0);
-	egw_node *conds = egw_arr_ensure(a, gw->status, "conditions");
+	/* Work on a copy, swapped in once everything is allocated: an OOM
+	 * part-way then leaves the status as it was (all or nothing). */
+	egw_node *status = egw_clone(a, gw->status);
+	egw_node *conds = egw_arr_ensure(a, status, "conditions");
 	egw_node *acc = find_cond(conds, "Accepted");
 	bool accepted = !acc || strcmp(egw_get_str(acc, "status", "True"), "False") != 0;
 	if (!acc)
@@ -1055,7 +1058,7 @@ int egw_result_set_gateway_infra(egw_result *r, const egw_gateway_infra *infra)
 		egw_obj_set(a, ad, "value", egw_strn(a, s.data, s.len));
 		egw_arr_push(a, addrs, ad);
 	}
-	egw_obj_set(a, gw->status, "addresses", addrs);
+	egw_obj_set(a, status, "addresses", addrs);
 	if (!egw_len(addrs))
 		put_cond(a, conds, "Programmed", false, "AddressNotAssigned",
 			 "No addresses have been assigned to the Gateway", gen);
@@ -1065,9 +1068,11 @@ int egw_result_set_gateway_infra(egw_result *r, const egw_gateway_infra *infra)
 	else if (accepted)
 		put_cond(a, conds, "Programmed", true, "Programmed", "Address assigned to the Gateway, 1/1 envoy replicas available", gen);
 	/* refresh the flat status view */
+	egw_str json = view(egw_to_json(a, status, false));
+	gw->status = status;
 	for (size_t i = 0; i < r->n_statuses; i++)
 		if (r->status_objs[i] == gw)
-			r->statuses[i].status_json = view(egw_to_json(a, gw->status, false));
+			r->statuses[i].status_json = json;
 	egw_arena_set_oom(a, NULL);
 	pthread_mutex_unlock(&r->lock);
 	return EGW_OK;

@@ -719,6 +719,49 @@ START_TEST(econfig_for_unusable_config)
 }
 END_TEST
 
+/* A rendering that runs out of memory fails with EGW_ENOMEM and leaves the
+ * result as it was: later renderings give the same text as ever. */
+START_TEST(render_out_of_memory)
+{
+	egw_input in = input("m.yaml", full_manifest());
+	egw_gateway_infra gi = { S("web"), S("edge"), NULL, 0, 0 };
+	const unsigned all = EGW_RENDER_GATEWAY_API | EGW_RENDER_IR | EGW_RENDER_XDS;
+	egw_result *ref = NULL;
+	ck_assert_int_eq(egw_translate(&ref, &in, 1, NULL), EGW_OK);
+	int ref_infra = egw_result_set_gateway_infra(ref, &gi);
+	egw_str want;
+	ck_assert_int_eq(egw_result_render(ref, all, 0, EGW_FORMAT_YAML, &want), EGW_OK);
+
+	counter c = { 0 };
+	egw_allocator al = { count_malloc, count_free, &c };
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.allocator = &al;
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &o), EGW_OK);
+	ck_assert_int_eq(egw_result_set_gateway_infra(r, &gi), ref_infra);
+	int failures = 0;
+	for (int k = 1; k <= 8; k++) {
+		c.fail_at = (long)c.mallocs + k;
+		egw_str out = { NULL, 0 };
+		int rc = egw_result_render(r, all, 0, EGW_FORMAT_YAML, &out);
+		if (rc == EGW_ENOMEM) {
+			failures++;
+		} else {
+			ck_assert_int_eq(rc, EGW_OK);
+			ck_assert_msg(!strcmp(out.data, want.data), "rendering %d differs", k);
+		}
+		c.fail_at = 0;
+		ck_assert_int_eq(egw_result_render(r, all, 0, EGW_FORMAT_YAML, &out), EGW_OK);
+		ck_assert_msg(!strcmp(out.data, want.data), "rendering after failure %d differs", k);
+	}
+	ck_assert_msg(failures > 0, "no rendering needed a new block: the test tests nothing");
+	egw_result_free(r);
+	ck_assert_uint_eq(c.live, 0);
+	egw_result_free(ref);
+}
+END_TEST
+
 /* ---- threads and determinism ---- */
 
 typedef struct job {
@@ -1254,6 +1297,70 @@ START_TEST(translation_set_gateway_infra)
 }
 END_TEST
 
+/* egw_result_set_gateway_infra is all or nothing: when it runs out of
+ * memory part-way, the Gateway's status (rendered and flat) is as before. */
+START_TEST(set_gateway_infra_out_of_memory)
+{
+	egw_input in = input("m.yaml", full_manifest());
+	egw_gateway_infra none = { S("web"), S("edge"), NULL, 0, 0 };
+	/* enough addresses that the update needs several new arena blocks */
+	enum { NADDR = 4000 };
+	egw_str *addrs = malloc(NADDR * sizeof *addrs);
+	char (*txt)[24] = malloc(NADDR * sizeof *txt);
+	for (int i = 0; i < NADDR; i++) {
+		snprintf(txt[i], sizeof txt[i], "10.%d.%d.%d", i / 65536, (i / 256) % 256, i % 256);
+		addrs[i] = str(txt[i]);
+	}
+	egw_gateway_infra big = { S("web"), S("edge"), addrs, NADDR, 1 };
+	const unsigned all = EGW_RENDER_GATEWAY_API | EGW_RENDER_IR | EGW_RENDER_XDS;
+
+	counter c = { 0 };
+	egw_allocator al = { count_malloc, count_free, &c };
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.allocator = &al;
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &o), EGW_OK);
+	int rc0 = egw_result_set_gateway_infra(r, &none);
+	if (rc0 == EGW_ENOTFOUND) { /* the IR stage set no Gateway status yet */
+		egw_result_free(r);
+		free(addrs);
+		free(txt);
+		ck_abort_msg("translation-level precondition: no status for Gateway web/edge");
+	}
+	ck_assert_int_eq(rc0, EGW_OK);
+	egw_str out;
+	ck_assert_int_eq(egw_result_render(r, all, 0, EGW_FORMAT_JSON, &out), EGW_OK);
+	char *want = strdup(out.data);
+	char *want_flat = strndup(gateway_status(r).data, gateway_status(r).len);
+	int failures = 0;
+	for (int k = 1; k <= 40; k++) {
+		c.fail_at = (long)c.mallocs + k;
+		int rc = egw_result_set_gateway_infra(r, &big);
+		c.fail_at = 0;
+		ck_assert(rc == EGW_OK || rc == EGW_ENOMEM);
+		if (rc == EGW_ENOMEM) {
+			failures++;
+			egw_str flat = gateway_status(r);
+			ck_assert_msg(flat.len == strlen(want_flat) && !memcmp(flat.data, want_flat, flat.len),
+				      "failure at allocation %d changed the flat status", k);
+			ck_assert_int_eq(egw_result_render(r, all, 0, EGW_FORMAT_JSON, &out), EGW_OK);
+			ck_assert_msg(!strcmp(out.data, want), "failure at allocation %d changed the rendering", k);
+		} else {
+			ck_assert(contains(gateway_status(r), "\"value\":\"10.0.15.159\""));
+			ck_assert_int_eq(egw_result_set_gateway_infra(r, &none), EGW_OK); /* back */
+		}
+	}
+	ck_assert_msg(failures > 0, "no allocation failed inside egw_result_set_gateway_infra");
+	free(want);
+	free(want_flat);
+	free(addrs);
+	free(txt);
+	egw_result_free(r);
+	ck_assert_uint_eq(c.live, 0);
+}
+END_TEST
+
 static Suite *api_suite(void)
 {
 	Suite *s = suite_create("api");
@@ -1277,6 +1384,7 @@ static Suite *api_suite(void)
 	tcase_add_test(t, custom_allocator_balances);
 	tcase_add_test(t, allocator_struct_not_kept);
 	tcase_add_test(t, allocation_failure_sweep);
+	tcase_add_test(t, render_out_of_memory);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("determinism");
@@ -1297,6 +1405,7 @@ static Suite *api_suite(void)
 	tcase_add_test(t, translation_fleet_resources);
 	tcase_add_test(t, translation_statuses);
 	tcase_add_test(t, translation_set_gateway_infra);
+	tcase_add_test(t, set_gateway_infra_out_of_memory);
 	suite_add_tcase(s, t);
 	return s;
 }
