@@ -10,7 +10,9 @@ lines (or, for JSON, a sidecar NAME.expect) say what must happen:
   # exit: 1                             expected exit code (default 0)
   # diag: 7:11: error: mapping values   a diagnostic on stderr: FILE:7:11: error: ...
                                         whose message contains the text after the
-                                        severity (repeatable; in any order)
+                                        severity (repeatable; in any order); a
+                                        leading NAME: gives another input's name
+                                        (<config> for --config)
   # stderr: no readable document        a line of stderr contains this text
   # stdout: "name": "after"             stdout contains this text (repeatable)
   # no-stdout: "name": "broken"         stdout does not contain this text
@@ -158,15 +160,15 @@ def bad_cases(egw, root):
         diags = [m for m in diags if m]
         used = set()
         for want in exp["diag"]:
-            m = re.match(r"(\d+):(\d+): (error|warning|info): (.*)$", want)
+            m = re.match(r"(?:([^:\s]+):)?(\d+):(\d+): (error|warning|info): (.*)$", want)
             if not check(m is not None, f"{name}: malformed diag expectation {want!r}"):
                 continue
-            line, col, sev, text = m.group(1), m.group(2), m.group(3), m.group(4)
+            where, line, col, sev, text = m.group(1) or name, m.group(2), m.group(3), m.group(4), m.group(5)
             hit = None
             for i, d in enumerate(diags):
                 if i in used:
                     continue
-                if (d.group(1) == name and d.group(2) == line and d.group(3) == col
+                if (d.group(1) == where and d.group(2) == line and d.group(3) == col
                         and d.group(4) == sev and text in d.group(5)):
                     hit = i
                     break
