@@ -764,7 +764,7 @@ void ir_listeners(ir_tr *t)
 			if (!strcmp(p, "TLS")) {
 				const char *mode = egw_text(egw_path(l->spec, "tls.mode"));
 				const char *k2[] = { "TCPRoute", "TLSRoute" };
-				if (!mode || !strcmp(mode, "Passthrough"))
+				if (mode && !strcmp(mode, "Passthrough"))
 					allowed_routes(t, l, (const char *[]){ "TLSRoute" }, 1);
 				else if (!strcmp(mode, "Terminate"))
 					allowed_routes(t, l, (const char *[]){ "TCPRoute", "TLSRoute" }, 2);

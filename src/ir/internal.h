@@ -112,6 +112,7 @@ bool ir_refgrant_allows(ir_tr *t, const char *from_group, const char *from_kind,
 bool ir_wildcard_match(const char *host, const char *wild);
 /* Returns a sorted, deduplicated ARR of host strings (possibly empty). */
 egw_node *ir_compute_hosts(ir_tr *t, egw_node *route_hosts, ir_lis *l);
+bool ir_host_claimed_elsewhere(ir_lis *l, const char *h);
 char *ir_underscore_dots(ir_tr *t, const char *s);
 bool ir_parse_duration(const char *s, double *secs);
 const char *ir_fmt_duration(ir_tr *t, double secs);

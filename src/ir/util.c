@@ -108,6 +108,36 @@ static int cmp_str(const void *x, const void *y)
 	return strcmp(a->str, b->str);
 }
 
+/* Is hostname h better served by another listener of the same gateway and
+ * port whose hostname is more specific than l's? */
+static bool more_specific(const char *a, const char *b)
+{
+	if (!b)
+		return a != NULL;
+	if (!a)
+		return false;
+	if (b[0] == '*' && a[0] != '*')
+		return ir_wildcard_match(a, b);
+	if (b[0] == '*' && a[0] == '*')
+		return strlen(a) > strlen(b) && ir_wildcard_match(a + 1, b);
+	return false;
+}
+
+bool ir_host_claimed_elsewhere(ir_lis *l, const char *h)
+{
+	ir_gw *g = l->gw;
+	for (size_t i = 0; i < g->nls; i++) {
+		ir_lis *o = g->ls[i];
+		if (o == l || o->port != l->port || !o->hostname || strcmp(o->proto, l->proto))
+			continue;
+		if (!more_specific(o->hostname, l->hostname))
+			continue;
+		if (!strcmp(o->hostname, h) || (o->hostname[0] == '*' && ir_wildcard_match(h, o->hostname)))
+			return true;
+	}
+	return false;
+}
+
 egw_node *ir_compute_hosts(ir_tr *t, egw_node *route_hosts, ir_lis *l)
 {
 	egw_node *out = egw_arr(t->a);
@@ -136,6 +166,8 @@ egw_node *ir_compute_hosts(ir_tr *t, egw_node *route_hosts, ir_lis *l)
 			if (ir_wildcard_match(lh, rh))
 				pick = lh;
 		}
+		if (pick && l && ir_host_claimed_elsewhere(l, pick))
+			pick = NULL;
 		if (pick && !egw_map_has(&seen, pick)) {
 			egw_map_put(&seen, pick, (void *)pick);
 			egw_arr_push(t->a, out, ir_s(t, pick));

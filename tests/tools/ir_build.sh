@@ -15,5 +15,5 @@ fi
 exec gcc -std=c11 -O1 -g -Wall -Wextra -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L \
   -Ibuild-ir/src -Iinclude -Ibuild-ir -o build-ir/ir_driver \
   build-ir/src/ir_driver.c build-ir/src/util/*.c build-ir/src/parse/yaml.c \
-  build-ir/src/model/*.c $(sed -n "s/.*files(\(.*\)).*/\1/p" src/ir/meson.build | tr -d "',\n" | sed 's|\([^ ]*\.c\)|build-ir/src/ir/\1|g') \
+  build-ir/src/model/*.c $(grep -o "'[a-z_]*\.c'" src/ir/meson.build | tr -d "'" | sed 's|^|build-ir/src/ir/|') \
   build-ir/src/emit/text.c -lyaml -lm
