@@ -77,7 +77,9 @@ egw_node *pol_ancestor_ref(pol_ctx *pc, const char *ns, const char *name, const 
 void pol_cond(pol_ctx *pc, ir_pol *p, egw_node *ref, const char *type, bool status,
 	      const char *reason, const char *msg);
 void pol_accepted(pol_ctx *pc, ir_pol *p, egw_node *ref);
-bool pol_has_cond(ir_pol *p, egw_node *ref, const char *type);
+void pol_warning(pol_ctx *pc, ir_pol *p, egw_node *ref, const char *reason, const char *msg);
+/* The DeprecatedField warning (spec.targetRef, extra_warning) on ref. */
+void pol_deprecated(pol_ctx *pc, ir_pol *p, egw_node *ref);
 void pol_finish(pol_ctx *pc, ir_pol *p);
 /* "x: y" -> "X: y." like Envoy Gateway's Error2ConditionMsg. */
 const char *pol_err_msg(ir_tr *t, const char *m);
@@ -93,8 +95,6 @@ bool pol_str_in(egw_node *arr, const char *s);
 void pol_str_add(ir_tr *t, egw_node **arr, const char *s);
 /* Records route parentRefs into gw_routes and builds ancestor refs (ARR). */
 egw_node *pol_route_ancestors(pol_ctx *pc, egw_map *gw_routes, pol_route *r);
-/* Overridden/merged messages for gateway targets. */
-const char *pol_gw_override_msg(pol_ctx *pc, pol_gw *pg, const char *section, egw_map *gwr);
 const char *pol_route_override_msg(pol_ctx *pc, pol_route *r);
 /* Resolve route / gateway targets, the way BTP/SP/EEP do (conflicts by
  * attachment).  Return NULL when the target does not exist; set *err_reason

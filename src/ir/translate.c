@@ -109,6 +109,7 @@ void egw_ir_translate(egw_ctx *c, egw_resources *rs, egw_ir_out *out)
 	ir_backends_status(t);
 	ir_btls_init(t);
 	ir_routes(t);
+	{ void ir_policies(ir_tr *); ir_policies(t); } /* policy.h: CTP, BTP, SecurityPolicy, EEP, EPP */
 	ir_global_resources(t);
 	ir_btls_finish(t);
 	if (!getenv("IR_NOSORT")) ir_sort_routes(t);

@@ -1,0 +1,978 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What the policy kinds share: targets, ancestor status, the route->IR
+ * index, conflict and override bookkeeping, and the route-or-gateway driver
+ * that BackendTrafficPolicy, SecurityPolicy and EnvoyExtensionPolicy use
+ * (route rules first, then routes, listeners, gateways: the more specific
+ * target wins because it writes the IR first).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+
+/* ---------------------------------------------------------------- status */
+
+const char *pol_err_msg(ir_tr *t, const char *m)
+{
+	if (!m || !*m)
+		return "";
+	size_t n = strlen(m);
+	char *s = egw_alloc(t->a, n + 2);
+	memcpy(s, m, n);
+	if (s[0] >= 'a' && s[0] <= 'z')
+		s[0] = (char)(s[0] - 'a' + 'A');
+	if (s[n - 1] != '.')
+		s[n++] = '.';
+	s[n] = 0;
+	return s;
+}
+
+void pol_init(pol_ctx *pc, ir_pol *p, egw_object *o, const char *kind)
+{
+	memset(p, 0, sizeof *p);
+	p->o = o;
+	p->kind = kind;
+	p->ancestors = egw_arr(pc->t->a);
+	egw_map_init(&p->amap, pc->t->a);
+}
+
+egw_node *pol_ancestor_ref(pol_ctx *pc, const char *ns, const char *name, const char *section)
+{
+	egw_arena *a = pc->t->a;
+	egw_node *r = egw_obj(a);
+	egw_set_str(a, r, "group", GW_GROUP);
+	egw_set_str(a, r, "kind", "Gateway");
+	egw_set_str(a, r, "name", name);
+	egw_set_str(a, r, "namespace", ns);
+	if (section)
+		egw_set_str(a, r, "sectionName", section);
+	return r;
+}
+
+static const char *anc_key(ir_tr *t, egw_node *ref)
+{
+	egw_node *sec = egw_get(ref, "sectionName");
+	return egw_sprintf(t->a, "%s\n%s\n%s\n%s\n%s", egw_get_str(ref, "kind", ""),
+			   egw_get_str(ref, "namespace", ""), egw_get_str(ref, "name", ""),
+			   sec ? "1" : "0", sec ? egw_text(sec) : "");
+}
+
+static egw_node *anc_get(pol_ctx *pc, ir_pol *p, egw_node *ref, bool create)
+{
+	ir_tr *t = pc->t;
+	const char *k = anc_key(t, ref);
+	egw_node *an = egw_map_get(&p->amap, k);
+	if (an || !create)
+		return an;
+	an = egw_arr_push(t->a, p->ancestors, egw_obj(t->a));
+	egw_obj_set(t->a, an, "ancestorRef", egw_clone(t->a, ref));
+	egw_set_arr(t->a, an, "conditions");
+	egw_set_str(t->a, an, "controllerName", t->controller);
+	egw_map_put(&p->amap, k, an);
+	return an;
+}
+
+void pol_cond(pol_ctx *pc, ir_pol *p, egw_node *ref, const char *type, bool status,
+	      const char *reason, const char *msg)
+{
+	egw_node *an = anc_get(pc, p, ref, true);
+	egw_node *conds = egw_get(an, "conditions");
+	ir_cond(pc->t, conds, type, status, reason, msg);
+	int64_t gen;
+	if (egw_node_int(egw_path(p->o->node, "metadata.generation"), &gen) && gen) {
+		egw_node *c = ir_cond_find(conds, type);
+		egw_set_int(pc->t->a, c, "observedGeneration", gen);
+	}
+}
+
+void pol_accepted(pol_ctx *pc, ir_pol *p, egw_node *ref)
+{
+	egw_node *an = anc_get(pc, p, ref, false);
+	if (an && ir_cond_find(egw_get(an, "conditions"), "Accepted"))
+		return;
+	pol_cond(pc, p, ref, "Accepted", true, "Accepted", "Policy has been accepted.");
+}
+
+/* A Warning merges with an earlier one on the same ancestor. */
+void pol_warning(pol_ctx *pc, ir_pol *p, egw_node *ref, const char *reason, const char *msg)
+{
+	if (!msg || !*msg)
+		return;
+	egw_node *an = anc_get(pc, p, ref, false);
+	egw_node *c = an ? ir_cond_find(egw_get(an, "conditions"), "Warning") : NULL;
+	if (!c) {
+		pol_cond(pc, p, ref, "Warning", true, reason, msg);
+		return;
+	}
+	const char *om = egw_get_str(c, "message", "");
+	const char *orr = egw_get_str(c, "reason", "");
+	const char *nm;
+	if (!*om || strstr(msg, om))
+		nm = msg;
+	else if (strstr(om, msg))
+		nm = om;
+	else
+		nm = egw_sprintf(pc->t->a, "%s; %s", om, msg);
+	const char *nr = (!*orr || !strcmp(orr, reason)) ? reason : "Warnings";
+	pol_cond(pc, p, ref, "Warning", true, nr, nm);
+}
+
+void pol_deprecated(pol_ctx *pc, ir_pol *p, egw_node *ref)
+{
+	const char *m = NULL;
+	const char *tr = p->deprecated_ref ? "spec.targetRef is deprecated, use spec.targetRefs instead" : NULL;
+	/* keys sorted: the extra fields come before spec.targetRef when they
+	 * sort before it (all of ours start with "spec." and a letter < 't'). */
+	if (p->extra_warning && tr)
+		m = strcmp(p->extra_warning, tr) < 0 ? egw_sprintf(pc->t->a, "%s; %s", p->extra_warning, tr)
+						      : egw_sprintf(pc->t->a, "%s; %s", tr, p->extra_warning);
+	else
+		m = p->extra_warning ? p->extra_warning : tr;
+	if (m)
+		pol_warning(pc, p, ref, "DeprecatedField", m);
+}
+
+static int anc_rank(egw_node *an)
+{
+	egw_node *conds = egw_get(an, "conditions");
+	if (ir_cond_is(conds, "Accepted", false))
+		return 0;
+	if (ir_cond_is(conds, "Overridden", true))
+		return 1;
+	return 2;
+}
+
+static int anc_cmp(const void *x, const void *y)
+{
+	egw_node *a = *(egw_node *const *)x, *b = *(egw_node *const *)y;
+	int ra = anc_rank(a), rb = anc_rank(b);
+	if (ra != rb)
+		return ra - rb;
+	int c = strcmp(egw_get_str(egw_get(a, "ancestorRef"), "namespace", ""),
+		       egw_get_str(egw_get(b, "ancestorRef"), "namespace", ""));
+	if (c)
+		return c;
+	c = strcmp(egw_get_str(egw_get(a, "ancestorRef"), "name", ""),
+		   egw_get_str(egw_get(b, "ancestorRef"), "name", ""));
+	if (c)
+		return c;
+	return 0;
+}
+
+void pol_finish(pol_ctx *pc, ir_pol *p)
+{
+	ir_tr *t = pc->t;
+	egw_node *anc = p->ancestors;
+	if (anc->n > 16) {
+		/* stable: merge sort through an index tiebreak */
+		size_t n = anc->n;
+		egw_node **v = EGW_NEWN(t->a, egw_node *, n);
+		memcpy(v, anc->c.items, n * sizeof *v);
+		/* insertion-stable sort via qsort on (item, index) pairs */
+		typedef struct { egw_node *n; size_t i; } pair;
+		pair *ps = EGW_NEWN(t->a, pair, n);
+		for (size_t i = 0; i < n; i++) {
+			ps[i].n = v[i];
+			ps[i].i = i;
+		}
+		/* simple bottom-up merge sort to stay stable */
+		pair *tmp = EGW_NEWN(t->a, pair, n);
+		for (size_t w = 1; w < n; w *= 2) {
+			for (size_t lo = 0; lo < n; lo += 2 * w) {
+				size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+				size_t i = lo, j = mid, k = lo;
+				while (i < mid && j < hi)
+					tmp[k++] = anc_cmp(&ps[j].n, &ps[i].n) < 0 ? ps[j++] : ps[i++];
+				while (i < mid)
+					tmp[k++] = ps[i++];
+				while (j < hi)
+					tmp[k++] = ps[j++];
+			}
+			pair *sw = ps;
+			ps = tmp;
+			tmp = sw;
+		}
+		anc->n = 16;
+		for (size_t i = 0; i < 16; i++)
+			anc->c.items[i] = ps[i].n;
+		egw_node *last = anc->c.items[15];
+		ir_cond(t, egw_get(last, "conditions"), "Aggregated", true, "Aggregated",
+			"Ancestors have been truncated because the number of policy ancestors exceeds 16.");
+	}
+	egw_node *st = egw_obj(t->a);
+	if (anc->n)
+		egw_obj_set(t->a, st, "ancestors", anc);
+	p->o->status = st;
+}
+
+/* ---------------------------------------------------------------- targets */
+
+static const egw_kind route_kinds[] = { EGW_K_HTTPROUTE, EGW_K_GRPCROUTE, EGW_K_TLSROUTE,
+					EGW_K_TCPROUTE, EGW_K_UDPROUTE };
+
+static void push_target(ir_tr *t, pol_target **v, size_t *n, size_t *cap, pol_target tg)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 4;
+		pol_target *nv = EGW_NEWN(t->a, pol_target, nc);
+		if (*n)
+			memcpy(nv, *v, *n * sizeof *nv);
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = tg;
+}
+
+static pol_target target_of(egw_node *r)
+{
+	pol_target tg;
+	tg.group = egw_get_str(r, "group", "");
+	tg.kind = egw_get_str(r, "kind", "");
+	tg.name = egw_get_str(r, "name", "");
+	tg.section = egw_text(egw_get(r, "sectionName"));
+	return tg;
+}
+
+pol_target *pol_targets(pol_ctx *pc, egw_object *o, bool routes, size_t *n)
+{
+	ir_tr *t = pc->t;
+	pol_target *v = NULL;
+	size_t cap = 0;
+	*n = 0;
+	egw_node *spec = egw_get(o->node, "spec");
+	egw_node *sel;
+	EGW_ARR_EACH(egw_get(spec, "targetSelectors"), si, sel)
+	{
+		const char *grp = egw_get_str(sel, "group", GW_GROUP);
+		const char *kind = egw_get_str(sel, "kind", "");
+		if (routes) {
+			for (size_t k = 0; k < sizeof route_kinds / sizeof route_kinds[0]; k++) {
+				const egw_kind_info *ki = egw_kind_info_of(route_kinds[k]);
+				if (strcmp(ki->name, kind) || strcmp(ki->group, grp))
+					continue;
+				egw_object *ro;
+				EGW_RES_EACH(t->rs, route_kinds[k], i, ro)
+				{
+					if (strcmp(ro->ns, o->ns))
+						continue;
+					if (!ir_label_selector_matches(sel, egw_path(ro->node, "metadata.labels")))
+						continue;
+					pol_target tg = { grp, kind, ro->name, NULL };
+					bool dup = false;
+					for (size_t j = 0; j < *n; j++)
+						if (!strcmp(v[j].kind, kind) && !strcmp(v[j].name, ro->name))
+							dup = true;
+					if (!dup)
+						push_target(t, &v, n, &cap, tg);
+				}
+			}
+		} else if (!strcmp(kind, "Gateway") && !strcmp(grp, GW_GROUP)) {
+			for (size_t i = 0; i < t->ngw; i++) {
+				egw_object *go = t->gws[i]->o;
+				if (strcmp(go->ns, o->ns))
+					continue;
+				if (!ir_label_selector_matches(sel, egw_path(go->node, "metadata.labels")))
+					continue;
+				pol_target tg = { grp, kind, go->name, NULL };
+				bool dup = false;
+				for (size_t j = 0; j < *n; j++)
+					if (!strcmp(v[j].name, go->name))
+						dup = true;
+				if (!dup)
+					push_target(t, &v, n, &cap, tg);
+			}
+		}
+	}
+	egw_node *one = egw_get(spec, "targetRef");
+	if (one && one->kind == EGW_OBJ) {
+		push_target(t, &v, n, &cap, target_of(one));
+	} else {
+		egw_node *r;
+		EGW_ARR_EACH(egw_get(spec, "targetRefs"), i, r)
+		push_target(t, &v, n, &cap, target_of(r));
+	}
+	return v;
+}
+
+/* ---------------------------------------------------------------- maps */
+
+bool pol_str_in(egw_node *arr, const char *s)
+{
+	egw_node *x;
+	EGW_ARR_EACH(arr, i, x)
+	{
+		if (ir_streq(egw_text(x), s))
+			return true;
+	}
+	return false;
+}
+
+void pol_str_add(ir_tr *t, egw_node **arr, const char *s)
+{
+	if (!*arr)
+		*arr = egw_arr(t->a);
+	if (!pol_str_in(*arr, s))
+		egw_arr_push(t->a, *arr, ir_s(t, s));
+}
+
+static const char *route_kind_of_prefix(const char *p, size_t n)
+{
+	static const char *const m[][2] = { { "httproute", "HTTPRoute" }, { "grpcroute", "GRPCRoute" },
+					    { "tcproute", "TCPRoute" },   { "tlsroute", "TLSRoute" },
+					    { "udproute", "UDPRoute" } };
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+		if (strlen(m[i][0]) == n && !memcmp(m[i][0], p, n))
+			return m[i][1];
+	return NULL;
+}
+
+static void index_irroute(pol_ctx *pc, const char *name, egw_node *route, egw_node *lis,
+			  const char *fleet, xl_kind xk)
+{
+	ir_tr *t = pc->t;
+	if (!name)
+		return;
+	const char *s1 = strchr(name, '/');
+	if (!s1)
+		return;
+	const char *kind = route_kind_of_prefix(name, (size_t)(s1 - name));
+	if (!kind)
+		return;
+	const char *s2 = strchr(s1 + 1, '/');
+	if (!s2)
+		return;
+	const char *s3 = strchr(s2 + 1, '/');
+	size_t nlen = s3 ? (size_t)(s3 - s2 - 1) : strlen(s2 + 1);
+	const char *key = egw_sprintf(t->a, "%s/%.*s/%.*s", kind, (int)(s2 - s1 - 1), s1 + 1,
+				      (int)nlen, s2 + 1);
+	pol_route *r = egw_map_get(&pc->irindex, key);
+	if (!r) {
+		r = EGW_NEW(t->a, pol_route);
+		r->kind = kind;
+		egw_map_put(&pc->irindex, key, r);
+	}
+	if (r->nirs == r->capirs) {
+		size_t nc = r->capirs ? r->capirs * 2 : 4;
+		pol_irroute *nv = EGW_NEWN(t->a, pol_irroute, nc);
+		if (r->nirs)
+			memcpy(nv, r->irs, r->nirs * sizeof *nv);
+		r->irs = nv;
+		r->capirs = nc;
+	}
+	pol_irroute *ir = &r->irs[r->nirs++];
+	ir->route = route;
+	ir->listener = lis;
+	ir->fleet = fleet;
+	ir->xk = xk;
+}
+
+static void build_irindex(pol_ctx *pc)
+{
+	ir_tr *t = pc->t;
+	egw_map_init(&pc->irindex, t->a);
+	egw_member *fm;
+	EGW_OBJ_EACH(t->out->xds_ir, fi, fm)
+	{
+		egw_node *l, *r;
+		EGW_ARR_EACH(egw_get(fm->val, "http"), li, l)
+		{
+			EGW_ARR_EACH(egw_get(l, "routes"), ri, r)
+			index_irroute(pc, egw_get_str(r, "name", NULL), r, l, fm->key, XL_HTTP);
+		}
+		EGW_ARR_EACH(egw_get(fm->val, "tcp"), li, l)
+		{
+			EGW_ARR_EACH(egw_get(l, "routes"), ri, r)
+			index_irroute(pc, egw_get_str(egw_get(r, "destination"), "name", NULL), r, l,
+				      fm->key, XL_TCP);
+		}
+		EGW_ARR_EACH(egw_get(fm->val, "udp"), li, l)
+		{
+			r = egw_get(l, "route");
+			if (r)
+				index_irroute(pc, egw_get_str(egw_get(r, "destination"), "name", NULL), r, l,
+					      fm->key, XL_UDP);
+		}
+	}
+}
+
+pol_route *pol_irroutes(pol_ctx *pc, const char *kind, const char *ns, const char *name)
+{
+	return egw_map_get(&pc->irindex, egw_sprintf(pc->t->a, "%s/%s/%s", kind, ns, name));
+}
+
+static egw_kind route_kind_enum(const char *kind)
+{
+	for (size_t k = 0; k < sizeof route_kinds / sizeof route_kinds[0]; k++)
+		if (!strcmp(egw_kind_info_of(route_kinds[k])->name, kind))
+			return route_kinds[k];
+	return EGW_K__COUNT;
+}
+
+void pol_reset_targets(pol_ctx *pc)
+{
+	egw_map_init(&pc->routes, pc->t->a);
+	egw_map_init(&pc->gws, pc->t->a);
+	egw_map_init(&pc->gw_routes, pc->t->a);
+	egw_map_init(&pc->gw_routes_merged, pc->t->a);
+}
+
+pol_route *pol_find_route(pol_ctx *pc, const char *kind, const char *ns, const char *name)
+{
+	ir_tr *t = pc->t;
+	const char *key = egw_sprintf(t->a, "%s/%s/%s", kind, ns, name);
+	pol_route *r = egw_map_get(&pc->routes, key);
+	if (r)
+		return r;
+	egw_kind k = route_kind_enum(kind);
+	if (k == EGW_K__COUNT)
+		return NULL;
+	egw_object *o = egw_res_find(t->rs, k, ns, name);
+	if (!o || !o->status)
+		return NULL;
+	r = EGW_NEW(t->a, pol_route);
+	r->o = o;
+	r->kind = kind;
+	pol_route *ix = egw_map_get(&pc->irindex, key);
+	if (ix) {
+		r->irs = ix->irs;
+		r->nirs = ix->nirs;
+	}
+	egw_map_put(&pc->routes, key, r);
+	return r;
+}
+
+pol_gw *pol_find_gw(pol_ctx *pc, const char *ns, const char *name)
+{
+	ir_tr *t = pc->t;
+	const char *key = egw_sprintf(t->a, "%s/%s", ns, name);
+	pol_gw *g = egw_map_get(&pc->gws, key);
+	if (g)
+		return g;
+	ir_gw *ig = egw_map_get(&t->gw_by_name, key);
+	if (!ig)
+		return NULL;
+	g = EGW_NEW(t->a, pol_gw);
+	g->g = ig;
+	egw_map_put(&pc->gws, key, g);
+	return g;
+}
+
+bool pol_route_has_rule(egw_object *route, const char *rule)
+{
+	egw_node *r;
+	EGW_ARR_EACH(egw_path(route->node, "spec.rules"), i, r)
+	{
+		if (ir_streq(egw_get_str(r, "name", NULL), rule))
+			return true;
+	}
+	return false;
+}
+
+ir_lis *pol_find_listener(ir_gw *g, const char *name)
+{
+	for (size_t i = 0; i < g->nls; i++)
+		if (!g->ls[i]->lset && ir_streq(g->ls[i]->name, name))
+			return g->ls[i];
+	return NULL;
+}
+
+pol_route *pol_resolve_route(pol_ctx *pc, ir_pol *p, pol_target *tg, const char **err_reason,
+			     const char **err_msg)
+{
+	ir_tr *t = pc->t;
+	*err_reason = *err_msg = NULL;
+	pol_route *r = pol_find_route(pc, tg->kind, p->o->ns, tg->name);
+	if (!r)
+		return NULL;
+	if (tg->section) {
+		if (!pol_route_has_rule(r->o, tg->section)) {
+			*err_reason = "TargetNotFound";
+			*err_msg = egw_sprintf(t->a, "No section name %s found for %s %s/%s", tg->section,
+					       tg->kind, p->o->ns, tg->name);
+			return r;
+		}
+		if (pol_str_in(r->rules_attached, tg->section)) {
+			*err_reason = "Conflicted";
+			*err_msg = egw_sprintf(t->a,
+					       "Unable to target RouteRule %s/%s, another %s has already attached to it",
+					       tg->name, tg->section, p->kind);
+			return r;
+		}
+		pol_str_add(t, &r->rules_attached, tg->section);
+		return r;
+	}
+	if (r->attached) {
+		*err_reason = "Conflicted";
+		*err_msg = egw_sprintf(t->a, "Unable to target %s %s, another %s has already attached to it",
+				       tg->kind, tg->name, p->kind);
+		return r;
+	}
+	r->attached = true;
+	return r;
+}
+
+pol_gw *pol_resolve_gw(pol_ctx *pc, ir_pol *p, pol_target *tg, const char **err_reason,
+		       const char **err_msg)
+{
+	ir_tr *t = pc->t;
+	*err_reason = *err_msg = NULL;
+	pol_gw *g = pol_find_gw(pc, p->o->ns, tg->name);
+	if (!g)
+		return NULL;
+	if (tg->section) {
+		if (!pol_find_listener(g->g, tg->section)) {
+			*err_reason = "TargetNotFound";
+			*err_msg = egw_sprintf(t->a, "No section name %s found for Gateway %s/%s", tg->section,
+					       p->o->ns, tg->name);
+			return g;
+		}
+		if (pol_str_in(g->lis_attached, tg->section)) {
+			*err_reason = "Conflicted";
+			*err_msg = egw_sprintf(t->a,
+					       "Unable to target Listener %s/%s/%s, another %s has already attached to it",
+					       p->o->ns, tg->name, tg->section, p->kind);
+			return g;
+		}
+		pol_str_add(t, &g->lis_attached, tg->section);
+		return g;
+	}
+	if (g->attached) {
+		*err_reason = "Conflicted";
+		*err_msg = egw_sprintf(t->a, "Unable to target Gateway %s, another %s has already attached to it",
+				       tg->name, p->kind);
+		return g;
+	}
+	g->attached = true;
+	return g;
+}
+
+static void gwr_add(ir_tr *t, egw_map *m, const char *gwkey, const char *section, const char *route)
+{
+	const char *k = egw_sprintf(t->a, "%s\n%s", gwkey, section ? section : "");
+	egw_node *arr = egw_map_get(m, k);
+	pol_str_add(t, &arr, route);
+	egw_map_put(m, k, arr);
+}
+
+egw_node *pol_route_ancestors(pol_ctx *pc, egw_map *gw_routes, pol_route *r)
+{
+	ir_tr *t = pc->t;
+	egw_node *refs = egw_arr(t->a);
+	egw_node *pr;
+	const char *rkey = egw_sprintf(t->a, "%s/%s", r->o->ns, r->o->name);
+	EGW_ARR_EACH(egw_path(r->o->node, "spec.parentRefs"), i, pr)
+	{
+		const char *kind = egw_get_str(pr, "kind", "Gateway");
+		if (strcmp(kind, "Gateway"))
+			continue;
+		const char *ns = egw_get_str(pr, "namespace", r->o->ns);
+		const char *name = egw_get_str(pr, "name", "");
+		const char *sec = egw_text(egw_get(pr, "sectionName"));
+		if (gw_routes)
+			gwr_add(t, gw_routes, egw_sprintf(t->a, "%s/%s", ns, name), sec, rkey);
+		egw_node *ref = pol_ancestor_ref(pc, ns, name, sec);
+		bool dup = false;
+		egw_node *x;
+		EGW_ARR_EACH(refs, j, x)
+		{
+			if (egw_equal(x, ref))
+				dup = true;
+		}
+		if (!dup)
+			egw_arr_push(t->a, refs, ref);
+	}
+	return refs;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(egw_text(*(egw_node *const *)a), egw_text(*(egw_node *const *)b));
+}
+
+static const char *join_sorted(ir_tr *t, egw_node *arr)
+{
+	if (!arr || !arr->n)
+		return NULL;
+	egw_node **v = EGW_NEWN(t->a, egw_node *, arr->n);
+	memcpy(v, arr->c.items, arr->n * sizeof *v);
+	qsort(v, arr->n, sizeof *v, str_cmp);
+	egw_buf b;
+	egw_buf_init(&b, t->a);
+	for (size_t i = 0; i < arr->n; i++) {
+		if (i)
+			egw_buf_puts(&b, " ");
+		egw_buf_puts(&b, egw_text(v[i]));
+	}
+	return egw_buf_str(&b);
+}
+
+const char *pol_route_override_msg(pol_ctx *pc, pol_route *r)
+{
+	const char *j = join_sorted(pc->t, r->rules_attached);
+	return j ? egw_sprintf(pc->t->a, "these route rules: [%s]", j) : NULL;
+}
+
+/* Routes recorded for gateway gwkey: one section, or all sections. */
+static egw_node *gwr_routes(ir_tr *t, egw_map *m, const char *gwkey, const char *section, bool all,
+			    egw_node *skip_sections)
+{
+	egw_node *out = NULL;
+	size_t gl = strlen(gwkey);
+	egw_map_entry *e;
+	EGW_MAP_EACH(m, i, e)
+	{
+		if (strncmp(e->key, gwkey, gl) || e->key[gl] != '\n')
+			continue;
+		const char *sec = e->key + gl + 1;
+		if (!all && strcmp(sec, section) && *sec)
+			continue;
+		if (skip_sections && pol_str_in(skip_sections, sec))
+			continue;
+		egw_node *x;
+		EGW_ARR_EACH((egw_node *)e->val, k, x)
+		pol_str_add(t, &out, egw_text(x));
+	}
+	return out;
+}
+
+static void gw_messages(pol_ctx *pc, pol_gw *pg, const char *section, const char **over,
+			const char **merged)
+{
+	ir_tr *t = pc->t;
+	const char *gwkey = egw_sprintf(t->a, "%s/%s", pg->g->ns, pg->g->name);
+	egw_node *mr;
+	egw_node *routes;
+	egw_node *lis = NULL;
+	if (!section) {
+		mr = gwr_routes(t, &pc->gw_routes_merged, gwkey, NULL, true, pg->lis_attached);
+		routes = gwr_routes(t, &pc->gw_routes, gwkey, NULL, true, NULL);
+		egw_node *x;
+		EGW_ARR_EACH(pg->lis_attached, i, x)
+		pol_str_add(t, &lis, egw_sprintf(t->a, "%s/%s", gwkey, egw_text(x)));
+	} else {
+		mr = gwr_routes(t, &pc->gw_routes_merged, gwkey, section, false, NULL);
+		egw_node *m2 = NULL;
+		egw_node *x;
+		EGW_ARR_EACH(mr, i, x)
+		pol_str_add(t, &m2, egw_text(x));
+		mr = m2;
+		routes = gwr_routes(t, &pc->gw_routes, gwkey, section, false, NULL);
+	}
+	egw_node *ov = NULL;
+	egw_node *x;
+	EGW_ARR_EACH(routes, i, x)
+	{
+		if (!pol_str_in(mr, egw_text(x)))
+			pol_str_add(t, &ov, egw_text(x));
+	}
+	const char *lj = join_sorted(t, lis), *rj = join_sorted(t, ov), *mj = join_sorted(t, mr);
+	*merged = mj ? egw_sprintf(t->a, "these routes: [%s]", mj) : NULL;
+	if (lj && rj)
+		*over = egw_sprintf(t->a, "these gateway listeners: [%s] and these routes: [%s]", lj, rj);
+	else if (lj)
+		*over = egw_sprintf(t->a, "these gateway listeners: [%s]", lj);
+	else if (rj)
+		*over = egw_sprintf(t->a, "these routes: [%s]", rj);
+	else
+		*over = NULL;
+}
+
+/* ---------------------------------------------------------------- driver */
+
+typedef struct drv {
+	pol_ctx *pc;
+	const pol_kind_ops *ops;
+	egw_map handled; /* "ns/name" -> ir_pol */
+	egw_node *order; /* not used: handled keeps insertion order */
+	egw_map gwpol;   /* "gwns/gw\nsection" -> egw_object (first policy) */
+} drv;
+
+static ir_pol *drv_pol(drv *d, egw_object *o)
+{
+	ir_tr *t = d->pc->t;
+	const char *k = egw_sprintf(t->a, "%s/%s", o->ns, o->name);
+	ir_pol *p = egw_map_get(&d->handled, k);
+	if (!p) {
+		p = EGW_NEW(t->a, ir_pol);
+		pol_init(d->pc, p, o, d->ops->name);
+		egw_node *one = egw_path(o->node, "spec.targetRef");
+		p->deprecated_ref = one && one->kind == EGW_OBJ;
+		egw_map_put(&d->handled, k, p);
+	}
+	return p;
+}
+
+/* Applies the policy's features to the IR routes of route r (optionally one
+ * fleet / listener). */
+static void apply_route(drv *d, ir_pol *p, void *feat, const char *err, pol_route *r,
+			pol_target *tg, const char *fleet, const char *lisname)
+{
+	for (size_t i = 0; i < r->nirs; i++) {
+		pol_irroute *ir = &r->irs[i];
+		if (fleet && strcmp(ir->fleet, fleet))
+			continue;
+		if (lisname && !ir_streq(egw_get_str(egw_get(ir->listener, "metadata"), "sectionName", ""),
+					 lisname))
+			continue;
+		if (tg->section) {
+			const char *sec = egw_get_str(egw_get(ir->route, "metadata"), "sectionName", NULL);
+			if (!sec)
+				sec = egw_get_str(egw_path(ir->route, "destination.metadata"), "sectionName", NULL);
+			if (!ir_streq(sec, tg->section))
+				continue;
+		}
+		if (d->ops->is_set && d->ops->is_set(ir))
+			continue;
+		d->ops->apply(d->pc, p, feat, err, ir);
+	}
+}
+
+static egw_node *merge_specs(ir_tr *t, egw_node *base, egw_node *over)
+{
+	if (!base || base->kind != EGW_OBJ || !over || over->kind != EGW_OBJ)
+		return egw_clone(t->a, over);
+	egw_node *out = egw_clone(t->a, base);
+	egw_member *m;
+	EGW_OBJ_EACH(over, i, m)
+	{
+		egw_node *b = egw_get(out, m->key);
+		if (m->val && m->val->kind == EGW_NULL)
+			egw_obj_del(out, m->key);
+		else if (b && b->kind == EGW_OBJ && m->val->kind == EGW_OBJ)
+			egw_obj_set(t->a, out, m->key, merge_specs(t, b, m->val));
+		else
+			egw_obj_set(t->a, out, m->key, egw_clone(t->a, m->val));
+	}
+	return out;
+}
+
+static void process_route(drv *d, ir_pol *p, pol_target *tg)
+{
+	pol_ctx *pc = d->pc;
+	ir_tr *t = pc->t;
+	const char *er, *em;
+	pol_route *r = pol_resolve_route(pc, p, tg, &er, &em);
+	if (!r)
+		return;
+	egw_node *refs = pol_route_ancestors(pc, &pc->gw_routes, r);
+	egw_node *ref;
+	if (er) {
+		EGW_ARR_EACH(refs, i, ref)
+		{
+			pol_cond(pc, p, ref, "Accepted", false, er, em);
+			pol_deprecated(pc, p, ref);
+		}
+		return;
+	}
+	const char *mt = egw_text(egw_path(p->o->node, "spec.mergeType"));
+	if (!mt || !d->ops->mergeable) {
+		void *feat = NULL;
+		const char *err = d->ops->build(pc, p, &feat);
+		apply_route(d, p, feat, err, r, tg, NULL, NULL);
+		if (err) {
+			EGW_ARR_EACH(refs, i, ref)
+			pol_cond(pc, p, ref, "Accepted", false, "Invalid", pol_err_msg(t, err));
+		}
+	} else {
+		egw_node *pr;
+		EGW_ARR_EACH(egw_path(r->o->node, "spec.parentRefs"), i, pr)
+		{
+			if (strcmp(egw_get_str(pr, "kind", "Gateway"), "Gateway"))
+				continue;
+			const char *ns = egw_get_str(pr, "namespace", r->o->ns);
+			const char *name = egw_get_str(pr, "name", "");
+			const char *sec = egw_text(egw_get(pr, "sectionName"));
+			ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", ns, name));
+			if (!g)
+				continue;
+			const char *gwkey = egw_sprintf(t->a, "%s/%s", ns, name);
+			for (size_t li = 0; li < g->nls; li++) {
+				ir_lis *l = g->ls[li];
+				if (l->lset || (sec && strcmp(l->name, sec)))
+					continue;
+				if (!sec && !l->xl)
+					continue;
+				/* only listeners the route attached to */
+				bool attached = false;
+				for (size_t k = 0; k < r->nirs; k++)
+					if (r->irs[k].listener == l->xl)
+						attached = true;
+				if (!attached && !sec)
+					continue;
+				egw_node *aref = pol_ancestor_ref(pc, ns, name, l->name);
+				egw_object *lp = egw_map_get(&d->gwpol, egw_sprintf(t->a, "%s\n%s", gwkey, l->name));
+				egw_object *gp = egw_map_get(&d->gwpol, egw_sprintf(t->a, "%s\n", gwkey));
+				egw_object *parent = lp ? lp : gp;
+				void *feat = NULL;
+				const char *err;
+				if (!parent) {
+					err = d->ops->build(pc, p, &feat);
+					apply_route(d, p, feat, err, r, tg, g->irkey, l->name);
+					if (err)
+						pol_cond(pc, p, aref, "Accepted", false, "Invalid", pol_err_msg(t, err));
+					continue;
+				}
+				/* build from the merged spec */
+				egw_node *saved = p->o->node;
+				egw_node *mn = egw_clone(t->a, saved);
+				egw_obj_set(t->a, mn, "spec",
+					    merge_specs(t, egw_get(parent->node, "spec"), egw_get(saved, "spec")));
+				p->o->node = mn;
+				err = d->ops->build(pc, p, &feat);
+				apply_route(d, p, feat, err, r, tg, g->irkey, l->name);
+				p->o->node = saved;
+				gwr_add(t, &pc->gw_routes_merged, gwkey, l->name,
+					egw_sprintf(t->a, "%s/%s", r->o->ns, r->o->name));
+				pol_cond(pc, p, aref, "Merged", true, "Merged",
+					 egw_sprintf(t->a, "Merged with policy %s/%s", parent->ns, parent->name));
+			}
+		}
+	}
+	EGW_ARR_EACH(refs, i, ref)
+	{
+		pol_accepted(pc, p, ref);
+		pol_deprecated(pc, p, ref);
+	}
+	if (tg->section)
+		return;
+	const char *om = pol_route_override_msg(pc, r);
+	if (om) {
+		EGW_ARR_EACH(refs, i, ref)
+		pol_cond(pc, p, ref, "Overridden", true, "Overridden",
+			 egw_sprintf(t->a, "This policy is being overridden by other %s for %s",
+				     d->ops->rule_plural, om));
+	}
+}
+
+static void process_gw(drv *d, ir_pol *p, pol_target *tg)
+{
+	pol_ctx *pc = d->pc;
+	ir_tr *t = pc->t;
+	const char *er, *em;
+	pol_gw *pg = pol_resolve_gw(pc, p, tg, &er, &em);
+	if (!pg)
+		return;
+	egw_node *ref = pol_ancestor_ref(pc, pg->g->ns, pg->g->name, tg->section);
+	if (er) {
+		pol_cond(pc, p, ref, "Accepted", false, er, em);
+		pol_deprecated(pc, p, ref);
+		return;
+	}
+	void *feat = NULL;
+	const char *err = d->ops->build(pc, p, &feat);
+	ir_gw *g = pg->g;
+	for (size_t li = 0; li < g->nls; li++) {
+		ir_lis *l = g->ls[li];
+		if (!l->xl || (tg->section && (l->lset || strcmp(l->name, tg->section))))
+			continue;
+		pol_irroute tmp;
+		tmp.listener = l->xl;
+		tmp.fleet = g->irkey;
+		tmp.xk = l->xk;
+		if (l->xk == XL_HTTP || l->xk == XL_TCP) {
+			egw_node *r;
+			EGW_ARR_EACH(egw_get(l->xl, "routes"), ri, r)
+			{
+				tmp.route = r;
+				if (d->ops->is_set && d->ops->is_set(&tmp))
+					continue;
+				d->ops->apply(pc, p, feat, err, &tmp);
+			}
+		} else if (l->xk == XL_UDP) {
+			tmp.route = egw_get(l->xl, "route");
+			if (tmp.route && !(d->ops->is_set && d->ops->is_set(&tmp)))
+				d->ops->apply(pc, p, feat, err, &tmp);
+		}
+	}
+	if (err)
+		pol_cond(pc, p, ref, "Accepted", false, "Invalid", pol_err_msg(t, err));
+	pol_accepted(pc, p, ref);
+	pol_deprecated(pc, p, ref);
+	const char *over, *merged;
+	gw_messages(pc, pg, tg->section, &over, &merged);
+	if (merged && d->ops->mergeable)
+		pol_cond(pc, p, ref, "Merged", true, "Merged",
+			 egw_sprintf(t->a, "This policy is being merged by other %s for %s", d->ops->plural,
+				     merged));
+	if (over)
+		pol_cond(pc, p, ref, "Overridden", true, "Overridden",
+			 egw_sprintf(t->a, "This policy is being overridden by other %s for %s",
+				     d->ops->plural, over));
+}
+
+void pol_drive(pol_ctx *pc, const pol_kind_ops *ops)
+{
+	ir_tr *t = pc->t;
+	drv d;
+	memset(&d, 0, sizeof d);
+	d.pc = pc;
+	d.ops = ops;
+	egw_map_init(&d.handled, t->a);
+	egw_map_init(&d.gwpol, t->a);
+	pol_reset_targets(pc);
+	size_t np = t->rs->n[ops->kind];
+	pol_target **tgs = EGW_NEWN(t->a, pol_target *, np ? np : 1);
+	size_t *ntg = EGW_NEWN(t->a, size_t, np ? np : 1);
+	pol_target **gtgs = EGW_NEWN(t->a, pol_target *, np ? np : 1);
+	size_t *ngtg = EGW_NEWN(t->a, size_t, np ? np : 1);
+	egw_object *o;
+	EGW_RES_EACH(t->rs, ops->kind, i, o)
+	{
+		tgs[i] = pol_targets(pc, o, true, &ntg[i]);
+		gtgs[i] = pol_targets(pc, o, false, &ngtg[i]);
+		/* gateway policy map for merging */
+		for (size_t j = 0; j < ngtg[i]; j++) {
+			pol_target *tg = &gtgs[i][j];
+			if (strcmp(tg->kind, "Gateway"))
+				continue;
+			ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", o->ns, tg->name));
+			if (!g || (tg->section && !pol_find_listener(g, tg->section)))
+				continue;
+			const char *k = egw_sprintf(t->a, "%s/%s\n%s", o->ns, tg->name,
+						    tg->section ? tg->section : "");
+			if (!egw_map_get(&d.gwpol, k))
+				egw_map_put(&d.gwpol, k, o);
+		}
+	}
+	for (int pass = 0; pass < 4; pass++) {
+		EGW_RES_EACH(t->rs, ops->kind, i, o)
+		{
+			bool gwpass = pass >= 2;
+			pol_target *v = gwpass ? gtgs[i] : tgs[i];
+			size_t n = gwpass ? ngtg[i] : ntg[i];
+			for (size_t j = 0; j < n; j++) {
+				pol_target *tg = &v[j];
+				bool isgw = !strcmp(tg->kind, "Gateway");
+				if (isgw != gwpass)
+					continue;
+				bool want_sec = pass == 0 || pass == 2;
+				if ((tg->section != NULL) != want_sec)
+					continue;
+				ir_pol *p = drv_pol(&d, o);
+				if (gwpass)
+					process_gw(&d, p, tg);
+				else
+					process_route(&d, p, tg);
+			}
+		}
+	}
+	egw_map_entry *e;
+	EGW_MAP_EACH(&d.handled, i, e)
+	pol_finish(pc, e->val);
+}
+
+/* ---------------------------------------------------------------- entry */
+
+void ir_policies(ir_tr *t)
+{
+	pol_ctx pc;
+	memset(&pc, 0, sizeof pc);
+	pc.t = t;
+	build_irindex(&pc);
+	ir_policy_ctp(&pc);
+	ir_policy_btp(&pc);
+	ir_policy_security(&pc);
+	ir_policy_eep(&pc);
+	ir_policy_epp(&pc);
+}

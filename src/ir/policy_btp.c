@@ -1,0 +1,795 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * BackendTrafficPolicy: the traffic features of an IR route (timeouts, load
+ * balancing, circuit breaking, health checks, rate limits, ...).  A route
+ * keeps the features of the most specific policy that reached it first; a
+ * policy whose features fail to build turns its routes into 500 direct
+ * responses, as Envoy Gateway does.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy.h"
+#include "policy_util.h"
+
+typedef struct btp_feat {
+	egw_node *traffic;
+	egw_node *use_client_protocol;
+} btp_feat;
+
+static const char *btp_timeout(pol_ctx *pc, egw_node *to, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	*out = NULL;
+	if (!to)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	egw_node *tcp = egw_get(to, "tcp"), *http = egw_get(to, "http");
+	if (tcp) {
+		egw_node *x = egw_set_obj(t->a, o, "tcp");
+		const char *ct = egw_get_str(tcp, "connectTimeout", NULL);
+		if (ct) {
+			double d;
+			if (!ir_parse_duration(ct, &d))
+				return egw_sprintf(t->a, "invalid TCP ConnectTimeout value %s", ct);
+			egw_set_str(t->a, x, "connectTimeout", ir_fmt_duration(t, d));
+		}
+	}
+	if (http) {
+		egw_node *x = egw_set_obj(t->a, o, "http");
+		static const char *const keys[][2] = {
+			{ "connectionIdleTimeout", "ConnectionIdleTimeout" },
+			{ "maxConnectionDuration", "MaxConnectionDuration" },
+			{ "requestTimeout", "RequestTimeout" },
+			{ "maxStreamDuration", "MaxStreamDuration" },
+			{ "streamIdleTimeout", "StreamIdleTimeout" },
+		};
+		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+			const char *v = egw_get_str(http, keys[i][0], NULL);
+			if (!v)
+				continue;
+			double d;
+			if (!ir_parse_duration(v, &d))
+				return egw_sprintf(t->a, "invalid HTTP %s value %s", keys[i][1], v);
+			egw_set_str(t->a, x, keys[i][0], ir_fmt_duration(t, d));
+		}
+	}
+	*out = o;
+	return NULL;
+}
+
+static const char *btp_lb(pol_ctx *pc, egw_node *lb, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	*out = NULL;
+	if (!lb)
+		return NULL;
+	const char *type = egw_get_str(lb, "type", "");
+	egw_node *o = egw_obj(t->a);
+	egw_node *x = NULL;
+	if (!strcmp(type, "RoundRobin"))
+		x = egw_set_obj(t->a, o, "roundRobin");
+	else if (!strcmp(type, "LeastRequest"))
+		x = egw_set_obj(t->a, o, "leastRequest");
+	else if (!strcmp(type, "Random"))
+		x = egw_set_obj(t->a, o, "random");
+	else if (!strcmp(type, "BackendUtilization"))
+		x = egw_set_obj(t->a, o, "backendUtilization");
+	else if (!strcmp(type, "ConsistentHash")) {
+		x = egw_set_obj(t->a, o, "consistentHash");
+		egw_node *ch = egw_get(lb, "consistentHash");
+		const char *ct = egw_get_str(ch, "type", "");
+		if (!strcmp(ct, "SourceIP"))
+			egw_set_bool(t->a, x, "sourceIP", true);
+		else if (!strcmp(ct, "Header")) {
+			egw_node *h = egw_get(ch, "header");
+			if (h) {
+				egw_node *hs = egw_set_arr(t->a, x, "headers");
+				egw_node *ho = egw_arr_push(t->a, hs, egw_obj(t->a));
+				egw_set_str(t->a, ho, "name", egw_get_str(h, "name", ""));
+			}
+			egw_node *hs2 = egw_get(ch, "headers");
+			if (hs2) {
+				egw_node *hs = egw_set_arr(t->a, x, "headers");
+				egw_node *h2;
+				EGW_ARR_EACH(hs2, i, h2)
+				{
+					egw_node *ho = egw_arr_push(t->a, hs, egw_obj(t->a));
+					egw_set_str(t->a, ho, "name", egw_get_str(h2, "name", ""));
+				}
+			}
+		} else if (!strcmp(ct, "Cookie")) {
+			egw_node *c = egw_get(ch, "cookie");
+			if (c)
+				egw_obj_set(t->a, x, "cookie", egw_clone(t->a, c));
+		} else if (!strcmp(ct, "QueryParams")) {
+			egw_node *q = egw_get(ch, "queryParams");
+			if (q)
+				egw_obj_set(t->a, x, "queryParams", egw_clone(t->a, q));
+		}
+		int64_t ts;
+		if (egw_node_int(egw_get(ch, "tableSize"), &ts))
+			egw_set_int(t->a, x, "tableSize", ts);
+	}
+	egw_node *ss = egw_get(lb, "slowStart");
+	if (x && ss) {
+		egw_node *so = egw_set_obj(t->a, x, "slowStart");
+		double d;
+		const char *w = egw_get_str(ss, "window", NULL);
+		if (w && ir_parse_duration(w, &d))
+			egw_set_str(t->a, so, "window", ir_fmt_duration(t, d));
+	}
+	egw_node *za = egw_get(lb, "zoneAware");
+	if (za)
+		egw_obj_set(t->a, o, "zoneAware", egw_clone(t->a, za));
+	egw_node *eo = egw_get(lb, "endpointOverride");
+	if (eo)
+		egw_obj_set(t->a, o, "endpointOverride", egw_clone(t->a, eo));
+	*out = o;
+	return NULL;
+}
+
+static const char *btp_cb(pol_ctx *pc, egw_node *cb, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	*out = NULL;
+	if (!cb)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	static const char *const keys[][2] = {
+		{ "maxConnections", "MaxConnections" },
+		{ "maxPendingRequests", "MaxPendingRequests" },
+		{ "maxParallelRequests", "MaxParallelRequests" },
+		{ "maxParallelRetries", "MaxParallelRetries" },
+		{ "maxRequestsPerConnection", "MaxRequestsPerConnection" },
+	};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		int64_t v;
+		if (!egw_node_int(egw_get(cb, keys[i][0]), &v))
+			continue;
+		if (v < 0 || v > 4294967295LL)
+			return egw_sprintf(t->a, "invalid %s value %lld", keys[i][1], (long long)v);
+		egw_set_int(t->a, o, keys[i][0], v);
+	}
+	egw_node *pe = egw_get(cb, "perEndpoint");
+	if (pe)
+		egw_obj_set(t->a, o, "perEndpoint", egw_clone(t->a, pe));
+	*out = o;
+	return NULL;
+}
+
+static const char *btp_keepalive(pol_ctx *pc, egw_node *ka, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	*out = NULL;
+	if (!ka)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	int64_t v;
+	if (egw_node_int(egw_get(ka, "probes"), &v))
+		egw_set_int(t->a, o, "probes", v);
+	const char *keys[] = { "idleTime", "interval" };
+	const char *names[] = { "IdleTime", "Interval" };
+	for (int i = 0; i < 2; i++) {
+		const char *s = egw_get_str(ka, keys[i], NULL);
+		if (!s)
+			continue;
+		double d;
+		if (!ir_parse_duration(s, &d))
+			return egw_sprintf(t->a, "invalid %s value %s", names[i], s);
+		egw_set_int(t->a, o, keys[i], (int64_t)d);
+	}
+	*out = o;
+	return NULL;
+}
+
+static const char *btp_connection(pol_ctx *pc, egw_node *bc, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	*out = NULL;
+	if (!bc)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	egw_node *bl = egw_get(bc, "bufferLimit");
+	if (bl) {
+		const char *s = egw_text(bl);
+		int64_t v;
+		int rc = pol_quantity(s, &v);
+		if (rc < 0)
+			return egw_sprintf(t->a, "invalid BufferLimit value %s", s);
+		if (rc > 0 || v < 0 || v > 4294967295LL)
+			return egw_sprintf(t->a, "BufferLimit value %s is out of range", s);
+		egw_set_int(t->a, o, "bufferLimit", v);
+	}
+	egw_node *pc2 = egw_get(bc, "preconnect");
+	if (pc2)
+		egw_obj_set(t->a, o, "preconnect", egw_clone(t->a, pc2));
+	*out = o;
+	return NULL;
+}
+
+static egw_node *btp_dns(pol_ctx *pc, ir_pol *p, egw_node *dns)
+{
+	ir_tr *t = pc->t;
+	if (!dns)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	const char *rr = egw_get_str(dns, "dnsRefreshRate", NULL);
+	double d;
+	if (rr && ir_parse_duration(rr, &d))
+		egw_set_str(t->a, o, "dnsRefreshRate", ir_fmt_duration(t, d));
+	egw_node *rt = egw_get(dns, "respectDnsTtl");
+	if (rt)
+		egw_set_bool(t->a, o, "respectDnsTtl", egw_node_bool(rt, false));
+	const char *lf = egw_get_str(dns, "lookupFamily", NULL);
+	if (lf)
+		egw_set_str(t->a, o, "lookupFamily", lf);
+	egw_set_str(t->a, o, "name", egw_sprintf(t->a, "%s/%s", p->o->ns, p->o->name));
+	return o;
+}
+
+static egw_node *btp_fault(pol_ctx *pc, egw_node *fi)
+{
+	ir_tr *t = pc->t;
+	if (!fi)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	egw_node *dl = egw_get(fi, "delay");
+	if (dl) {
+		egw_node *x = egw_set_obj(t->a, o, "delay");
+		egw_node *pct = egw_get(dl, "percentage");
+		if (pct)
+			egw_obj_set(t->a, x, "percentage", egw_clone(t->a, pct));
+		double d = 0;
+		const char *fd = egw_get_str(dl, "fixedDelay", NULL);
+		if (fd)
+			ir_parse_duration(fd, &d);
+		egw_set_str(t->a, x, "fixedDelay", ir_fmt_duration(t, d));
+	}
+	egw_node *ab = egw_get(fi, "abort");
+	if (ab) {
+		egw_node *x = egw_set_obj(t->a, o, "abort");
+		const char *keys[] = { "percentage", "grpcStatus", "httpStatus" };
+		for (int i = 0; i < 3; i++) {
+			egw_node *v = egw_get(ab, keys[i]);
+			if (v)
+				egw_obj_set(t->a, x, keys[i], egw_clone(t->a, v));
+		}
+	}
+	return o;
+}
+
+static egw_node *btp_compression(pol_ctx *pc, egw_node *spec)
+{
+	ir_tr *t = pc->t;
+	egw_node *src = egw_get(spec, "compressor");
+	if (!src)
+		src = egw_get(spec, "compression");
+	if (!src || !egw_len(src))
+		return NULL;
+	egw_node *arr = egw_arr(t->a);
+	egw_node *c;
+	EGW_ARR_EACH(src, i, c)
+	{
+		egw_node *o = egw_arr_push(t->a, arr, egw_obj(t->a));
+		egw_node *cf = egw_get(c, "chooseFirst");
+		if (cf && egw_node_bool(cf, false))
+			egw_set_bool(t->a, o, "chooseFirst", true);
+		egw_set_str(t->a, o, "type", egw_get_str(c, "type", ""));
+		egw_node *mcl = egw_path(c, "minContentLength");
+		if (mcl)
+			egw_obj_set(t->a, o, "minContentLength", egw_clone(t->a, mcl));
+	}
+	return arr;
+}
+
+static egw_node *btp_upgrade(pol_ctx *pc, egw_node *hu)
+{
+	ir_tr *t = pc->t;
+	if (!hu || !egw_len(hu))
+		return NULL;
+	egw_node *arr = egw_arr(t->a);
+	egw_node *c;
+	EGW_ARR_EACH(hu, i, c)
+	{
+		egw_node *o = egw_arr_push(t->a, arr, egw_obj(t->a));
+		egw_set_str(t->a, o, "type", egw_get_str(c, "type", ""));
+		egw_node *cn = egw_get(c, "connect");
+		if (cn)
+			egw_obj_set(t->a, o, "connect", egw_clone(t->a, cn));
+	}
+	return arr;
+}
+
+static const char *btp_http2(pol_ctx *pc, egw_node *h2, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	*out = NULL;
+	if (!h2)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	egw_node *v;
+	const char *q[] = { "initialStreamWindowSize", "initialConnectionWindowSize" };
+	for (int i = 0; i < 2; i++) {
+		v = egw_get(h2, q[i]);
+		if (!v)
+			continue;
+		int64_t n;
+		if (pol_quantity(egw_text(v), &n) != 0)
+			return egw_sprintf(t->a, "invalid %s value %s", q[i], egw_text(v));
+		egw_set_int(t->a, o, q[i], n);
+	}
+	v = egw_get(h2, "maxConcurrentStreams");
+	if (v)
+		egw_obj_set(t->a, o, "maxConcurrentStreams", egw_clone(t->a, v));
+	const char *oim = egw_get_str(h2, "onInvalidMessage", NULL);
+	if (oim)
+		egw_set_bool(t->a, o, "resetStreamOnError", !strcmp(oim, "TerminateStream"));
+	egw_node *ck = egw_get(h2, "connectionKeepalive");
+	if (ck) {
+		egw_node *x = egw_set_obj(t->a, o, "connectionKeepalive");
+		egw_member *m;
+		EGW_OBJ_EACH(ck, i, m)
+		{
+			double d;
+			if (m->val->kind == EGW_STR && ir_parse_duration(m->val->str, &d))
+				egw_set_str(t->a, x, m->key, ir_fmt_duration(t, d));
+			else
+				egw_obj_set(t->a, x, m->key, egw_clone(t->a, m->val));
+		}
+	}
+	*out = o;
+	return NULL;
+}
+
+/* ---- rate limit ---- */
+
+static int64_t unit_secs(const char *u)
+{
+	if (!strcmp(u, "Second"))
+		return 1;
+	if (!strcmp(u, "Minute"))
+		return 60;
+	if (!strcmp(u, "Hour"))
+		return 3600;
+	if (!strcmp(u, "Day"))
+		return 86400;
+	if (!strcmp(u, "Month"))
+		return 2592000;
+	if (!strcmp(u, "Year"))
+		return 31536000;
+	return 0;
+}
+
+static const char *rl_rule(pol_ctx *pc, egw_node *rule, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	egw_node *o = egw_obj(t->a);
+	egw_node *hm = egw_arr(t->a), *mm = egw_arr(t->a);
+	egw_node *sel;
+	EGW_ARR_EACH(egw_get(rule, "clientSelectors"), i, sel)
+	{
+		if (!egw_len(egw_get(sel, "headers")) && !egw_len(egw_get(sel, "methods")) &&
+		    !egw_get(sel, "path") && !egw_get(sel, "sourceCIDR"))
+			return "unable to translate rateLimit. At least one of the header or method or path or sourceCIDR must be specified";
+		egw_node *h;
+		EGW_ARR_EACH(egw_get(sel, "headers"), j, h)
+		{
+			const char *type = egw_get_str(h, "type", NULL);
+			const char *val = egw_get_str(h, "value", NULL);
+			egw_node *inv = egw_get(h, "invert");
+			egw_node *m = egw_obj(t->a);
+			if ((!type || !strcmp(type, "Exact")) && val) {
+				egw_set_bool(t->a, m, "distinct", false);
+				egw_set_str(t->a, m, "exact", val);
+				if (inv)
+					egw_obj_set(t->a, m, "invert", egw_clone(t->a, inv));
+				egw_set_str(t->a, m, "name", egw_get_str(h, "name", ""));
+			} else if (type && !strcmp(type, "RegularExpression") && val) {
+				if (!ir_regex_valid(val))
+					return egw_sprintf(t->a, "regex \"%s\" is invalid", val);
+				egw_set_bool(t->a, m, "distinct", false);
+				if (inv)
+					egw_obj_set(t->a, m, "invert", egw_clone(t->a, inv));
+				egw_set_str(t->a, m, "name", egw_get_str(h, "name", ""));
+				egw_set_str(t->a, m, "safeRegex", val);
+			} else if (type && !strcmp(type, "Distinct") && !val) {
+				if (inv && egw_node_bool(inv, false))
+					return "unable to translate rateLimit.Invert is not applicable for distinct header match type";
+				egw_set_bool(t->a, m, "distinct", true);
+				egw_set_str(t->a, m, "name", egw_get_str(h, "name", ""));
+			} else {
+				return "unable to translate rateLimit. Either the header.Type is not valid or the header is missing a value";
+			}
+			egw_arr_push(t->a, hm, m);
+		}
+		egw_node *me;
+		EGW_ARR_EACH(egw_get(sel, "methods"), j, me)
+		{
+			egw_node *m = egw_arr_push(t->a, mm, egw_obj(t->a));
+			egw_set_bool(t->a, m, "distinct", false);
+			egw_set_str(t->a, m, "exact", egw_get_str(me, "value", ""));
+			egw_node *inv = egw_get(me, "invert");
+			if (inv)
+				egw_obj_set(t->a, m, "invert", egw_clone(t->a, inv));
+		}
+		egw_node *path = egw_get(sel, "path");
+		if (path) {
+			const char *pt = egw_get_str(path, "type", "PathPrefix");
+			const char *pv = egw_get_str(path, "value", "");
+			egw_node *m = egw_set_obj(t->a, o, "pathMatch");
+			egw_set_bool(t->a, m, "distinct", false);
+			if (!strcmp(pt, "PathPrefix")) {
+				if (!strcmp(pv, "/"))
+					egw_set_str(t->a, m, "prefix", pv);
+				else {
+					size_t n = strlen(pv);
+					while (n > 1 && pv[n - 1] == '/')
+						n--;
+					egw_set_str(t->a, m, "safeRegex",
+						    egw_sprintf(t->a, "^%s(/.*)?$", pol_regex_quote(t, egw_strndup(t->a, pv, n))));
+				}
+			} else if (!strcmp(pt, "Exact")) {
+				egw_set_str(t->a, m, "exact", pv);
+			} else if (!strcmp(pt, "RegularExpression")) {
+				if (!ir_regex_valid(pv))
+					return egw_sprintf(t->a, "regex \"%s\" is invalid", pv);
+				egw_set_str(t->a, m, "safeRegex", pv);
+			} else {
+				return "unable to translate rateLimit: invalid path type.";
+			}
+			egw_node *inv = egw_get(path, "invert");
+			if (inv)
+				egw_obj_set(t->a, m, "invert", egw_clone(t->a, inv));
+		}
+		egw_node *sc = egw_get(sel, "sourceCIDR");
+		if (sc) {
+			const char *cidr = egw_get_str(sc, "value", "");
+			egw_node *cm = pol_cidr(t, cidr);
+			if (!cm)
+				return egw_sprintf(t->a, "unable to translate rateLimit: invalid CIDR address: %s", cidr);
+			egw_set_bool(t->a, cm, "distinct", ir_streq(egw_get_str(sc, "type", ""), "Distinct"));
+			egw_obj_set(t->a, o, "cidrMatch", cm);
+		}
+	}
+	if (hm->n)
+		egw_obj_set(t->a, o, "headerMatches", hm);
+	if (mm->n)
+		egw_obj_set(t->a, o, "methodMatches", mm);
+	egw_node *lim = egw_set_obj(t->a, o, "limit");
+	egw_obj_set(t->a, lim, "requests", egw_clone(t->a, egw_path(rule, "limit.requests")));
+	egw_set_str(t->a, lim, "unit", egw_get_str(egw_get(rule, "limit"), "unit", ""));
+	egw_node *sh = egw_get(rule, "shared");
+	if (sh)
+		egw_obj_set(t->a, o, "shared", egw_clone(t->a, sh));
+	egw_node *cost = egw_get(rule, "cost");
+	const char *ck[] = { "request", "response" };
+	const char *ik[] = { "requestCost", "responseCost" };
+	for (int i = 0; i < 2; i++) {
+		egw_node *c = egw_get(cost, ck[i]);
+		if (!c)
+			continue;
+		egw_node *x = egw_set_obj(t->a, o, ik[i]);
+		egw_node *num = egw_get(c, "number");
+		if (num)
+			egw_obj_set(t->a, x, "number", egw_clone(t->a, num));
+		egw_node *md = egw_get(c, "metadata");
+		if (md)
+			egw_set_str(t->a, x, "format",
+				    egw_sprintf(t->a, "%%DYNAMIC_METADATA(%s:%s)%%", egw_get_str(md, "namespace", ""),
+						egw_get_str(md, "key", "")));
+	}
+	*out = o;
+	return NULL;
+}
+
+static const char *rl_local(pol_ctx *pc, ir_pol *p, egw_node *local, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	egw_node *def = NULL;
+	egw_node *r;
+	EGW_ARR_EACH(egw_get(local, "rules"), i, r)
+	{
+		if (egw_len(egw_get(r, "clientSelectors")))
+			continue;
+		if (def)
+			return "local rateLimit can not have more than one rule without clientSelectors";
+		def = egw_obj(t->a);
+		egw_obj_set(t->a, def, "requests", egw_clone(t->a, egw_path(r, "limit.requests")));
+		egw_set_str(t->a, def, "unit", egw_get_str(egw_get(r, "limit"), "unit", ""));
+	}
+	if (!def) {
+		def = egw_obj(t->a);
+		egw_set_int(t->a, def, "requests", 4294967295LL);
+		egw_set_str(t->a, def, "unit", "Second");
+	}
+	int64_t du = unit_secs(egw_get_str(def, "unit", ""));
+	EGW_ARR_EACH(egw_get(local, "rules"), i, r)
+	{
+		int64_t ru = unit_secs(egw_get_str(egw_get(r, "limit"), "unit", ""));
+		if (!du || ru % du)
+			return "local rateLimit rule limit unit must be a multiple of the default limit unit";
+	}
+	egw_node *o = egw_obj(t->a);
+	egw_obj_set(t->a, o, "default", def);
+	egw_node *rules = egw_arr(t->a);
+	EGW_ARR_EACH(egw_get(local, "rules"), i, r)
+	{
+		if (!egw_len(egw_get(r, "clientSelectors")))
+			continue;
+		egw_node *ir;
+		const char *e = rl_rule(pc, r, &ir);
+		if (e)
+			return e;
+		egw_set_str(t->a, ir, "name", egw_sprintf(t->a, "%s/%s/rule/%zu", p->o->ns, p->o->name, i));
+		egw_arr_push(t->a, rules, ir);
+	}
+	if (rules->n)
+		egw_obj_set(t->a, o, "rules", rules);
+	*out = o;
+	return NULL;
+}
+
+static const char *rl_global(pol_ctx *pc, ir_pol *p, egw_node *global, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	egw_node *rl = egw_path(t->rs->config, "rateLimit");
+	if (!rl)
+		return "enable Ratelimit in the EnvoyGateway config to configure global rateLimit";
+	egw_node *o = egw_obj(t->a);
+	egw_node *rules = egw_set_arr(t->a, o, "rules");
+	egw_node *r;
+	EGW_ARR_EACH(egw_get(global, "rules"), i, r)
+	{
+		egw_node *ir;
+		const char *e = rl_rule(pc, r, &ir);
+		if (e)
+			return e;
+		egw_set_str(t->a, ir, "name", egw_sprintf(t->a, "%s/%s/rule/%zu", p->o->ns, p->o->name, i));
+		egw_arr_push(t->a, rules, ir);
+	}
+	*out = o;
+	return NULL;
+}
+
+static const char *btp_ratelimit(pol_ctx *pc, ir_pol *p, egw_node *rl, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	*out = NULL;
+	if (!rl)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	const char *type = egw_get_str(rl, "type", NULL);
+	egw_node *local = egw_get(rl, "local"), *global = egw_get(rl, "global");
+	if (type) {
+		if (!strcmp(type, "Global")) {
+			if (!global)
+				return "global configuration empty for rateLimit";
+			local = NULL;
+		} else if (!strcmp(type, "Local")) {
+			if (!local)
+				return "local configuration empty for rateLimit";
+			global = NULL;
+		} else
+			return egw_sprintf(t->a, "invalid rateLimit type: %s", type);
+	}
+	egw_node *x;
+	const char *e;
+	if (local) {
+		if ((e = rl_local(pc, p, local, &x)))
+			return e;
+		egw_obj_set(t->a, o, "local", x);
+	}
+	if (global) {
+		if ((e = rl_global(pc, p, global, &x)))
+			return e;
+		egw_obj_set(t->a, o, "global", x);
+	}
+	*out = o;
+	return NULL;
+}
+
+static const char *btp_retry(pol_ctx *pc, egw_node *rt, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	*out = NULL;
+	if (!rt)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	egw_node *n = egw_get(rt, "numRetries");
+	if (n)
+		egw_obj_set(t->a, o, "numRetries", egw_clone(t->a, n));
+	egw_node *na = egw_get(rt, "numAttemptsPerPriority");
+	if (na)
+		egw_obj_set(t->a, o, "numAttemptsPerPriority", egw_clone(t->a, na));
+	egw_node *ro = egw_get(rt, "retryOn");
+	if (ro) {
+		egw_node *x = egw_set_obj(t->a, o, "retryOn");
+		egw_node *tr = egw_get(ro, "triggers");
+		if (tr)
+			egw_obj_set(t->a, x, "triggers", pol_sorted_unique(t, tr, false));
+		egw_node *hs = egw_get(ro, "httpStatusCodes");
+		if (hs)
+			egw_obj_set(t->a, x, "httpStatusCodes", pol_sorted_unique(t, hs, true));
+	}
+	egw_node *pr = egw_get(rt, "perRetry");
+	if (pr) {
+		egw_node *x = egw_set_obj(t->a, o, "perRetry");
+		double d;
+		const char *to = egw_get_str(pr, "timeout", NULL);
+		if (to && ir_parse_duration(to, &d))
+			egw_set_str(t->a, x, "timeout", ir_fmt_duration(t, d));
+		egw_node *bo = egw_get(pr, "backOff");
+		if (bo) {
+			egw_node *b = egw_set_obj(t->a, x, "backOff");
+			egw_member *m;
+			EGW_OBJ_EACH(bo, i, m)
+			{
+				if (ir_parse_duration(egw_text(m->val), &d))
+					egw_set_str(t->a, b, m->key, ir_fmt_duration(t, d));
+			}
+		}
+	}
+	*out = o;
+	return NULL;
+}
+
+static const char *btp_build(pol_ctx *pc, ir_pol *p, void **featp)
+{
+	ir_tr *t = pc->t;
+	egw_node *spec = egw_get(p->o->node, "spec");
+	btp_feat *f = EGW_NEW(t->a, btp_feat);
+	egw_node *tr = egw_obj(t->a);
+	f->traffic = tr;
+	*featp = f;
+	egw_buf errs;
+	egw_buf_init(&errs, t->a);
+	egw_node *x;
+	const char *e;
+#define ERR(name, call)                                                    \
+	do {                                                               \
+		if ((e = (call))) {                                        \
+			if (errs.len)                                      \
+				egw_buf_puts(&errs, "\n");                 \
+			egw_buf_printf(&errs, "%s: %s", name, e);          \
+		}                                                          \
+	} while (0)
+	x = NULL;
+	ERR("RateLimit", btp_ratelimit(pc, p, egw_get(spec, "rateLimit"), &x));
+	if (x)
+		egw_obj_set(t->a, tr, "rateLimit", x);
+	x = NULL;
+	ERR("LoadBalancer", btp_lb(pc, egw_get(spec, "loadBalancer"), &x));
+	if (x)
+		egw_obj_set(t->a, tr, "loadBalancer", x);
+	egw_node *pp = egw_get(spec, "proxyProtocol");
+	if (pp)
+		egw_obj_set(t->a, tr, "proxyProtocol", egw_clone(t->a, pp));
+	egw_node *hc = pol_health_check(t, egw_get(spec, "healthCheck"));
+	if (hc)
+		egw_obj_set(t->a, tr, "healthCheck", hc);
+	x = NULL;
+	ERR("CircuitBreaker", btp_cb(pc, egw_get(spec, "circuitBreaker"), &x));
+	if (x)
+		egw_obj_set(t->a, tr, "circuitBreaker", x);
+	x = btp_fault(pc, egw_get(spec, "faultInjection"));
+	if (x)
+		egw_obj_set(t->a, tr, "faultInjection", x);
+	x = NULL;
+	ERR("TCPKeepalive", btp_keepalive(pc, egw_get(spec, "tcpKeepalive"), &x));
+	if (x)
+		egw_obj_set(t->a, tr, "tcpKeepalive", x);
+	x = NULL;
+	ERR("Retry", btp_retry(pc, egw_get(spec, "retry"), &x));
+	if (x)
+		egw_obj_set(t->a, tr, "retry", x);
+	x = NULL;
+	ERR("Timeout", btp_timeout(pc, egw_get(spec, "timeout"), &x));
+	if (x)
+		egw_obj_set(t->a, tr, "timeout", x);
+	x = NULL;
+	ERR("BackendConnection", btp_connection(pc, egw_get(spec, "connection"), &x));
+	if (x)
+		egw_obj_set(t->a, tr, "backendConnection", x);
+	x = NULL;
+	ERR("HTTP2", btp_http2(pc, egw_get(spec, "http2"), &x));
+	if (x)
+		egw_obj_set(t->a, tr, "http2", x);
+	x = btp_dns(pc, p, egw_get(spec, "dns"));
+	if (x)
+		egw_obj_set(t->a, tr, "dns", x);
+	egw_node *rb = egw_get(spec, "requestBuffer");
+	if (rb)
+		egw_obj_set(t->a, tr, "requestBuffer", egw_clone(t->a, rb));
+	x = btp_compression(pc, spec);
+	if (x)
+		egw_obj_set(t->a, tr, "compression", x);
+	x = btp_upgrade(pc, egw_get(spec, "httpUpgrade"));
+	if (x)
+		egw_obj_set(t->a, tr, "httpUpgrade", x);
+	egw_node *tel = egw_get(spec, "telemetry");
+	if (tel)
+		egw_obj_set(t->a, tr, "telemetry", egw_clone(t->a, tel));
+#undef ERR
+	f->use_client_protocol = egw_get(spec, "useClientProtocol");
+	if (egw_get(spec, "compression"))
+		p->extra_warning = "spec.compression is deprecated, use spec.compressor instead";
+	return errs.len ? egw_buf_str(&errs) : NULL;
+}
+
+static void add_policy_meta(pol_ctx *pc, ir_pol *p, egw_node *route)
+{
+	ir_tr *t = pc->t;
+	egw_node *md = egw_obj_ensure(t->a, route, "metadata");
+	egw_node *pols = egw_arr_ensure(t->a, md, "policies");
+	egw_node *m = egw_arr_push(t->a, pols, egw_obj(t->a));
+	egw_set_str(t->a, m, "kind", "BackendTrafficPolicy");
+	egw_set_str(t->a, m, "name", p->o->name);
+	egw_set_str(t->a, m, "namespace", p->o->ns);
+}
+
+static void btp_apply(pol_ctx *pc, ir_pol *p, void *featp, const char *err, pol_irroute *ir)
+{
+	ir_tr *t = pc->t;
+	btp_feat *f = featp;
+	egw_node *r = ir->route;
+	if (ir->xk == XL_HTTP) {
+		if (err) {
+			egw_node *dr = egw_set_obj(t->a, r, "directResponse");
+			egw_set_int(t->a, dr, "statusCode", 500);
+			return;
+		}
+		egw_node *tr = egw_clone(t->a, f->traffic);
+		egw_node *hc = egw_path(tr, "healthCheck.active.http");
+		if (hc && ir_streq(egw_get_str(hc, "host", ""), ""))
+			egw_set_str(t->a, hc, "host", egw_get_str(r, "hostname", ""));
+		if (egw_len(tr))
+			egw_obj_set(t->a, r, "traffic", tr);
+		else
+			egw_obj_set(t->a, r, "traffic", tr);
+		if (f->use_client_protocol)
+			egw_obj_set(t->a, r, "useClientProtocol", egw_clone(t->a, f->use_client_protocol));
+		add_policy_meta(pc, p, r);
+		return;
+	}
+	/* TCP / UDP routes take a subset, each only when unset */
+	const char *keys[] = { "loadBalancer", "proxyProtocol", "healthCheck", "circuitBreaker",
+			       "tcpKeepalive", "timeout", "backendConnection", "dns" };
+	size_t nk = ir->xk == XL_UDP ? 0 : sizeof keys / sizeof keys[0];
+	for (size_t i = 0; i < nk; i++) {
+		egw_node *v = egw_get(f->traffic, keys[i]);
+		if (v && !egw_get(r, keys[i]))
+			egw_obj_set(t->a, r, keys[i], egw_clone(t->a, v));
+	}
+	if (ir->xk == XL_UDP) {
+		const char *uk[] = { "loadBalancer", "dns" };
+		for (int i = 0; i < 2; i++) {
+			egw_node *v = egw_get(f->traffic, uk[i]);
+			if (v && !egw_get(r, uk[i]))
+				egw_obj_set(t->a, r, uk[i], egw_clone(t->a, v));
+		}
+	}
+}
+
+static bool btp_is_set(pol_irroute *ir)
+{
+	if (ir->xk != XL_HTTP)
+		return false;
+	return egw_get(ir->route, "traffic") || egw_get(ir->route, "useClientProtocol");
+}
+
+void ir_policy_btp(pol_ctx *pc)
+{
+	static const pol_kind_ops ops = {
+		.kind = EGW_K_BACKENDTRAFFICPOLICY,
+		.name = "BackendTrafficPolicy",
+		.plural = "backendTrafficPolicies",
+		.rule_plural = "backendTrafficPolicy",
+		.build = btp_build,
+		.apply = btp_apply,
+		.is_set = btp_is_set,
+		.mergeable = true,
+	};
+	pol_drive(pc, &ops);
+}

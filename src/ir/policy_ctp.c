@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ClientTrafficPolicy: settings of the IR listeners of a Gateway.  Policies
+ * naming a listener (sectionName) go first; a Gateway-wide policy then fills
+ * the listeners no listener policy took, and says which ones it lost.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "policy.h"
+#include "policy_util.h"
+
+static const char *ctp_keepalive(ir_tr *t, egw_node *ka, egw_node **out)
+{
+	*out = NULL;
+	if (!ka)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	int64_t v;
+	if (egw_node_int(egw_get(ka, "probes"), &v))
+		egw_set_int(t->a, o, "probes", v);
+	const char *keys[] = { "idleTime", "interval" };
+	const char *names[] = { "IdleTime", "Interval" };
+	for (int i = 0; i < 2; i++) {
+		const char *s = egw_get_str(ka, keys[i], NULL);
+		if (!s)
+			continue;
+		double d;
+		if (!ir_parse_duration(s, &d))
+			return egw_sprintf(t->a, "invalid %s value %s", names[i], s);
+		egw_set_int(t->a, o, keys[i], (int64_t)d);
+	}
+	*out = o;
+	return NULL;
+}
+
+static const char *ctp_connection(ir_tr *t, egw_node *c, egw_node **out)
+{
+	*out = NULL;
+	if (!c)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	egw_node *cl = egw_get(c, "connectionLimit");
+	if (cl) {
+		egw_node *l = egw_set_obj(t->a, o, "limit");
+		egw_member *m;
+		EGW_OBJ_EACH(cl, i, m)
+		{
+			double d;
+			if (m->val->kind == EGW_STR && !ir_parse_duration(m->val->str, &d)) {
+				char nm[64];
+				snprintf(nm, sizeof nm, "%s", m->key);
+				nm[0] = (char)(nm[0] - 'a' + 'A');
+				return egw_sprintf(t->a, "Connection: invalid %s value %s", nm, m->val->str);
+			}
+			egw_obj_set(t->a, l, m->key, pol_durations(t, m->val));
+		}
+	}
+	egw_node *bl = egw_get(c, "bufferLimit");
+	if (bl) {
+		const char *s = egw_text(bl);
+		int64_t v;
+		int rc = pol_quantity(s, &v);
+		if (rc < 0)
+			return egw_sprintf(t->a, "Connection: invalid BufferLimit value %s", s);
+		if (rc > 0 || v < 0 || v > 4294967295LL)
+			return egw_sprintf(t->a,
+					   "Connection: BufferLimit value %s is out of range, must be between 0 and 4294967295",
+					   s);
+		egw_set_int(t->a, o, "bufferLimit", v);
+	}
+	*out = o;
+	return NULL;
+}
+
+static bool hdr_seen(egw_node *arr, const char *name, const char *value)
+{
+	egw_node *h;
+	EGW_ARR_EACH(arr, i, h)
+	{
+		if (!strcasecmp(egw_get_str(h, "name", ""), name) &&
+		    (!value || ir_streq(egw_text(egw_at(egw_get(h, "value"), 0)), value)))
+			return true;
+	}
+	return false;
+}
+
+static void hdr_mods(ir_tr *t, egw_node *src, egw_node *ho, const char *addk, const char *rmk,
+		     const char *rmmk)
+{
+	if (!src)
+		return;
+	egw_node *add = egw_arr(t->a);
+	egw_node *h;
+	egw_node *seen_add = egw_arr(t->a);
+	EGW_ARR_EACH(egw_get(src, "add"), i, h)
+	{
+		const char *n = egw_get_str(h, "name", ""), *v = egw_get_str(h, "value", "");
+		if (hdr_seen(seen_add, n, v))
+			continue;
+		egw_node *x = egw_arr_push(t->a, add, egw_obj(t->a));
+		egw_set_bool(t->a, x, "addIfAbsent", false);
+		egw_set_bool(t->a, x, "append", true);
+		egw_set_str(t->a, x, "name", n);
+		egw_arr_push(t->a, egw_set_arr(t->a, x, "value"), ir_s(t, v));
+		egw_arr_push(t->a, seen_add, x);
+	}
+	egw_node *seen_set = egw_arr(t->a);
+	EGW_ARR_EACH(egw_get(src, "set"), i, h)
+	{
+		const char *n = egw_get_str(h, "name", ""), *v = egw_get_str(h, "value", "");
+		if (hdr_seen(seen_set, n, NULL))
+			continue;
+		egw_node *x = egw_arr_push(t->a, add, egw_obj(t->a));
+		egw_set_bool(t->a, x, "addIfAbsent", false);
+		egw_set_bool(t->a, x, "append", false);
+		egw_set_str(t->a, x, "name", n);
+		egw_arr_push(t->a, egw_set_arr(t->a, x, "value"), ir_s(t, v));
+		egw_arr_push(t->a, seen_set, x);
+	}
+	egw_node *seen_aia = egw_arr(t->a);
+	EGW_ARR_EACH(egw_get(src, "addIfAbsent"), i, h)
+	{
+		const char *n = egw_get_str(h, "name", ""), *v = egw_get_str(h, "value", "");
+		if (hdr_seen(seen_aia, n, NULL))
+			continue;
+		egw_node *x = egw_arr_push(t->a, add, egw_obj(t->a));
+		egw_set_bool(t->a, x, "addIfAbsent", true);
+		egw_set_bool(t->a, x, "append", false);
+		egw_set_str(t->a, x, "name", n);
+		egw_arr_push(t->a, egw_set_arr(t->a, x, "value"), ir_s(t, v));
+		egw_arr_push(t->a, seen_aia, x);
+	}
+	if (add->n)
+		egw_obj_set(t->a, ho, addk, add);
+	egw_node *rm = egw_get(src, "remove");
+	if (egw_len(rm))
+		egw_obj_set(t->a, ho, rmk, pol_dedup_strings(t, rm));
+	egw_node *rmm = egw_get(src, "removeOnMatch");
+	if (egw_len(rmm)) {
+		egw_node *arr = egw_set_arr(t->a, ho, rmmk);
+		egw_node *m;
+		EGW_ARR_EACH(rmm, i, m)
+		{
+			egw_node *x = egw_arr_push(t->a, arr, egw_obj(t->a));
+			egw_set_bool(t->a, x, "distinct", false);
+			egw_set_str(t->a, x, "name", "");
+			const char *ty = egw_get_str(m, "type", "Exact");
+			const char *k = !strcmp(ty, "Prefix")		   ? "prefix"
+					: !strcmp(ty, "Suffix")		   ? "suffix"
+					: !strcmp(ty, "RegularExpression") ? "safeRegex"
+									   : "exact";
+			egw_set_str(t->a, x, k, egw_get_str(m, "value", ""));
+		}
+	}
+}
+
+static egw_node *ctp_headers(ir_tr *t, egw_node *h)
+{
+	if (!h)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	egw_member *m;
+	EGW_OBJ_EACH(h, i, m)
+	{
+		if (!strcmp(m->key, "earlyRequestHeaders") || !strcmp(m->key, "lateResponseHeaders"))
+			continue;
+		egw_obj_set(t->a, o, m->key, egw_clone(t->a, m->val));
+	}
+	hdr_mods(t, egw_get(h, "earlyRequestHeaders"), o, "earlyAddRequestHeaders", "earlyRemoveRequestHeaders",
+		 "earlyRemoveRequestHeadersOnMatch");
+	hdr_mods(t, egw_get(h, "lateResponseHeaders"), o, "lateAddResponseHeaders", "lateRemoveResponseHeaders",
+		 "lateRemoveResponseHeadersOnMatch");
+	if (!egw_get(o, "withUnderscoresAction"))
+		egw_set_str(t->a, o, "withUnderscoresAction", "RejectRequest");
+	return o;
+}
+
+/* Translates the policy onto one listener; returns an error or NULL. */
+static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l)
+{
+	ir_tr *t = pc->t;
+	egw_node *spec = egw_get(p->o->node, "spec");
+	egw_node *x = l->xl;
+	if (!x)
+		return NULL;
+	egw_node *ka, *conn;
+	const char *e;
+	if ((e = ctp_keepalive(t, egw_get(spec, "tcpKeepalive"), &ka)))
+		return e;
+	if ((e = ctp_connection(t, egw_get(spec, "connection"), &conn)))
+		return e;
+	egw_node *pp = egw_get(spec, "enableProxyProtocol");
+	egw_node *ppn = egw_get(spec, "proxyProtocol");
+	if (l->xk == XL_HTTP) {
+		egw_node *cid = egw_get(spec, "clientIPDetection");
+		if (cid)
+			egw_obj_set(t->a, x, "clientIPDetection", egw_clone(t->a, cid));
+		egw_node *hd = ctp_headers(t, egw_get(spec, "headers"));
+		if (hd)
+			egw_obj_set(t->a, x, "headers", hd);
+		egw_node *path = egw_get(spec, "path");
+		if (path) {
+			egw_node *po = egw_obj_ensure(t->a, x, "path");
+			egw_node *dms = egw_get(path, "disableMergeSlashes");
+			if (dms)
+				egw_set_bool(t->a, po, "mergeSlashes", !egw_node_bool(dms, false));
+			const char *esa = egw_get_str(path, "escapedSlashesAction", NULL);
+			if (esa)
+				egw_set_str(t->a, po, "escapedSlashesAction", esa);
+		}
+		egw_node *to = egw_get(spec, "timeout");
+		if (to) {
+			egw_node *tt = pol_durations(t, to);
+			egw_node *ht = egw_get(tt, "http");
+			if (ht)
+				egw_obj_set(t->a, x, "timeout", tt);
+			else
+				egw_obj_set(t->a, x, "timeout", tt);
+		}
+		egw_node *h1 = egw_get(spec, "http1");
+		if (h1) {
+			egw_node *o = egw_obj(t->a);
+			egw_member *m;
+			EGW_OBJ_EACH(h1, i, m)
+			{
+				if (!strcmp(m->key, "http10")) {
+					egw_node *h10 = egw_set_obj(t->a, o, "http10");
+					if (egw_get(m->val, "useDefaultHost") &&
+					    egw_node_bool(egw_get(m->val, "useDefaultHost"), false)) {
+						/* the default host is the listener's only hostname */
+						egw_node *hn = egw_get(x, "hostnames");
+						if (egw_len(hn) == 1 && !ir_streq(egw_text(egw_at(hn, 0)), "*"))
+							egw_set_str(t->a, h10, "defaultHost", egw_text(egw_at(hn, 0)));
+					}
+				} else
+					egw_obj_set(t->a, o, m->key, egw_clone(t->a, m->val));
+			}
+			egw_obj_set(t->a, x, "http1", o);
+		}
+		egw_node *h2 = egw_get(spec, "http2");
+		if (h2) {
+			egw_node *o = egw_obj(t->a);
+			const char *q[] = { "initialStreamWindowSize", "initialConnectionWindowSize" };
+			for (int i = 0; i < 2; i++) {
+				egw_node *v = egw_get(h2, q[i]);
+				int64_t n;
+				if (v && pol_quantity(egw_text(v), &n) == 0)
+					egw_set_int(t->a, o, q[i], n);
+			}
+			egw_node *mcs = egw_get(h2, "maxConcurrentStreams");
+			if (mcs)
+				egw_obj_set(t->a, o, "maxConcurrentStreams", egw_clone(t->a, mcs));
+			const char *oim = egw_get_str(h2, "onInvalidMessage", NULL);
+			egw_set_bool(t->a, o, "resetStreamOnError", oim && !strcmp(oim, "TerminateStream"));
+			egw_obj_set(t->a, x, "http2", o);
+		}
+		egw_node *hc = egw_get(spec, "healthCheck");
+		if (hc)
+			egw_obj_set(t->a, x, "healthCheck", egw_clone(t->a, hc));
+		egw_node *grpc = egw_get(spec, "grpcWeb");
+		(void)grpc;
+	}
+	if (l->xk == XL_HTTP || l->xk == XL_TCP) {
+		if (ka)
+			egw_obj_set(t->a, x, "tcpKeepalive", ka);
+		if (conn)
+			egw_obj_set(t->a, x, "connection", conn);
+		if (ppn)
+			egw_obj_set(t->a, x, "proxyProtocol", egw_clone(t->a, ppn));
+		else if (pp && egw_node_bool(pp, false))
+			egw_set_obj(t->a, x, "proxyProtocol");
+		if (l->xk == XL_TCP) {
+			egw_node *to = egw_path(spec, "timeout.tcp");
+			if (to) {
+				egw_node *tt = egw_obj(t->a);
+				egw_obj_set(t->a, tt, "tcp", pol_durations(t, to));
+				egw_obj_set(t->a, x, "timeout", tt);
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Other plain-HTTP IR listeners on the same port, as names. */
+static egw_node *same_port(pol_ctx *pc, ir_lis *l)
+{
+	ir_tr *t = pc->t;
+	if (!l->xl || l->xk != XL_HTTP || egw_get(l->xl, "tls"))
+		return NULL;
+	egw_node *fleet = egw_get(t->out->xds_ir, l->gw->irkey);
+	egw_node *out = NULL;
+	egw_node *o;
+	int64_t port = egw_get_int(l->xl, "port", -1);
+	EGW_ARR_EACH(egw_get(fleet, "http"), i, o)
+	{
+		if (o == l->xl || egw_get(o, "tls") || egw_get_int(o, "port", -2) != port)
+			continue;
+		pol_str_add(t, &out, egw_get_str(o, "name", ""));
+	}
+	return out;
+}
+
+static const char *join(ir_tr *t, egw_node *arr, const char *sep)
+{
+	egw_buf b;
+	egw_buf_init(&b, t->a);
+	egw_node *x;
+	EGW_ARR_EACH(arr, i, x)
+	{
+		if (i)
+			egw_buf_puts(&b, sep);
+		egw_buf_puts(&b, egw_text(x));
+	}
+	return egw_buf_str(&b);
+}
+
+static const char *port_overlap(pol_ctx *pc, ir_lis *l, bool whole_gw)
+{
+	ir_tr *t = pc->t;
+	egw_node *same = same_port(pc, l);
+	if (!same || !same->n)
+		return NULL;
+	if (whole_gw) {
+		const char *ln = egw_get_str(l->xl, "name", "");
+		const char *sl = strrchr(ln, '/');
+		size_t gl = sl ? (size_t)(sl - ln) : 0;
+		egw_node *conf = NULL;
+		egw_node *x;
+		EGW_ARR_EACH(same, i, x)
+		{
+			if (strncmp(egw_text(x), ln, gl))
+				pol_str_add(t, &conf, egw_text(x));
+		}
+		if (!conf)
+			return NULL;
+		same = conf;
+	}
+	return egw_sprintf(t->a,
+			   "ClientTrafficPolicy is being applied to multiple http (non https) listeners (%s) on the same port, which is not allowed",
+			   join(t, same, ", "));
+}
+
+void ir_policy_ctp(pol_ctx *pc)
+{
+	ir_tr *t = pc->t;
+	egw_map handled, sections;
+	egw_map_init(&handled, t->a);
+	egw_map_init(&sections, t->a); /* gw key -> ARR of sections ("/" = all) */
+	pol_reset_targets(pc);
+	for (int pass = 0; pass < 2; pass++) {
+		egw_object *o;
+		EGW_RES_EACH(t->rs, EGW_K_CLIENTTRAFFICPOLICY, i, o)
+		{
+			size_t n;
+			pol_target *tg = pol_targets(pc, o, false, &n);
+			for (size_t j = 0; j < n; j++) {
+				if ((tg[j].section != NULL) != (pass == 0))
+					continue;
+				if (strcmp(tg[j].kind, "Gateway"))
+					continue;
+				const char *pk = egw_sprintf(t->a, "%s/%s", o->ns, o->name);
+				ir_pol *p = egw_map_get(&handled, pk);
+				if (!p) {
+					p = EGW_NEW(t->a, ir_pol);
+					pol_init(pc, p, o, "ClientTrafficPolicy");
+					egw_node *one = egw_path(o->node, "spec.targetRef");
+					p->deprecated_ref = one && one->kind == EGW_OBJ;
+					egw_map_put(&handled, pk, p);
+				}
+				const char *gk = egw_sprintf(t->a, "%s/%s", o->ns, tg[j].name);
+				ir_gw *g = egw_map_get(&t->gw_by_name, gk);
+				if (!g)
+					continue;
+				const char *sec = tg[j].section;
+				egw_node *ref = pol_ancestor_ref(pc, g->ns, g->name, sec);
+				egw_node *secs = egw_map_get(&sections, gk);
+				if (sec) {
+					ir_lis *l = pol_find_listener(g, sec);
+					if (!l) {
+						pol_cond(pc, p, ref, "Accepted", false, "TargetNotFound",
+							 egw_sprintf(t->a, "No section name %s found for Gateway %s", sec,
+								     gk));
+						pol_deprecated(pc, p, ref);
+						continue;
+					}
+					if (pol_str_in(secs, sec)) {
+						pol_cond(pc, p, ref, "Accepted", false, "Conflicted",
+							 egw_sprintf(t->a,
+								     "Unable to target section of %s, another ClientTrafficPolicy has already attached to it",
+								     g->name));
+						pol_deprecated(pc, p, ref);
+						continue;
+					}
+					pol_str_add(t, &secs, sec);
+					egw_map_put(&sections, gk, secs);
+					const char *err = port_overlap(pc, l, false);
+					if (!err)
+						err = ctp_listener(pc, p, l);
+					if (err)
+						pol_cond(pc, p, ref, "Accepted", false, "Invalid", pol_err_msg(t, err));
+					pol_accepted(pc, p, ref);
+					pol_deprecated(pc, p, ref);
+					continue;
+				}
+				if (pol_str_in(secs, "/")) {
+					pol_cond(pc, p, ref, "Accepted", false, "Conflicted",
+						 egw_sprintf(t->a,
+							     "Unable to target Gateway %s, another ClientTrafficPolicy has already attached to it",
+							     g->name));
+					pol_deprecated(pc, p, ref);
+					continue;
+				}
+				if (secs && secs->n) {
+					egw_node *sorted = pol_sorted_unique(t, secs, false);
+					pol_cond(pc, p, ref, "Overridden", true, "Overridden",
+						 egw_sprintf(t->a,
+							     "There are existing ClientTrafficPolicies that are overriding these sections [%s]",
+							     join(t, sorted, " ")));
+				}
+				egw_node *prev = secs;
+				egw_node *nsecs = NULL;
+				egw_node *x;
+				EGW_ARR_EACH(prev, k, x)
+				pol_str_add(t, &nsecs, egw_text(x));
+				pol_str_add(t, &nsecs, "/");
+				egw_map_put(&sections, gk, nsecs);
+				egw_buf errs;
+				egw_buf_init(&errs, t->a);
+				for (size_t li = 0; li < g->nls; li++) {
+					ir_lis *l = g->ls[li];
+					if (l->lset || pol_str_in(prev, l->name))
+						continue;
+					const char *err = port_overlap(pc, l, true);
+					if (!err)
+						err = ctp_listener(pc, p, l);
+					if (err) {
+						if (errs.len)
+							egw_buf_puts(&errs, "\n");
+						egw_buf_puts(&errs, err);
+					}
+				}
+				if (errs.len)
+					pol_cond(pc, p, ref, "Accepted", false, "Invalid",
+						 pol_err_msg(t, egw_buf_str(&errs)));
+				pol_accepted(pc, p, ref);
+				pol_deprecated(pc, p, ref);
+			}
+		}
+	}
+	egw_map_entry *e;
+	EGW_MAP_EACH(&handled, i, e)
+	pol_finish(pc, e->val);
+}

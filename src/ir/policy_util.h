@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Value helpers the policy kinds share (quantities, CIDRs, health checks). */
+#ifndef EGW_IR_POLICY_UTIL_H
+#define EGW_IR_POLICY_UTIL_H
+
+#include "internal.h"
+
+/* Kubernetes resource.Quantity as an integer: 0 ok, -1 not an integer
+ * quantity, 1 overflows int64. */
+int pol_quantity(const char *s, int64_t *out);
+const char *pol_regex_quote(ir_tr *t, const char *s);
+/* {cidr, ip, maskLen, isIPv6} or NULL when invalid. */
+egw_node *pol_cidr(ir_tr *t, const char *cidr);
+/* Sorted, deduplicated copy of an array of strings or integers. */
+egw_node *pol_sorted_unique(ir_tr *t, egw_node *arr, bool numeric);
+/* HealthCheck IR from a spec.healthCheck, or NULL. */
+egw_node *pol_health_check(ir_tr *t, egw_node *hc);
+/* Copy of obj with every Go duration string reformatted the Go way. */
+egw_node *pol_durations(ir_tr *t, egw_node *obj);
+/* Copy without repeated strings (first kept). */
+egw_node *pol_dedup_strings(ir_tr *t, egw_node *arr);
+
+#endif
