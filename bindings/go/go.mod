@@ -1,0 +1,3 @@
+module github.com/libegw/libegw/bindings/go
+
+go 1.22
