@@ -110,11 +110,60 @@ static void sort_filters(egw_node *hf)
 	}
 }
 
+static bool has_prefix(const egw_node *f, const char *p)
+{
+	const char *n = egw_get_str(f, "name", "");
+	size_t l = strlen(p);
+	return !strncmp(n, p, l) && (n[l] == 0 || n[l] == '/');
+}
+
+/* The IR's filterOrder: move a filter kind before or after another. */
+static void custom_order(xt *x, egw_node *hf)
+{
+	const egw_node *fo;
+	EGW_ARR_EACH(G(x->ir, "filterOrder"), i, fo) {
+		const char *name = GS(fo, "name"), *before = GS(fo, "before"), *after = GS(fo, "after");
+		if (!name || (!before && !after))
+			continue;
+		egw_node *moved = xa(x), *rest = xa(x), *it;
+		EGW_ARR_EACH(hf, j, it)
+			xpush(x, has_prefix(it, name) ? moved : rest, it);
+		if (!moved->n)
+			continue;
+		size_t at = rest->n;
+		bool found = false;
+		for (size_t j = 0; j < rest->n; j++) {
+			if (before && has_prefix(rest->c.items[j], before)) {
+				at = j;
+				found = true;
+				break;
+			}
+			if (after && has_prefix(rest->c.items[j], after)) {
+				at = j + 1;
+				found = true;
+			}
+		}
+		if (!found)
+			continue;
+		egw_node *out = xa(x);
+		for (size_t j = 0; j <= rest->n; j++) {
+			if (j == at)
+				EGW_ARR_EACH(moved, k, it)
+					xpush(x, out, it);
+			if (j < rest->n)
+				xpush(x, out, rest->c.items[j]);
+		}
+		hf->n = 0;
+		EGW_ARR_EACH(out, j, it)
+			xpush(x, hf, it);
+	}
+}
+
 static const hfilter *const filters[] = {
 	&hf_grpc, &hf_health_check, &hf_fault, &hf_cors, &hf_session, &hf_buffer, &hf_compressor,
 	&hf_ratelimit, &hf_local_ratelimit, &hf_extauthz, &hf_basic_auth, &hf_api_key_auth,
 	&hf_extproc, &hf_lua, &hf_wasm, &hf_header_mutation, &hf_credential,
-	&hf_custom_response,
+	&hf_custom_response, &hf_dynamic_modules,
 };
 
 void xds_http_filters(xt *x, egw_node *hcm, const egw_node *hl)
@@ -128,6 +177,7 @@ void xds_http_filters(xt *x, egw_node *hcm, const egw_node *hl)
 		xb(x, r, "suppressEnvoyHeaders", true);
 	}
 	sort_filters(hf);
+	custom_order(x, hf);
 }
 
 void xds_route_filters(xt *x, egw_node *xr, const egw_node *r)

@@ -6,6 +6,7 @@
  * enabled (or configured) on the routes the policy applies to.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "httpfilters.h"
@@ -472,3 +473,102 @@ static void wasm_route(xt *x, egw_node *xr, const egw_node *r)
 		hf_route_enable(x, xr, egw_sprintf(x->a, "%s/%s", WASM, GS(w, "name") ? GS(w, "name") : ""));
 }
 const hfilter hf_wasm = {wasm_hcm, wasm_route};
+
+/* ---- clusters for URLs (remote modules, JWKS) ---- */
+
+/* Adds the cluster serving url; returns its name ("<host with _>_<port>"). */
+const char *xds_url_cluster(xt *x, const char *url)
+{
+	if (!url)
+		return NULL;
+	const char *p = strstr(url, "://");
+	bool tls = !strncmp(url, "https", 5);
+	const char *host = p ? p + 3 : url;
+	size_t hl = strcspn(host, ":/");
+	int64_t port = tls ? 443 : 80;
+	if (host[hl] == ':')
+		port = strtol(host + hl + 1, NULL, 10);
+	char *h = egw_strndup(x->a, host, hl);
+	char *flat = egw_strdup(x->a, h);
+	for (char *q = flat; *q; q++)
+		if (*q == '.')
+			*q = '_';
+	const char *name = egw_sprintf(x->a, "%s_%lld", flat, (long long)port);
+	if (xfind(x, EGW_XDS_CLUSTER, name))
+		return name;
+	bool ip = strspn(h, "0123456789.") == strlen(h) || strchr(h, ':');
+	egw_node *ep = xo(x);
+	xs(x, ep, "host", h);
+	xi(x, ep, "port", port);
+	egw_node *st = xo(x);
+	xs(x, st, "name", egw_sprintf(x->a, "%s/backend/-1", name));
+	xs(x, st, "addressType", ip ? "IP" : "FQDN");
+	xpush(x, xarr(x, st, "endpoints"), ep);
+	egw_node *settings = xa(x);
+	xpush(x, settings, st);
+	cluster_args ca = {0};
+	ca.name = name;
+	ca.settings = settings;
+	xds_cluster_add(x, &ca);
+	if (tls) {
+		egw_node *c = xfind(x, EGW_XDS_CLUSTER, name);
+		egw_node *ts = xobj(x, c, "transportSocket");
+		xs(x, ts, "name", "envoy.transport_sockets.tls");
+		egw_node *tc = xset(x, ts, "typedConfig", xany(x, "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"));
+		egw_node *ctc = xobj(x, tc, "commonTlsContext");
+		xs(x, xobj(x, ctc, "tlsParams"), "tlsMaximumProtocolVersion", "TLSv1_3");
+		xs(x, xobj(x, xobj(x, ctc, "validationContext"), "trustedCa"), "filename", "/etc/ssl/certs/ca-certificates.crt");
+		xs(x, tc, "sni", h);
+	}
+	return name;
+}
+
+/* ---- dynamic modules ---- */
+
+#define DYNMOD "envoy.filters.http.dynamic_modules"
+
+static void dynmod_hcm(xt *x, egw_node *hf, const egw_node *hl)
+{
+	const egw_node *r;
+	EGW_ARR_EACH(G(hl, "routes"), i, r) {
+		const egw_node *m;
+		EGW_ARR_EACH(G(G(r, "envoyExtensions"), "dynamicModules"), j, m) {
+			const char *name = egw_sprintf(x->a, "%s/%s", DYNMOD, GS(m, "name") ? GS(m, "name") : "");
+			if (hf_has(hf, name))
+				continue;
+			egw_node *c = hf_add(x, hf, name,
+					     "envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter", true);
+			egw_node *dm = xobj(x, c, "dynamicModuleConfig");
+			if (GB(m, "doNotClose"))
+				xb(x, dm, "doNotClose", true);
+			if (GB(m, "loadGlobally"))
+				xb(x, dm, "loadGlobally", true);
+			egw_node *mod = xobj(x, dm, "module");
+			const egw_node *rem = G(m, "remote");
+			if (rem) {
+				egw_node *ro = xobj(x, mod, "remote");
+				egw_node *hu = xobj(x, ro, "httpUri");
+				xs(x, hu, "cluster", xds_url_cluster(x, GS(rem, "url")));
+				xs(x, hu, "timeout", "10s");
+				xs(x, hu, "uri", GS(rem, "url"));
+				xs(x, ro, "sha256", GS(rem, "sha256"));
+			} else
+				xs(x, xobj(x, mod, "local"), "filename", GS(m, "path"));
+			if (G(m, "config") && G(m, "config")->kind != EGW_NULL) {
+				egw_node *fc = xset(x, c, "filterConfig", xany(x, "google.protobuf.StringValue"));
+				xs(x, fc, "value", xds_json_compact(x, G(m, "config")));
+			}
+			xs(x, c, "filterName", GS(m, "filterName"));
+			if (GB(m, "terminalFilter"))
+				xb(x, c, "terminalFilter", true);
+		}
+	}
+}
+
+static void dynmod_route(xt *x, egw_node *xr, const egw_node *r)
+{
+	const egw_node *m;
+	EGW_ARR_EACH(G(G(r, "envoyExtensions"), "dynamicModules"), j, m)
+		hf_route_enable(x, xr, egw_sprintf(x->a, "%s/%s", DYNMOD, GS(m, "name") ? GS(m, "name") : ""));
+}
+const hfilter hf_dynamic_modules = {dynmod_hcm, dynmod_route};
