@@ -260,6 +260,14 @@ void ir_gateways(ir_tr *t)
 		g->merge_backends = egw_path(g->ep, "spec.mergeBackends") != NULL;
 		g->xds = fleet_xds(t, g->irkey);
 		g->infra = fleet_infra(t, g);
+		EGW_ARR_EACH(egw_get(spec, "addresses"), j, addr)
+		{
+			const char *ty = ir_str(addr, "type");
+			if (ty && strcmp(ty, "IPAddress"))
+				continue;
+			egw_node *px = egw_get(g->infra, "proxy");
+			egw_arr_push(t->a, egw_arr_ensure(t->a, px, "addresses"), ir_s(t, egw_get_str(addr, "value", "")));
+		}
 		if (g->epo) {
 			egw_obj_set(t->a, egw_get(g->infra, "proxy"), "config",
 				    ir_envoyproxy_config(t, g->epo));
@@ -286,6 +294,35 @@ static void lcond(ir_tr *t, ir_lis *l, const char *type, bool st, const char *re
 		  const char *msg)
 {
 	ir_cond(t, l->conds, type, st, reason, msg);
+}
+
+/* metav1.LabelSelectorAsSelector's validation of matchExpressions. */
+static const char *selector_error(ir_tr *t, egw_node *sel)
+{
+	egw_node *e;
+	EGW_ARR_EACH(egw_get(sel, "matchExpressions"), i, e)
+	{
+		const char *op = egw_get_str(e, "operator", "");
+		egw_node *vals = egw_get(e, "values");
+		if (!strcmp(op, "In") || !strcmp(op, "NotIn")) {
+			if (!egw_len(vals))
+				return "values: Invalid value: null: for 'in', 'notin' operators, values set can't be empty";
+		} else if (!strcmp(op, "Exists") || !strcmp(op, "DoesNotExist")) {
+			if (egw_len(vals)) {
+				egw_buf b;
+				egw_buf_init(&b, t->a);
+				egw_buf_puts(&b, "values: Invalid value: [");
+				egw_node *v;
+				EGW_ARR_EACH(vals, j, v)
+				egw_buf_printf(&b, "%s\"%s\"", j ? "," : "", egw_text(v));
+				egw_buf_puts(&b, "]: values set must be empty for exists and does not exist");
+				return egw_buf_str(&b);
+			}
+		} else {
+			return egw_sprintf(t->a, "\"%s\" is not a valid label selector operator", op);
+		}
+	}
+	return NULL;
 }
 
 static void add_kind(ir_tr *t, ir_lis *l, const char *kind)
@@ -780,9 +817,15 @@ void ir_listeners(ir_tr *t)
 				lcond(t, l, "Accepted", false, "UnsupportedProtocol",
 				      egw_sprintf(t->a, "Protocol %s is unsupported, must be HTTP, HTTPS, TCP or UDP.", p));
 			}
-			if (!strcmp(l->from, "Selector") && !l->selector)
+			if (!strcmp(l->from, "Selector") && !l->selector) {
 				lcond(t, l, "Programmed", false, "Invalid",
 				      "The allowedRoutes.namespaces.selector field must be specified when allowedRoutes.namespaces.from is set to \"Selector\".");
+			} else if (!strcmp(l->from, "Selector")) {
+				const char *serr = selector_error(t, l->selector);
+				if (serr)
+					lcond(t, l, "Programmed", false, "Invalid",
+					      egw_sprintf(t->a, "The allowedRoutes.namespaces.selector could not be parsed: %s.", serr));
+			}
 			validate_tls(t, l);
 			if ((!strcmp(p, "TCP") || !strcmp(p, "UDP")) && l->hostname)
 				lcond(t, l, "Programmed", false, "Invalid",
