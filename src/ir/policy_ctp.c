@@ -176,6 +176,24 @@ static egw_node *ctp_headers(ir_tr *t, egw_node *h)
 	return o;
 }
 
+/* "<prefix> FieldName value X" for the first value that is not a duration. */
+static const char *ctp_check_durations(ir_tr *t, egw_node *obj, const char *prefix)
+{
+	egw_member *m;
+	EGW_OBJ_EACH(obj, i, m)
+	{
+		double d;
+		if (m->val->kind == EGW_STR && !ir_parse_duration(m->val->str, &d)) {
+			char nm[64];
+			snprintf(nm, sizeof nm, "%s", m->key);
+			if (nm[0] >= 'a' && nm[0] <= 'z')
+				nm[0] = (char)(nm[0] - 'a' + 'A');
+			return egw_sprintf(t->a, "%s %s value %s", prefix, nm, m->val->str);
+		}
+	}
+	return NULL;
+}
+
 /* Translates the policy onto one listener; returns an error or NULL. */
 static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l)
 {
@@ -210,6 +228,10 @@ static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l)
 				egw_set_str(t->a, po, "escapedSlashesAction", esa);
 		}
 		egw_node *to = egw_get(spec, "timeout");
+		if ((e = ctp_check_durations(t, egw_get(to, "http"), "Timeout: invalid HTTP")))
+			return e;
+		if ((e = ctp_check_durations(t, egw_get(to, "tcp"), "Timeout: invalid TCP")))
+			return e;
 		if (to) {
 			egw_node *tt = pol_durations(t, to);
 			egw_node *ht = egw_get(tt, "http");
