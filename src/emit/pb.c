@@ -870,7 +870,11 @@ int egw_pb_encode(egw_ctx *c, const char *full_name, const egw_node *json, uint8
 	const char *dummy;
 	if (!err)
 		err = &dummy;
-	enc *e = egw_alloc(c->arena, sizeof *e);
+	/* the encoder state (about 10 KiB, mostly the error path) lives on the
+	 * stack: one per resource in the arena was most of serialization's memory */
+	enc estate;
+	memset(&estate, 0, sizeof estate);
+	enc *e = &estate;
 	e->a = c->arena;
 	*out = NULL;
 	*len = 0;

@@ -9,7 +9,11 @@
 
 #include "../util/map.h"
 
+struct frame;
+
 typedef struct parser_box {
+	struct frame *stack; /* the frame stack, kept across the buffer's segments */
+	size_t stack_cap;
 	yaml_parser_t p;
 	bool p_live;
 	yaml_event_t ev;
@@ -28,7 +32,9 @@ static void box_cleanup(void *ptr)
 
 typedef struct frame {
 	egw_node *node;
-	egw_node *key; /* pending mapping key (scalar) */
+	egw_node key;  /* pending mapping key (a scalar, held by value: keys
+			* need no node of their own once they are members) */
+	bool has_key;
 	const char *anchor;
 	egw_node *merges; /* mappings named by `<<` keys, applied at the end (ARR) */
 } frame;
@@ -202,7 +208,7 @@ static void push(pstate *s, egw_node *n, const char *anchor)
 	}
 	frame *f = &s->stack[s->depth++];
 	f->node = n;
-	f->key = NULL;
+	f->has_key = false;
 	f->anchor = anchor;
 	f->merges = NULL;
 }
@@ -258,17 +264,18 @@ static egw_node *attach(pstate *s, egw_node *n, egw_node **root)
 	frame *f = &s->stack[s->depth - 1];
 	if (f->node->kind == EGW_ARR) {
 		egw_arr_push(s->c->arena, f->node, n);
-	} else if (!f->key) {
+	} else if (!f->has_key) {
 		if (n->kind == EGW_ARR || n->kind == EGW_OBJ) {
 			egw_diag(s->c, EGW_D_SYNTAX, EGW_SEV_ERROR, n, NULL,
 				 "mapping keys must be scalars");
 			s->failed = true;
 			return n;
 		}
-		f->key = n;
+		f->key = *n;
+		f->has_key = true;
 	} else {
-		egw_node *k = f->key;
-		f->key = NULL;
+		egw_node *k = &f->key;
+		f->has_key = false;
 		if (k->kind == EGW_STR && k->len == 2 && !memcmp(k->str, "<<", 2) &&
 		    !(k->flags & EGW_NF_QUOTED)) {
 			merge_later(s, f, k, n);
@@ -371,18 +378,17 @@ static const char *join_surrogates(egw_ctx *c, const char *data, size_t *len)
 }
 
 /* Parses one segment (one or more documents); see egw_parse_buffer. */
-static long parse_segment(egw_ctx *c, uint32_t input, uint32_t line0, const char *data, size_t len,
-			  egw_node *docs, size_t *alias_nodes)
+static long parse_segment(egw_ctx *c, parser_box *b, uint32_t input, uint32_t line0,
+			  const char *data, size_t len, egw_node *docs, size_t *alias_nodes)
 {
-	parser_box *b = egw_alloc(c->arena, sizeof *b);
-	egw_arena_defer(c->arena, box_cleanup, b);
 	if (!yaml_parser_initialize(&b->p))
 		egw_arena_oom(c->arena);
 	b->p_live = true;
 	data = join_surrogates(c, data, &len);
 	yaml_parser_set_input_string(&b->p, (const unsigned char *)data, len);
 
-	pstate s = { .c = c, .input = input, .line0 = line0, .alias_nodes = *alias_nodes };
+	pstate s = { .c = c, .input = input, .line0 = line0, .alias_nodes = *alias_nodes,
+		     .stack = b->stack, .cap = b->stack_cap };
 	egw_map_init(&s.anchors, c->arena);
 	long ndocs = 0;
 	egw_node *root = NULL;
@@ -430,7 +436,20 @@ static long parse_segment(egw_ctx *c, uint32_t input, uint32_t line0, const char
 					   c->limits.max_string_bytes);
 				break;
 			}
-			egw_node *nd = egw_strn(c->arena, (const char *)ev->data.scalar.value, n);
+			/* a mapping key lives on only as its text: no node for it */
+			egw_node keynode;
+			bool is_key = s.depth && s.stack[s.depth - 1].node->kind == EGW_OBJ &&
+				      !s.stack[s.depth - 1].has_key && !ev->data.scalar.anchor;
+			egw_node *nd;
+			if (is_key) {
+				memset(&keynode, 0, sizeof keynode);
+				keynode.kind = EGW_STR;
+				keynode.str = egw_strndup(c->arena, (const char *)ev->data.scalar.value, n);
+				keynode.len = n;
+				nd = &keynode;
+			} else {
+				nd = egw_strn(c->arena, (const char *)ev->data.scalar.value, n);
+			}
 			nd->pos = pos;
 			const char *tag = (const char *)ev->data.scalar.tag;
 			if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !tag)
@@ -497,6 +516,8 @@ static long parse_segment(egw_ctx *c, uint32_t input, uint32_t line0, const char
 		b->ev_live = false;
 	}
 	box_cleanup(b);
+	b->stack = s.stack; /* keep the grown stack for the next segment */
+	b->stack_cap = s.cap;
 	*alias_nodes = s.alias_nodes;
 	return s.limited ? -1 : ndocs;
 }
@@ -514,6 +535,9 @@ long egw_parse_buffer(egw_ctx *c, uint32_t input, const char *data, size_t len, 
 {
 	if (!data)
 		data = ""; /* libyaml asserts on a NULL string, even of length 0 */
+	/* one parser box for all segments of the buffer, released on any exit */
+	parser_box *b = egw_alloc(c->arena, sizeof *b);
+	egw_arena_defer(c->arena, box_cleanup, b);
 	const char *end = data + len;
 	const char *seg = data;
 	uint32_t seg_line = 0, line = 0;
@@ -529,7 +553,7 @@ long egw_parse_buffer(egw_ctx *c, uint32_t input, const char *data, size_t len, 
 		const char *next = nl ? nl + 1 : end;
 		if (p != seg && is_doc_marker(p, end)) {
 			const char *cut = dir && dir != seg ? dir : p;
-			long k = parse_segment(c, input, seg_line, seg, (size_t)(cut - seg), docs,
+			long k = parse_segment(c, b, input, seg_line, seg, (size_t)(cut - seg), docs,
 					       &alias_nodes);
 			if (k < 0)
 				return -1;
@@ -548,7 +572,7 @@ long egw_parse_buffer(egw_ctx *c, uint32_t input, const char *data, size_t len, 
 		p = next;
 		line++;
 	}
-	long k = parse_segment(c, input, seg_line, seg, (size_t)(end - seg), docs, &alias_nodes);
+	long k = parse_segment(c, b, input, seg_line, seg, (size_t)(end - seg), docs, &alias_nodes);
 	if (k < 0)
 		return -1;
 	return total + k;

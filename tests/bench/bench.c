@@ -111,6 +111,7 @@ static void ctx_init(egw_ctx *c, egw_arena *a, egw_options *o)
 
 typedef struct stage_times {
 	double parse, model, ir, xds, serialize, clone;
+	size_t mem_parse, mem_clone, mem_model, mem_ir, mem_xds, mem_serialize; /* arena bytes after each */
 	size_t fleets, resources, out_bytes, arena_bytes, statuses;
 } stage_times;
 
@@ -134,16 +135,20 @@ static void run_stages(const char *data, size_t len, stage_times *st)
 	egw_node *docs = egw_arr(a);
 	egw_parse_buffer(&c, 0, data, len, docs);
 	double t1 = now();
+	st->mem_parse = egw_arena_used(a);
 	/* the re-translation path: a host keeps the parsed documents and hands
 	 * a copy to each translation (the IR stage fills defaults in place) */
 	egw_node *copy = egw_clone(a, docs);
 	double t2 = now();
+	st->mem_clone = egw_arena_used(a);
 	egw_resources rs;
 	egw_resources_build(&c, &rs, copy, config_node(&c));
 	double t3 = now();
+	st->mem_model = egw_arena_used(a);
 	egw_ir_out ir = { NULL, NULL };
 	egw_ir_translate(&c, &rs, &ir);
 	double t4 = now();
+	st->mem_ir = egw_arena_used(a);
 	size_t nf = 0, nres = 0, out = 0;
 	egw_xds_out *xo = calloc(egw_len(ir.xds_ir) + 1, sizeof *xo);
 	egw_member *m;
@@ -153,6 +158,7 @@ static void run_stages(const char *data, size_t len, stage_times *st)
 		nf++;
 	}
 	double t5 = now();
+	st->mem_xds = egw_arena_used(a);
 	for (size_t f = 0; f < nf; f++)
 		for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++) {
 			egw_node *r;
@@ -167,6 +173,7 @@ static void run_stages(const char *data, size_t len, stage_times *st)
 			}
 		}
 	double t6 = now();
+	st->mem_serialize = egw_arena_used(a);
 	size_t statuses = 0;
 	for (int k = 0; k < EGW_K__COUNT; k++)
 		for (size_t i = 0; i < rs.n[k]; i++)
@@ -283,12 +290,16 @@ int main(int argc, char **argv)
 	       " \"peak_rss_bytes\": %ld, \"arena_bytes\": %zu, \"allocs\": %zu, \"alloc_bytes\": %zu, "
 	       "\"leaked_allocs\": %zd,\n"
 	       " \"fleets\": %zu, \"resources\": %zu, \"output_bytes\": %zu, \"statuses\": %zu, "
-	       "\"diagnostics\": %zu}\n",
+	       "\"diagnostics\": %zu,\n"
+	       " \"arena_bytes_by_stage\": {\"parse\": %zu, \"clone\": %zu, \"model\": %zu, \"ir\": %zu, "
+	       "\"xds\": %zu, \"serialize\": %zu}}\n",
 	       argv[1], len, tokens, repeat, m_scan, m[0], m[1], m[2], m[3], m[4], translate, m[5],
 	       m_total, m_retr, m[0] / m_scan, translate / m_scan, m[4] / m_scan, m_total / m_scan,
 	       m_retr / m_scan, ru.ru_maxrss * 1024L, st.arena_bytes, cnt.allocs,
 	       cnt.bytes, (ssize_t)cnt.allocs - (ssize_t)cnt.frees, st.fleets, st.resources,
-	       st.out_bytes, st.statuses, diags);
+	       st.out_bytes, st.statuses, diags, st.mem_parse, st.mem_clone - st.mem_parse,
+	       st.mem_model - st.mem_clone, st.mem_ir - st.mem_model, st.mem_xds - st.mem_ir,
+	       st.mem_serialize - st.mem_xds);
 	free(scan);
 	free(total);
 	free(retr);
