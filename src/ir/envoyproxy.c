@@ -91,3 +91,73 @@ void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep)
 	}
 	egw_obj_set(t->a, xds, "accessLog", out);
 }
+
+/* Tracing of a fleet from the EnvoyProxy telemetry settings. */
+void ir_tracing(ir_tr *t, ir_gw *g)
+{
+	egw_node *tr = egw_path(g->ep, "spec.telemetry.tracing");
+	if (!tr || !g->epo)
+		return;
+	egw_node *prov = egw_get(tr, "provider");
+	egw_node *x = egw_obj(t->a);
+	const char *ptype = egw_get_str(prov, "type", "OpenTelemetry");
+	const char *proto = !strcmp(ptype, "Zipkin") ? "HTTP" : "GRPC";
+	egw_node *d = egw_set_obj(t->a, x, "destination");
+	egw_obj_set(t->a, d, "metadata", ir_meta(t, "EnvoyProxy", g->epo->ns, g->epo->name, NULL));
+	egw_set_str(t->a, d, "name", "tracing");
+	egw_node *settings = egw_set_arr(t->a, d, "settings");
+	const char *authority = NULL;
+	egw_node *ref;
+	EGW_ARR_EACH(egw_get(prov, "backendRefs"), i, ref)
+	{
+		egw_node *bref = egw_clone(t->a, ref);
+		if (!ir_str(bref, "namespace"))
+			egw_set_str(t->a, bref, "namespace", g->epo->ns);
+		ir_dest_err err = { 0 };
+		egw_node *ds = ir_backend_setting(t, g->epo, "GRPCRoute", bref, "tracing/backend/-1", g, &err);
+		if (!ds)
+			continue;
+		egw_set_str(t->a, ds, "protocol", proto);
+		if (!authority && ir_streq(egw_get_str(ds, "addressType", ""), "FQDN"))
+			authority = egw_text(egw_get(egw_at(egw_get(ds, "endpoints"), 0), "host"));
+		egw_arr_push(t->a, settings, ds);
+	}
+	if (!settings->n) {
+		const char *host = ir_str(prov, "host");
+		int64_t port = egw_get_int(prov, "port", 0);
+		egw_node *ds = egw_arr_push(t->a, settings, egw_obj(t->a));
+		egw_set_str(t->a, ds, "addressType", "FQDN");
+		egw_node *ep = egw_arr_push(t->a, egw_set_arr(t->a, ds, "endpoints"), egw_obj(t->a));
+		egw_set_str(t->a, ep, "host", host ? host : "");
+		egw_set_int(t->a, ep, "port", port);
+		egw_set_str(t->a, ds, "name", "tracing/backend/-1");
+		egw_set_str(t->a, ds, "protocol", proto);
+		egw_set_int(t->a, ds, "weight", 1);
+		authority = host;
+	}
+	if (authority)
+		egw_set_str(t->a, x, "authority", authority);
+	egw_node *pc = egw_clone(t->a, prov);
+	egw_node *br;
+	EGW_ARR_EACH(egw_get(pc, "backendRefs"), i, br)
+	{
+		if (!ir_str(br, "namespace"))
+			egw_set_str(t->a, br, "namespace", g->epo->ns);
+	}
+	egw_obj_set(t->a, x, "provider", pc);
+	egw_node *sr = egw_get(tr, "samplingRate");
+	if (sr)
+		egw_obj_set(t->a, x, "samplingRate", egw_clone(t->a, sr));
+	else
+		egw_set_int(t->a, x, "samplingRate", 100);
+	if (egw_get(tr, "samplingFraction")) {
+		egw_node *sf = egw_get(tr, "samplingFraction");
+		double num = (double)egw_get_int(sf, "numerator", 0), den = (double)egw_get_int(sf, "denominator", 100);
+		egw_obj_set(t->a, x, "samplingRate", egw_float(t->a, den ? 100.0 * num / den : 0));
+	}
+	if (egw_get(tr, "customTags"))
+		egw_obj_set(t->a, x, "customTags", egw_clone(t->a, egw_get(tr, "customTags")));
+	egw_set_str(t->a, x, "serviceName",
+		    t->merge_gateways ? t->class_name : egw_sprintf(t->a, "%s.%s", g->name, g->ns));
+	egw_obj_set(t->a, g->xds, "tracing", x);
+}

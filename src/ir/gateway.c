@@ -272,6 +272,7 @@ void ir_gateways(ir_tr *t)
 			egw_obj_set(t->a, egw_get(g->infra, "proxy"), "config",
 				    ir_envoyproxy_config(t, g->epo));
 			ir_access_log(t, g->xds, g->ep);
+			ir_tracing(t, g);
 		}
 		egw_node *l;
 		EGW_ARR_EACH(egw_get(spec, "listeners"), j, l)

@@ -132,6 +132,7 @@ int64_t ir_container_port(ir_tr *t, ir_gw *g, int64_t port);
 void ir_envoyproxy_ancestor(ir_tr *t, egw_object *ep, egw_node *ref);
 egw_node *ir_envoyproxy_config(ir_tr *t, egw_object *ep);
 void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep);
+void ir_tracing(ir_tr *t, ir_gw *g);
 
 /* ---- btls.c ---- */
 void ir_btls_init(ir_tr *t);
