@@ -444,7 +444,7 @@ static long parse_segment(egw_ctx *c, parser_box *b, uint32_t input, uint32_t li
 			if (is_key) {
 				memset(&keynode, 0, sizeof keynode);
 				keynode.kind = EGW_STR;
-				keynode.str = egw_strndup(c->arena, (const char *)ev->data.scalar.value, n);
+				keynode.str = egw_arena_intern(c->arena, (const char *)ev->data.scalar.value, n);
 				keynode.len = n;
 				nd = &keynode;
 			} else {

@@ -21,8 +21,15 @@ typedef struct deferred {
 	void *ptr;
 } deferred;
 
+typedef struct interned {
+	const char *s;
+	size_t n;
+} interned;
+
 struct egw_arena {
 	egw_alloc_fns fns;
+	interned *strs; /* open addressing; capacity strs_mask + 1 */
+	size_t strs_mask, strs_n;
 	block *head;
 	deferred *defers;
 	jmp_buf *oom;
@@ -172,6 +179,47 @@ char *egw_sprintf(egw_arena *a, const char *fmt, ...)
 		va_end(ap);
 	}
 	return p;
+}
+
+static size_t str_hash(const char *s, size_t n)
+{
+	size_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+const char *egw_arena_intern(egw_arena *a, const char *s, size_t n)
+{
+	if (n > 64) /* long strings rarely repeat */
+		return egw_strndup(a, s, n);
+	if (!a->strs || (a->strs_n + 1) * 2 > a->strs_mask + 1) {
+		size_t cap = a->strs ? (a->strs_mask + 1) * 2 : 256;
+		interned *t = egw_alloc(a, cap * sizeof *t);
+		for (size_t i = 0; a->strs && i <= a->strs_mask; i++) {
+			if (!a->strs[i].s)
+				continue;
+			size_t j = str_hash(a->strs[i].s, a->strs[i].n) & (cap - 1);
+			while (t[j].s)
+				j = (j + 1) & (cap - 1);
+			t[j] = a->strs[i];
+		}
+		a->strs = t;
+		a->strs_mask = cap - 1;
+	}
+	size_t j = str_hash(s, n) & a->strs_mask;
+	while (a->strs[j].s) {
+		if (a->strs[j].n == n && memcmp(a->strs[j].s, s, n) == 0)
+			return a->strs[j].s;
+		j = (j + 1) & a->strs_mask;
+	}
+	const char *copy = egw_strndup(a, s, n);
+	a->strs[j].s = copy;
+	a->strs[j].n = n;
+	a->strs_n++;
+	return copy;
 }
 
 void egw_arena_defer(egw_arena *a, void (*fn)(void *), void *ptr)

@@ -45,6 +45,10 @@ char *egw_strdup(egw_arena *a, const char *s);
 char *egw_sprintf(egw_arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Returns the arena's single copy of s[0..n) (NUL-terminated): object keys
+ * repeat endlessly ("name", "metadata", ...), so they are stored once. */
+const char *egw_arena_intern(egw_arena *a, const char *s, size_t n);
+
 /* Runs fn(ptr) when the arena is freed (also after an OOM jump). */
 void egw_arena_defer(egw_arena *a, void (*fn)(void *), void *ptr);
 
