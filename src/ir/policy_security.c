@@ -7,26 +7,118 @@
 
 #include "policy.h"
 
+static egw_node *sp_cors(pol_ctx *pc, egw_node *c)
+{
+	ir_tr *t = pc->t;
+	if (!c)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	egw_node *x;
+	if ((x = egw_get(c, "allowCredentials")))
+		egw_obj_set(t->a, o, "allowCredentials", egw_clone(t->a, x));
+	const char *lists[] = { "allowHeaders", "allowMethods" };
+	for (int i = 0; i < 2; i++)
+		if ((x = egw_get(c, lists[i])) && egw_len(x))
+			egw_obj_set(t->a, o, lists[i], egw_clone(t->a, x));
+	egw_node *ao = egw_get(c, "allowOrigins");
+	if (egw_len(ao)) {
+		egw_node *arr = egw_set_arr(t->a, o, "allowOrigins");
+		egw_node *or;
+		EGW_ARR_EACH(ao, i, or)
+		{
+			const char *s = egw_text(or);
+			egw_node *m = egw_arr_push(t->a, arr, egw_obj(t->a));
+			egw_set_bool(t->a, m, "distinct", false);
+			if (s && strchr(s, '*')) {
+				egw_buf b;
+				egw_buf_init(&b, t->a);
+				for (const char *q = s; *q; q++) {
+					if (*q == '*')
+						egw_buf_puts(&b, ".*");
+					else if (*q == '.')
+						egw_buf_puts(&b, "\\.");
+					else
+						egw_buf_putc(&b, *q);
+				}
+				egw_set_str(t->a, m, "name", "");
+				egw_set_str(t->a, m, "safeRegex", egw_buf_str(&b));
+			} else {
+				egw_set_str(t->a, m, "exact", s ? s : "");
+				egw_set_str(t->a, m, "name", "");
+			}
+		}
+	}
+	if ((x = egw_get(c, "exposeHeaders")) && egw_len(x))
+		egw_obj_set(t->a, o, "exposeHeaders", egw_clone(t->a, x));
+	const char *ma = egw_get_str(c, "maxAge", NULL);
+	double d;
+	if (ma && ir_parse_duration(ma, &d))
+		egw_set_str(t->a, o, "maxAge", ir_fmt_duration(t, d));
+	return o;
+}
+
+static const char *sp_basic(pol_ctx *pc, ir_pol *p, egw_node *ba, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	*out = NULL;
+	if (!ba)
+		return NULL;
+	egw_node *u = egw_get(ba, "users");
+	const char *ns = egw_get_str(u, "namespace", p->o->ns), *name = egw_get_str(u, "name", "");
+	if (strcmp(ns, p->o->ns) &&
+	    !ir_refgrant_allows(t, EG_GROUP, "SecurityPolicy", p->o->ns, "", "Secret", ns, name))
+		return egw_sprintf(t->a, "BasicAuth: secret %s/%s is not permitted by any ReferenceGrant", ns, name);
+	egw_object *sec = egw_res_find(t->rs, EGW_K_SECRET, ns, name);
+	if (!sec)
+		return egw_sprintf(t->a, "BasicAuth: secret %s/%s does not exist", ns, name);
+	const char *users = egw_get_str(egw_get(sec->node, "data"), ".htpasswd", NULL);
+	if (!users)
+		return egw_sprintf(t->a, "BasicAuth: .htpasswd file not found in secret %s/%s", ns, name);
+	egw_node *o = egw_obj(t->a);
+	egw_set_str(t->a, o, "name", egw_sprintf(t->a, "securitypolicy/%s/%s", p->o->ns, p->o->name));
+	egw_set_str(t->a, o, "users", users);
+	egw_node *fw = egw_get(ba, "forwardUsernameHeader");
+	if (fw)
+		egw_obj_set(t->a, o, "forwardUsernameHeader", egw_clone(t->a, fw));
+	*out = o;
+	return NULL;
+}
+
 static const char *sp_build(pol_ctx *pc, ir_pol *p, void **feat)
 {
-	(void)pc;
-	(void)p;
-	*feat = NULL;
-	return NULL;
+	ir_tr *t = pc->t;
+	egw_node *spec = egw_get(p->o->node, "spec");
+	egw_node *o = egw_obj(t->a);
+	*feat = o;
+	egw_node *c = sp_cors(pc, egw_get(spec, "cors"));
+	if (c)
+		egw_obj_set(t->a, o, "cors", c);
+	egw_node *ba;
+	const char *e = sp_basic(pc, p, egw_get(spec, "basicAuth"), &ba);
+	if (ba)
+		egw_obj_set(t->a, o, "basicAuth", ba);
+	return e;
 }
 
 static void sp_apply(pol_ctx *pc, ir_pol *p, void *feat, const char *err, pol_irroute *ir)
 {
-	(void)pc;
+	ir_tr *t = pc->t;
 	(void)p;
-	(void)feat;
-	(void)err;
-	(void)ir;
+	if (ir->xk != XL_HTTP)
+		return;
+	if (err) {
+		egw_node *dr = egw_set_obj(t->a, ir->route, "directResponse");
+		egw_set_int(t->a, dr, "statusCode", 500);
+		return;
+	}
+	egw_node *f = feat;
+	if (f && egw_len(f))
+		egw_obj_set(t->a, ir->route, "security", egw_clone(t->a, f));
 }
 
 static bool sp_is_set(pol_irroute *ir)
 {
-	return egw_get(ir->route, "security") != NULL;
+	return ir->xk == XL_HTTP && egw_get(ir->route, "security") != NULL;
 }
 
 void ir_policy_security(pol_ctx *pc)
