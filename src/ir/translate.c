@@ -9,11 +9,32 @@
 #include "../model/defaults.h"
 #include "internal.h"
 
+static int slice_order(const void *x, const void *y)
+{
+	const egw_object *a = *(egw_object *const *)x, *b = *(egw_object *const *)y;
+	bool ea = !*a->created, eb = !*b->created;
+	if (ea != eb)
+		return ea ? 1 : -1;
+	int c = strcmp(a->created, b->created);
+	if (!c)
+		c = strcmp(a->ns, b->ns);
+	if (!c)
+		c = strcmp(a->name, b->name);
+	return c ? c : (a->seq < b->seq ? -1 : a->seq > b->seq);
+}
+
+/* EndpointSlices per Service: slices with a creationTimestamp in creation
+ * order, then those without one (the reference lists a Service's endpoints
+ * in that order). */
 static void index_slices(ir_tr *t)
 {
-	egw_object *o;
-	EGW_RES_EACH(t->rs, EGW_K_ENDPOINTSLICE, i, o)
-	{
+	size_t n = t->rs->n[EGW_K_ENDPOINTSLICE];
+	egw_object **v = EGW_NEWN(t->a, egw_object *, n + 1);
+	for (size_t i = 0; i < n; i++)
+		v[i] = t->rs->items[EGW_K_ENDPOINTSLICE][i];
+	qsort(v, n, sizeof *v, slice_order);
+	for (size_t i = 0; i < n; i++) {
+		egw_object *o = v[i];
 		const char *svc = egw_get_str(egw_path(o->node, "metadata.labels"),
 					      "kubernetes.io/service-name", NULL);
 		if (!svc)
