@@ -199,6 +199,25 @@ static size_t count_nodes(const egw_node *n)
 	return k;
 }
 
+/* Levels of containers in n (0 for a scalar). */
+static size_t tree_depth(const egw_node *n)
+{
+	size_t d = 0;
+	if (n->kind == EGW_ARR)
+		for (size_t i = 0; i < n->n; i++) {
+			size_t k = tree_depth(n->c.items[i]);
+			d = k > d ? k : d;
+		}
+	else if (n->kind == EGW_OBJ)
+		for (size_t i = 0; i < n->n; i++) {
+			size_t k = tree_depth(n->c.members[i].val);
+			d = k > d ? k : d;
+		}
+	else
+		return 0;
+	return d + 1;
+}
+
 static void push(pstate *s, egw_node *n, const char *anchor)
 {
 	if (s->depth == s->cap) {
@@ -503,6 +522,12 @@ static long parse_segment(egw_ctx *c, parser_box *b, uint32_t input, uint32_t li
 			if (s.alias_nodes > c->limits.max_alias_nodes) {
 				limit_diag(&s, ev->start_mark, "alias expansion",
 					   c->limits.max_alias_nodes);
+				break;
+			}
+			/* the copy nests as deep as where it lands plus its own
+			 * depth: the depth limit holds for the expanded tree too */
+			if (s.depth + tree_depth(target) > c->limits.max_depth) {
+				limit_diag(&s, ev->start_mark, "nesting depth", c->limits.max_depth);
 				break;
 			}
 			egw_node *cl = egw_clone(c->arena, target);

@@ -553,8 +553,31 @@ START_TEST(depth_limit)
 	ck_assert_ptr_nonnull(strstr(diag_at(0)->message, "depth"));
 	ck_assert_uint_eq(diag_at(0)->pos.line, 1);
 	ck_assert_uint_eq(diag_at(0)->pos.col, 20); /* the sixth mapping's "{" */
-	/* the default is 64 */
+	/* an alias counts at the depth it is expanded to: a 2-deep anchor
+	 * under four open containers makes 6 levels */
+	parse("a: &a [[1]]\nb: [[*a]]\n");
+	ck_assert_int_eq(last_rc, 1);
+	parse("a: &a [[1]]\nb: [[[*a]]]\n");
+	ck_assert_int_eq(last_rc, -1);
+	ck_assert_uint_eq(count_code(EGW_D_LIMIT), 2);
+	/* nor can a chain of anchors nest deeper than the limit */
 	C.limits.max_depth = 64;
+	char chain[8192];
+	size_t k = (size_t)snprintf(chain, sizeof chain, "l0: &l0 %s\n", nested('[', ']', 30));
+	for (int i = 1; i < 6; i++) {
+		k += (size_t)snprintf(chain + k, sizeof chain - k, "l%d: &l%d ", i, i);
+		for (int j = 0; j < 30; j++)
+			chain[k++] = '[';
+		k += (size_t)snprintf(chain + k, sizeof chain - k, "*l%d", i - 1);
+		for (int j = 0; j < 30; j++)
+			chain[k++] = ']';
+		chain[k++] = '\n';
+		chain[k] = 0;
+	}
+	parse(chain);
+	ck_assert_int_eq(last_rc, -1);
+	ck_assert_uint_eq(count_code(EGW_D_LIMIT), 3);
+	/* the default is 64 */
 	parse(nested('[', ']', 64));
 	ck_assert_int_eq(last_rc, 1);
 	parse(nested('[', ']', 65));
@@ -562,7 +585,7 @@ START_TEST(depth_limit)
 	/* hostile nesting ends in a diagnostic, not a stack overflow */
 	parse(nested('[', ']', 200000));
 	ck_assert_int_eq(last_rc, -1);
-	ck_assert_uint_eq(count_code(EGW_D_LIMIT), 3);
+	ck_assert_uint_eq(count_code(EGW_D_LIMIT), 5);
 }
 END_TEST
 
