@@ -54,14 +54,15 @@ def _pkgconfig(*args: str) -> List[str]:
 
 def locate() -> Dict[str, Any]:
     """The include dirs, library dirs and header path to build against."""
-    build = Path(os.environ.get("EGW_BUILD_DIR", REPO / "build"))
+    build = Path(os.environ.get("EGW_BUILD_DIR", REPO / "build")).resolve()
     inc: List[str] = []
     libdirs: List[str] = []
     if os.environ.get("EGW_INCLUDE_DIR"):
-        inc += os.environ["EGW_INCLUDE_DIR"].split(os.pathsep)
+        inc += [str(Path(p).resolve()) for p in os.environ["EGW_INCLUDE_DIR"].split(os.pathsep)]
     if os.environ.get("EGW_LIBRARY_PATH"):
         for p in os.environ["EGW_LIBRARY_PATH"].split(os.pathsep):
-            libdirs.append(str(Path(p).parent if Path(p).is_file() else Path(p)))
+            q = Path(p).resolve()
+            libdirs.append(str(q.parent if q.is_file() else q))
     tree_header = REPO / "include" / "egw" / "egw.h"
     if not inc and not tree_header.is_file():
         inc += [f[2:] for f in _pkgconfig("--cflags-only-I") if f.startswith("-I")]

@@ -20,6 +20,12 @@ if os.environ.get("EGW_PY_TEST_INSTALLED", "") != "1":
 
 HEADER = REPO / "include" / "egw" / "egw.h"
 
+# subprocesses of the tests run elsewhere: make the paths they inherit absolute
+for _var in ("EGW_LIBRARY_PATH", "EGW_INCLUDE_DIR", "EGW_BUILD_DIR"):
+    if os.environ.get(_var):
+        os.environ[_var] = os.pathsep.join(str(Path(p).resolve())
+                                           for p in os.environ[_var].split(os.pathsep))
+
 
 def conformance_dir() -> Path:
     env = os.environ.get("EGW_CONFORMANCE_DIR")

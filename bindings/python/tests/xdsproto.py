@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import pkgutil
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from google.protobuf import descriptor_pool, json_format, message_factory
@@ -73,9 +74,11 @@ def _unknown_numbers(m: Any) -> List[int]:
     return [f[0] >> 3 for f in m.UnknownFields()]
 
 
-# Fields that libegw writes because Envoy Gateway's Envoy has them, but that
-# the installed xds-protos release predates: (message, field number) -> why.
-# Only tolerated while the installed descriptor really lacks the field.
+# Fields and types that libegw writes because Envoy Gateway's Envoy has
+# them, but that the installed xds-protos release predates.  The proto
+# generator (scripts/gen-xds-proto.py, SUPPLEMENT_*) is the authority: its
+# lists are read from the tree when present; this one is the fallback.  A
+# field or type is only tolerated while the installed descriptors lack it.
 NEWER_THAN_XDS_PROTOS: Dict[Tuple[str, int], str] = {
     ("envoy.config.route.v3.RouteMatch", 17): "RouteMatch.cookies",
     ("envoy.config.route.v3.RateLimit", 7): "RateLimit.x_ratelimit_option",
@@ -85,7 +88,33 @@ NEWER_THAN_XDS_PROTOS: Dict[Tuple[str, int], str] = {
     ("envoy.extensions.filters.http.ext_authz.v3.HttpService", 10): "HttpService.path_override",
     ("envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3."
      "ClientSideWeightedRoundRobin", 9): "ClientSideWeightedRoundRobin.oob_reporting_config",
+    ("envoy.extensions.dynamic_modules.v3.DynamicModuleConfig", 6): "DynamicModuleConfig.module",
 }
+NEWER_TYPES: Set[str] = {"envoy.type.matcher.v3.HttpResponseLocalReplyMatchInput"}
+
+
+def load_supplement(script: Path) -> int:
+    """Adds the proto generator's SUPPLEMENT_FIELDS and SUPPLEMENT_MESSAGES
+    (read as literals, the script is not run); returns how many entries."""
+    import ast
+
+    if not script.is_file():
+        return 0
+    n = 0
+    for node in ast.parse(script.read_text(encoding="utf-8")).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and
+                isinstance(node.targets[0], ast.Name)):
+            continue
+        name = node.targets[0].id
+        if name == "SUPPLEMENT_FIELDS":
+            for msg, (fname, number, *_rest) in ast.literal_eval(node.value):
+                NEWER_THAN_XDS_PROTOS[(msg, int(number))] = f"{msg.rsplit('.', 1)[-1]}.{fname}"
+                n += 1
+        elif name == "SUPPLEMENT_MESSAGES":
+            for _file, full, _fields in ast.literal_eval(node.value):
+                NEWER_TYPES.add(full)
+                n += 1
+    return n
 
 
 def _tolerated(m: Any, number: int) -> bool:
@@ -120,6 +149,10 @@ def problems(m: Any, path: str = "", tolerated: Optional[List[str]] = None) -> L
         try:
             cls = message_class(type_name)
         except KeyError:
+            if type_name in NEWER_TYPES:
+                if tolerated is not None:
+                    tolerated.append(f"type:{path}: {type_name}")
+                return out
             return out + [f"{path}: Any of a type Envoy does not have: {m.type_url!r}"]
         sub = cls()
         try:
