@@ -258,13 +258,20 @@ class _Keep:
         """Points the egw_str `view` at `data` (None leaves it NULL)."""
         if data is None:
             return
-        b = _to_bytes(data)
-        # char[] with a NUL, so that an empty string is a non-NULL pointer
-        buf = ffi.new("char[]", b) if len(b) < 4096 else ffi.from_buffer(b)
+        if isinstance(data, (bytes, bytearray, memoryview)) and len(data) >= 4096:
+            try:  # large buffers are lent to the call, not copied
+                buf = ffi.from_buffer(data)
+            except (TypeError, ValueError, BufferError):  # not contiguous bytes
+                buf = ffi.from_buffer(bytes(data))
+            n = len(buf)
+        else:
+            b = _to_bytes(data)
+            # char[] with a NUL, so that an empty string is a non-NULL pointer
+            buf = ffi.new("char[]", b)
+            n = len(b)
         self.items.append(buf)
-        self.items.append(b)
         view.data = buf
-        view.len = len(b)
+        view.len = n
 
 
 _TYPE_NAMES = {

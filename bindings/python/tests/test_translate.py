@@ -258,3 +258,20 @@ def test_deterministic(egw):
         with egw.translate(MANIFEST) as r:
             outs.add((r.render(), tuple(x.bytes() for x in r.fleets[0].resources())))
     assert len(outs) == 1
+
+
+def test_large_and_buffer_inputs(egw):
+    """Big buffers are lent to the call (bytes, bytearray, memoryview) and
+    translate as the same text does."""
+    pad = "# " + "x" * 8000 + "\n"
+    big = pad + MANIFEST
+    with egw.translate(big) as r:
+        want = [(f.name, f.version) for f in r.fleets]
+    assert want and want[0][0] == "apps/gw"
+    for data in (big.encode(), bytearray(big.encode()), memoryview(big.encode()),
+                 memoryview(big.encode())[0:len(big)]):
+        with egw.translate(data) as r:
+            assert [(f.name, f.version) for f in r.fleets] == want
+    strided = memoryview(("  " * len(big)).encode())[::2]
+    with egw.translate(strided) as r:  # not contiguous: copied, still fine
+        assert r.fleets == []
