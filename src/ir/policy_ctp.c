@@ -176,6 +176,84 @@ static egw_node *ctp_headers(ir_tr *t, egw_node *h)
 	return o;
 }
 
+/* TLS parameters and client validation of a terminating listener. */
+static const char *ctp_tls(pol_ctx *pc, ir_pol *p, egw_node *x)
+{
+	ir_tr *t = pc->t;
+	egw_node *tls = egw_get(x, "tls");
+	if (!tls || tls->kind != EGW_OBJ)
+		return NULL;
+	egw_node *spec = egw_path(p->o->node, "spec.tls");
+	egw_set_str(t->a, tls, "minVersion", egw_get_str(spec, "minVersion", "1.2"));
+	egw_set_str(t->a, tls, "maxVersion", egw_get_str(spec, "maxVersion", "1.3"));
+	const char *lists[] = { "ciphers", "ecdhCurves", "signatureAlgorithms", "alpnProtocols" };
+	for (int i = 0; i < 4; i++) {
+		egw_node *v = egw_get(spec, lists[i]);
+		if (v)
+			egw_obj_set(t->a, tls, lists[i], egw_clone(t->a, v));
+	}
+	egw_node *cv = egw_get(spec, "clientValidation");
+	if (!cv)
+		return NULL;
+	egw_buf pem;
+	egw_buf_init(&pem, t->a);
+	egw_node *ref;
+	EGW_ARR_EACH(egw_get(cv, "caCertificateRefs"), i, ref)
+	{
+		const char *kind = egw_get_str(ref, "kind", "Secret");
+		const char *ns = egw_get_str(ref, "namespace", p->o->ns), *name = egw_get_str(ref, "name", "");
+		const char *data = NULL;
+		if (!strcmp(kind, "ClusterTrustBundle")) {
+			egw_object *b = egw_res_find(t->rs, EGW_K_CLUSTERTRUSTBUNDLE, "", name);
+			if (!b)
+				return egw_sprintf(t->a,
+						   "TLS: failed to get certificate from ref: ref ClusterTrustBundle [%s] not found",
+						   name);
+			data = egw_get_str(egw_get(b->node, "spec"), "trustBundle", "");
+		} else {
+			bool cm = !strcmp(kind, "ConfigMap");
+			egw_object *o = egw_res_find(t->rs, cm ? EGW_K_CONFIGMAP : EGW_K_SECRET, ns, name);
+			if (!o)
+				return egw_sprintf(t->a, "TLS: failed to get certificate from ref: %s %s/%s does not exist",
+						   cm ? "configmap" : "secret", ns, name);
+			egw_node *dm = egw_get(o->node, "data");
+			const char *v = egw_get_str(dm, "ca.crt", NULL);
+			if (!v && egw_len(dm) == 1)
+				v = egw_text(dm->c.members[0].val);
+			if (!v)
+				return egw_sprintf(t->a,
+						   "TLS: failed to get certificate from ref: ref %s [%s] has none of the expected keys [ca.crt] and more than one entry",
+						   cm ? "configmap" : "secret", name);
+			if (cm) {
+				data = v;
+			} else {
+				size_t n;
+				data = ir_b64_decode(t, v, &n);
+				if (!data)
+					data = "";
+			}
+		}
+		egw_buf_puts(&pem, data);
+		if (pem.len && pem.data[pem.len - 1] != '\n')
+			egw_buf_putc(&pem, '\n');
+	}
+	if (pem.len) {
+		egw_node *ca = egw_set_obj(t->a, tls, "caCertificate");
+		egw_set_str(t->a, ca, "certificate", ir_b64_encode(t, pem.data, pem.len));
+		egw_set_str(t->a, ca, "name", egw_sprintf(t->a, "%s/%s/ca.crt", p->o->ns, p->o->name));
+	}
+	const char *mode = egw_get_str(cv, "mode", NULL);
+	if (mode && strcmp(mode, "Require") && !pem.len)
+		return egw_sprintf(t->a, "TLS: tls.clientValidation.mode \"%s\" requires caCertificateRefs", mode);
+	egw_set_bool(t->a, tls, "clientValidationEnabled", true);
+	bool optional = egw_node_bool(egw_get(cv, "optional"), false) ||
+			(mode && strcmp(mode, "Require"));
+	if (egw_get(cv, "optional"))
+		p->extra_warning = "spec.tls.clientValidation.optional is deprecated, use spec.tls.clientValidation.mode instead";
+	egw_set_bool(t->a, tls, "requireClientCertificate", !optional);
+	return NULL;
+}
+
 /* "<prefix> FieldName value X" for the first value that is not a duration. */
 static const char *ctp_check_durations(ir_tr *t, egw_node *obj, const char *prefix)
 {
@@ -284,6 +362,8 @@ static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l)
 		(void)grpc;
 	}
 	if (l->xk == XL_HTTP || l->xk == XL_TCP) {
+		if ((e = ctp_tls(pc, p, x)))
+			return e;
 		if (ka)
 			egw_obj_set(t->a, x, "tcpKeepalive", ka);
 		if (conn)
