@@ -35,6 +35,7 @@ import (
 	"runtime"
 	"runtime/cgo"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -138,133 +139,175 @@ func Translate(inputs [][]byte, opts *Options) (*Result, error) {
 // ErrConfig the Error carries the diagnostics saying why.  The inputs are
 // only read during the call.
 func TranslateInputs(inputs []Input, opts *Options) (*Result, error) {
-	var pin runtime.Pinner
-	defer pin.Unpin()
-	var cfree []unsafe.Pointer
-	defer func() {
-		for _, p := range cfree {
-			C.free(p)
-		}
-	}()
-	cstr := func(s string) C.egw_str {
-		p := C.CString(s)
-		cfree = append(cfree, unsafe.Pointer(p))
-		return C.egw_str{data: p, len: C.size_t(len(s))}
+	var a cargs
+	defer a.free()
+	cin, err := a.inputs(inputs)
+	if err != nil {
+		return nil, err
 	}
-	// Big buffers are pinned and lent to libegw, not copied.
-	cbytes := func(b []byte) C.egw_str {
-		if len(b) == 0 {
-			return C.egw_str{}
-		}
-		pin.Pin(&b[0])
-		return C.egw_str{data: (*C.char)(unsafe.Pointer(&b[0])), len: C.size_t(len(b))}
+	copts, err := a.options(opts)
+	if err != nil {
+		return nil, err
 	}
-
-	var cin *C.egw_input
-	if len(inputs) > 0 {
-		cin = (*C.egw_input)(C.calloc(C.size_t(len(inputs)), C.sizeof_egw_input))
-		if cin == nil {
-			return nil, &Error{Code: ErrNoMem, Op: "translate"}
-		}
-		cfree = append(cfree, unsafe.Pointer(cin))
-		arr := unsafe.Slice(cin, len(inputs))
-		for i, in := range inputs {
-			if in.Name != "" {
-				arr[i].name = cstr(in.Name)
-			}
-			arr[i].data = cbytes(in.Data)
-			if len(in.Data) == 0 {
-				arr[i].data = cstr("") // a valid pointer with length 0
-			}
-		}
-	}
-
-	var copts *C.egw_options
-	var st *callState
-	if opts != nil {
-		copts = (*C.egw_options)(C.calloc(1, C.sizeof_egw_options))
-		if copts == nil {
-			return nil, &Error{Code: ErrNoMem, Op: "translate"}
-		}
-		cfree = append(cfree, unsafe.Pointer(copts))
-		if rc := C.egw_options_init(copts, OptionsVersion); rc != 0 {
-			return nil, &Error{Code: Code(rc), Op: "options"}
-		}
-		copts.from = C.egw_from(opts.From)
-		copts.config = cbytes(opts.Config)
-		if opts.ControllerNamespace != nil {
-			copts.controller_namespace = cstr(*opts.ControllerNamespace)
-		}
-		if opts.DefaultNamespace != nil {
-			copts.default_namespace = cstr(*opts.DefaultNamespace)
-		}
-		if opts.RatelimitNamespace != nil {
-			copts.ratelimit_namespace = cstr(*opts.RatelimitNamespace)
-		}
-		if opts.DNSDomain != "" {
-			copts.dns_domain = cstr(opts.DNSDomain)
-		}
-		if n := len(opts.RuntimeFlags); n > 0 {
-			flags := (*C.egw_str)(C.calloc(C.size_t(n), C.sizeof_egw_str))
-			if flags == nil {
-				return nil, &Error{Code: ErrNoMem, Op: "translate"}
-			}
-			cfree = append(cfree, unsafe.Pointer(flags))
-			fa := unsafe.Slice(flags, n)
-			for i, f := range opts.RuntimeFlags {
-				fa[i] = cstr(f)
-			}
-			copts.runtime_flags = flags
-			copts.runtime_flags_len = C.size_t(n)
-		}
-		if opts.AddMissingResources {
-			copts.add_missing_resources = 1
-		}
-		if !opts.Now.IsZero() {
-			copts.now_unix = C.int64_t(opts.Now.Unix())
-		}
-		l := opts.Limits
-		copts.limits = C.egw_limits{
-			max_input_bytes:      C.size_t(nonneg(l.MaxInputBytes)),
-			max_documents:        C.size_t(nonneg(l.MaxDocuments)),
-			max_depth:            C.size_t(nonneg(l.MaxDepth)),
-			max_string_bytes:     C.size_t(nonneg(l.MaxStringBytes)),
-			max_alias_nodes:      C.size_t(nonneg(l.MaxAliasNodes)),
-			max_objects_per_kind: C.size_t(nonneg(l.MaxObjectsPerKind)),
-		}
-		if opts.HooksFailOpen {
-			copts.hooks_fail_open = 1
-		}
-		var mask C.uint
-		st = &callState{fetch: opts.Fetcher}
-		for p, h := range opts.Hooks {
-			if h == nil {
-				continue
-			}
-			if p < 0 || p >= hookPointCount {
-				return nil, &Error{Code: ErrInvalid, Op: fmt.Sprintf("translate: unknown hook point %d", int(p))}
-			}
-			st.hooks[p] = h
-			mask |= 1 << uint(p)
-		}
-		if mask != 0 || st.fetch != nil {
-			h := cgo.NewHandle(st)
-			defer h.Delete()
-			defer st.release()
-			fetch := C.int(0)
-			if st.fetch != nil {
-				fetch = 1
-			}
-			C.egw_go_install(copts, C.uintptr_t(h), mask, fetch)
-		}
-	}
-
 	var cr *C.egw_result
 	rc := C.egw_translate(&cr, cin, C.size_t(len(inputs)), copts)
+	return a.result("translate", rc, cr)
+}
+
+// cargs holds what one call lends to libegw: pinned Go buffers, C copies
+// of small strings, and the callbacks' state behind a cgo.Handle.
+type cargs struct {
+	pin   runtime.Pinner
+	cfree []unsafe.Pointer
+	st    *callState
+	h     cgo.Handle
+}
+
+func (a *cargs) free() {
+	if a.st != nil {
+		a.st.release()
+		a.h.Delete()
+	}
+	a.pin.Unpin()
+	for _, p := range a.cfree {
+		C.free(p)
+	}
+}
+
+func (a *cargs) calloc(n int, size C.size_t) (unsafe.Pointer, error) {
+	p := C.calloc(C.size_t(n), size)
+	if p == nil {
+		return nil, &Error{Code: ErrNoMem, Op: "translate"}
+	}
+	a.cfree = append(a.cfree, p)
+	return p, nil
+}
+
+func (a *cargs) cstr(s string) C.egw_str {
+	p := C.CString(s)
+	a.cfree = append(a.cfree, unsafe.Pointer(p))
+	return C.egw_str{data: p, len: C.size_t(len(s))}
+}
+
+// cbytes lends a (big) buffer to libegw: pinned, not copied.
+func (a *cargs) cbytes(b []byte) C.egw_str {
+	if len(b) == 0 {
+		return C.egw_str{}
+	}
+	a.pin.Pin(&b[0])
+	return C.egw_str{data: (*C.char)(unsafe.Pointer(&b[0])), len: C.size_t(len(b))}
+}
+
+func (a *cargs) inputs(inputs []Input) (*C.egw_input, error) {
+	if len(inputs) == 0 {
+		return nil, nil
+	}
+	p, err := a.calloc(len(inputs), C.sizeof_egw_input)
+	if err != nil {
+		return nil, err
+	}
+	cin := (*C.egw_input)(p)
+	arr := unsafe.Slice(cin, len(inputs))
+	for i, in := range inputs {
+		if in.Name != "" {
+			arr[i].name = a.cstr(in.Name)
+		}
+		arr[i].data = a.cbytes(in.Data)
+		if len(in.Data) == 0 {
+			arr[i].data = a.cstr("") // a valid pointer with length 0
+		}
+	}
+	return cin, nil
+}
+
+// options converts opts to a C egw_options (nil for nil: the defaults).
+func (a *cargs) options(opts *Options) (*C.egw_options, error) {
+	if opts == nil {
+		return nil, nil
+	}
+	p, err := a.calloc(1, C.sizeof_egw_options)
+	if err != nil {
+		return nil, err
+	}
+	copts := (*C.egw_options)(p)
+	if rc := C.egw_options_init(copts, OptionsVersion); rc != 0 {
+		return nil, &Error{Code: Code(rc), Op: "options"}
+	}
+	copts.from = C.egw_from(opts.From)
+	copts.config = a.cbytes(opts.Config)
+	if opts.ControllerNamespace != nil {
+		copts.controller_namespace = a.cstr(*opts.ControllerNamespace)
+	}
+	if opts.DefaultNamespace != nil {
+		copts.default_namespace = a.cstr(*opts.DefaultNamespace)
+	}
+	if opts.RatelimitNamespace != nil {
+		copts.ratelimit_namespace = a.cstr(*opts.RatelimitNamespace)
+	}
+	if opts.DNSDomain != "" {
+		copts.dns_domain = a.cstr(opts.DNSDomain)
+	}
+	if n := len(opts.RuntimeFlags); n > 0 {
+		p, err := a.calloc(n, C.sizeof_egw_str)
+		if err != nil {
+			return nil, err
+		}
+		flags := (*C.egw_str)(p)
+		fa := unsafe.Slice(flags, n)
+		for i, f := range opts.RuntimeFlags {
+			fa[i] = a.cstr(f)
+		}
+		copts.runtime_flags = flags
+		copts.runtime_flags_len = C.size_t(n)
+	}
+	if opts.AddMissingResources {
+		copts.add_missing_resources = 1
+	}
+	if !opts.Now.IsZero() {
+		copts.now_unix = C.int64_t(opts.Now.Unix())
+	}
+	l := opts.Limits
+	copts.limits = C.egw_limits{
+		max_input_bytes:      C.size_t(nonneg(l.MaxInputBytes)),
+		max_documents:        C.size_t(nonneg(l.MaxDocuments)),
+		max_depth:            C.size_t(nonneg(l.MaxDepth)),
+		max_string_bytes:     C.size_t(nonneg(l.MaxStringBytes)),
+		max_alias_nodes:      C.size_t(nonneg(l.MaxAliasNodes)),
+		max_objects_per_kind: C.size_t(nonneg(l.MaxObjectsPerKind)),
+	}
+	if opts.HooksFailOpen {
+		copts.hooks_fail_open = 1
+	}
+	var mask C.uint
+	st := &callState{fetch: opts.Fetcher}
+	for p, h := range opts.Hooks {
+		if h == nil {
+			continue
+		}
+		if p < 0 || p >= hookPointCount {
+			return nil, &Error{Code: ErrInvalid, Op: fmt.Sprintf("translate: unknown hook point %d", int(p))}
+		}
+		st.hooks[p] = h
+		mask |= 1 << uint(p)
+	}
+	if mask != 0 || st.fetch != nil {
+		a.st = st
+		a.h = cgo.NewHandle(st)
+		fetch := C.int(0)
+		if st.fetch != nil {
+			fetch = 1
+		}
+		C.egw_go_install(copts, C.uintptr_t(a.h), mask, fetch)
+	}
+	return copts, nil
+}
+
+// result wraps what egw_translate / egw_translate_documents returned.
+func (a *cargs) result(op string, rc C.int, cr *C.egw_result) (*Result, error) {
 	if rc != 0 {
-		e := &Error{Code: Code(rc), Op: "translate"}
-		if st != nil {
-			e.Callback = st.firstErr()
+		e := &Error{Code: Code(rc), Op: op}
+		if a.st != nil {
+			e.Callback = a.st.firstErr()
 		}
 		if cr != nil {
 			e.Diagnostics = diagnostics(cr)
@@ -273,10 +316,87 @@ func TranslateInputs(inputs []Input, opts *Options) (*Result, error) {
 		return nil, e
 	}
 	r := newResult(cr)
-	if st != nil {
-		r.cbErrors = st.allErrs()
+	if a.st != nil {
+		r.cbErrors = a.st.allErrs()
 	}
 	return r, nil
+}
+
+// Documents are parsed inputs that many translations can share: a host that
+// keeps its objects and re-translates on every change parses once and
+// translates as often as it likes (each translation copies the documents,
+// a fraction of parsing's cost).  Several goroutines may translate from one
+// Documents at once.  Close frees it (a finalizer does so too: like a
+// Result, Documents own their libegw memory).
+type Documents struct {
+	mu sync.RWMutex
+	c  *C.egw_documents
+}
+
+// Parse parses inputs under opts' limits (nil: the defaults).  Documents
+// that cannot be read are reported in every later result's diagnostics; a
+// limit hit or unreadable input is reported by Translate, as Translate
+// would.  Errors: ErrInvalid, ErrVersion, ErrNoMem.
+func Parse(inputs []Input, opts *Options) (*Documents, error) {
+	var a cargs
+	defer a.free()
+	cin, err := a.inputs(inputs)
+	if err != nil {
+		return nil, err
+	}
+	copts, err := a.options(opts)
+	if err != nil {
+		return nil, err
+	}
+	var cd *C.egw_documents
+	if rc := C.egw_parse(&cd, cin, C.size_t(len(inputs)), copts); rc != 0 {
+		return nil, &Error{Code: Code(rc), Op: "parse"}
+	}
+	d := &Documents{c: cd}
+	runtime.SetFinalizer(d, (*Documents).Close)
+	return d, nil
+}
+
+// Len is the number of documents parsed (before `kind: List` expansion).
+func (d *Documents) Len() int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.c == nil {
+		return 0
+	}
+	return int(C.egw_documents_count(d.c))
+}
+
+// Translate translates the documents under opts (nil: the defaults); it
+// returns as TranslateInputs.
+func (d *Documents) Translate(opts *Options) (*Result, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.c == nil {
+		return nil, &Error{Code: ErrClosed, Op: "translate"}
+	}
+	var a cargs
+	defer a.free()
+	copts, err := a.options(opts)
+	if err != nil {
+		return nil, err
+	}
+	var cr *C.egw_result
+	rc := C.egw_translate_documents(&cr, d.c, copts)
+	return a.result("translate", rc, cr)
+}
+
+// Close frees the documents; results already translated stay valid.  It is
+// idempotent and always returns nil.
+func (d *Documents) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.c != nil {
+		C.egw_documents_free(d.c)
+		d.c = nil
+		runtime.SetFinalizer(d, nil)
+	}
+	return nil
 }
 
 func nonneg(n int) int {

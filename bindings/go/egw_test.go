@@ -54,7 +54,7 @@ var goEnums = map[string]int64{
 	"EGW_D_HOOK": int64(DiagHook),
 
 	"EGW_RENDER_GATEWAY_API": int64(RenderGatewayAPI), "EGW_RENDER_IR": int64(RenderIR),
-	"EGW_RENDER_XDS": int64(RenderXDS),
+	"EGW_RENDER_XDS": int64(RenderXDS), "EGW_RENDER_BOOTSTRAP": 1 << XDSBootstrap,
 
 	"EGW_OPTIONS_VERSION": OptionsVersion,
 }
@@ -86,12 +86,15 @@ func TestEnumsMatchC(t *testing.T) {
 		t.Logf("header not found (%v): checked the compiled values only", err)
 		return
 	}
-	re := regexp.MustCompile(`(?m)^\s*(EGW_[A-Z0-9_]+)\s*=\s*-?[0-9]+`)
+	// enumerators, and #defines of numbers (EGW_OPTIONS_VERSION,
+	// EGW_RENDER_BOOTSTRAP (1u << 5), ...)
+	re := regexp.MustCompile(`(?m)^\s*(EGW_[A-Z0-9_]+)\s*=\s*-?[0-9]+|^#define\s+(EGW_[A-Z0-9_]+)\s+\(?[0-9]`)
 	seen := 0
 	for _, m := range re.FindAllStringSubmatch(string(text), -1) {
 		seen++
-		if _, ok := goEnums[m[1]]; !ok {
-			t.Errorf("egw.h enumerator %s has no Go constant", m[1])
+		name := m[1] + m[2]
+		if _, ok := goEnums[name]; !ok {
+			t.Errorf("egw.h constant %s has no Go constant", name)
 		}
 	}
 	if seen < 40 {
@@ -475,5 +478,60 @@ spec: {}
 		if d.Input != 0 && d.InputName != "<config>" {
 			t.Errorf("diagnostic for input %d: %s", d.Input, d)
 		}
+	}
+}
+
+func TestParseOnceTranslateMany(t *testing.T) {
+	docs, err := Parse([]Input{{Name: "gateway.yaml", Data: readTestdata(t, "gateway.yaml")}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer docs.Close()
+	if docs.Len() != 5 {
+		t.Errorf("Len() = %d, want 5 documents", docs.Len())
+	}
+	ref, err := Translate([][]byte{readTestdata(t, "gateway.yaml")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	want := ref.Fleets()[0].Version
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				r, err := docs.Translate(&Options{DNSDomain: "cluster.local"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if f := r.Fleet("apps/web"); f == nil || f.Version != want {
+					t.Errorf("fleet %v, want version %x", f, want)
+				}
+				r.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	docs.Close()
+	if _, err := docs.Translate(nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("Translate after Close: %v", err)
+	}
+}
+
+func TestRenderBootstrap(t *testing.T) {
+	r, err := Translate([][]byte{readTestdata(t, "gateway.yaml")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	out, err := r.Render(RenderXDS, []XDSType{XDSBootstrap}, FormatJSONCompact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(out, []byte("BootstrapConfigDump")) || bytes.Contains(out, []byte("ListenersConfigDump")) {
+		t.Errorf("bootstrap render: %.300s", out)
 	}
 }

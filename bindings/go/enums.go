@@ -73,12 +73,17 @@ const (
 	XDSEndpoint  XDSType = 3
 	XDSSecret    XDSType = 4
 	XDSTypeCount         = 5
+	// XDSBootstrap is not a resource type: in the types given to
+	// Result.Render it selects the proxy's bootstrap (EGW_RENDER_BOOTSTRAP,
+	// bit 5 of the type mask); nil types select it along with every
+	// resource type, as `egctl x translate -t all` does.
+	XDSBootstrap XDSType = 5
 )
 
 // XDSTypes lists every xDS type in order.
 var XDSTypes = [XDSTypeCount]XDSType{XDSListener, XDSRoute, XDSCluster, XDSEndpoint, XDSSecret}
 
-var xdsNames = [...]string{"listener", "route", "cluster", "endpoint", "secret"}
+var xdsNames = [...]string{"listener", "route", "cluster", "endpoint", "secret", "bootstrap"}
 
 func (t XDSType) String() string {
 	if t >= 0 && int(t) < len(xdsNames) {

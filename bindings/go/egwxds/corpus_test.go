@@ -19,9 +19,11 @@ package egwxds
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -164,23 +166,24 @@ func discover(dir string) []corpusInput {
 
 // inputReport is one input's numbers.
 type inputReport struct {
-	id                            string
-	held                          bool // listed in passing.txt
-	translateErr                  string
-	fleets, fleetErrors           int
-	resources, decoded, identical int
-	unknown, invalid, unresolved  int
-	notSerialized, inconsistent   int
-	duplicates                    int
-	problems                      []string // every finding, for the report
-	fatal                         []string // the findings that fail the test
+	ID                            string
+	Held                          bool // listed in passing.txt
+	TranslateErr                  string
+	Fleets, FleetErrors           int
+	Resources, Decoded, Identical int
+	Unknown, Invalid, Unresolved  int
+	NotSerialized, Inconsistent   int
+	Duplicates                    int
+	Crashed                       bool
+	Problems                      []string // every finding, for the report
+	Fatal                         []string // the findings that fail the test
 }
 
 func (r *inputReport) add(fatal bool, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	r.problems = append(r.problems, msg)
+	r.Problems = append(r.Problems, msg)
 	if fatal {
-		r.fatal = append(r.fatal, msg)
+		r.Fatal = append(r.Fatal, msg)
 	}
 }
 
@@ -189,7 +192,7 @@ func (r *inputReport) add(fatal bool, format string, args ...any) {
 var strict = os.Getenv("EGW_XDS_STRICT") == "1"
 
 func checkInput(in corpusInput, held bool) *inputReport {
-	rep := &inputReport{id: in.id, held: held}
+	rep := &inputReport{ID: in.id, Held: held}
 	var inputs []egw.Input
 	for _, f := range in.files {
 		b, err := os.ReadFile(f)
@@ -201,43 +204,43 @@ func checkInput(in corpusInput, held bool) *inputReport {
 	}
 	res, err := egw.TranslateInputs(inputs, in.opts)
 	if err != nil {
-		rep.translateErr = err.Error()
+		rep.TranslateErr = err.Error()
 		rep.add(held, "translate: %v", err)
 		return rep
 	}
 	defer res.Close()
 	for _, d := range res.Diagnostics() {
 		if d.Code == egw.DiagUnsupported && strings.Contains(d.Message, "cannot be serialized") {
-			rep.notSerialized++
+			rep.NotSerialized++
 			rep.add(held && in.expectError == "", "%s", d.Message)
 		}
 	}
 	for _, f := range res.Fleets() {
-		rep.fleets++
+		rep.Fleets++
 		if f.Error != "" {
-			rep.fleetErrors++
+			rep.FleetErrors++
 			rep.add(held && in.expectError == "", "fleet %s: %s", f.Name, f.Error)
 		}
 		for _, t := range egw.XDSTypes {
 			for _, r := range f.Resources(t) {
-				rep.resources++
+				rep.Resources++
 				m, err := Decode(r)
 				if err != nil {
-					rep.unknown++
+					rep.Unknown++
 					rep.add(held || strict, "fleet %s: %v", f.Name, err)
 					continue
 				}
-				rep.decoded++
+				rep.Decoded++
 				if b, err := (proto.MarshalOptions{Deterministic: true}).Marshal(m); err == nil && bytes.Equal(b, r.Proto) {
-					rep.identical++
+					rep.Identical++
 				}
 				invalid, unresolved := validate(m)
 				if len(invalid) > 0 {
-					rep.invalid++
+					rep.Invalid++
 					rep.add(held || strict, "fleet %s: %s %q: %v", f.Name, t, r.Name, errors.Join(invalid...))
 				}
 				if len(unresolved) > 0 {
-					rep.unresolved++
+					rep.Unresolved++
 					rep.add(held, "fleet %s: %s %q: %v", f.Name, t, r.Name, errors.Join(unresolved...))
 				}
 			}
@@ -251,7 +254,7 @@ func checkInput(in corpusInput, held bool) *inputReport {
 			for _, r := range f.Resources(t) {
 				key := t.String() + " " + r.Name
 				if prev, dup := last[key]; dup {
-					rep.duplicates++
+					rep.Duplicates++
 					if !bytes.Equal(prev.Proto, r.Proto) {
 						rep.add(false, "fleet %s: two %ss named %q with different contents", f.Name, t, r.Name)
 					}
@@ -275,7 +278,7 @@ func checkInput(in corpusInput, held bool) *inputReport {
 			continue // decode errors are counted above
 		}
 		if err := snap.Consistent(); err != nil {
-			rep.inconsistent++
+			rep.Inconsistent++
 			rep.add(held && in.expectError == "", "fleet %s: snapshot not consistent: %v", f.Name, err)
 		}
 	}
@@ -293,32 +296,16 @@ func TestCorpusXDSValidates(t *testing.T) {
 		t.Skipf("no inputs under %s", dir)
 	}
 
-	reports := make([]*inputReport, len(inputs))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				reports[i] = checkInput(inputs[i], held[inputs[i].id])
-			}
-		}()
-	}
-	for i := range inputs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	reports := runIsolated(t, inputs, held)
 
-	type total struct{ inputs, held, withFleets, clean, resources, decoded, identical, unknown, invalid, unresolved, notSerialized, inconsistent, duplicates, translateErr, fleetErr int }
+	type total struct{ inputs, held, withFleets, clean, resources, decoded, identical, unknown, invalid, unresolved, notSerialized, inconsistent, duplicates, crashed, translateErr, fleetErr int }
 	byFam := map[string]*total{}
 	var fams []string
 	var table strings.Builder
 	fmt.Fprintf(&table, "# libegw xDS through go-control-plane: one line per corpus input\n")
 	fmt.Fprintf(&table, "# id held fleets resources decoded identical unknown invalid unresolved not-serialized inconsistent status\n")
 	for _, r := range reports {
-		fam := r.id[:strings.LastIndexByte(r.id, '/')]
+		fam := r.ID[:strings.LastIndexByte(r.ID, '/')]
 		tt := byFam[fam]
 		if tt == nil {
 			tt = &total{}
@@ -326,64 +313,70 @@ func TestCorpusXDSValidates(t *testing.T) {
 			fams = append(fams, fam)
 		}
 		tt.inputs++
-		if r.held {
+		if r.Held {
 			tt.held++
 		}
-		if r.fleets > 0 {
+		if r.Fleets > 0 {
 			tt.withFleets++
 		}
-		if len(r.problems) == 0 && r.translateErr == "" && r.resources > 0 {
+		if len(r.Problems) == 0 && r.TranslateErr == "" && r.Resources > 0 {
 			tt.clean++
 		}
-		tt.resources += r.resources
-		tt.decoded += r.decoded
-		tt.identical += r.identical
-		tt.unknown += r.unknown
-		tt.invalid += r.invalid
-		tt.unresolved += r.unresolved
-		tt.notSerialized += r.notSerialized
-		tt.inconsistent += r.inconsistent
-		tt.duplicates += r.duplicates
-		if r.translateErr != "" {
+		tt.resources += r.Resources
+		tt.decoded += r.Decoded
+		tt.identical += r.Identical
+		tt.unknown += r.Unknown
+		tt.invalid += r.Invalid
+		tt.unresolved += r.Unresolved
+		tt.notSerialized += r.NotSerialized
+		tt.inconsistent += r.Inconsistent
+		tt.duplicates += r.Duplicates
+		if r.Crashed {
+			tt.crashed++
+		}
+		if r.TranslateErr != "" {
 			tt.translateErr++
 		}
-		tt.fleetErr += r.fleetErrors
+		tt.fleetErr += r.FleetErrors
 		status := "ok"
-		if len(r.fatal) > 0 {
+		if len(r.Fatal) > 0 {
 			status = "FAIL"
-		} else if len(r.problems) > 0 {
+		} else if len(r.Problems) > 0 {
 			status = "problems"
 		}
-		fmt.Fprintf(&table, "%s %v %d %d %d %d %d %d %d %d %d %s\n", r.id, r.held, r.fleets, r.resources, r.decoded,
-			r.identical, r.unknown, r.invalid, r.unresolved, r.notSerialized, r.inconsistent, status)
-		for _, p := range r.problems {
+		fmt.Fprintf(&table, "%s %v %d %d %d %d %d %d %d %d %d %s\n", r.ID, r.Held, r.Fleets, r.Resources, r.Decoded,
+			r.Identical, r.Unknown, r.Invalid, r.Unresolved, r.NotSerialized, r.Inconsistent, status)
+		for _, p := range r.Problems {
 			if len(p) > 600 {
 				p = p[:600] + "..."
 			}
 			fmt.Fprintf(&table, "    %s\n", p)
 		}
-		if len(r.fatal) == 0 && (r.unknown > 0 || r.invalid > 0) {
-			t.Logf("WARNING %s (not in passing.txt, so not failing): %d resources with unknown fields, %d failing ValidateAll; see the report",
-				r.id, r.unknown, r.invalid)
+		if len(r.Fatal) == 0 && r.Crashed {
+			t.Logf("WARNING %s (not in passing.txt, so not failing): libegw CRASHED on it; see the report", r.ID)
 		}
-		if len(r.fatal) > 0 {
-			for i, p := range r.fatal {
+		if len(r.Fatal) == 0 && (r.Unknown > 0 || r.Invalid > 0) {
+			t.Logf("WARNING %s (not in passing.txt, so not failing): %d resources with unknown fields, %d failing ValidateAll; see the report",
+				r.ID, r.Unknown, r.Invalid)
+		}
+		if len(r.Fatal) > 0 {
+			for i, p := range r.Fatal {
 				if i == 5 {
-					t.Errorf("%s: ... and %d more", r.id, len(r.fatal)-5)
+					t.Errorf("%s: ... and %d more", r.ID, len(r.Fatal)-5)
 					break
 				}
 				if len(p) > 2000 {
 					p = p[:2000] + "..."
 				}
-				t.Errorf("%s (held=%v): %s", r.id, r.held, p)
+				t.Errorf("%s (held=%v): %s", r.ID, r.Held, p)
 			}
 		}
 	}
 	sort.Strings(fams)
 	for _, fam := range fams {
 		x := byFam[fam]
-		t.Logf("%-22s inputs %4d (held %3d, with fleets %4d, clean %4d) resources %5d decoded %5d byte-identical re-marshal %5d | unknown-fields %d invalid %d unresolved-any %d not-serialized %d inconsistent %d duplicate-names %d translate-errors %d fleet-errors %d",
-			fam, x.inputs, x.held, x.withFleets, x.clean, x.resources, x.decoded, x.identical, x.unknown, x.invalid, x.unresolved, x.notSerialized, x.inconsistent, x.duplicates, x.translateErr, x.fleetErr)
+		t.Logf("%-22s inputs %4d (held %3d, with fleets %4d, clean %4d) resources %5d decoded %5d byte-identical re-marshal %5d | unknown-fields %d invalid %d unresolved-any %d not-serialized %d inconsistent %d duplicate-names %d crashed %d translate-errors %d fleet-errors %d",
+			fam, x.inputs, x.held, x.withFleets, x.clean, x.resources, x.decoded, x.identical, x.unknown, x.invalid, x.unresolved, x.notSerialized, x.inconsistent, x.duplicates, x.crashed, x.translateErr, x.fleetErr)
 	}
 	out := filepath.Join(t.TempDir(), "xds-validation.txt")
 	if b := os.Getenv("EGW_BUILD_ROOT"); b != "" {
@@ -393,5 +386,141 @@ func TestCorpusXDSValidates(t *testing.T) {
 	}
 	if err := os.WriteFile(out, []byte(table.String()), 0o644); err == nil {
 		t.Logf("per-input report: %s", out)
+	}
+}
+
+// runIsolated checks the inputs in child processes (this test binary, in
+// TestCorpusWorker), two at a time, so that an input on which libegw
+// crashes is one failed input and not a dead test binary: the child logs
+// each input before it starts, and the parent restarts after the crash.
+func runIsolated(t *testing.T, inputs []corpusInput, held map[string]bool) []*inputReport {
+	byID := map[string]int{}
+	for i, in := range inputs {
+		byID[in.id] = i
+	}
+	reports := make([]*inputReport, len(inputs))
+	const workers = 2
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		var ids []string
+		for i := w; i < len(inputs); i += workers {
+			ids = append(ids, inputs[i].id)
+		}
+		wg.Add(1)
+		go func(w int, ids []string) {
+			defer wg.Done()
+			for len(ids) > 0 {
+				done, crashed, stderr := runWorker(t, w, ids)
+				for _, r := range done {
+					reports[byID[r.ID]] = r
+				}
+				if crashed == "" {
+					if len(done) < len(ids) {
+						t.Errorf("corpus worker stopped after %d of %d inputs: %s", len(done), len(ids), stderr)
+					}
+					return
+				}
+				rep := &inputReport{ID: crashed, Held: held[crashed], Crashed: true}
+				rep.add(held[crashed], "libegw crashed translating it (the worker process died): %s", stderr)
+				reports[byID[crashed]] = rep
+				k := 0
+				for k < len(ids) && ids[k] != crashed {
+					k++
+				}
+				ids = ids[min(k+1, len(ids)):]
+			}
+		}(w, ids)
+	}
+	wg.Wait()
+	for i, r := range reports {
+		if r == nil {
+			reports[i] = &inputReport{ID: inputs[i].id, Held: held[inputs[i].id]}
+			reports[i].add(true, "not checked (worker failure)")
+		}
+	}
+	return reports
+}
+
+// runWorker runs one child over ids; it returns the reports it wrote, the id
+// it was on when it died ("" if it did not), and the tail of its output.
+func runWorker(t *testing.T, w int, ids []string) ([]*inputReport, string, string) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "ids")
+	out := filepath.Join(dir, "out.jsonl")
+	if err := os.WriteFile(list, []byte(strings.Join(ids, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCorpusWorker$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "EGW_CORPUS_WORKER_IDS="+list, "EGW_CORPUS_WORKER_OUT="+out)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	runErr := cmd.Run()
+	b, _ := os.ReadFile(out)
+	var done []*inputReport
+	started := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" {
+			continue
+		}
+		var msg struct {
+			Start  string
+			Report *inputReport
+		}
+		if err := json.Unmarshal([]byte(line), &msg); err != nil {
+			continue
+		}
+		if msg.Start != "" {
+			started = msg.Start
+		}
+		if msg.Report != nil {
+			done = append(done, msg.Report)
+			started = ""
+		}
+	}
+	tail := buf.String()
+	if i := strings.Index(tail, "SIGSEGV"); i >= 0 {
+		tail = tail[i:]
+	}
+	if lines := strings.SplitN(tail, "\n", 4); len(lines) > 3 {
+		tail = strings.Join(lines[:3], "; ")
+	}
+	tail = strings.TrimSpace(tail)
+	if runErr == nil {
+		started = ""
+	} else if started == "" && len(done) < len(ids) {
+		started = ids[len(done)] // died between inputs: blame the next one
+	}
+	return done, started, fmt.Sprintf("worker %d: %v: %s", w, runErr, tail)
+}
+
+// TestCorpusWorker is the child of runIsolated; it does nothing unless
+// started by it.
+func TestCorpusWorker(t *testing.T) {
+	list, out := os.Getenv("EGW_CORPUS_WORKER_IDS"), os.Getenv("EGW_CORPUS_WORKER_OUT")
+	if list == "" || out == "" {
+		t.Skip("only run by TestCorpusXDSValidates")
+	}
+	b, err := os.ReadFile(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, id := range strings.Split(string(b), "\n") {
+		want[id] = true
+	}
+	held := ratchet(t)
+	f, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	enc := json.NewEncoder(f)
+	for _, in := range discover(corpusDir()) {
+		if !want[in.id] {
+			continue
+		}
+		// unbuffered writes: a line written survives the process crashing
+		enc.Encode(map[string]string{"Start": in.id})
+		enc.Encode(map[string]*inputReport{"Report": checkInput(in, held[in.id])})
 	}
 }

@@ -287,7 +287,9 @@ func walk(m protoreflect.Message, path string,
 	}
 	if m.Descriptor().FullName() == "google.protobuf.Any" {
 		a, ok := m.Interface().(*anypb.Any)
-		if !ok {
+		if !ok || (a.GetTypeUrl() == "" && len(a.GetValue()) == 0) {
+			// An empty Any holds nothing to check (Envoy Gateway writes
+			// FilterConfig{config: {}} to enable a filter on a route).
 			return
 		}
 		inner, err := openAny(a)
