@@ -728,8 +728,25 @@ static void apply_route(drv *d, ir_pol *p, void *feat, const char *err, pol_rout
 	}
 }
 
-static egw_node *merge_specs(ir_tr *t, egw_node *base, egw_node *over)
+static egw_node *merge_specs(ir_tr *t, egw_node *base, egw_node *over, bool strategic)
 {
+	if (strategic && base && over && base->kind == EGW_ARR && over->kind == EGW_ARR) {
+		egw_node *out = egw_clone(t->a, over);
+		egw_node *b;
+		EGW_ARR_EACH(base, i, b)
+		{
+			bool dup = false;
+			egw_node *x;
+			EGW_ARR_EACH(over, j, x)
+			{
+				if (egw_equal(x, b))
+					dup = true;
+			}
+			if (!dup)
+				egw_arr_push(t->a, out, egw_clone(t->a, b));
+		}
+		return out;
+	}
 	if (!base || base->kind != EGW_OBJ || !over || over->kind != EGW_OBJ)
 		return egw_clone(t->a, over);
 	egw_node *out = egw_clone(t->a, base);
@@ -739,8 +756,9 @@ static egw_node *merge_specs(ir_tr *t, egw_node *base, egw_node *over)
 		egw_node *b = egw_get(out, m->key);
 		if (m->val && m->val->kind == EGW_NULL)
 			egw_obj_del(out, m->key);
-		else if (b && b->kind == EGW_OBJ && m->val->kind == EGW_OBJ)
-			egw_obj_set(t->a, out, m->key, merge_specs(t, b, m->val));
+		else if (b && ((b->kind == EGW_OBJ && m->val->kind == EGW_OBJ) ||
+			       (strategic && b->kind == EGW_ARR && m->val->kind == EGW_ARR)))
+			egw_obj_set(t->a, out, m->key, merge_specs(t, b, m->val, strategic));
 		else
 			egw_obj_set(t->a, out, m->key, egw_clone(t->a, m->val));
 	}
@@ -817,7 +835,8 @@ static void process_route(drv *d, ir_pol *p, pol_target *tg)
 				egw_node *saved = p->o->node;
 				egw_node *mn = egw_clone(t->a, saved);
 				egw_obj_set(t->a, mn, "spec",
-					    merge_specs(t, egw_get(parent->node, "spec"), egw_get(saved, "spec")));
+					    merge_specs(t, egw_get(parent->node, "spec"), egw_get(saved, "spec"),
+							!strcmp(mt, "StrategicMerge")));
 				p->o->node = mn;
 				err = d->ops->build(pc, p, &feat);
 				apply_route(d, p, feat, err, r, tg, g->irkey, l->name);

@@ -7,6 +7,7 @@
  * responses, as Envoy Gateway does.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,8 +122,14 @@ static const char *btp_lb(pol_ctx *pc, egw_node *lb, egw_node **out)
 			egw_set_str(t->a, so, "window", ir_fmt_duration(t, d));
 	}
 	egw_node *za = egw_get(lb, "zoneAware");
-	if (za)
+	egw_node *wz = egw_get(za, "weightedZones");
+	if (wz)
+		egw_obj_set(t->a, o, "weightedZones", egw_clone(t->a, wz));
+	else if (za)
 		egw_obj_set(t->a, o, "zoneAware", egw_clone(t->a, za));
+	egw_node *bu = egw_get(lb, "backendUtilization");
+	if (bu && x && !strcmp(type, "BackendUtilization"))
+		egw_obj_set(t->a, o, "backendUtilization", pol_durations(t, bu));
 	egw_node *eo = egw_get(lb, "endpointOverride");
 	if (eo)
 		egw_obj_set(t->a, o, "endpointOverride", egw_clone(t->a, eo));
@@ -264,6 +271,7 @@ static egw_node *btp_compression(pol_ctx *pc, egw_node *spec)
 {
 	ir_tr *t = pc->t;
 	egw_node *src = egw_get(spec, "compressor");
+	bool newstyle = src != NULL;
 	if (!src)
 		src = egw_get(spec, "compression");
 	if (!src || !egw_len(src))
@@ -272,16 +280,26 @@ static egw_node *btp_compression(pol_ctx *pc, egw_node *spec)
 	egw_node *c;
 	EGW_ARR_EACH(src, i, c)
 	{
+		const char *type = egw_get_str(c, "type", "");
+		if (newstyle) {
+			char key[32];
+			snprintf(key, sizeof key, "%s", type);
+			for (char *q = key; *q; q++)
+				if (*q >= 'A' && *q <= 'Z')
+					*q = (char)(*q - 'A' + 'a');
+			if (!egw_get(c, key))
+				continue;
+		}
 		egw_node *o = egw_arr_push(t->a, arr, egw_obj(t->a));
-		egw_node *cf = egw_get(c, "chooseFirst");
-		if (cf && egw_node_bool(cf, false))
+		if (arr->n == 1)
 			egw_set_bool(t->a, o, "chooseFirst", true);
-		egw_set_str(t->a, o, "type", egw_get_str(c, "type", ""));
+		egw_set_str(t->a, o, "type", type);
 		egw_node *mcl = egw_path(c, "minContentLength");
-		if (mcl)
-			egw_obj_set(t->a, o, "minContentLength", egw_clone(t->a, mcl));
+		int64_t v;
+		if (mcl && pol_quantity(egw_text(mcl), &v) == 0)
+			egw_set_int(t->a, o, "minContentLength", v);
 	}
-	return arr;
+	return arr->n ? arr : NULL;
 }
 
 static egw_node *btp_upgrade(pol_ctx *pc, egw_node *hu)
@@ -428,7 +446,7 @@ static const char *rl_rule(pol_ctx *pc, egw_node *rule, egw_node **out)
 					while (n > 1 && pv[n - 1] == '/')
 						n--;
 					egw_set_str(t->a, m, "safeRegex",
-						    egw_sprintf(t->a, "^%s(/.*)?$", pol_regex_quote(t, egw_strndup(t->a, pv, n))));
+						    egw_sprintf(t->a, "^%s(/.*|\\?.*|#.*|;.*|$)", pol_regex_quote(t, egw_strndup(t->a, pv, n))));
 				}
 			} else if (!strcmp(pt, "Exact")) {
 				egw_set_str(t->a, m, "exact", pv);
@@ -450,6 +468,7 @@ static const char *rl_rule(pol_ctx *pc, egw_node *rule, egw_node **out)
 			if (!cm)
 				return egw_sprintf(t->a, "unable to translate rateLimit: invalid CIDR address: %s", cidr);
 			egw_set_bool(t->a, cm, "distinct", ir_streq(egw_get_str(sc, "type", ""), "Distinct"));
+			egw_set_bool(t->a, cm, "invert", egw_node_bool(egw_get(sc, "invert"), false));
 			egw_obj_set(t->a, o, "cidrMatch", cm);
 		}
 	}
@@ -708,6 +727,9 @@ static const char *btp_build(pol_ctx *pc, ir_pol *p, void **featp)
 	x = btp_upgrade(pc, egw_get(spec, "httpUpgrade"));
 	if (x)
 		egw_obj_set(t->a, tr, "httpUpgrade", x);
+	egw_node *adm = egw_get(spec, "admissionControl");
+	if (adm)
+		egw_obj_set(t->a, tr, "admissionControl", pol_durations(t, adm));
 	egw_node *tel = egw_get(spec, "telemetry");
 	if (tel)
 		egw_obj_set(t->a, tr, "telemetry", egw_clone(t->a, tel));
@@ -741,9 +763,6 @@ static void btp_apply(pol_ctx *pc, ir_pol *p, void *featp, const char *err, pol_
 			return;
 		}
 		egw_node *tr = egw_clone(t->a, f->traffic);
-		egw_node *hc = egw_path(tr, "healthCheck.active.http");
-		if (hc && ir_streq(egw_get_str(hc, "host", ""), ""))
-			egw_set_str(t->a, hc, "host", egw_get_str(r, "hostname", ""));
 		if (egw_len(tr))
 			egw_obj_set(t->a, r, "traffic", tr);
 		else

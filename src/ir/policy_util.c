@@ -73,7 +73,6 @@ egw_node *pol_cidr(ir_tr *t, const char *cidr)
 		return NULL;
 	egw_node *o = egw_obj(t->a);
 	egw_set_str(t->a, o, "cidr", cidr);
-	egw_set_str(t->a, o, "ip", egw_strndup(t->a, cidr, (size_t)(sl - cidr)));
 	egw_set_int(t->a, o, "maskLen", mask);
 	egw_set_bool(t->a, o, "isIPv6", v6);
 	return o;
