@@ -333,59 +333,6 @@ void ir_global_resources(ir_tr *t)
 	}
 }
 
-static const char *lower_dup(ir_tr *t, const char *s)
-{
-	char *r = egw_strdup(t->a, s);
-	for (char *p = r; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	return r;
-}
-
-/* mergeBackends: a destination whose settings are all plain Service
- * backends refers to shared per-fleet backend clusters instead of carrying
- * its own settings.  Returns false (destination untouched) when any setting
- * cannot be shared. */
-bool ir_merge_destination(ir_tr *t, ir_gw *g, egw_node *dest)
-{
-	egw_node *settings = egw_get(dest, "settings");
-	if (!egw_len(settings))
-		return false;
-	egw_node *s;
-	EGW_ARR_EACH(settings, i, s)
-	{
-		if (!ir_streq(egw_text(egw_path(s, "metadata.kind")), "Service") ||
-		    egw_get(s, "filters") || egw_get(s, "tls"))
-			return false;
-	}
-	egw_node *refs = egw_arr(t->a);
-	egw_node *clusters = egw_arr_ensure(t->a, g->xds, "backendClusters");
-	EGW_ARR_EACH(settings, i, s)
-	{
-		egw_node *meta = egw_get(s, "metadata");
-		const char *name = egw_sprintf(t->a, "service/%s/%s/%s/%s", ir_str(meta, "namespace"),
-					       ir_str(meta, "name"), ir_str(meta, "sectionName"),
-					       lower_dup(t, egw_get_str(s, "protocol", "TCP")));
-		const char *key = egw_sprintf(t->a, "%s\n%s", g->irkey, name);
-		if (!egw_map_has(&t->backend_clusters, key)) {
-			egw_map_put(&t->backend_clusters, key, s);
-			egw_node *bc = egw_arr_push(t->a, clusters, egw_obj(t->a));
-			egw_obj_set(t->a, bc, "metadata", meta);
-			egw_set_str(t->a, bc, "name", name);
-			egw_node *st = egw_clone(t->a, s);
-			egw_set_str(t->a, st, "name", name);
-			egw_obj_del(st, "weight");
-			egw_obj_set(t->a, bc, "setting", st);
-		}
-		egw_node *r = egw_arr_push(t->a, refs, egw_obj(t->a));
-		egw_set_str(t->a, r, "name", name);
-		egw_set_int(t->a, r, "weight", egw_get_int(s, "weight", 1));
-	}
-	egw_obj_del(dest, "settings");
-	egw_obj_set(t->a, dest, "backendClusterRefs", refs);
-	return true;
-}
-
 static bool valid_ipv4(const char *s, bool *loopback)
 {
 	int parts = 0, v = -1, first = -1;

@@ -81,7 +81,8 @@ struct ir_tr {
 	egw_map slices_by_svc;   /* "ns/svc" -> egw_node ARR of EndpointSlice nodes */
 	egw_map backend_clusters; /* "irkey\ncluster" -> setting */
 	egw_map xds_listeners;
-	egw_node *cur_parent; /* the route parentRef being translated (namespace filled in) */   /* "irkey\nlistenername" -> IR listener */
+	egw_node *cur_parent; /* the route parentRef being translated (namespace filled in) */
+	struct merge_idx *merge_idx;   /* "irkey\nlistenername" -> IR listener */
 };
 
 /* ---- status.c ---- */
@@ -142,6 +143,12 @@ void ir_btls_finish(ir_tr *t);
 egw_node *ir_btls_settings(ir_tr *t, const char *kind, const char *ns, const char *name,
 			   const char *section, egw_node *ancestor, const char **route_err);
 
+/* ---- merge.c ---- */
+bool ir_merge_rule_unsafe(ir_tr *t, ir_gw *g, egw_object *route, const char *kind, egw_node *rule);
+bool ir_merge_ref_ok(ir_tr *t, ir_gw *g, egw_node *bref, egw_node *ds, const char *backend_ns);
+bool ir_merge_diverges(ir_tr *t, ir_lis *l, egw_object *route, const char *kind, const char *rule_name);
+void ir_merge_apply(ir_tr *t, ir_gw *g, egw_node *dest, bool diverges);
+
 /* ---- route.c ---- */
 void ir_routes(ir_tr *t);
 void ir_sort_routes(ir_tr *t);
@@ -160,6 +167,5 @@ egw_node *ir_service_endpoints(ir_tr *t, const char *ns, const char *svc, egw_no
 			       const char **addr_type);
 void ir_global_resources(ir_tr *t);
 void ir_backends_status(ir_tr *t);
-bool ir_merge_destination(ir_tr *t, ir_gw *g, egw_node *dest);
 
 #endif

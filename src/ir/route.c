@@ -393,6 +393,7 @@ static egw_node *rule_settings(ir_tr *t, rctx *r, rparent *rp, egw_node *rule, l
 	egw_node *all = egw_arr(t->a);
 	egw_node *b;
 	t->cur_parent = rp->anc;
+	bool unsafe = ir_merge_rule_unsafe(t, rp->g, r->o, r->kind, rule);
 	EGW_ARR_EACH(egw_get(rule, "backendRefs"), bi, b)
 	{
 		const char *sname = egw_sprintf(t->a, "%s/backend/%zu", dest, bi);
@@ -421,6 +422,9 @@ static egw_node *rule_settings(ir_tr *t, rctx *r, rparent *rp, egw_node *rule, l
 		}
 		if (egw_get_int(ds, "weight", 1) == 0)
 			continue;
+		const char *bns = ir_str(b, "namespace");
+		if (!unsafe && ir_merge_ref_ok(t, rp->g, b, ds, bns && *bns ? bns : r->o->ns))
+			egw_set_bool(t->a, ds, "_merge", true);
 		egw_arr_push(t->a, all, ds);
 	}
 	(void)route_protocol;
@@ -506,20 +510,9 @@ static egw_node *http_parent_routes(ir_tr *t, rctx *r, rparent *rp, rerrs *es, s
 				egw_obj_set(t->a, d, "metadata", egw_get(x, "metadata"));
 			}
 		}
-		bool nomerge = egw_len(egw_get(rule, "filters")) || egw_get(rule, "sessionPersistence");
-		egw_node *br;
-		EGW_ARR_EACH(egw_get(rule, "backendRefs"), bi, br)
-		{
-			if (egw_len(egw_get(br, "filters")))
-				nomerge = true;
-		}
 		egw_node *x;
 		EGW_ARR_EACH(routes, k, x)
-		{
-			if (nomerge)
-				egw_set_bool(t->a, x, "nomerge", true);
-			egw_arr_push(t->a, all, x);
-		}
+		egw_arr_push(t->a, all, x);
 	}
 	return all;
 }
@@ -582,9 +575,10 @@ static void attach_http(ir_tr *t, rctx *r, rparent *rp, egw_node *routes, bool *
 							ir_underscore_dots(t, egw_text(h))));
 				egw_set_str(t->a, c, "hostname", egw_text(h));
 				egw_set_bool(t->a, c, "isHTTP2", !strcmp(r->kind, "GRPCRoute"));
-				if (l->gw->merge_backends && egw_get(c, "destination") && !egw_get(x, "nomerge"))
-					ir_merge_destination(t, l->gw, egw_get(c, "destination"));
-				egw_obj_del(c, "nomerge");
+				if (egw_get(c, "destination"))
+					ir_merge_apply(t, l->gw, egw_get(c, "destination"),
+						       ir_merge_diverges(t, l, r->o, r->kind,
+									 ir_str(egw_get(c, "metadata"), "sectionName")));
 				egw_arr_push(t->a, lr, c);
 			}
 		}
@@ -685,10 +679,10 @@ static void process_l4(ir_tr *t, rctx *r)
 			const char *rname = egw_len(rules) == 1 ? ir_str(egw_at(rules, 0), "name") : NULL;
 			egw_obj_set(t->a, d, "metadata",
 				    rname ? ir_meta(t, r->kind, r->o->ns, r->o->name, rname) : meta);
-			if (l->gw->merge_backends && egw_len(settings) == 1) {
-				d = egw_clone(t->a, d);
-				ir_merge_destination(t, l->gw, d);
-			}
+			d = egw_clone(t->a, d);
+			ir_merge_apply(t, l->gw, d,
+				       ir_merge_diverges(t, l, r->o, r->kind,
+							 egw_len(rules) == 1 ? ir_str(egw_at(rules, 0), "name") : NULL));
 			if (udp) {
 				if (l->xk != XL_UDP)
 					continue;
