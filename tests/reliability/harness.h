@@ -65,6 +65,8 @@ typedef struct rel_buf {
 
 static inline void rel_put(rel_buf *b, const void *p, size_t n)
 {
+	if (n > SIZE_MAX / 4) /* also tells gcc's -Wstringop-overflow the range */
+		abort();
 	if (b->len + n + 1 > b->cap) {
 		size_t nc = b->cap ? b->cap : 256;
 		while (nc < b->len + n + 1)
