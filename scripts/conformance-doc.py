@@ -107,6 +107,12 @@ def render(res):
     w(f'**{res["passed"]} of {res["passed"] + res["failed"]} cases pass** '
       f'(generated {res.get("generated", "?")} at commit `{git_head()}`).')
     w('')
+    crashes = [r for r in cases if r.get('crash')]
+    if crashes:
+        w(f'**egw crashed or hung in {len(crashes)} cases:** '
+          + ', '.join(f'`{r["id"]}` ({r["crash"]})' for r in crashes[:20])
+          + (' ...' if len(crashes) > 20 else '') + '.')
+        w('')
     w('| family | passed/total | what is missing |')
     w('|---|---|---|')
     for fam, s in summary.items():

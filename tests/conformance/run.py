@@ -661,13 +661,16 @@ def run_case(case, egw, shown=None):
     run = execute(argv, cwd)
     if shown:
         argv = [shown] + argv[1:]
+    crash = failed_run_note(run) if (run.rc is None or run.rc < 0) else None
     try:
         exp = expected(case)
         parts, diffs, note = score(case, exp, run, fmt)
     except Exception as e:  # noqa: BLE001 - a harness bug must not hide other cases
         parts, diffs, note = {p: False for p in PARTS[case['family']]}, [], \
             f'harness error: {type(e).__name__}: {e}'
-    return result(case, parts, diffs, note, time.monotonic() - t0, shell_line(argv, cwd))
+    r = result(case, parts, diffs, note, time.monotonic() - t0, shell_line(argv, cwd))
+    r['crash'] = crash
+    return r
 
 
 def result(case, parts, diffs, note, seconds, cmd=''):
@@ -1089,6 +1092,11 @@ def main(argv=None):
 
     if a.baseline:
         report_baseline(a.baseline, results)
+    crashes = [r for r in results if r.get('crash')]
+    if crashes:
+        loud(f'egw CRASHED or hung in {len(crashes)} cases (run them under a debugger '
+             'with the command from --show-diff):',
+             [f'{r["id"]}: {r["crash"]}' for r in crashes])
 
     if regressions:
         loud(f'REGRESSION: {len(regressions)} cases listed in tests/conformance/passing.txt '
