@@ -74,7 +74,6 @@ int64_t ir_container_port(ir_tr *t, ir_gw *g, int64_t port)
 static void gw_not_accepted(ir_tr *t, ir_gw *g, const char *reason, const char *msg)
 {
 	ir_cond(t, g->conds, "Accepted", false, reason, msg);
-	ir_cond(t, g->conds, "Programmed", false, reason, msg);
 }
 
 static ir_lis *add_listener(ir_tr *t, ir_gw *g, egw_node *l)
@@ -204,6 +203,17 @@ static void listener_set_status(ir_tr *t)
 	}
 }
 
+static void register_gw(ir_tr *t, ir_gw *g)
+{
+	if (t->ngw == t->capgw) {
+		size_t nc = t->capgw ? t->capgw * 2 : 8;
+		t->gws = egw_realloc(t->a, t->gws, t->capgw * sizeof *t->gws, nc * sizeof *t->gws);
+		t->capgw = nc;
+	}
+	t->gws[t->ngw++] = g;
+	egw_map_put(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", g->ns, g->name), g);
+}
+
 void ir_gateways(ir_tr *t)
 {
 	egw_node *gc_ep = t->gc_ep;
@@ -252,12 +262,28 @@ void ir_gateways(ir_tr *t)
 				g->accepted = false;
 			}
 		}
-		if (egw_path(g->ep, "spec.mergeBackends") && t->merge_gateways && g->accepted) {
+		g->merge_cfg = egw_path(g->ep, "spec.mergeBackends");
+		if (!g->merge_cfg)
+			g->merge_cfg = egw_path(t->rs->config, "envoyProxy.mergeBackends");
+		g->merge_backends = g->merge_cfg != NULL;
+		if (g->merge_backends && t->merge_gateways && g->accepted) {
 			gw_not_accepted(t, g, "InvalidParameters",
 					"mergeGateways and mergeBackends cannot both be enabled");
 			g->accepted = false;
 		}
-		g->merge_backends = egw_path(g->ep, "spec.mergeBackends") != NULL;
+		if (!g->accepted) {
+			/* a Gateway the translation rejects keeps a bare fleet so
+			 * its infrastructure is not torn down */
+			egw_obj_del(g->status, "listeners");
+			egw_obj_set(t->a, g->status, "conditions", g->conds);
+			g->merge_backends = false;
+			g->xds = egw_get(t->out->xds_ir, g->irkey);
+			if (!g->xds)
+				g->xds = egw_obj_set(t->a, t->out->xds_ir, g->irkey, egw_obj(t->a));
+			g->infra = fleet_infra(t, g);
+			register_gw(t, g);
+			continue;
+		}
 		g->xds = fleet_xds(t, g->irkey);
 		g->infra = fleet_infra(t, g);
 		EGW_ARR_EACH(egw_get(spec, "addresses"), j, addr)
@@ -280,13 +306,7 @@ void ir_gateways(ir_tr *t)
 			ir_lis *li = add_listener(t, g, l);
 			egw_arr_push(t->a, g->lstat, li->st);
 		}
-		if (t->ngw == t->capgw) {
-			size_t nc = t->capgw ? t->capgw * 2 : 8;
-			t->gws = egw_realloc(t->a, t->gws, t->capgw * sizeof *t->gws, nc * sizeof *t->gws);
-			t->capgw = nc;
-		}
-		t->gws[t->ngw++] = g;
-		egw_map_put(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", o->ns, o->name), g);
+		register_gw(t, g);
 	}
 	listener_sets(t);
 }

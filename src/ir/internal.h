@@ -57,6 +57,7 @@ struct ir_gw {
 	egw_object *epo; /* its object */
 	bool ep_from_gw;
 	bool merge_backends;
+	egw_node *merge_cfg; /* the effective mergeBackends settings */
 	bool accepted;
 	int64_t attached_lsets;
 };

@@ -157,7 +157,7 @@ bool ir_merge_ref_ok(ir_tr *t, ir_gw *g, egw_node *bref, egw_node *ds, const cha
 	} else {
 		return false;
 	}
-	egw_node *sel = egw_path(g->ep, "spec.mergeBackends.selector");
+	egw_node *sel = egw_get(g->merge_cfg, "selector");
 	if (sel && (!obj || !ir_label_selector_matches(sel, egw_path(obj->node, "metadata.labels"))))
 		return false;
 	return true;
