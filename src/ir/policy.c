@@ -779,7 +779,6 @@ static void process_route(drv *d, ir_pol *p, pol_target *tg)
 		EGW_ARR_EACH(refs, i, ref)
 		{
 			pol_cond(pc, p, ref, "Accepted", false, er, em);
-			pol_deprecated(pc, p, ref);
 		}
 		return;
 	}
@@ -875,7 +874,6 @@ static void process_gw(drv *d, ir_pol *p, pol_target *tg)
 	egw_node *ref = pol_ancestor_ref(pc, pg->g->ns, pg->g->name, tg->section);
 	if (er) {
 		pol_cond(pc, p, ref, "Accepted", false, er, em);
-		pol_deprecated(pc, p, ref);
 		return;
 	}
 	void *feat = NULL;

@@ -248,7 +248,7 @@ static const char *ctp_tls(pol_ctx *pc, ir_pol *p, egw_node *x)
 	egw_set_bool(t->a, tls, "clientValidationEnabled", true);
 	bool optional = egw_node_bool(egw_get(cv, "optional"), false) ||
 			(mode && strcmp(mode, "Require"));
-	if (egw_get(cv, "optional"))
+	if (egw_node_bool(egw_get(cv, "optional"), false))
 		p->extra_warning = "spec.tls.clientValidation.optional is deprecated, use spec.tls.clientValidation.mode instead";
 	egw_set_bool(t->a, tls, "requireClientCertificate", !optional);
 	return NULL;
@@ -483,7 +483,6 @@ void ir_policy_ctp(pol_ctx *pc)
 						pol_cond(pc, p, ref, "Accepted", false, "TargetNotFound",
 							 egw_sprintf(t->a, "No section name %s found for Gateway %s", sec,
 								     gk));
-						pol_deprecated(pc, p, ref);
 						continue;
 					}
 					if (pol_str_in(secs, sec)) {
@@ -491,7 +490,6 @@ void ir_policy_ctp(pol_ctx *pc)
 							 egw_sprintf(t->a,
 								     "Unable to target section of %s, another ClientTrafficPolicy has already attached to it",
 								     g->name));
-						pol_deprecated(pc, p, ref);
 						continue;
 					}
 					pol_str_add(t, &secs, sec);
@@ -510,7 +508,6 @@ void ir_policy_ctp(pol_ctx *pc)
 						 egw_sprintf(t->a,
 							     "Unable to target Gateway %s, another ClientTrafficPolicy has already attached to it",
 							     g->name));
-					pol_deprecated(pc, p, ref);
 					continue;
 				}
 				if (secs && secs->n) {
