@@ -249,6 +249,30 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 		err->msg = (const char *)be->user;
 		return NULL;
 	}
+	const char *proto0 = app_protocol(NULL, route_kind);
+	egw_node *aps = egw_path(be->node, "spec.appProtocols");
+	if (!aps)
+		aps = egw_path(be->node, "spec.AppProtocols");
+	egw_node *apn;
+	EGW_ARR_EACH(aps, i, apn)
+	{
+		if (!strcmp(route_kind, "HTTPRoute") && ir_streq(egw_text(apn), "gateway.envoyproxy.io/h2c"))
+			proto0 = "HTTP2";
+	}
+	const char *terr = NULL;
+	egw_node *own_tls = ir_backend_own_tls(t, be, &terr);
+	if (terr) {
+		err->reason = "InvalidBackendTLS";
+		err->msg = terr;
+		return NULL;
+	}
+	if (ir_streq(egw_text(egw_path(be->node, "spec.type")), "DynamicResolver")) {
+		egw_set_bool(t->a, ds, "isDynamicResolver", true);
+		egw_set_str(t->a, ds, "protocol", proto0);
+		if (own_tls)
+			egw_obj_set(t->a, ds, "tls", own_tls);
+		return ds;
+	}
 	egw_node *eps = egw_arr(t->a);
 	bool fqdn = false, ip = false;
 	egw_node *ep;
@@ -277,7 +301,9 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 			egw_set_str(t->a, x, "zone", zone);
 		egw_arr_push(t->a, eps, x);
 	}
-	egw_set_str(t->a, ds, "protocol", app_protocol(NULL, route_kind));
+	egw_set_str(t->a, ds, "protocol", proto0);
+	if (own_tls)
+		egw_obj_set(t->a, ds, "tls", own_tls);
 	egw_obj_set(t->a, ds, "endpoints", eps);
 	egw_set_str(t->a, ds, "addressType", fqdn && ip ? "Mixed" : fqdn ? "FQDN" : "IP");
 	egw_obj_set(t->a, ds, "metadata", ir_meta(t, "Backend", ns, name, NULL));

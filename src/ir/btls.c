@@ -105,13 +105,25 @@ static const char *first_key_value(egw_node *data)
 	return val;
 }
 
+static const char *ca_bundle_refs(ir_tr *t, const char *ns, egw_node *refs, const char **err,
+				  const char **rr_reason);
+
 /* CA bundle text from the policy's caCertificateRefs; NULL + *err on failure. */
 static const char *ca_bundle(ir_tr *t, egw_object *p, const char **err, const char **rr_reason)
+{
+	return ca_bundle_refs(t, p->ns, egw_path(p->node, "spec.validation.caCertificateRefs"), err, rr_reason);
+}
+
+static const char *ca_bundle_refs(ir_tr *t, const char *ns, egw_node *refs, const char **err,
+				  const char **rr_reason)
 {
 	egw_buf b;
 	egw_buf_init(&b, t->a);
 	egw_node *ref;
-	EGW_ARR_EACH(egw_path(p->node, "spec.validation.caCertificateRefs"), i, ref)
+	struct {
+		const char *ns;
+	} pp = { ns }, *p = &pp;
+	EGW_ARR_EACH(refs, i, ref)
 	{
 		const char *kind = egw_get_str(ref, "kind", "");
 		const char *name = egw_get_str(ref, "name", "");
@@ -215,4 +227,34 @@ void ir_btls_finish(ir_tr *t)
 	egw_object *o;
 	EGW_RES_EACH(t->rs, EGW_K_BACKENDTLSPOLICY, i, o)
 	ir_ancestors_finish(t, egw_get(o->status, "ancestors"));
+}
+
+/* Upstream TLS a Backend asks for itself (spec.tls); NULL when none. */
+egw_node *ir_backend_own_tls(ir_tr *t, egw_object *be, const char **err)
+{
+	egw_node *bt = egw_path(be->node, "spec.tls");
+	if (!bt)
+		return NULL;
+	egw_node *tls = egw_obj(t->a);
+	egw_obj_set(t->a, tls, "alpnProtocols", egw_null(t->a));
+	if (egw_get_bool(bt, "insecureSkipVerify", false)) {
+		egw_set_bool(t->a, tls, "insecureSkipVerify", true);
+	} else if (ir_streq(ir_str(bt, "wellKnownCACertificates"), "System")) {
+		egw_set_bool(t->a, tls, "useSystemTrustStore", true);
+		egw_set_str(t->a, egw_set_obj(t->a, tls, "caCertificate"), "name", "system_ca_certificates");
+	} else if (egw_len(egw_get(bt, "caCertificateRefs"))) {
+		const char *rr = NULL;
+		const char *ca = ca_bundle_refs(t, be->ns, egw_get(bt, "caCertificateRefs"), err, &rr);
+		if (!ca)
+			return NULL;
+		egw_node *cc = egw_set_obj(t->a, tls, "caCertificate");
+		egw_set_str(t->a, cc, "certificate", ir_b64_encode(t, ca, strlen(ca)));
+		egw_set_str(t->a, cc, "name", egw_sprintf(t->a, "%s/%s-ca", be->name, be->ns));
+	}
+	const char *sni = ir_str(bt, "sni");
+	if (sni)
+		egw_set_str(t->a, tls, "sni", sni);
+	egw_set_str(t->a, tls, "minVersion", "1.2");
+	egw_set_str(t->a, tls, "maxVersion", "1.3");
+	return tls;
 }

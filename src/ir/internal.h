@@ -138,6 +138,7 @@ void ir_tracing(ir_tr *t, ir_gw *g);
 
 /* ---- btls.c ---- */
 void ir_btls_init(ir_tr *t);
+egw_node *ir_backend_own_tls(ir_tr *t, egw_object *be, const char **err);
 void ir_btls_finish(ir_tr *t);
 /* Upstream TLS for a backend from its BackendTLSPolicy (NULL when none or
  * invalid; *route_err is set when the policy is invalid). */
