@@ -169,10 +169,76 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 	return o;
 }
 
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's
+ * days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* An RFC 3339 time ("2024-01-01T00:00:00Z", with a fraction or an offset)
+ * as seconds and nanoseconds since the epoch. */
+static bool rfc3339(const char *s, int64_t *sec, long *nsec)
+{
+	unsigned Y, M, D, h, m, x;
+	int n = 0;
+	if (sscanf(s, "%4u-%2u-%2u%*1[Tt ]%2u:%2u:%2u%n", &Y, &M, &D, &h, &m, &x, &n) != 6 || n != 19)
+		return false;
+	const char *p = s + n;
+	long ns = 0;
+	if (*p == '.') {
+		int digits = 0;
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+			if (digits < 9)
+				ns = ns * 10 + (*p - '0');
+		if (!digits)
+			return false;
+		for (; digits < 9; digits++)
+			ns *= 10;
+	}
+	int64_t off = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		unsigned oh, om;
+		if (sscanf(p + 1, "%2u:%2u", &oh, &om) != 2 || strlen(p) != 6)
+			return false;
+		off = (int64_t)(oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
+		p += 6;
+	} else {
+		return false;
+	}
+	if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || x > 60)
+		return false;
+	*sec = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + x - off;
+	*nsec = ns;
+	return true;
+}
+
+/* creationTimestamps compare as times (Envoy Gateway compares metav1.Time).
+ * Text that is no RFC 3339 time ("" when absent) sorts first, as text, so
+ * the order stays total (and the sort independent of input order). */
+static int cmp_created(const char *a, const char *b)
+{
+	int64_t sa = 0, sb = 0;
+	long na = 0, nb = 0;
+	bool pa = rfc3339(a, &sa, &na), pb = rfc3339(b, &sb, &nb);
+	if (!pa || !pb)
+		return pa != pb ? (pa ? 1 : -1) : strcmp(a, b);
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	return na < nb ? -1 : na > nb;
+}
+
 static int cmp_obj(const void *x, const void *y)
 {
 	const egw_object *a = *(egw_object *const *)x, *b = *(egw_object *const *)y;
-	int c = strcmp(a->created, b->created);
+	int c = cmp_created(a->created, b->created);
 	if (c)
 		return c;
 	c = strcmp(a->ns, b->ns);

@@ -1049,6 +1049,49 @@ START_TEST(sorted_regardless_of_document_order)
 }
 END_TEST
 
+/* creationTimestamp is a time, not a string: an offset or a fraction must
+ * not change the order (Envoy Gateway compares metav1.Time values). */
+START_TEST(sorted_by_time_not_text)
+{
+	const char *t[] = {
+		"2024-01-01T00:00:00.5Z",    /* c: half a second after b */
+		"2024-01-01T00:00:00Z",      /* b */
+		"2024-01-01T01:00:00+02:00", /* a: 2023-12-31T23:00:00Z */
+		"2024-01-01T00:30:00-01:00", /* d: 01:30Z */
+		"",                          /* z: no timestamp, the zero time */
+	};
+	const char *names[] = { "c", "b", "a", "d", "z" };
+	char text[4096];
+	size_t k = 0;
+	for (int i = 0; i < 5; i++)
+		k += (size_t)snprintf(text + k, sizeof text - k,
+				      "---\napiVersion: v1\nkind: Service\nmetadata: {name: %s, namespace: n%s%s%s}\n",
+				      names[i], *t[i] ? ", creationTimestamp: \"" : "", t[i], *t[i] ? "\"" : "");
+	build(text);
+	ck_assert_str_eq(order_of(EGW_K_SERVICE), "n/z,n/a,n/b,n/c,n/d");
+	/* text that is no time sorts before all times, whatever the input
+	 * order: the order stays total */
+	const char *mixed[] = { "2024-01-01T01:00:00+02:00", "2024-01-01T00:00:00Z", "2024-01-01T00:30:00X",
+				"yesterday" };
+	const char *want = NULL;
+	for (int rot = 0; rot < 4; rot++) {
+		k = 0;
+		for (int i = 0; i < 4; i++) {
+			int j = (i + rot) % 4;
+			k += (size_t)snprintf(text + k, sizeof text - k,
+					      "---\napiVersion: v1\nkind: Service\n"
+					      "metadata: {name: m%d, namespace: n, creationTimestamp: \"%s\"}\n",
+					      j, mixed[j]);
+		}
+		build(text);
+		if (!want)
+			want = egw_strdup(A, order_of(EGW_K_SERVICE));
+		ck_assert_str_eq(order_of(EGW_K_SERVICE), want);
+	}
+	ck_assert_str_eq(want, "n/m2,n/m3,n/m0,n/m1");
+}
+END_TEST
+
 START_TEST(default_namespace_option)
 {
 	const char *text = "apiVersion: v1\nkind: Service\nmetadata: {name: a}\n---\n"
@@ -1173,6 +1216,7 @@ static Suite *model_suite(void)
 	tcase_add_test(t, list_expansion);
 	tcase_add_test(t, duplicates_rejected);
 	tcase_add_test(t, sorted_regardless_of_document_order);
+	tcase_add_test(t, sorted_by_time_not_text);
 	tcase_add_test(t, default_namespace_option);
 	tcase_add_test(t, extension_kinds);
 	tcase_add_test(t, objects_per_kind_limit);
