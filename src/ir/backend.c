@@ -296,6 +296,9 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 		} else {
 			continue;
 		}
+		const char *hn = ir_str(ep, "hostname");
+		if (hn)
+			egw_set_str(t->a, x, "hostname", hn);
 		const char *zone = ir_str(ep, "zone");
 		if (zone)
 			egw_set_str(t->a, x, "zone", zone);
@@ -309,6 +312,16 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 	egw_obj_set(t->a, ds, "metadata", ir_meta(t, "Backend", ns, name, NULL));
 	if (!attach_btls(t, ds, "Backend", ns, name, NULL, err))
 		return NULL;
+	egw_node *ptls = egw_get(ds, "tls");
+	if (ptls && own_tls) {
+		/* the policy's validation wins; the Backend adds its own switches */
+		static const char *own_keys[] = { "insecureSkipVerify", "autoSNIFromEndpointHostname" };
+		for (int k = 0; k < 2; k++)
+			if (egw_get(own_tls, own_keys[k]))
+				egw_obj_set(t->a, ptls, own_keys[k], egw_get(own_tls, own_keys[k]));
+	}
+	if (egw_node_bool(egw_path(be->node, "spec.fallback"), false))
+		egw_set_int(t->a, ds, "priority", 1);
 	return ds;
 }
 

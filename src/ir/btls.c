@@ -190,7 +190,9 @@ egw_node *ir_btls_settings(ir_tr *t, const char *kind, const char *ns, const cha
 	const char *wk = ir_str(val, "wellKnownCACertificates");
 	if (wk && !strcmp(wk, "System")) {
 		egw_set_bool(t->a, tls, "useSystemTrustStore", true);
-		egw_set_str(t->a, egw_set_obj(t->a, tls, "caCertificate"), "name", "system_ca_certificates");
+		egw_set_str(t->a, egw_set_obj(t->a, tls, "caCertificate"), "name",
+			    ir_flag(t, "PerResourceSystemCASecret") ? egw_sprintf(t->a, "%s/%s-ca", p->name, p->ns)
+								     : "system_ca_certificates");
 	} else {
 		const char *ca = ca_bundle(t, p, &err, &rr_reason);
 		if (!ca) {
@@ -241,7 +243,9 @@ egw_node *ir_backend_own_tls(ir_tr *t, egw_object *be, const char **err)
 		egw_set_bool(t->a, tls, "insecureSkipVerify", true);
 	} else if (ir_streq(ir_str(bt, "wellKnownCACertificates"), "System")) {
 		egw_set_bool(t->a, tls, "useSystemTrustStore", true);
-		egw_set_str(t->a, egw_set_obj(t->a, tls, "caCertificate"), "name", "system_ca_certificates");
+		egw_set_str(t->a, egw_set_obj(t->a, tls, "caCertificate"), "name",
+			    ir_flag(t, "PerResourceSystemCASecret") ? egw_sprintf(t->a, "%s/%s-ca", be->name, be->ns)
+								     : "system_ca_certificates");
 	} else if (egw_len(egw_get(bt, "caCertificateRefs"))) {
 		const char *rr = NULL;
 		const char *ca = ca_bundle_refs(t, be->ns, egw_get(bt, "caCertificateRefs"), err, &rr);
@@ -254,6 +258,8 @@ egw_node *ir_backend_own_tls(ir_tr *t, egw_object *be, const char **err)
 	const char *sni = ir_str(bt, "sni");
 	if (sni)
 		egw_set_str(t->a, tls, "sni", sni);
+	if (egw_get_bool(bt, "autoSNIFromEndpointHostname", false))
+		egw_set_bool(t->a, tls, "autoSNIFromEndpointHostname", true);
 	egw_set_str(t->a, tls, "minVersion", "1.2");
 	egw_set_str(t->a, tls, "maxVersion", "1.3");
 	return tls;

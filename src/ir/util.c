@@ -485,3 +485,17 @@ char ir_regex_bad_op(const char *re)
 	}
 	return '*';
 }
+
+/* A runtime flag enabled by the host or in the EnvoyGateway configuration. */
+bool ir_flag(ir_tr *t, const char *flag)
+{
+	if (t->c->runtime_flags && egw_runtime_flag(t->c, flag))
+		return true;
+	egw_node *f;
+	EGW_ARR_EACH(egw_path(t->rs->config, "runtimeFlags.enabled"), i, f)
+	{
+		if (ir_streq(egw_text(f), flag))
+			return true;
+	}
+	return false;
+}
