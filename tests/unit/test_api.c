@@ -392,6 +392,11 @@ START_TEST(diag_malformed_document_in_the_middle)
 	egw_str out;
 	ck_assert_int_eq(egw_result_render(r, EGW_RENDER_GATEWAY_API, 0, EGW_FORMAT_JSON, &out), 0);
 	ck_assert(!contains(out, "oops"));
+	/* translation-level: the GatewayClass after the broken document was
+	 * translated (it has a status) */
+	ck_assert_msg(contains(out, "\"gatewayClass\"") && contains(out, "\"name\": \"eg\"") &&
+			      contains(out, "\"status\""),
+		      "the GatewayClass after the broken document has no status: %s", out.data);
 	egw_result_free(r);
 }
 END_TEST
