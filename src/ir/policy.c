@@ -993,3 +993,105 @@ void ir_policies(ir_tr *t)
 	ir_policy_eep(&pc);
 	ir_policy_epp(&pc);
 }
+
+/* ---------------------------------------------------------------- backends */
+
+/* Envoy Gateway words backend errors of policies in lower case. */
+/* Go reads JSON field names case-insensitively: "Name" is "name". */
+egw_node *pol_lc_keys(ir_tr *t, egw_node *n)
+{
+	if (!n)
+		return NULL;
+	if (n->kind == EGW_ARR) {
+		egw_node *o = egw_arr(t->a);
+		egw_node *x;
+		EGW_ARR_EACH(n, i, x)
+		egw_arr_push(t->a, o, pol_lc_keys(t, x));
+		return o;
+	}
+	if (n->kind != EGW_OBJ)
+		return egw_clone(t->a, n);
+	egw_node *o = egw_obj(t->a);
+	egw_member *m;
+	EGW_OBJ_EACH(n, i, m)
+	{
+		char *k = egw_strdup(t->a, m->key);
+		if (k[0] >= 'A' && k[0] <= 'Z' && !(k[1] >= 'A' && k[1] <= 'Z'))
+			k[0] = (char)(k[0] - 'A' + 'a');
+		egw_obj_set(t->a, o, k, pol_lc_keys(t, m->val));
+	}
+	return o;
+}
+
+static const char *lower_first(ir_tr *t, const char *m)
+{
+	char *s = egw_strdup(t->a, m);
+	if (s[0] >= 'A' && s[0] <= 'Z' && !(s[1] >= 'A' && s[1] <= 'Z'))
+		s[0] = (char)(s[0] - 'A' + 'a');
+	char *on = strstr(s, " not found on Service ");
+	if (on)
+		on[14] = 's';
+	const char *r = s;
+	const char *x = strstr(r, " not found on ServiceImport ");
+	if (x)
+		r = egw_sprintf(t->a, "%.*s not found on service %s", (int)(x - r), r, x + 28);
+	if (!strncmp(r, "service import ", 15))
+		r = egw_sprintf(t->a, "serviceimport %s", r + 15);
+	return r;
+}
+
+egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const char *destname,
+			      const char *route_kind, const char **authority, const char **err)
+{
+	ir_tr *t = pc->t;
+	*err = NULL;
+	if (authority)
+		*authority = NULL;
+	egw_node *dest = egw_obj(t->a);
+	egw_obj_set(t->a, dest, "metadata", ir_meta(t, p->kind, p->o->ns, p->o->name, NULL));
+	egw_set_str(t->a, dest, "name", destname);
+	egw_node *settings = egw_set_arr(t->a, dest, "settings");
+	egw_node *br;
+	void *saved = t->cur_parent;
+	t->cur_parent = NULL;
+	EGW_ARR_EACH(brefs, i, br)
+	{
+		const char *kind = egw_get_str(br, "kind", "Service");
+		const char *grp = egw_get_str(br, "group", "");
+		const char *name = egw_get_str(br, "name", "");
+		const char *ns = egw_get_str(br, "namespace", p->o->ns);
+		if (strcmp(ns, p->o->ns) &&
+		    !ir_refgrant_allows(t, EG_GROUP, p->kind, p->o->ns, grp, kind, ns, name)) {
+			*err = egw_sprintf(t->a, "backend ref to %s %s/%s not permitted by any ReferenceGrant", kind,
+					   ns, name);
+			break;
+		}
+		egw_node *b2 = egw_clone(t->a, br);
+		egw_set_str(t->a, b2, "namespace", ns);
+		egw_object fake = *p->o;
+		fake.ns = ns;
+		ir_dest_err de;
+		memset(&de, 0, sizeof de);
+		egw_node *ds = ir_backend_setting(t, &fake, route_kind, b2,
+						  egw_sprintf(t->a, "%s/backend/%zu", destname, i), NULL, &de);
+		if (!ds) {
+			if (de.reason && !strcmp(de.reason, "UnsupportedValue") && !strcmp(kind, "Backend"))
+				*err = egw_sprintf(t->a,
+						   "resource %s of type Backend cannot be used since Backend is disabled in Envoy Gateway configuration",
+						   name);
+			else
+				*err = lower_first(t, de.msg ? de.msg : "invalid backend");
+			break;
+		}
+		egw_arr_push(t->a, settings, ds);
+		if (authority && !*authority) {
+			int64_t port = egw_get_int(br, "port", 0);
+			if (!strcmp(kind, "Service"))
+				*authority = egw_sprintf(t->a, "%s.%s:%lld", name, ns, (long long)port);
+			else
+				*authority = egw_sprintf(t->a, "%s.%s", name, ns);
+		}
+	}
+	t->cur_parent = saved;
+	return *err ? NULL : dest;
+}

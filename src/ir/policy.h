@@ -104,6 +104,14 @@ pol_route *pol_resolve_route(pol_ctx *pc, ir_pol *p, pol_target *tg, const char 
 pol_gw *pol_resolve_gw(pol_ctx *pc, ir_pol *p, pol_target *tg, const char **err_reason,
 		       const char **err_msg);
 
+/* A destination for backendRefs of a policy (ext auth, ext proc, ...):
+ * settings named <destname>/backend/<i>; *authority gets "name.ns:port". */
+egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const char *destname,
+			      const char *route_kind, const char **authority, const char **err);
+
+/* Copy with Go-style case-insensitive field names folded to lowerCamel. */
+egw_node *pol_lc_keys(ir_tr *t, egw_node *n);
+
 /* ---- kinds ---- */
 void ir_policy_ctp(pol_ctx *pc);
 void ir_policy_btp(pol_ctx *pc);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "policy_util.h"
 
 static egw_node *sp_cors(pol_ctx *pc, egw_node *c)
 {
@@ -84,6 +85,88 @@ static const char *sp_basic(pol_ctx *pc, ir_pol *p, egw_node *ba, egw_node **out
 	return NULL;
 }
 
+/* backendRefs of an ext service, the deprecated single backendRef included. */
+static egw_node *refs_of(ir_tr *t, egw_node *svc)
+{
+	egw_node *rs = egw_get(svc, "backendRefs");
+	if (egw_len(rs))
+		return rs;
+	egw_node *one = egw_get(svc, "backendRef");
+	if (!one)
+		return NULL;
+	egw_node *arr = egw_arr(t->a);
+	egw_arr_push(t->a, arr, one);
+	return arr;
+}
+
+static const char *sp_extauth(pol_ctx *pc, ir_pol *p, egw_node *ea, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	*out = NULL;
+	if (!ea)
+		return NULL;
+	ea = pol_lc_keys(t, ea);
+	egw_node *o = egw_obj(t->a);
+	const char *base = egw_sprintf(t->a, "securitypolicy/%s/%s", p->o->ns, p->o->name);
+	egw_member *m;
+	EGW_OBJ_EACH(ea, i, m)
+	{
+		if (!strcmp(m->key, "grpc") || !strcmp(m->key, "http"))
+			continue;
+		egw_obj_set(t->a, o, m->key, pol_durations(t, m->val));
+	}
+	egw_set_str(t->a, o, "name", base);
+	const char *kinds[] = { "grpc", "http" };
+	for (int k = 0; k < 2; k++) {
+		egw_node *svc = egw_get(ea, kinds[k]);
+		if (!svc)
+			continue;
+		const char *auth, *err;
+		egw_node *dest = pol_ext_destination(pc, p, refs_of(t, svc), egw_sprintf(t->a, "%s/extauth/0", base),
+						     k == 0 ? "GRPCRoute" : "HTTPRoute", &auth, &err);
+		if (!dest)
+			return egw_sprintf(t->a, "ExtAuth: %s", err);
+		egw_node *x = egw_set_obj(t->a, o, kinds[k]);
+		egw_set_str(t->a, x, "authority", auth ? auth : "");
+		egw_obj_set(t->a, x, "destination", dest);
+		EGW_OBJ_EACH(svc, i, m)
+		{
+			if (!strcmp(m->key, "backendRef") || !strcmp(m->key, "backendRefs") ||
+			    !strcmp(m->key, "backendSettings"))
+				continue;
+			egw_obj_set(t->a, x, m->key, egw_clone(t->a, m->val));
+		}
+	}
+	*out = o;
+	return NULL;
+}
+
+static egw_node *sp_authz(pol_ctx *pc, egw_node *az)
+{
+	ir_tr *t = pc->t;
+	if (!az)
+		return NULL;
+	egw_node *o = egw_clone(t->a, az);
+	egw_node *r;
+	EGW_ARR_EACH(egw_get(o, "rules"), i, r)
+	{
+		egw_node *pr = egw_get(r, "principal");
+		egw_node *cc = egw_get(pr, "clientCIDRs");
+		if (cc) {
+			egw_node *arr = egw_arr(t->a);
+			egw_node *c;
+			EGW_ARR_EACH(cc, j, c)
+			{
+				egw_node *x = pol_cidr(t, egw_text(c));
+				if (x)
+					egw_arr_push(t->a, arr, x);
+			}
+			egw_obj_set(t->a, pr, "clientCIDRs", arr);
+		}
+	}
+	return o;
+}
+
 static const char *sp_build(pol_ctx *pc, ir_pol *p, void **feat)
 {
 	ir_tr *t = pc->t;
@@ -93,11 +176,25 @@ static const char *sp_build(pol_ctx *pc, ir_pol *p, void **feat)
 	egw_node *c = sp_cors(pc, egw_get(spec, "cors"));
 	if (c)
 		egw_obj_set(t->a, o, "cors", c);
+	egw_node *jwt = egw_get(spec, "jwt");
+	if (jwt)
+		egw_obj_set(t->a, o, "jwt", pol_durations(t, jwt));
 	egw_node *ba;
 	const char *e = sp_basic(pc, p, egw_get(spec, "basicAuth"), &ba);
 	if (ba)
 		egw_obj_set(t->a, o, "basicAuth", ba);
-	return e;
+	if (e)
+		return e;
+	egw_node *ea;
+	e = sp_extauth(pc, p, egw_get(spec, "extAuth"), &ea);
+	if (ea)
+		egw_obj_set(t->a, o, "extAuth", ea);
+	if (e)
+		return e;
+	egw_node *az = sp_authz(pc, egw_get(spec, "authorization"));
+	if (az)
+		egw_obj_set(t->a, o, "authorization", az);
+	return NULL;
 }
 
 static void sp_apply(pol_ctx *pc, ir_pol *p, void *feat, const char *err, pol_irroute *ir)
