@@ -330,7 +330,8 @@ static void mirror(ir_tr *t, rctx *r, egw_node *m, size_t fi, size_t ri, filt *f
 		ir_err_add(t, es, err.no_endpoints ? "BackendsAvailable" : "ResolvedRefs", err.reason,
 			   egw_sprintf(t->a, "failed to validate the RequestMirror filter: %s", err.msg));
 		f->mirror_failed = true;
-		f->failed = true;
+		if (!err.no_endpoints) /* a mirror without endpoints does not fail the rule */
+			f->failed = true;
 		return;
 	}
 	egw_node *mp = egw_obj(t->a);

@@ -824,8 +824,6 @@ void ir_listeners(ir_tr *t)
 				const char *k2[] = { "TCPRoute", "TLSRoute" };
 				if (mode && !strcmp(mode, "Passthrough"))
 					allowed_routes(t, l, (const char *[]){ "TLSRoute" }, 1);
-				else if (!strcmp(mode, "Terminate"))
-					allowed_routes(t, l, (const char *[]){ "TCPRoute", "TLSRoute" }, 2);
 				else
 					allowed_routes(t, l, k2, 2);
 			} else if (!strcmp(p, "HTTP") || !strcmp(p, "HTTPS")) {
