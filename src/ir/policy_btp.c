@@ -328,6 +328,7 @@ static const char *btp_http2(pol_ctx *pc, egw_node *h2, egw_node **out)
 		return NULL;
 	egw_node *o = egw_obj(t->a);
 	egw_node *v;
+	/* Envoy Gateway writes each window size into the other's field. */
 	const char *q[] = { "initialStreamWindowSize", "initialConnectionWindowSize" };
 	for (int i = 0; i < 2; i++) {
 		v = egw_get(h2, q[i]);
@@ -336,7 +337,7 @@ static const char *btp_http2(pol_ctx *pc, egw_node *h2, egw_node **out)
 		int64_t n;
 		if (pol_quantity(egw_text(v), &n) != 0)
 			return egw_sprintf(t->a, "invalid %s value %s", q[i], egw_text(v));
-		egw_set_int(t->a, o, q[i], n);
+		egw_set_int(t->a, o, q[1 - i], n);
 	}
 	v = egw_get(h2, "maxConcurrentStreams");
 	if (v)

@@ -1,32 +1,125 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * EnvoyExtensionPolicy: ext_proc, Lua, Wasm and dynamic modules on the IR
- * routes of its targets (envoyExtensions of an IR route).
+ * EnvoyExtensionPolicy: ext_proc services and Lua scripts on the IR routes
+ * of its targets (envoyExtensions of an IR route).  A policy that fails to
+ * build turns its routes into 500 direct responses.
  */
 #include <string.h>
 
 #include "policy.h"
+#include "policy_util.h"
+
+static egw_node *refs_of(ir_tr *t, egw_node *svc)
+{
+	egw_node *rs = egw_get(svc, "backendRefs");
+	if (egw_len(rs))
+		return rs;
+	egw_node *one = egw_get(svc, "backendRef");
+	if (!one)
+		return NULL;
+	egw_node *arr = egw_arr(t->a);
+	egw_arr_push(t->a, arr, one);
+	return arr;
+}
+
+static const char *eep_extproc(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node *out)
+{
+	ir_tr *t = pc->t;
+	if (!egw_len(list))
+		return NULL;
+	egw_node *arr = egw_set_arr(t->a, out, "extProcs");
+	egw_node *ep;
+	EGW_ARR_EACH(list, i, ep)
+	{
+		ep = pol_lc_keys(t, ep);
+		const char *name = egw_sprintf(t->a, "envoyextensionpolicy/%s/%s/extproc/%zu", p->o->ns,
+					       p->o->name, i);
+		const char *auth, *err;
+		egw_node *dest = pol_ext_destination(pc, p, refs_of(t, ep), name, "GRPCRoute", &auth, &err);
+		if (!dest)
+			return egw_sprintf(t->a, "ExtProc: %s", err);
+		egw_node *x = egw_arr_push(t->a, arr, egw_obj(t->a));
+		egw_set_str(t->a, x, "authority", auth ? auth : "");
+		egw_obj_set(t->a, x, "destination", dest);
+		egw_member *m;
+		EGW_OBJ_EACH(ep, k, m)
+		{
+			if (!strcmp(m->key, "backendRef") || !strcmp(m->key, "backendRefs") ||
+			    !strcmp(m->key, "backendSettings"))
+				continue;
+			egw_obj_set(t->a, x, m->key, pol_durations(t, m->val));
+		}
+		egw_set_str(t->a, x, "name", name);
+	}
+	return NULL;
+}
+
+static const char *eep_lua(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node *out)
+{
+	ir_tr *t = pc->t;
+	if (!egw_len(list))
+		return NULL;
+	if (egw_node_bool(egw_path(t->rs->config, "extensionApis.disableLua"), false))
+		return "Lua: Skipping Lua EnvoyExtensionPolicy as feature is disabled in the Gateway";
+	egw_node *arr = egw_set_arr(t->a, out, "luas");
+	egw_node *l;
+	EGW_ARR_EACH(list, i, l)
+	{
+		const char *code = NULL;
+		if (ir_streq(egw_get_str(l, "type", ""), "ValueRef")) {
+			egw_node *vr = egw_get(l, "valueRef");
+			const char *cm = egw_get_str(vr, "name", "");
+			egw_object *o = egw_res_find(t->rs, EGW_K_CONFIGMAP, p->o->ns, cm);
+			if (!o)
+				return egw_sprintf(t->a,
+						   "Lua: can't find the referenced configmap %s in namespace %s", cm,
+						   p->o->ns);
+			code = egw_get_str(egw_get(o->node, "data"), "lua", NULL);
+			if (!code)
+				return egw_sprintf(t->a, "Lua: can't find the key lua in the referenced configmap %s",
+						   cm);
+		} else {
+			code = egw_get_str(l, "inline", "");
+		}
+		egw_node *x = egw_arr_push(t->a, arr, egw_obj(t->a));
+		egw_set_str(t->a, x, "Code", code);
+		egw_node *fc = egw_get(l, "filterContext");
+		egw_obj_set(t->a, x, "FilterContext", fc ? egw_clone(t->a, fc) : egw_null(t->a));
+		egw_set_str(t->a, x, "Name",
+			    egw_sprintf(t->a, "envoyextensionpolicy/%s/%s/lua/%zu", p->o->ns, p->o->name, i));
+	}
+	return NULL;
+}
 
 static const char *eep_build(pol_ctx *pc, ir_pol *p, void **feat)
 {
-	(void)pc;
-	(void)p;
-	*feat = NULL;
-	return NULL;
+	ir_tr *t = pc->t;
+	egw_node *spec = egw_get(p->o->node, "spec");
+	egw_node *o = egw_obj(t->a);
+	*feat = o;
+	const char *e = eep_extproc(pc, p, egw_get(spec, "extProc"), o);
+	if (e)
+		return e;
+	return eep_lua(pc, p, egw_get(spec, "lua"), o);
 }
 
 static void eep_apply(pol_ctx *pc, ir_pol *p, void *feat, const char *err, pol_irroute *ir)
 {
-	(void)pc;
+	ir_tr *t = pc->t;
 	(void)p;
-	(void)feat;
-	(void)err;
-	(void)ir;
+	if (ir->xk != XL_HTTP)
+		return;
+	if (err) {
+		egw_node *dr = egw_set_obj(t->a, ir->route, "directResponse");
+		egw_set_int(t->a, dr, "statusCode", 500);
+		return;
+	}
+	egw_obj_set(t->a, ir->route, "envoyExtensions", egw_clone(t->a, feat));
 }
 
 static bool eep_is_set(pol_irroute *ir)
 {
-	return egw_get(ir->route, "envoyExtensions") != NULL;
+	return ir->xk == XL_HTTP && egw_get(ir->route, "envoyExtensions") != NULL;
 }
 
 void ir_policy_eep(pol_ctx *pc)
