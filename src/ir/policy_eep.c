@@ -45,9 +45,33 @@ static const char *eep_extproc(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node 
 		EGW_OBJ_EACH(ep, k, m)
 		{
 			if (!strcmp(m->key, "backendRef") || !strcmp(m->key, "backendRefs") ||
-			    !strcmp(m->key, "backendSettings"))
+			    !strcmp(m->key, "backendSettings") || !strcmp(m->key, "processingMode") ||
+			    !strcmp(m->key, "metadata"))
 				continue;
 			egw_obj_set(t->a, x, m->key, pol_durations(t, m->val));
+		}
+		egw_node *md = egw_get(ep, "metadata");
+		egw_node *v;
+		if ((v = egw_get(md, "accessibleNamespaces")))
+			egw_obj_set(t->a, x, "forwardingMetadataNamespaces", egw_clone(t->a, v));
+		if ((v = egw_get(md, "writableNamespaces")))
+			egw_obj_set(t->a, x, "receivingMetadataNamespaces", egw_clone(t->a, v));
+		egw_node *pm = egw_get(ep, "processingMode");
+		if (pm) {
+			if ((v = egw_get(pm, "allowModeOverride")))
+				egw_obj_set(t->a, x, "allowModeOverride", egw_clone(t->a, v));
+			const char *dir[] = { "request", "response" };
+			for (int d = 0; d < 2; d++) {
+				egw_node *dm = egw_get(pm, dir[d]);
+				if (!dm)
+					continue;
+				egw_set_bool(t->a, x, egw_sprintf(t->a, "%sHeaderProcessing", dir[d]), true);
+				if ((v = egw_get(dm, "attributes")))
+					egw_obj_set(t->a, x, egw_sprintf(t->a, "%sAttributes", dir[d]), egw_clone(t->a, v));
+				if ((v = egw_get(dm, "body")))
+					egw_obj_set(t->a, x, egw_sprintf(t->a, "%sBodyProcessingMode", dir[d]),
+						    egw_clone(t->a, v));
+			}
 		}
 		egw_set_str(t->a, x, "name", name);
 	}
