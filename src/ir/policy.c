@@ -411,6 +411,33 @@ static egw_kind route_kind_enum(const char *kind)
 
 void pol_reset_targets(pol_ctx *pc)
 {
+	ir_tr *t = pc->t;
+	egw_map_init(&pc->lsets, t->a);
+	for (size_t gi = 0; gi < t->ngw; gi++) {
+		ir_gw *g = t->gws[gi];
+		for (size_t li = 0; li < g->nls; li++) {
+			ir_lis *l = g->ls[li];
+			if (!l->lset)
+				continue;
+			const char *k = egw_sprintf(t->a, "%s/%s", l->lset->ns, l->lset->name);
+			pol_ls *pl = egw_map_get(&pc->lsets, k);
+			if (!pl) {
+				pl = EGW_NEW(t->a, pol_ls);
+				pl->o = l->lset;
+				pl->g = g;
+				egw_map_put(&pc->lsets, k, pl);
+			}
+			if (pl->nls == pl->capls) {
+				size_t nc = pl->capls ? pl->capls * 2 : 4;
+				ir_lis **nv = EGW_NEWN(t->a, ir_lis *, nc);
+				if (pl->nls)
+					memcpy(nv, pl->ls, pl->nls * sizeof *nv);
+				pl->ls = nv;
+				pl->capls = nc;
+			}
+			pl->ls[pl->nls++] = l;
+		}
+	}
 	egw_map_init(&pc->routes, pc->t->a);
 	egw_map_init(&pc->gws, pc->t->a);
 	egw_map_init(&pc->gw_routes, pc->t->a);
@@ -564,14 +591,17 @@ egw_node *pol_route_ancestors(pol_ctx *pc, egw_map *gw_routes, pol_route *r)
 	EGW_ARR_EACH(egw_path(r->o->node, "spec.parentRefs"), i, pr)
 	{
 		const char *kind = egw_get_str(pr, "kind", "Gateway");
-		if (strcmp(kind, "Gateway"))
+		bool isls = !strcmp(kind, "ListenerSet");
+		if (strcmp(kind, "Gateway") && !isls)
 			continue;
 		const char *ns = egw_get_str(pr, "namespace", r->o->ns);
 		const char *name = egw_get_str(pr, "name", "");
 		const char *sec = egw_text(egw_get(pr, "sectionName"));
 		if (gw_routes)
-			gwr_add(t, gw_routes, egw_sprintf(t->a, "%s/%s", ns, name), sec, rkey);
+			gwr_add(t, gw_routes, egw_sprintf(t->a, "%s%s/%s", isls ? "LS:" : "", ns, name), sec, rkey);
 		egw_node *ref = pol_ancestor_ref(pc, ns, name, sec);
+		if (isls)
+			egw_set_str(t->a, ref, "kind", "ListenerSet");
 		bool dup = false;
 		egw_node *x;
 		EGW_ARR_EACH(refs, j, x)
@@ -636,46 +666,71 @@ static egw_node *gwr_routes(ir_tr *t, egw_map *m, const char *gwkey, const char 
 	return out;
 }
 
-static void gw_messages(pol_ctx *pc, pol_gw *pg, const char *section, const char **over,
+static const char *and_join(ir_tr *t, const char *a, const char *label, egw_node *items)
+{
+	const char *j = join_sorted(t, items);
+	if (!j)
+		return a;
+	const char *part = egw_sprintf(t->a, "these %s: [%s]", label, j);
+	return a ? egw_sprintf(t->a, "%s and %s", a, part) : part;
+}
+
+/* Overridden and merged messages of a policy on a Gateway (pg) or a
+ * ListenerSet (pl), whole or one section. */
+static void gw_messages(pol_ctx *pc, pol_gw *pg, pol_ls *pl, const char *section, const char **over,
 			const char **merged)
 {
 	ir_tr *t = pc->t;
-	const char *gwkey = egw_sprintf(t->a, "%s/%s", pg->g->ns, pg->g->name);
-	egw_node *mr;
-	egw_node *routes;
-	egw_node *lis = NULL;
+	const char *gwkey = pl ? egw_sprintf(t->a, "LS:%s/%s", pl->o->ns, pl->o->name)
+			       : egw_sprintf(t->a, "%s/%s", pg->g->ns, pg->g->name);
+	egw_node *mr = NULL, *routes = NULL, *lis = NULL, *lsets = NULL, *lslis = NULL;
+	egw_node *x;
 	if (!section) {
-		mr = gwr_routes(t, &pc->gw_routes_merged, gwkey, NULL, true, pg->lis_attached);
+		egw_node *attached = pl ? pl->lis_attached : pg->lis_attached;
+		mr = gwr_routes(t, &pc->gw_routes_merged, gwkey, NULL, true, attached);
 		routes = gwr_routes(t, &pc->gw_routes, gwkey, NULL, true, NULL);
-		egw_node *x;
-		EGW_ARR_EACH(pg->lis_attached, i, x)
-		pol_str_add(t, &lis, egw_sprintf(t->a, "%s/%s", gwkey, egw_text(x)));
+		if (pl) {
+			EGW_ARR_EACH(pl->lis_attached, i, x)
+			pol_str_add(t, &lslis, egw_sprintf(t->a, "%s/%s/%s", pl->o->ns, pl->o->name, egw_text(x)));
+		} else {
+			EGW_ARR_EACH(pg->lis_attached, i, x)
+			pol_str_add(t, &lis, egw_sprintf(t->a, "%s/%s", gwkey, egw_text(x)));
+			/* the gateway's ListenerSets */
+			egw_map_entry *e;
+			EGW_MAP_EACH(&pc->lsets, i, e)
+			{
+				pol_ls *l2 = e->val;
+				if (l2->g != pg->g)
+					continue;
+				const char *lk = egw_sprintf(t->a, "%s/%s", l2->o->ns, l2->o->name);
+				if (l2->attached)
+					pol_str_add(t, &lsets, lk);
+				EGW_ARR_EACH(l2->lis_attached, k, x)
+				pol_str_add(t, &lslis, egw_sprintf(t->a, "%s/%s", lk, egw_text(x)));
+				egw_node *lr = gwr_routes(t, &pc->gw_routes, egw_sprintf(t->a, "LS:%s", lk), NULL, true,
+							  NULL);
+				EGW_ARR_EACH(lr, k, x)
+				pol_str_add(t, &routes, egw_text(x));
+			}
+		}
 	} else {
 		mr = gwr_routes(t, &pc->gw_routes_merged, gwkey, section, false, NULL);
-		egw_node *m2 = NULL;
-		egw_node *x;
-		EGW_ARR_EACH(mr, i, x)
-		pol_str_add(t, &m2, egw_text(x));
-		mr = m2;
 		routes = gwr_routes(t, &pc->gw_routes, gwkey, section, false, NULL);
 	}
 	egw_node *ov = NULL;
-	egw_node *x;
 	EGW_ARR_EACH(routes, i, x)
 	{
 		if (!pol_str_in(mr, egw_text(x)))
 			pol_str_add(t, &ov, egw_text(x));
 	}
-	const char *lj = join_sorted(t, lis), *rj = join_sorted(t, ov), *mj = join_sorted(t, mr);
+	const char *mj = join_sorted(t, mr);
 	*merged = mj ? egw_sprintf(t->a, "these routes: [%s]", mj) : NULL;
-	if (lj && rj)
-		*over = egw_sprintf(t->a, "these gateway listeners: [%s] and these routes: [%s]", lj, rj);
-	else if (lj)
-		*over = egw_sprintf(t->a, "these gateway listeners: [%s]", lj);
-	else if (rj)
-		*over = egw_sprintf(t->a, "these routes: [%s]", rj);
-	else
-		*over = NULL;
+	const char *o = NULL;
+	o = and_join(t, o, "gateway listeners", lis);
+	o = and_join(t, o, "listenersets", lsets);
+	o = and_join(t, o, "listenerset listeners", lslis);
+	o = and_join(t, o, "routes", ov);
+	*over = o;
 }
 
 /* ---------------------------------------------------------------- driver */
@@ -907,7 +962,106 @@ static void process_gw(drv *d, ir_pol *p, pol_target *tg)
 	pol_accepted(pc, p, ref);
 	pol_deprecated(pc, p, ref);
 	const char *over, *merged;
-	gw_messages(pc, pg, tg->section, &over, &merged);
+	gw_messages(pc, pg, NULL, tg->section, &over, &merged);
+	if (merged && d->ops->mergeable)
+		pol_cond(pc, p, ref, "Merged", true, "Merged",
+			 egw_sprintf(t->a, "This policy is being merged by other %s for %s", d->ops->plural,
+				     merged));
+	if (over)
+		pol_cond(pc, p, ref, "Overridden", true, "Overridden",
+			 egw_sprintf(t->a, "This policy is being overridden by other %s for %s",
+				     d->ops->plural, over));
+}
+
+static pol_ls *resolve_ls(pol_ctx *pc, ir_pol *p, pol_target *tg, const char **er, const char **em)
+{
+	ir_tr *t = pc->t;
+	*er = *em = NULL;
+	pol_ls *pl = egw_map_get(&pc->lsets, egw_sprintf(t->a, "%s/%s", p->o->ns, tg->name));
+	if (!pl)
+		return NULL;
+	if (tg->section) {
+		bool found = false;
+		for (size_t i = 0; i < pl->nls; i++)
+			if (!strcmp(pl->ls[i]->name, tg->section))
+				found = true;
+		if (!found) {
+			*er = "TargetNotFound";
+			*em = egw_sprintf(t->a, "No section name %s found for ListenerSet %s/%s", tg->section,
+					  p->o->ns, tg->name);
+			return pl;
+		}
+		if (pol_str_in(pl->lis_attached, tg->section)) {
+			*er = "Conflicted";
+			*em = egw_sprintf(t->a, "Unable to target Listener %s/%s, another %s has already attached to it",
+					  tg->name, tg->section, p->kind);
+			return pl;
+		}
+		pol_str_add(t, &pl->lis_attached, tg->section);
+		return pl;
+	}
+	if (pl->attached) {
+		*er = "Conflicted";
+		*em = egw_sprintf(t->a, "Unable to target ListenerSet %s, another %s has already attached to it",
+				  tg->name, p->kind);
+		return pl;
+	}
+	pl->attached = true;
+	return pl;
+}
+
+static void apply_listeners(drv *d, ir_pol *p, void *feat, const char *err, ir_gw *g, ir_lis **ls,
+			    size_t nls, const char *section, bool skip_lset)
+{
+	pol_ctx *pc = d->pc;
+	for (size_t li = 0; li < nls; li++) {
+		ir_lis *l = ls[li];
+		if (!l->xl || (skip_lset && l->lset && section) || (section && strcmp(l->name, section)))
+			continue;
+		pol_irroute tmp;
+		tmp.listener = l->xl;
+		tmp.fleet = g->irkey;
+		tmp.xk = l->xk;
+		if (l->xk == XL_HTTP || l->xk == XL_TCP) {
+			egw_node *r;
+			EGW_ARR_EACH(egw_get(l->xl, "routes"), ri, r)
+			{
+				tmp.route = r;
+				if (d->ops->is_set && d->ops->is_set(&tmp))
+					continue;
+				d->ops->apply(pc, p, feat, err, &tmp);
+			}
+		} else if (l->xk == XL_UDP) {
+			tmp.route = egw_get(l->xl, "route");
+			if (tmp.route && !(d->ops->is_set && d->ops->is_set(&tmp)))
+				d->ops->apply(pc, p, feat, err, &tmp);
+		}
+	}
+}
+
+static void process_ls(drv *d, ir_pol *p, pol_target *tg)
+{
+	pol_ctx *pc = d->pc;
+	ir_tr *t = pc->t;
+	const char *er, *em;
+	pol_ls *pl = resolve_ls(pc, p, tg, &er, &em);
+	if (!pl)
+		return;
+	egw_node *ref = pol_ancestor_ref(pc, pl->o->ns, pl->o->name, tg->section);
+	egw_set_str(t->a, ref, "kind", "ListenerSet");
+	if (er) {
+		pol_cond(pc, p, ref, "Accepted", false, er, em);
+		return;
+	}
+	void *feat = NULL;
+	const char *err = d->ops->build(pc, p, &feat);
+	apply_listeners(d, p, feat, err, pl->g, pl->ls, pl->nls, tg->section, false);
+	if (err)
+		pol_cond(pc, p, ref, "Accepted", false, "Invalid", pol_err_msg(t, err));
+	pol_accepted(pc, p, ref);
+	pol_deprecated(pc, p, ref);
+	const char *over, *merged;
+	gw_messages(pc, NULL, pl, tg->section, &over, &merged);
 	if (merged && d->ops->mergeable)
 		pol_cond(pc, p, ref, "Merged", true, "Merged",
 			 egw_sprintf(t->a, "This policy is being merged by other %s for %s", d->ops->plural,
@@ -952,7 +1106,7 @@ void pol_drive(pol_ctx *pc, const pol_kind_ops *ops)
 				egw_map_put(&d.gwpol, k, o);
 		}
 	}
-	for (int pass = 0; pass < 4; pass++) {
+	for (int pass = 0; pass < 5; pass++) {
 		EGW_RES_EACH(t->rs, ops->kind, i, o)
 		{
 			bool gwpass = pass >= 2;
@@ -961,13 +1115,18 @@ void pol_drive(pol_ctx *pc, const pol_kind_ops *ops)
 			for (size_t j = 0; j < n; j++) {
 				pol_target *tg = &v[j];
 				bool isgw = !strcmp(tg->kind, "Gateway");
-				if (isgw != gwpass)
+				bool isls = !strcmp(tg->kind, "ListenerSet");
+				if ((isgw || isls) != gwpass)
 					continue;
 				bool want_sec = pass == 0 || pass == 2;
 				if ((tg->section != NULL) != want_sec)
 					continue;
+				if ((pass == 3 && !isls) || (pass == 4 && !isgw))
+					continue;
 				ir_pol *p = drv_pol(&d, o);
-				if (gwpass)
+				if (isls)
+					process_ls(&d, p, tg);
+				else if (gwpass)
 					process_gw(&d, p, tg);
 				else
 					process_route(&d, p, tg);

@@ -45,6 +45,16 @@ typedef struct pol_gw {
 	egw_node *lis_attached; /* ARR of listener names, or NULL */
 } pol_gw;
 
+/* A ListenerSet (attached to a Gateway) as a policy target. */
+typedef struct pol_ls {
+	egw_object *o;
+	ir_gw *g;
+	ir_lis **ls;
+	size_t nls, capls;
+	bool attached;
+	egw_node *lis_attached;
+} pol_ls;
+
 /* A policy being translated: its status under construction. */
 typedef struct ir_pol {
 	egw_object *o;
@@ -60,6 +70,7 @@ typedef struct pol_ctx {
 	ir_tr *t;
 	egw_map routes;   /* "Kind/ns/name" -> pol_route (fresh per kind) */
 	egw_map gws;      /* "ns/name" -> pol_gw (fresh per kind) */
+	egw_map lsets;    /* "ns/name" -> pol_ls (fresh per kind) */
 	egw_map irindex;  /* "Kind/ns/name" -> pol_route with IR routes (shared) */
 	/* (gw ns/name, parent section) -> ARR of "ns/name" route keys */
 	egw_map gw_routes;
