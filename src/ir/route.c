@@ -28,6 +28,9 @@ static bool listener_allows_kind(ir_lis *l, const char *kind)
 
 static bool listener_allows_ns(ir_tr *t, ir_lis *l, const char *ns)
 {
+	/* the route's Namespace must be known to attach at all */
+	if (!egw_res_find(t->rs, EGW_K_NAMESPACE, "", ns))
+		return false;
 	if (!strcmp(l->from, "All"))
 		return true;
 	if (!strcmp(l->from, "Selector")) {
