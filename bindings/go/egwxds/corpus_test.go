@@ -8,13 +8,17 @@ package egwxds
 // without unknown fields, pass ValidateAll with every Any opened and
 // validated, and every fleet's snapshot must be consistent.
 //
-// Failing: any unknown field or ValidateAll error in a resource that
-// libegw produced, for every input; and any problem at all (translation
-// error, fleet error, resource that failed to serialize, unresolved Any,
-// inconsistent snapshot) for the inputs that tests/conformance/passing.txt
-// lists as passing.  Everything else is reported, not failed: the per-input
-// table goes to $EGW_BUILD_ROOT/bindings-go/xds-validation.txt (or the test's
-// temp dir) and the totals to the test log.
+// Failing, for the inputs that tests/conformance/passing.txt lists as
+// passing (an egctl id stands for its input file, whatever the run): any
+// unknown field, ValidateAll error or unresolved Any in a resource libegw
+// produced (also for cases whose translation is expected to fail), a
+// translation error, a crash, and, unless the case expects an error, a
+// fleet error, a resource that failed to serialize or an inconsistent
+// snapshot.  For every input: Snapshot must serve libegw's exact bytes.
+// With EGW_XDS_STRICT=1, unknown fields and ValidateAll errors fail in
+// every input.  Everything else is reported, not failed: the per-input table
+// goes to $EGW_BUILD_ROOT/bindings-go/xds-validation.txt (or the test's temp
+// dir), the totals and a WARNING per troubled input to the test log.
 
 import (
 	"bufio"
