@@ -13,6 +13,7 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CORPUS = os.path.join(ROOT, '..', 'shared', 'conformance', 'xds')
 TYPES = ['listeners', 'routes', 'clusters', 'endpoints', 'secrets']
+CLI = None
 FAMILIES = ['http-route', 'http2-', 'httproute-', 'tcp-', 'tcproute-', 'udp-', 'tls-',
             'simple-tls', 'listener-', 'multiple-', 'backend-', 'empty', 'ready']
 
@@ -84,10 +85,18 @@ def run_case(driver, d, case):
     inp = os.path.join(d, 'in', case + '.yaml')
     st = os.path.join(d, 'in', case + '.settings.yaml')
     settings = load(st) or {}
-    cmd = [driver]
-    if os.path.exists(st):
-        cmd += ['--settings', st]
-    cmd.append(inp)
+    if CLI:
+        cmd = [CLI, 'translate', '--from', 'xds-ir', '--to', 'xds', '-o', 'json']
+        if settings.get('dnsDomain'):
+            cmd += ['--dns-domain', settings['dnsDomain']]
+        for fl in settings.get('runtimeFlags') or []:
+            cmd += ['--runtime-flag', fl]
+        cmd += ['-f', inp]
+    else:
+        cmd = [driver]
+        if os.path.exists(st):
+            cmd += ['--settings', st]
+        cmd.append(inp)
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     except subprocess.TimeoutExpired:
@@ -95,9 +104,11 @@ def run_case(driver, d, case):
     if p.returncode not in (0, 1):
         return [f'driver crashed rc={p.returncode}: {p.stderr[-300:]}']
     try:
-        got = json.loads(p.stdout)
+        got = json.loads(p.stdout) if p.stdout.strip() else {}
     except Exception as e:
         return [f'bad json: {e}']
+    if CLI and p.returncode != 0:
+        got['error'] = p.stderr
     diffs = []
     want_err = settings.get('expectError')
     if want_err:
@@ -136,7 +147,11 @@ def run_case(driver, d, case):
 
 def run_ratelimit(driver, d, case):
     inp = os.path.join(d, 'in', case + '.yaml')
-    p = subprocess.run([driver, '--ratelimit', inp], capture_output=True, text=True, timeout=60)
+    if CLI:
+        cmd = [CLI, 'translate', '--from', 'xds-ir', '--to', 'ratelimit', '-o', 'json', '-f', inp]
+    else:
+        cmd = [driver, '--ratelimit', inp]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     if p.returncode != 0:
         return [f'driver failed rc={p.returncode}: {p.stderr[-300:]}']
     got = json.loads(p.stdout) or []
@@ -152,7 +167,10 @@ def main():
     ap.add_argument('--case')
     ap.add_argument('--family', action='store_true', help='only the Gateway API core families')
     ap.add_argument('-v', action='store_true', help='print all differences of failing cases')
+    ap.add_argument('--cli', help='run the egw CLI (egw translate ...) instead of the dev driver')
     a = ap.parse_args()
+    global CLI
+    CLI = a.cli
     results = {}
     for sub in ['xds-ir', 'extension-xds-ir']:
         d = os.path.join(CORPUS, sub)
