@@ -431,7 +431,7 @@ static const char *port_overlap(pol_ctx *pc, ir_lis *l, bool whole_gw)
 		egw_node *x;
 		EGW_ARR_EACH(same, i, x)
 		{
-			if (strncmp(egw_text(x), ln, gl))
+			if (strncmp(egw_text(x), ln, gl + 1))
 				pol_str_add(t, &conf, egw_text(x));
 		}
 		if (!conf)
@@ -443,23 +443,90 @@ static const char *port_overlap(pol_ctx *pc, ir_lis *l, bool whole_gw)
 			   join(t, same, ", "));
 }
 
+/* Listener bookkeeping of one Gateway: which listeners a policy took. */
+typedef struct ctp_gw {
+	egw_map taken;      /* listener identity -> non-NULL */
+	egw_node *names;    /* display names of taken listeners */
+	bool whole;         /* a Gateway-wide policy attached */
+	egw_map lset_whole; /* ListenerSet key -> non-NULL */
+} ctp_gw;
+
+static ctp_gw *ctp_state(ir_tr *t, egw_map *m, ir_gw *g)
+{
+	ctp_gw *s = egw_map_get(m, g->irkey ? egw_sprintf(t->a, "%s/%s", g->ns, g->name) : "");
+	if (!s) {
+		s = EGW_NEW(t->a, ctp_gw);
+		egw_map_init(&s->taken, t->a);
+		egw_map_init(&s->lset_whole, t->a);
+		egw_map_put(m, egw_sprintf(t->a, "%s/%s", g->ns, g->name), s);
+	}
+	return s;
+}
+
+static const char *lis_id(ir_tr *t, ir_lis *l)
+{
+	return l->lset ? egw_sprintf(t->a, "%s/%s/%s", l->lset->ns, l->lset->name, l->name) : l->name;
+}
+
+static void ctp_take(ir_tr *t, ctp_gw *s, ir_lis *l)
+{
+	egw_map_put(&s->taken, lis_id(t, l), l);
+	pol_str_add(t, &s->names, l->name);
+}
+
+/* Applies p to listeners ls[0..n) not yet taken; returns joined errors. */
+static const char *ctp_apply_many(pol_ctx *pc, ir_pol *p, ctp_gw *s, ir_lis **ls, size_t n, bool lset_only)
+{
+	ir_tr *t = pc->t;
+	egw_buf errs;
+	egw_buf_init(&errs, t->a);
+	ir_lis **todo = EGW_NEWN(t->a, ir_lis *, n ? n : 1);
+	size_t nt = 0;
+	for (size_t li = 0; li < n; li++) {
+		ir_lis *l = ls[li];
+		if (lset_only && !l->lset)
+			continue;
+		if (egw_map_get(&s->taken, lis_id(t, l)))
+			continue;
+		todo[nt++] = l;
+	}
+	for (size_t k = 0; k < nt; k++) {
+		ir_lis *l = todo[k];
+		ctp_take(t, s, l);
+		const char *err = port_overlap(pc, l, true);
+		if (!err)
+			err = ctp_listener(pc, p, l);
+		if (err) {
+			if (errs.len)
+				egw_buf_puts(&errs, "\n");
+			egw_buf_puts(&errs, err);
+		}
+	}
+	return errs.len ? egw_buf_str(&errs) : NULL;
+}
+
 void ir_policy_ctp(pol_ctx *pc)
 {
 	ir_tr *t = pc->t;
-	egw_map handled, sections;
+	egw_map handled, states;
 	egw_map_init(&handled, t->a);
-	egw_map_init(&sections, t->a); /* gw key -> ARR of sections ("/" = all) */
+	egw_map_init(&states, t->a);
 	pol_reset_targets(pc);
-	for (int pass = 0; pass < 2; pass++) {
+	/* 0: one listener (of a Gateway or a ListenerSet), 1: whole ListenerSets, 2: whole Gateways */
+	for (int pass = 0; pass < 3; pass++) {
 		egw_object *o;
 		EGW_RES_EACH(t->rs, EGW_K_CLIENTTRAFFICPOLICY, i, o)
 		{
 			size_t n;
 			pol_target *tg = pol_targets(pc, o, false, &n);
 			for (size_t j = 0; j < n; j++) {
-				if ((tg[j].section != NULL) != (pass == 0))
+				bool isls = !strcmp(tg[j].kind, "ListenerSet");
+				if (!isls && strcmp(tg[j].kind, "Gateway"))
 					continue;
-				if (strcmp(tg[j].kind, "Gateway"))
+				const char *sec = tg[j].section;
+				if ((sec != NULL) != (pass == 0))
+					continue;
+				if ((pass == 1 && !isls) || (pass == 2 && isls))
 					continue;
 				const char *pk = egw_sprintf(t->a, "%s/%s", o->ns, o->name);
 				ir_pol *p = egw_map_get(&handled, pk);
@@ -470,30 +537,46 @@ void ir_policy_ctp(pol_ctx *pc)
 					p->deprecated_ref = one && one->kind == EGW_OBJ;
 					egw_map_put(&handled, pk, p);
 				}
-				const char *gk = egw_sprintf(t->a, "%s/%s", o->ns, tg[j].name);
-				ir_gw *g = egw_map_get(&t->gw_by_name, gk);
-				if (!g)
-					continue;
-				const char *sec = tg[j].section;
-				egw_node *ref = pol_ancestor_ref(pc, g->ns, g->name, sec);
-				egw_node *secs = egw_map_get(&sections, gk);
+				const char *tk = egw_sprintf(t->a, "%s/%s", o->ns, tg[j].name);
+				ir_gw *g;
+				pol_ls *pl = NULL;
+				if (isls) {
+					pl = egw_map_get(&pc->lsets, tk);
+					if (!pl)
+						continue;
+					g = pl->g;
+				} else {
+					g = egw_map_get(&t->gw_by_name, tk);
+					if (!g)
+						continue;
+				}
+				ctp_gw *st = ctp_state(t, &states, g);
+				egw_node *ref = pol_ancestor_ref(pc, o->ns, tg[j].name, sec);
+				if (isls)
+					egw_set_str(t->a, ref, "kind", "ListenerSet");
 				if (sec) {
-					ir_lis *l = pol_find_listener(g, sec);
+					ir_lis *l = NULL;
+					if (isls) {
+						for (size_t k = 0; k < pl->nls; k++)
+							if (!strcmp(pl->ls[k]->name, sec))
+								l = pl->ls[k];
+					} else {
+						l = pol_find_listener(g, sec);
+					}
 					if (!l) {
 						pol_cond(pc, p, ref, "Accepted", false, "TargetNotFound",
-							 egw_sprintf(t->a, "No section name %s found for Gateway %s", sec,
-								     gk));
+							 egw_sprintf(t->a, "No section name %s found for %s %s", sec,
+								     isls ? "ListenerSet" : "Gateway", tk));
 						continue;
 					}
-					if (pol_str_in(secs, sec)) {
+					if (egw_map_get(&st->taken, lis_id(t, l))) {
 						pol_cond(pc, p, ref, "Accepted", false, "Conflicted",
 							 egw_sprintf(t->a,
 								     "Unable to target section of %s, another ClientTrafficPolicy has already attached to it",
-								     g->name));
+								     tg[j].name));
 						continue;
 					}
-					pol_str_add(t, &secs, sec);
-					egw_map_put(&sections, gk, secs);
+					ctp_take(t, st, l);
 					const char *err = port_overlap(pc, l, false);
 					if (!err)
 						err = ctp_listener(pc, p, l);
@@ -503,45 +586,44 @@ void ir_policy_ctp(pol_ctx *pc)
 					pol_deprecated(pc, p, ref);
 					continue;
 				}
-				if (pol_str_in(secs, "/")) {
-					pol_cond(pc, p, ref, "Accepted", false, "Conflicted",
-						 egw_sprintf(t->a,
-							     "Unable to target Gateway %s, another ClientTrafficPolicy has already attached to it",
-							     g->name));
-					continue;
+				bool *whole = NULL;
+				if (isls) {
+					if (egw_map_get(&st->lset_whole, tk)) {
+						pol_cond(pc, p, ref, "Accepted", false, "Conflicted",
+							 egw_sprintf(t->a,
+								     "Unable to target ListenerSet %s, another ClientTrafficPolicy has already attached to it",
+								     tg[j].name));
+						continue;
+					}
+					egw_map_put(&st->lset_whole, tk, pl);
+				} else {
+					whole = &st->whole;
+					if (*whole) {
+						pol_cond(pc, p, ref, "Accepted", false, "Conflicted",
+							 egw_sprintf(t->a,
+								     "Unable to target Gateway %s, another ClientTrafficPolicy has already attached to it",
+								     g->name));
+						continue;
+					}
+					*whole = true;
 				}
-				if (secs && secs->n) {
-					egw_node *sorted = pol_sorted_unique(t, secs, false);
+				/* sections of this target already taken by others */
+				egw_node *over = NULL;
+				ir_lis **ls = isls ? pl->ls : g->ls;
+				size_t nls = isls ? pl->nls : g->nls;
+				for (size_t k = 0; k < nls; k++)
+					if (egw_map_get(&st->taken, lis_id(t, ls[k])))
+						pol_str_add(t, &over, ls[k]->name);
+				if (over && over->n) {
+					egw_node *sorted = pol_sorted_unique(t, over, false);
 					pol_cond(pc, p, ref, "Overridden", true, "Overridden",
 						 egw_sprintf(t->a,
 							     "There are existing ClientTrafficPolicies that are overriding these sections [%s]",
 							     join(t, sorted, " ")));
 				}
-				egw_node *prev = secs;
-				egw_node *nsecs = NULL;
-				egw_node *x;
-				EGW_ARR_EACH(prev, k, x)
-				pol_str_add(t, &nsecs, egw_text(x));
-				pol_str_add(t, &nsecs, "/");
-				egw_map_put(&sections, gk, nsecs);
-				egw_buf errs;
-				egw_buf_init(&errs, t->a);
-				for (size_t li = 0; li < g->nls; li++) {
-					ir_lis *l = g->ls[li];
-					if (l->lset || pol_str_in(prev, l->name))
-						continue;
-					const char *err = port_overlap(pc, l, true);
-					if (!err)
-						err = ctp_listener(pc, p, l);
-					if (err) {
-						if (errs.len)
-							egw_buf_puts(&errs, "\n");
-						egw_buf_puts(&errs, err);
-					}
-				}
-				if (errs.len)
-					pol_cond(pc, p, ref, "Accepted", false, "Invalid",
-						 pol_err_msg(t, egw_buf_str(&errs)));
+				const char *errs = ctp_apply_many(pc, p, st, ls, nls, false);
+				if (errs)
+					pol_cond(pc, p, ref, "Accepted", false, "Invalid", pol_err_msg(t, errs));
 				pol_accepted(pc, p, ref);
 				pol_deprecated(pc, p, ref);
 			}
