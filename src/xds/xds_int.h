@@ -24,7 +24,7 @@ typedef struct xt {
 	egw_map lst_addr;                /* "proto|addr|port" -> listener node */
 	const egw_node *accesslog, *tracing, *metrics;
 	bool name_v2;
-	egw_buf err; /* accumulated errors, "; "-joined */
+	egw_buf err; /* accumulated errors, newline-joined */
 	const egw_node *cur_hl; /* the HTTP listener being translated */
 	egw_map backend_clusters; /* name -> IR backendClusters entry */
 } xt;
@@ -76,7 +76,6 @@ void xerr(xt *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Names (Names are API: every scheme decision lives in names.c). */
 const char *name_vhost(xt *x, const char *listener, const char *host);
-const char *name_tcp_stat(xt *x, const char *kind, int64_t port);
 
 /* StringMatcher from an IR StringMatch ({exact|prefix|suffix|safeRegex|contains, distinct?}). */
 egw_node *xstrmatch(xt *x, const egw_node *m);
@@ -88,7 +87,6 @@ void xds_ready_listener(xt *x, const egw_node *ready);
 void xds_http_listeners(xt *x, const egw_node *arr);
 void xds_tcp_listeners(xt *x, const egw_node *arr);
 void xds_udp_listeners(xt *x, const egw_node *arr);
-egw_node *xds_listener_new(xt *x, const egw_node *l, bool udp);
 egw_node *xds_listener_find_addr(xt *x, const char *addr, int64_t port, bool udp);
 
 /* Routes. */
