@@ -20,7 +20,7 @@ egw_node *ir_service_endpoints(ir_tr *t, const char *ns, const char *svc, egw_no
 			       const char **addr_type)
 {
 	egw_node *eps = egw_arr(t->a);
-	egw_node *slices = egw_map_get(&t->slices_by_svc, egw_sprintf(t->a, "%s/%s", ns, svc));
+	egw_node *slices = egw_map_get(&t->slices_by_svc, egw_sprintf(t->a, "%s%s/%s", t->mcs_lookup ? "mcs:" : "", ns, svc));
 	const char *pname = egw_get_str(svcport, "name", "");
 	const char *proto = port_proto(svcport);
 	bool fqdn = false, ip = false;
@@ -190,6 +190,11 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 		}
 		const char *at;
 		egw_node *eps = ir_service_endpoints(t, ns, name, sp, &at);
+		if (!strcmp(at, "Mixed")) {
+			err->reason = "UnsupportedAddressType";
+			err->msg = "mixed endpointslice address type for the same backendRef is not supported";
+			return NULL;
+		}
 		if (!eps->n) {
 			err->reason = "EndpointsNotFound";
 			err->msg = egw_sprintf(t->a, "no ready endpoints for the related Service %s/%s", ns, name);
@@ -220,14 +225,15 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 			return NULL;
 		}
 		/* ServiceImport endpoints come from slices labelled with the MCS service name */
-		egw_node *eps = egw_arr(t->a);
 		const char *at = "IP";
-		egw_object *sl;
-		EGW_RES_EACH(t->rs, EGW_K_ENDPOINTSLICE, i, sl)
-		{
-			(void)sl;
+		t->mcs_lookup = true;
+		egw_node *eps = ir_service_endpoints(t, ns, name, sp, &at);
+		t->mcs_lookup = false;
+		if (!strcmp(at, "Mixed")) {
+			err->reason = "UnsupportedAddressType";
+			err->msg = "mixed endpointslice address type for the same backendRef is not supported";
+			return NULL;
 		}
-		eps = ir_service_endpoints(t, ns, name, sp, &at);
 		egw_set_str(t->a, ds, "protocol", app_protocol(sp, route_kind));
 		egw_obj_set(t->a, ds, "endpoints", eps);
 		egw_set_str(t->a, ds, "addressType", at);
@@ -303,6 +309,11 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 		if (zone)
 			egw_set_str(t->a, x, "zone", zone);
 		egw_arr_push(t->a, eps, x);
+	}
+	if (fqdn && ip) {
+		err->reason = "UnsupportedAddressType";
+		err->msg = "mixed FQDN and IP or Unix address type for the same backendRef is not supported";
+		return NULL;
 	}
 	egw_set_str(t->a, ds, "protocol", proto0);
 	if (own_tls)

@@ -83,7 +83,8 @@ struct ir_tr {
 	egw_map backend_clusters; /* "irkey\ncluster" -> setting */
 	egw_map xds_listeners;
 	egw_node *cur_parent; /* the route parentRef being translated (namespace filled in) */
-	struct merge_idx *merge_idx;   /* "irkey\nlistenername" -> IR listener */
+	struct merge_idx *merge_idx;
+	bool mcs_lookup; /* ir_service_endpoints reads ServiceImport slices */   /* "irkey\nlistenername" -> IR listener */
 };
 
 /* ---- status.c ---- */

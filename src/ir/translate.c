@@ -35,11 +35,18 @@ static void index_slices(ir_tr *t)
 	qsort(v, n, sizeof *v, slice_order);
 	for (size_t i = 0; i < n; i++) {
 		egw_object *o = v[i];
-		const char *svc = egw_get_str(egw_path(o->node, "metadata.labels"),
-					      "kubernetes.io/service-name", NULL);
-		if (!svc)
-			continue;
-		const char *key = egw_sprintf(t->a, "%s/%s", o->ns, svc);
+		egw_node *labels = egw_path(o->node, "metadata.labels");
+		const char *svc = egw_get_str(labels, "kubernetes.io/service-name", NULL);
+		const char *key;
+		if (svc) {
+			key = egw_sprintf(t->a, "%s/%s", o->ns, svc);
+		} else {
+			/* MCS: slices of an imported service */
+			svc = egw_get_str(labels, "multicluster.kubernetes.io/service-name", NULL);
+			if (!svc)
+				continue;
+			key = egw_sprintf(t->a, "mcs:%s/%s", o->ns, svc);
+		}
 		egw_node *arr = egw_map_get(&t->slices_by_svc, key);
 		if (!arr) {
 			arr = egw_arr(t->a);
