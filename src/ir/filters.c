@@ -659,3 +659,48 @@ void ir_apply_filters(ir_tr *t, egw_node *x, filt *f)
 	if (f->ext_refs)
 		egw_obj_set(t->a, x, "extensionRefs", f->ext_refs);
 }
+
+/* Filters on a backendRef: header modifiers, a host rewrite and
+ * HTTPRouteFilter references.  Returns the setting's `filters` object (NULL
+ * when there are none) or sets *err. */
+egw_node *ir_backend_filters(ir_tr *t, rctx *r, egw_node *filters, const char **err)
+{
+	if (!egw_len(filters))
+		return NULL;
+	filt f;
+	memset(&f, 0, sizeof f);
+	rerrs es;
+	memset(&es, 0, sizeof es);
+	egw_node *fl;
+	EGW_ARR_EACH(filters, i, fl)
+	{
+		const char *ty = egw_get_str(fl, "type", "");
+		if (!strcmp(ty, "RequestHeaderModifier")) {
+			header_modifier(t, egw_get(fl, "requestHeaderModifier"), true, &f, &es);
+		} else if (!strcmp(ty, "ResponseHeaderModifier")) {
+			header_modifier(t, egw_get(fl, "responseHeaderModifier"), false, &f, &es);
+		} else if (!strcmp(ty, "URLRewrite")) {
+			egw_node *m = egw_get(fl, "urlRewrite");
+			if (egw_get(m, "path")) {
+				*err = "URLRewrite path modifier is not supported within BackendRef";
+				return NULL;
+			}
+			const char *hn = ir_str(m, "hostname");
+			if (hn) {
+				if (!f.rewrite)
+					f.rewrite = egw_obj(t->a);
+				egw_set_str(t->a, egw_set_obj(t->a, f.rewrite, "host"), "name", hn);
+			}
+		} else if (!strcmp(ty, "ExtensionRef") &&
+			   ir_streq(egw_text(egw_path(fl, "extensionRef.kind")), "HTTPRouteFilter")) {
+			route_filter(t, r, egw_get(fl, "extensionRef"), &f, &es);
+		} else {
+			*err = "Specific filter is not supported within BackendRef, only RequestHeaderModifier, ResponseHeaderModifier, URLRewrite and gateway.envoyproxy.io/HTTPRouteFilter are supported";
+			return NULL;
+		}
+	}
+	egw_node *out = egw_obj(t->a);
+	ir_apply_filters(t, out, &f);
+	egw_obj_del(out, "directResponse");
+	return egw_len(out) ? out : NULL;
+}

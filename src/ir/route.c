@@ -402,6 +402,17 @@ static egw_node *rule_settings(ir_tr *t, rctx *r, rparent *rp, egw_node *rule, l
 		const char *sname = egw_sprintf(t->a, "%s/backend/%zu", dest, bi);
 		ir_dest_err err = { 0 };
 		egw_node *ds = ir_backend_setting(t, r->o, r->kind, b, sname, rp->g, &err);
+		if (ds && egw_len(egw_get(b, "filters"))) {
+			const char *ferr = NULL;
+			egw_node *bf = ir_backend_filters(t, r, egw_get(b, "filters"), &ferr);
+			if (ferr) {
+				err.reason = "UnsupportedRefValue";
+				err.msg = ferr;
+				ds = NULL;
+			} else if (bf) {
+				egw_obj_set(t->a, ds, "filters", bf);
+			}
+		}
 		if (!ds) {
 			if (err.no_endpoints) {
 				*no_ep = true;
