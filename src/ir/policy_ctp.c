@@ -56,6 +56,9 @@ static const char *ctp_connection(ir_tr *t, egw_node *c, egw_node **out)
 			egw_obj_set(t->a, l, m->key, pol_durations(t, m->val));
 		}
 	}
+	egw_node *mape = egw_get(c, "maxAcceptPerSocketEvent");
+	if (mape)
+		egw_obj_set(t->a, o, "maxAcceptPerSocketEvent", egw_clone(t->a, mape));
 	egw_node *bl = egw_get(c, "bufferLimit");
 	if (bl) {
 		const char *s = egw_text(bl);
@@ -85,11 +88,70 @@ static bool hdr_seen(egw_node *arr, const char *name, const char *value)
 	return false;
 }
 
+static bool hdr_value_bad(const char *v)
+{
+	size_t n = strlen(v);
+	if (strpbrk(v, "\r\n"))
+		return true;
+	return n && (v[0] == ' ' || v[0] == '\t' || v[n - 1] == ' ' || v[n - 1] == '\t');
+}
+
+/* Validates one list (add/set/addIfAbsent) like Envoy Gateway; appends
+ * errors and returns the number of valid entries. */
+static size_t hdr_check(ir_tr *t, egw_node *list, const char *who, const char *verb, egw_buf *errs)
+{
+	size_t ok = 0;
+	egw_node *h;
+	EGW_ARR_EACH(list, i, h)
+	{
+		const char *n = egw_get_str(h, "name", ""), *v = egw_get_str(h, "value", "");
+		const char *e = NULL;
+		if (!*n)
+			e = egw_sprintf(t->a, "%s cannot %s a header with an empty name", who, verb);
+		else if (strpbrk(n, "/:"))
+			e = egw_sprintf(t->a, "%s cannot %s a header with a '/' or ':' character in them. Header: '\"%s\"'",
+					who, verb, n);
+		else if (hdr_value_bad(v))
+			e = egw_sprintf(t->a, "%s cannot %s a header with an invalid value. Header: '\"%s\"'", who, verb,
+					n);
+		if (e) {
+			if (errs->len)
+				egw_buf_puts(errs, "\n");
+			egw_buf_puts(errs, e);
+		} else {
+			ok++;
+		}
+	}
+	return ok;
+}
+
 static void hdr_mods(ir_tr *t, egw_node *src, egw_node *ho, const char *addk, const char *rmk,
-		     const char *rmmk)
+		     const char *rmmk, const char *who, egw_buf *errs)
 {
 	if (!src)
 		return;
+	size_t before = errs->len;
+	size_t ok = hdr_check(t, egw_get(src, "add"), who, "add", errs);
+	ok += hdr_check(t, egw_get(src, "set"), who, "set", errs);
+	ok += hdr_check(t, egw_get(src, "addIfAbsent"), who, "addIfAbsent", errs);
+	egw_node *rmv;
+	EGW_ARR_EACH(egw_get(src, "remove"), i, rmv)
+	{
+		if (!egw_text(rmv) || !*egw_text(rmv)) {
+			if (errs->len)
+				egw_buf_puts(errs, "\n");
+			egw_buf_printf(errs, "%s cannot remove a header with an empty name", who);
+		} else
+			ok++;
+	}
+	ok += egw_len(egw_get(src, "removeOnMatch"));
+	if (errs->len != before) {
+		if (!ok) {
+			egw_buf_puts(errs, "\n");
+			egw_buf_printf(errs, "%s did not provide valid configuration to add/set/remove any headers", who);
+		}
+		return;
+	}
 	egw_node *add = egw_arr(t->a);
 	egw_node *h;
 	egw_node *seen_add = egw_arr(t->a);
@@ -155,24 +217,58 @@ static void hdr_mods(ir_tr *t, egw_node *src, egw_node *ho, const char *addk, co
 	}
 }
 
-static egw_node *ctp_headers(ir_tr *t, egw_node *h)
+static egw_node *ctp_headers(ir_tr *t, egw_node *h, const char **err)
 {
+	*err = NULL;
 	if (!h)
 		return NULL;
 	egw_node *o = egw_obj(t->a);
 	egw_member *m;
 	EGW_OBJ_EACH(h, i, m)
 	{
-		if (!strcmp(m->key, "earlyRequestHeaders") || !strcmp(m->key, "lateResponseHeaders"))
+		if (!strcmp(m->key, "earlyRequestHeaders") || !strcmp(m->key, "lateResponseHeaders") ||
+		    !strcmp(m->key, "maxRequestHeaderLimit"))
 			continue;
+		if (!strcmp(m->key, "host") && !egw_len(m->val))
+			continue;
+		if (!strcmp(m->key, "xForwardedClientCert")) {
+			egw_node *x = egw_obj(t->a);
+			const char *mode = egw_get_str(m->val, "mode", NULL);
+			if (mode)
+				egw_set_str(t->a, x, "mode", mode);
+			egw_node *cd = egw_get(m->val, "certDetailsToAdd");
+			if (cd && mode && (!strcmp(mode, "AppendForward") || !strcmp(mode, "SanitizeSet")))
+				egw_obj_set(t->a, x, "certDetailsToAdd", egw_clone(t->a, cd));
+			egw_obj_set(t->a, o, m->key, x);
+			continue;
+		}
 		egw_obj_set(t->a, o, m->key, egw_clone(t->a, m->val));
 	}
-	hdr_mods(t, egw_get(h, "earlyRequestHeaders"), o, "earlyAddRequestHeaders", "earlyRemoveRequestHeaders",
-		 "earlyRemoveRequestHeadersOnMatch");
-	hdr_mods(t, egw_get(h, "lateResponseHeaders"), o, "lateAddResponseHeaders", "lateRemoveResponseHeaders",
-		 "lateRemoveResponseHeadersOnMatch");
 	if (!egw_get(o, "withUnderscoresAction"))
 		egw_set_str(t->a, o, "withUnderscoresAction", "RejectRequest");
+	egw_node *mrh = egw_get(h, "maxRequestHeaderLimit");
+	if (mrh) {
+		int64_t v;
+		if (pol_quantity(egw_text(mrh), &v) != 0 || v > 8192 * 1024) {
+			*err = egw_sprintf(t->a, "Headers: MaxRequestHeaderLimit value %s exceeds the maximum of 8192Ki",
+					   egw_text(mrh));
+			return o;
+		}
+		egw_obj_set(t->a, o, "maxRequestHeaderLimit", egw_clone(t->a, mrh));
+	}
+	egw_buf errs;
+	egw_buf_init(&errs, t->a);
+	egw_node *mods = egw_obj(t->a);
+	hdr_mods(t, egw_get(h, "earlyRequestHeaders"), mods, "earlyAddRequestHeaders", "earlyRemoveRequestHeaders",
+		 "earlyRemoveRequestHeadersOnMatch", "EarlyRequestHeaders", &errs);
+	hdr_mods(t, egw_get(h, "lateResponseHeaders"), mods, "lateAddResponseHeaders", "lateRemoveResponseHeaders",
+		 "lateRemoveResponseHeadersOnMatch", "LateResponseHeaders", &errs);
+	if (errs.len) {
+		*err = egw_sprintf(t->a, "Headers: %s", egw_buf_str(&errs));
+		return o;
+	}
+	EGW_OBJ_EACH(mods, i, m)
+	egw_obj_set(t->a, o, m->key, m->val);
 	return o;
 }
 
@@ -292,9 +388,12 @@ static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l)
 		egw_node *cid = egw_get(spec, "clientIPDetection");
 		if (cid)
 			egw_obj_set(t->a, x, "clientIPDetection", egw_clone(t->a, cid));
-		egw_node *hd = ctp_headers(t, egw_get(spec, "headers"));
+		const char *herr;
+		egw_node *hd = ctp_headers(t, egw_get(spec, "headers"), &herr);
 		if (hd)
 			egw_obj_set(t->a, x, "headers", hd);
+		if (herr)
+			return herr;
 		egw_node *path = egw_get(spec, "path");
 		if (path) {
 			egw_node *po = egw_obj_ensure(t->a, x, "path");
@@ -321,22 +420,58 @@ static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l)
 		egw_node *h1 = egw_get(spec, "http1");
 		if (h1) {
 			egw_node *o = egw_obj(t->a);
+			egw_obj_set(t->a, x, "http1", o);
 			egw_member *m;
 			EGW_OBJ_EACH(h1, i, m)
 			{
 				if (!strcmp(m->key, "http10")) {
-					egw_node *h10 = egw_set_obj(t->a, o, "http10");
-					if (egw_get(m->val, "useDefaultHost") &&
-					    egw_node_bool(egw_get(m->val, "useDefaultHost"), false)) {
-						/* the default host is the listener's only hostname */
-						egw_node *hn = egw_get(x, "hostnames");
-						if (egw_len(hn) == 1 && !ir_streq(egw_text(egw_at(hn, 0)), "*"))
-							egw_set_str(t->a, h10, "defaultHost", egw_text(egw_at(hn, 0)));
+					egw_node *h10 = egw_obj(t->a);
+					if (egw_node_bool(egw_get(m->val, "useDefaultHost"), false)) {
+						const char *dh = NULL;
+						egw_node *hn;
+						EGW_ARR_EACH(egw_get(x, "hostnames"), k, hn)
+						{
+							if (!dh && egw_text(hn) && !strchr(egw_text(hn), '*'))
+								dh = egw_text(hn);
+						}
+						if (!dh) {
+							egw_node *rts = egw_get(x, "routes");
+							if (egw_len(rts) == 0)
+								return "HTTP1: cannot set http10 default host on listener with only wildcard hostnames";
+							egw_node *hs = NULL;
+							egw_node *r;
+							EGW_ARR_EACH(rts, k, r)
+							pol_str_add(t, &hs, egw_get_str(r, "hostname", ""));
+							if (egw_len(hs) != 1)
+								return "HTTP1: cannot set http10 default host on listener with only wildcard hostnames and more than one possible default route";
+							dh = egw_text(egw_at(hs, 0));
+						}
+						egw_set_str(t->a, h10, "defaultHost", dh);
+					}
+					egw_obj_set(t->a, o, "http10", h10);
+				} else if (!strcmp(m->key, "ignoredUpgradeTypes")) {
+					egw_node *arr = egw_set_arr(t->a, o, m->key);
+					egw_node *u;
+					EGW_ARR_EACH(m->val, k, u)
+					{
+						egw_node *sm = egw_arr_push(t->a, arr, egw_obj(t->a));
+						egw_set_bool(t->a, sm, "distinct", false);
+						egw_set_str(t->a, sm, "name", "");
+						const char *ty = egw_get_str(u, "type", "Exact");
+						const char *key = !strcmp(ty, "Prefix")		   ? "prefix"
+								  : !strcmp(ty, "Suffix")	   ? "suffix"
+								  : !strcmp(ty, "RegularExpression") ? "safeRegex"
+												     : "exact";
+						egw_set_str(t->a, sm, key, egw_get_str(u, "value", ""));
 					}
 				} else
 					egw_obj_set(t->a, o, m->key, egw_clone(t->a, m->val));
 			}
-			egw_obj_set(t->a, x, "http1", o);
+		}
+		egw_node *grpc = egw_get(spec, "grpc");
+		if (grpc && egw_get(grpc, "enableWeb")) {
+			egw_node *g = egw_obj_ensure(t->a, x, "grpc");
+			egw_set_bool(t->a, g, "enableGRPCWeb", egw_node_bool(egw_get(grpc, "enableWeb"), false));
 		}
 		egw_node *h2 = egw_get(spec, "http2");
 		if (h2) {
@@ -358,8 +493,6 @@ static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l)
 		egw_node *hc = egw_get(spec, "healthCheck");
 		if (hc)
 			egw_obj_set(t->a, x, "healthCheck", egw_clone(t->a, hc));
-		egw_node *grpc = egw_get(spec, "grpcWeb");
-		(void)grpc;
 	}
 	if (l->xk == XL_HTTP || l->xk == XL_TCP) {
 		if ((e = ctp_tls(pc, p, x)))
@@ -382,6 +515,19 @@ static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l)
 		}
 	}
 	return NULL;
+}
+
+/* A listener whose policy failed serves 500 on every route. */
+static void ctp_fail_routes(ir_tr *t, ir_lis *l)
+{
+	if (!l->xl || l->xk != XL_HTTP)
+		return;
+	egw_node *r;
+	EGW_ARR_EACH(egw_get(l->xl, "routes"), i, r)
+	{
+		egw_node *dr = egw_set_obj(t->a, r, "directResponse");
+		egw_set_int(t->a, dr, "statusCode", 500);
+	}
 }
 
 /* Other plain-HTTP IR listeners on the same port, as names. */
@@ -494,8 +640,8 @@ static const char *ctp_apply_many(pol_ctx *pc, ir_pol *p, ctp_gw *s, ir_lis **ls
 		ir_lis *l = todo[k];
 		ctp_take(t, s, l);
 		const char *err = port_overlap(pc, l, true);
-		if (!err)
-			err = ctp_listener(pc, p, l);
+		if (!err && (err = ctp_listener(pc, p, l)))
+			ctp_fail_routes(t, l);
 		if (err) {
 			if (errs.len)
 				egw_buf_puts(&errs, "\n");
@@ -578,8 +724,8 @@ void ir_policy_ctp(pol_ctx *pc)
 					}
 					ctp_take(t, st, l);
 					const char *err = port_overlap(pc, l, false);
-					if (!err)
-						err = ctp_listener(pc, p, l);
+					if (!err && (err = ctp_listener(pc, p, l)))
+						ctp_fail_routes(t, l);
 					if (err)
 						pol_cond(pc, p, ref, "Accepted", false, "Invalid", pol_err_msg(t, err));
 					pol_accepted(pc, p, ref);
