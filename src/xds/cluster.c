@@ -339,7 +339,27 @@ void xds_cluster_add(xt *x, const cluster_args *ca0)
 		const egw_node *rt = G(G(tr, "dns"), "respectDnsTtl");
 		xb(x, dc, "respectDnsTtl", rt ? egw_node_bool(rt, true) : true);
 		xset(x, c, "loadAssignment", xds_cla(x, ca->name, ca->settings, lb, GI(G(G(G(tr, "healthCheck"), "active"), "overrides"), "port", 0)));
-	} else if (!dynamic) {
+	} else if (dynamic) {
+		egw_node *ctn = xobj(x, c, "clusterType");
+		xs(x, ctn, "name", "envoy.clusters.dynamic_forward_proxy");
+		egw_node *cc = xset(x, ctn, "typedConfig",
+				    xany(x, "envoy.extensions.clusters.dynamic_forward_proxy.v3.ClusterConfig"));
+		egw_node *dc = xobj(x, cc, "dnsCacheConfig");
+		xs(x, dc, "dnsLookupFamily", fam);
+		const char *rr = xdur(x, G(G(tr, "dns"), "dnsRefreshRate"));
+		int64_t secs = 30;
+		int32_t ns = 0;
+		if (rr)
+			go_dur(GS(G(tr, "dns"), "dnsRefreshRate"), &secs, &ns);
+		xs(x, dc, "dnsRefreshRate", rr ? rr : "30s");
+		char *lf = egw_strdup(x->a, fam);
+		for (char *p = lf; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		const char *dn = GS(G(tr, "dns"), "name");
+		xs(x, dc, "name", egw_sprintf(x->a, "envoy-gateway-dfp-cache-%s-%lldms-default%s%s", lf,
+					      (long long)(secs * 1000 + ns / 1000000), dn ? "/" : "", dn ? dn : ""));
+	} else {
 		egw_node *eds = xobj(x, c, "edsClusterConfig");
 		xset(x, eds, "edsConfig", xads(x, false));
 		xs(x, eds, "serviceName", ca->name);
@@ -352,7 +372,12 @@ void xds_cluster_add(xt *x, const cluster_args *ca0)
 	const egw_node *pl = G(lb, "preferLocal");
 	if (!pl)
 		pl = G(st0, "preferLocal");
-	xset(x, c, "loadBalancingPolicy", lb_policy(x, lb, pl));
+	if (dynamic) {
+		egw_node *tc;
+		xset(x, c, "loadBalancingPolicy",
+		     policy_list(x, typed_ext(x, "cluster_provided", "cluster_provided.v3.ClusterProvided", &tc)));
+	} else
+		xset(x, c, "loadBalancingPolicy", lb_policy(x, lb, pl));
 	const egw_node *bc = G(tr, "backendConnection");
 	if (!bc)
 		bc = G(ca->route, "backendConnection");

@@ -280,3 +280,55 @@ static void geoip_route(xt *x, egw_node *xr, const egw_node *r)
 			xpush_s(x, xarr(x, xr, "requestHeadersToRemove"), geo_header(order[f]));
 }
 const hfilter hf_geoip = {geoip_hcm, geoip_route};
+
+/* ---- dynamic forward proxy: never forward to the proxy's own loopback ---- */
+
+#define DFP_DENY "envoy.filters.http.rbac.dfp_loopback_deny"
+
+static bool route_dynamic(const egw_node *r)
+{
+	const egw_node *st;
+	EGW_ARR_EACH(G(G(r, "destination"), "settings"), i, st)
+		if (GB(st, "isDynamicResolver"))
+			return true;
+	return false;
+}
+
+static void dfp_hcm(xt *x, egw_node *hf, const egw_node *hl)
+{
+	const egw_node *r;
+	bool any = false;
+	EGW_ARR_EACH(G(hl, "routes"), i, r)
+		if (route_dynamic(r))
+			any = true;
+	if (any && !hf_has(hf, DFP_DENY))
+		hf_add(x, hf, DFP_DENY, "envoy.extensions.filters.http.rbac.v3.RBAC", false);
+}
+
+static void dfp_route(xt *x, egw_node *xr, const egw_node *r)
+{
+	/* a literal host rewrite fixes the destination: nothing to guard */
+	if (!route_dynamic(r) || GS(G(G(r, "urlRewrite"), "host"), "name"))
+		return;
+	static const char *const hosts[] = {
+		"^127\\.0\\.0\\.1(?::\\d+)?$", "^localhost(?::\\d+)?$", "^localhost\\.localdomain(?::\\d+)?$",
+		"^ip6-localhost(?::\\d+)?$",   "^ip6-loopback(?::\\d+)?$", "^\\[::1\\](?::\\d+)?$",
+		"^::1(?::\\d+)?$",
+	};
+	egw_node *c = hf_route_cfg(x, xr, DFP_DENY, "envoy.extensions.filters.http.rbac.v3.RBACPerRoute");
+	egw_node *m = xobj(x, xobj(x, c, "rbac"), "matcher");
+	egw_node *o = xpush(x, xarr(x, xobj(x, m, "matcherList"), "matchers"), xo(x));
+	xset(x, xobj(x, o, "onMatch"), "action", action(x, "deny-loopback-host", "Deny"));
+	egw_node *or = xa(x);
+	for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+		egw_node *vm = xo(x);
+		egw_node *re = xobj(x, vm, "safeRegex");
+		xobj(x, re, "googleRe2");
+		xs(x, re, "regex", hosts[i]);
+		const char *hh = GS(G(G(r, "urlRewrite"), "host"), "header");
+		xpush(x, or, header_pred(x, hh ? hh : ":authority", vm));
+	}
+	xset(x, o, "predicate", join(x, or, "orMatcher"));
+	xset(x, xobj(x, m, "onNoMatch"), "action", action(x, "default", "Allow"));
+}
+const hfilter hf_dfp_deny = {dfp_hcm, dfp_route};

@@ -348,13 +348,19 @@ void xds_cluster_tls(xt *x, egw_node *c, const cluster_args *ca)
 		egw_node *m = xpush(x, tsm, xo(x));
 		xs(x, xobj(x, m, "match"), "name", mn);
 		xs(x, m, "name", mn);
-		egw_node *sock = xds_upstream_tls(x, tls, ca->name, (int)i, xds_cluster_auto_sni(ca->settings));
+		bool dyn = GB(st, "isDynamicResolver");
+		egw_node *sock = xds_upstream_tls(x, tls, ca->name, (int)i, !dyn && xds_cluster_auto_sni(ca->settings));
 		if (pp)
 			sock = proxy_protocol(x, pp, sock);
 		xset(x, m, "transportSocket", sock);
 	}
 	egw_node *base = NULL;
-	if (tsm && all_tls && ca->is_http) {
+	const egw_node *st0 = egw_at(ca->settings, 0);
+	if (tsm && GB(st0, "isDynamicResolver")) {
+		/* a dynamic forward proxy has no endpoints to match: TLS applies to all */
+		base = egw_get(egw_at(tsm, 0), "transportSocket");
+		tsm = NULL;
+	} else if (tsm && all_tls && ca->is_http) {
 		base = xo(x);
 		xs(x, base, "name", "dummy.transport_socket");
 		egw_node *tc = xset(x, base, "typedConfig", xany(x, UP_MSG));

@@ -92,8 +92,12 @@ void xds_cluster_protocol(xt *x, egw_node *c, const cluster_args *ca)
 	} else {
 		xset(x, xobj(x, o, "explicitHttpConfig"), "httpProtocolOptions", h1 ? h1 : xo(x));
 	}
-	if (auto_sni)
-		xb(x, xobj(x, o, "upstreamHttpProtocolOptions"), "autoSni", true);
+	if (auto_sni) {
+		egw_node *uo = xobj(x, o, "upstreamHttpProtocolOptions");
+		if (GB(egw_at(ca->settings, 0), "isDynamicResolver"))
+			xb(x, uo, "autoSanValidation", true);
+		xb(x, uo, "autoSni", true);
+	}
 	xset(x, o, "httpFilters", uf);
 	egw_node *teo = xobj(x, c, "typedExtensionProtocolOptions");
 	xset(x, teo, HPO, o);
