@@ -189,8 +189,18 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 			return NULL;
 		}
 		const char *at;
-		egw_node *eps = ir_service_endpoints(t, ns, name, sp, &at);
-		if (!strcmp(at, "Mixed")) {
+		egw_node *eps;
+		if (t->svc_routing) {
+			/* Service routing: the cluster IP and the service port */
+			eps = egw_arr(t->a);
+			egw_node *x = egw_arr_push(t->a, eps, egw_obj(t->a));
+			egw_set_str(t->a, x, "host", egw_get_str(egw_path(svc->node, "spec"), "clusterIP", ""));
+			egw_set_int(t->a, x, "port", port);
+			at = NULL;
+		} else {
+			eps = ir_service_endpoints(t, ns, name, sp, &at);
+		}
+		if (at && !strcmp(at, "Mixed")) {
 			err->reason = "UnsupportedAddressType";
 			err->msg = "mixed endpointslice address type for the same backendRef is not supported";
 			return NULL;
@@ -203,7 +213,8 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 		}
 		egw_set_str(t->a, ds, "protocol", app_protocol(sp, route_kind));
 		egw_obj_set(t->a, ds, "endpoints", eps);
-		egw_set_str(t->a, ds, "addressType", at);
+		if (at)
+			egw_set_str(t->a, ds, "addressType", at);
 		egw_obj_set(t->a, ds, "metadata",
 			    ir_meta(t, "Service", ns, name, egw_sprintf(t->a, "%lld", (long long)port)));
 		if (!attach_btls(t, ds, "Service", ns, name, ir_str(sp, "name"), err))
@@ -341,7 +352,7 @@ void ir_global_resources(ir_tr *t)
 	const char *cns = t->c->controller_ns ? t->c->controller_ns : "";
 	for (size_t gi = 0; gi < t->ngw; gi++) {
 		ir_gw *g = t->gws[gi];
-		if (egw_path(g->xds, "globalResources.proxyServiceCluster"))
+		if (!g->accepted || egw_path(g->xds, "globalResources.proxyServiceCluster"))
 			continue;
 		egw_object *svc = NULL, *o;
 		EGW_RES_EACH(t->rs, EGW_K_SERVICE, i, o)

@@ -84,7 +84,8 @@ struct ir_tr {
 	egw_map xds_listeners;
 	egw_node *cur_parent; /* the route parentRef being translated (namespace filled in) */
 	struct merge_idx *merge_idx;
-	bool mcs_lookup; /* ir_service_endpoints reads ServiceImport slices */   /* "irkey\nlistenername" -> IR listener */
+	bool mcs_lookup; /* ir_service_endpoints reads ServiceImport slices */
+	bool svc_routing; /* the destination being built routes to the cluster IP */   /* "irkey\nlistenername" -> IR listener */
 };
 
 /* ---- status.c ---- */
@@ -152,6 +153,8 @@ bool ir_merge_rule_unsafe(ir_tr *t, ir_gw *g, egw_object *route, const char *kin
 bool ir_merge_ref_ok(ir_tr *t, ir_gw *g, egw_node *bref, egw_node *ds, const char *backend_ns);
 bool ir_merge_diverges(ir_tr *t, ir_lis *l, egw_object *route, const char *kind, const char *rule_name);
 void ir_merge_apply(ir_tr *t, ir_gw *g, egw_node *dest, bool diverges);
+bool ir_service_routing(ir_tr *t, ir_gw *g, egw_object *route, const char *kind, const char *rule,
+			bool *diverges);
 
 /* ---- route.c ---- */
 void ir_routes(ir_tr *t);

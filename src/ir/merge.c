@@ -14,6 +14,7 @@
 
 /* Policies below the Gateway that give clusters their own settings. */
 typedef struct merge_idx {
+	egw_map rt;       /* routingType by "Kind/ns/name[/rule]" or "gw:ns/name" */
 	egw_map route;    /* "Kind/ns/name[/rule]" -> 1 */
 	egw_map listener; /* "gwns/gw/listener" or "ls:ns/name[/listener]" -> 1 */
 	egw_map gw_hash;  /* "ns/name" -> 1: gateway-wide consistent hashing */
@@ -74,6 +75,16 @@ static void index_target(void *ud, egw_node *tr)
 		return;
 	}
 	bool cluster = btp_has_cluster_fields(spec);
+	const char *rtype = egw_text(egw_get(spec, "routingType"));
+	if (rtype) {
+		const char *k = NULL;
+		if (!strcmp(kind, "Gateway") && !sec)
+			k = egw_sprintf(t->a, "gw:%s/%s", ns, name);
+		else if (strstr(kind, "Route"))
+			k = egw_sprintf(t->a, "%s/%s/%s%s%s", kind, ns, name, sec ? "/" : "", sec ? sec : "");
+		if (k && !egw_map_has(&v->mi->rt, k))
+			egw_map_put(&v->mi->rt, k, (void *)rtype);
+	}
 	if (!strcmp(kind, "Gateway")) {
 		if (sec) {
 			egw_map_put(&v->mi->listener, egw_sprintf(t->a, "%s/%s/%s", ns, name, sec), v);
@@ -96,6 +107,7 @@ static merge_idx *index_of(ir_tr *t)
 		return t->merge_idx;
 	merge_idx *mi = EGW_NEW(t->a, merge_idx);
 	egw_map_init(&mi->route, t->a);
+	egw_map_init(&mi->rt, t->a);
 	egw_map_init(&mi->listener, t->a);
 	egw_map_init(&mi->gw_hash, t->a);
 	egw_object *o;
@@ -118,10 +130,16 @@ bool ir_merge_rule_unsafe(ir_tr *t, ir_gw *g, egw_object *route, const char *kin
 	if (!g || !g->merge_backends)
 		return true;
 	egw_node *refs = egw_get(rule, "backendRefs");
+	if (strcmp(kind, "HTTPRoute") && strcmp(kind, "GRPCRoute")) {
+		/* L4 listeners route to a single cluster: all the route's rules count */
+		size_t n = 0;
+		egw_node *ru;
+		EGW_ARR_EACH(egw_path(route->node, "spec.rules"), i, ru)
+		n += egw_len(egw_get(ru, "backendRefs"));
+		return n > 1;
+	}
 	if (egw_len(refs) <= 1)
 		return false;
-	if (strcmp(kind, "HTTPRoute") && strcmp(kind, "GRPCRoute"))
-		return true; /* L4 listeners route to a single cluster */
 	if (egw_get(rule, "sessionPersistence"))
 		return true;
 	egw_node *b;
@@ -238,4 +256,32 @@ void ir_merge_apply(ir_tr *t, ir_gw *g, egw_node *dest, bool diverges)
 		egw_obj_del(dest, "settings");
 	if (refs)
 		egw_obj_set(t->a, dest, "backendClusterRefs", refs);
+}
+
+/* Does this rule route to Service cluster IPs instead of endpoints?  A
+ * route-rule, route or Gateway BackendTrafficPolicy routingType wins over
+ * the EnvoyProxy's. */
+static bool service_routing_for(ir_gw *g, const char *btp)
+{
+	if (btp)
+		return !strcmp(btp, "Service");
+	return ir_streq(egw_text(egw_path(g->ep, "spec.routingType")), "Service");
+}
+
+bool ir_service_routing(ir_tr *t, ir_gw *g, egw_object *route, const char *kind, const char *rule,
+			bool *diverges)
+{
+	merge_idx *mi = index_of(t);
+	const char *rt = NULL;
+	if (route && rule)
+		rt = egw_map_get(&mi->rt, egw_sprintf(t->a, "%s/%s/%s/%s", kind, route->ns, route->name, rule));
+	if (!rt && route)
+		rt = egw_map_get(&mi->rt, egw_sprintf(t->a, "%s/%s/%s", kind, route->ns, route->name));
+	const char *gw_rt = g ? egw_map_get(&mi->rt, egw_sprintf(t->a, "gw:%s/%s", g->ns, g->name)) : NULL;
+	if (!rt)
+		rt = gw_rt;
+	bool eff = g ? service_routing_for(g, rt) : false;
+	if (diverges)
+		*diverges = g && eff != service_routing_for(g, gw_rt);
+	return eff;
 }

@@ -397,6 +397,10 @@ static egw_node *rule_settings(ir_tr *t, rctx *r, rparent *rp, egw_node *rule, l
 	egw_node *b;
 	t->cur_parent = rp->anc;
 	bool unsafe = ir_merge_rule_unsafe(t, rp->g, r->o, r->kind, rule);
+	bool rt_div = false;
+	t->svc_routing = ir_service_routing(t, rp->g, r->o, r->kind, ir_str(rule, "name"), &rt_div);
+	if (rt_div)
+		unsafe = true;
 	EGW_ARR_EACH(egw_get(rule, "backendRefs"), bi, b)
 	{
 		const char *sname = egw_sprintf(t->a, "%s/backend/%zu", dest, bi);
@@ -441,6 +445,7 @@ static egw_node *rule_settings(ir_tr *t, rctx *r, rparent *rp, egw_node *rule, l
 			egw_set_bool(t->a, ds, "_merge", true);
 		egw_arr_push(t->a, all, ds);
 	}
+	t->svc_routing = false;
 	(void)route_protocol;
 	return all;
 }
