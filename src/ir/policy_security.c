@@ -167,12 +167,30 @@ static egw_node *sp_authz(pol_ctx *pc, egw_node *az)
 	return o;
 }
 
-static const char *sp_build(pol_ctx *pc, ir_pol *p, void **feat)
+typedef struct sp_feat {
+	egw_node *sec;
+	bool fatal; /* an error that is not covered by failOpen: the routes serve 500 */
+} sp_feat;
+
+static void add_err(egw_buf *b, const char *e)
+{
+	if (!e)
+		return;
+	if (b->len)
+		egw_buf_puts(b, "\n");
+	egw_buf_puts(b, e);
+}
+
+static const char *sp_build(pol_ctx *pc, ir_pol *p, void **featp)
 {
 	ir_tr *t = pc->t;
 	egw_node *spec = egw_get(p->o->node, "spec");
+	sp_feat *f = EGW_NEW(t->a, sp_feat);
 	egw_node *o = egw_obj(t->a);
-	*feat = o;
+	f->sec = o;
+	*featp = f;
+	egw_buf errs;
+	egw_buf_init(&errs, t->a);
 	egw_node *c = sp_cors(pc, egw_get(spec, "cors"));
 	if (c)
 		egw_obj_set(t->a, o, "cors", c);
@@ -183,34 +201,40 @@ static const char *sp_build(pol_ctx *pc, ir_pol *p, void **feat)
 	const char *e = sp_basic(pc, p, egw_get(spec, "basicAuth"), &ba);
 	if (ba)
 		egw_obj_set(t->a, o, "basicAuth", ba);
-	if (e)
-		return e;
+	if (e) {
+		add_err(&errs, e);
+		f->fatal = true;
+	}
 	egw_node *ea;
-	e = sp_extauth(pc, p, egw_get(spec, "extAuth"), &ea);
-	if (ea)
+	egw_node *eas = egw_get(spec, "extAuth");
+	e = sp_extauth(pc, p, eas, &ea);
+	if (ea && !e)
 		egw_obj_set(t->a, o, "extAuth", ea);
-	if (e)
-		return e;
+	if (e) {
+		add_err(&errs, e);
+		if (!egw_node_bool(egw_get_ci(eas, "failOpen"), false))
+			f->fatal = true;
+	}
 	egw_node *az = sp_authz(pc, egw_get(spec, "authorization"));
 	if (az)
 		egw_obj_set(t->a, o, "authorization", az);
-	return NULL;
+	return errs.len ? egw_buf_str(&errs) : NULL;
 }
 
-static void sp_apply(pol_ctx *pc, ir_pol *p, void *feat, const char *err, pol_irroute *ir)
+static void sp_apply(pol_ctx *pc, ir_pol *p, void *featp, const char *err, pol_irroute *ir)
 {
 	ir_tr *t = pc->t;
 	(void)p;
+	(void)err;
 	if (ir->xk != XL_HTTP)
 		return;
-	if (err) {
+	sp_feat *f = featp;
+	if (f->fatal) {
 		egw_node *dr = egw_set_obj(t->a, ir->route, "directResponse");
 		egw_set_int(t->a, dr, "statusCode", 500);
 		return;
 	}
-	egw_node *f = feat;
-	if (f && egw_len(f))
-		egw_obj_set(t->a, ir->route, "security", egw_clone(t->a, f));
+	egw_obj_set(t->a, ir->route, "security", egw_clone(t->a, f->sec));
 }
 
 static bool sp_is_set(pol_irroute *ir)
