@@ -357,8 +357,8 @@ void xds_cluster_add(xt *x, const cluster_args *ca0)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
 		const char *dn = GS(G(tr, "dns"), "name");
-		xs(x, dc, "name", egw_sprintf(x->a, "envoy-gateway-dfp-cache-%s-%lldms-default%s%s", lf,
-					      (long long)(secs * 1000 + ns / 1000000), dn ? "/" : "", dn ? dn : ""));
+		xs(x, dc, "name", egw_sprintf(x->a, "envoy-gateway-dfp-cache-%s-%lldms-%s", lf,
+					      (long long)(secs * 1000 + ns / 1000000), dn ? dn : "default"));
 	} else {
 		egw_node *eds = xobj(x, c, "edsClusterConfig");
 		xset(x, eds, "edsConfig", xads(x, false));
