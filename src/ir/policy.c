@@ -1252,5 +1252,20 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 		}
 	}
 	t->cur_parent = saved;
+	if (!*err) {
+		const char *first = NULL;
+		egw_node *ds;
+		EGW_ARR_EACH(settings, i, ds)
+		{
+			const char *at = egw_get_str(ds, "addressType", NULL);
+			if (!at)
+				continue;
+			if (!strcmp(at, "Mixed") || (first && strcmp(first, at))) {
+				*err = "external service destinations having multiple endpoint types are not supported";
+				break;
+			}
+			first = at;
+		}
+	}
 	return *err ? NULL : dest;
 }
