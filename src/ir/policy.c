@@ -840,8 +840,11 @@ static void process_route(drv *d, ir_pol *p, pol_target *tg)
 	const char *mt = egw_text(egw_path(p->o->node, "spec.mergeType"));
 	if (!mt || !d->ops->mergeable) {
 		void *feat = NULL;
+		p->late_err = NULL;
 		const char *err = d->ops->build(pc, p, &feat);
 		apply_route(d, p, feat, err, r, tg, NULL, NULL);
+		if (!err)
+			err = p->late_err;
 		if (err) {
 			EGW_ARR_EACH(refs, i, ref)
 			pol_cond(pc, p, ref, "Accepted", false, "Invalid", pol_err_msg(t, err));
@@ -932,6 +935,7 @@ static void process_gw(drv *d, ir_pol *p, pol_target *tg)
 		return;
 	}
 	void *feat = NULL;
+	p->late_err = NULL;
 	const char *err = d->ops->build(pc, p, &feat);
 	ir_gw *g = pg->g;
 	for (size_t li = 0; li < g->nls; li++) {
@@ -957,6 +961,8 @@ static void process_gw(drv *d, ir_pol *p, pol_target *tg)
 				d->ops->apply(pc, p, feat, err, &tmp);
 		}
 	}
+	if (!err)
+		err = p->late_err;
 	if (err)
 		pol_cond(pc, p, ref, "Accepted", false, "Invalid", pol_err_msg(t, err));
 	pol_accepted(pc, p, ref);
@@ -1054,8 +1060,11 @@ static void process_ls(drv *d, ir_pol *p, pol_target *tg)
 		return;
 	}
 	void *feat = NULL;
+	p->late_err = NULL;
 	const char *err = d->ops->build(pc, p, &feat);
 	apply_listeners(d, p, feat, err, pl->g, pl->ls, pl->nls, tg->section, false);
+	if (!err)
+		err = p->late_err;
 	if (err)
 		pol_cond(pc, p, ref, "Accepted", false, "Invalid", pol_err_msg(t, err));
 	pol_accepted(pc, p, ref);

@@ -63,6 +63,7 @@ typedef struct ir_pol {
 	egw_map amap; /* ancestor key -> ancestor node */
 	bool deprecated_ref;
 	const char *extra_warning; /* more deprecated fields ("spec.x is deprecated, use spec.y instead") */
+	const char *late_err; /* an error found while applying to one listener's routes */
 } ir_pol;
 
 /* Shared state of the policy pass. */

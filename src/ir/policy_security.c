@@ -169,6 +169,7 @@ static egw_node *sp_authz(pol_ctx *pc, egw_node *az)
 
 typedef struct sp_feat {
 	egw_node *sec;
+	bool geo; /* authorization uses clientIPGeoLocations */
 	bool fatal; /* an error that is not covered by failOpen: the routes serve 500 */
 } sp_feat;
 
@@ -218,7 +219,44 @@ static const char *sp_build(pol_ctx *pc, ir_pol *p, void **featp)
 	egw_node *az = sp_authz(pc, egw_get(spec, "authorization"));
 	if (az)
 		egw_obj_set(t->a, o, "authorization", az);
+	egw_node *r;
+	EGW_ARR_EACH(egw_get(az, "rules"), i, r)
+	{
+		if (egw_len(egw_path(r, "principal.clientIPGeoLocations")))
+			f->geo = true;
+	}
 	return errs.len ? egw_buf_str(&errs) : NULL;
+}
+
+/* GeoIP authorization needs the proxy's GeoIP provider and a client IP
+ * detection on the listener; the listener then carries the provider. */
+static const char *sp_geo_listener(pol_ctx *pc, pol_irroute *ir)
+{
+	ir_tr *t = pc->t;
+	egw_node *md = egw_get(ir->listener, "metadata");
+	ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", egw_get_str(md, "namespace", ""),
+							     egw_get_str(md, "name", "")));
+	egw_node *prov = g ? egw_path(g->ep, "spec.geoIP.provider") : NULL;
+	if (!prov)
+		return "Authorization: authorization clientIPGeoLocations requires EnvoyProxy.spec.geoIP.provider to be configured";
+	egw_node *cid = egw_get(ir->listener, "clientIPDetection");
+	if (!cid)
+		return "Authorization: authorization clientIPGeoLocations requires ClientTrafficPolicy.spec.clientIPDetection to be configured";
+	if (egw_len(egw_path(cid, "xForwardedFor.trustedCIDRs")))
+		return "Authorization: authorization clientIPGeoLocations does not support ClientIPDetection.XForwardedFor.TrustedCIDRs";
+	egw_node *mm = egw_get(prov, "maxMind");
+	egw_node *o = egw_obj(t->a);
+	egw_node *x = egw_set_obj(t->a, o, "maxMind");
+	egw_member *m;
+	EGW_OBJ_EACH(mm, i, m)
+	{
+		size_t n = strlen(m->key);
+		const char *path = egw_text(egw_path(m->val, "local.path"));
+		if (n > 6 && !strcmp(m->key + n - 6, "Source") && path)
+			egw_set_str(t->a, x, egw_sprintf(t->a, "%.*sPath", (int)(n - 6), m->key), path);
+	}
+	egw_obj_set(t->a, ir->listener, "geoIPProvider", o);
+	return NULL;
 }
 
 static void sp_apply(pol_ctx *pc, ir_pol *p, void *featp, const char *err, pol_irroute *ir)
@@ -229,6 +267,17 @@ static void sp_apply(pol_ctx *pc, ir_pol *p, void *featp, const char *err, pol_i
 	if (ir->xk != XL_HTTP)
 		return;
 	sp_feat *f = featp;
+	if (f->geo && !f->fatal) {
+		const char *e = sp_geo_listener(pc, ir);
+		if (e) {
+			if (!p->late_err)
+				p->late_err = e;
+			egw_obj_set(t->a, ir->route, "security", egw_clone(t->a, f->sec));
+			egw_node *dr = egw_set_obj(t->a, ir->route, "directResponse");
+			egw_set_int(t->a, dr, "statusCode", 500);
+			return;
+		}
+	}
 	if (f->fatal) {
 		egw_node *dr = egw_set_obj(t->a, ir->route, "directResponse");
 		egw_set_int(t->a, dr, "statusCode", 500);
