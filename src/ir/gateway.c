@@ -671,10 +671,24 @@ static void conflicts_hostname(ir_tr *t, ir_lis **ls, size_t nls)
 		size_t ngw = 0;
 		for (size_t j = 0; j < g->n; j++)
 			ngw += !g->v[j]->lset;
+		/* the winner: the Gateway's own listener when it has exactly one
+		 * here; otherwise the oldest ListenerSet's, unless that
+		 * ListenerSet conflicts with itself */
+		ir_lis *winner = NULL;
+		if (ngw == 1) {
+			for (size_t j = 0; j < g->n; j++)
+				if (!g->v[j]->lset)
+					winner = g->v[j];
+		} else if (ngw == 0) {
+			winner = g->v[0];
+			for (size_t j = 1; j < g->n && winner; j++)
+				if (g->v[j]->lset == winner->lset)
+					winner = NULL;
+		}
 		const char *msg = group_names(t, g->v, g->n,
 					      "All listeners for a given port must use a unique hostname, conflicting listeners: ");
 		for (size_t j = 0; j < g->n; j++) {
-			if (ngw == 1 && !g->v[j]->lset)
+			if (g->v[j] == winner)
 				continue;
 			conflicted(t, g->v[j], "HostnameConflict", msg);
 		}
@@ -687,15 +701,17 @@ static void conflicts_l4(ir_tr *t, ir_lis **ls, size_t nls, const char *proto)
 	egw_map_init(&ports, t->a);
 	for (size_t i = 0; i < nls; i++) {
 		ir_lis *l = ls[i];
-		if (l->spec_invalid || l->conflicted || strcmp(l->proto, proto))
+		if (l->spec_invalid || strcmp(l->proto, proto))
 			continue;
 		char key[32];
 		snprintf(key, sizeof key, "%lld", (long long)l->port);
-		if (egw_map_get(&ports, key))
-			conflicted(t, l, "ProtocolConflict",
-				   egw_sprintf(t->a, "Only one %s listener is allowed in a given port", proto));
-		else
+		const char *msg = egw_sprintf(t->a, "Only one %s listener is allowed in a given port", proto);
+		if (!egw_map_get(&ports, key))
 			egw_map_put(&ports, key, l);
+		else if (l->conflicted) /* already lost: only the Conflicted reason changes */
+			lcond(t, l, "Conflicted", true, "ProtocolConflict", msg);
+		else
+			conflicted(t, l, "ProtocolConflict", msg);
 	}
 }
 

@@ -14,6 +14,7 @@
 
 /* Policies below the Gateway that give clusters their own settings. */
 typedef struct merge_idx {
+	egw_map rule_btp; /* "Kind/ns/name/rule" -> 1: any rule-level policy */
 	egw_map rt;       /* routingType by "Kind/ns/name[/rule]" or "gw:ns/name" */
 	egw_map route;    /* "Kind/ns/name[/rule]" -> 1 */
 	egw_map listener; /* "gwns/gw/listener" or "ls:ns/name[/listener]" -> 1 */
@@ -94,6 +95,8 @@ static void index_target(void *ud, egw_node *tr)
 	} else if (!strcmp(kind, "ListenerSet")) {
 		egw_map_put(&v->mi->listener, egw_sprintf(t->a, "ls:%s/%s%s%s", ns, name, sec ? "/" : "", sec ? sec : ""), v);
 	} else if (strstr(kind, "Route")) {
+		if (sec)
+			egw_map_put(&v->mi->rule_btp, egw_sprintf(t->a, "%s/%s/%s/%s", kind, ns, name, sec), v);
 		/* a route-level policy without mergeType replaces the Gateway's
 		 * settings, so its routes keep their own clusters */
 		if (cluster || !egw_get(spec, "mergeType"))
@@ -108,6 +111,7 @@ static merge_idx *index_of(ir_tr *t)
 	merge_idx *mi = EGW_NEW(t->a, merge_idx);
 	egw_map_init(&mi->route, t->a);
 	egw_map_init(&mi->rt, t->a);
+	egw_map_init(&mi->rule_btp, t->a);
 	egw_map_init(&mi->listener, t->a);
 	egw_map_init(&mi->gw_hash, t->a);
 	egw_object *o;
@@ -131,12 +135,24 @@ bool ir_merge_rule_unsafe(ir_tr *t, ir_gw *g, egw_object *route, const char *kin
 		return true;
 	egw_node *refs = egw_get(rule, "backendRefs");
 	if (strcmp(kind, "HTTPRoute") && strcmp(kind, "GRPCRoute")) {
-		/* L4 listeners route to a single cluster: all the route's rules count */
-		size_t n = 0;
-		egw_node *ru;
+		/* L4 listeners route to a single cluster: the distinct backends of
+		 * all the route's rules count */
+		egw_map seen;
+		egw_map_init(&seen, t->a);
+		egw_node *ru, *b;
 		EGW_ARR_EACH(egw_path(route->node, "spec.rules"), i, ru)
-		n += egw_len(egw_get(ru, "backendRefs"));
-		return n > 1;
+		{
+			EGW_ARR_EACH(egw_get(ru, "backendRefs"), j, b)
+			{
+				const char *bns = ir_str(b, "namespace");
+				egw_map_put(&seen,
+					    egw_sprintf(t->a, "%s/%s/%s/%s", egw_get_str(b, "kind", "Service"),
+							bns && *bns ? bns : route->ns, egw_get_str(b, "name", ""),
+							egw_get_str(b, "port", "0")),
+					    b);
+			}
+		}
+		return seen.n > 1;
 	}
 	if (egw_len(refs) <= 1)
 		return false;
@@ -184,7 +200,10 @@ bool ir_merge_ref_ok(ir_tr *t, ir_gw *g, egw_node *bref, egw_node *ds, const cha
 bool ir_merge_diverges(ir_tr *t, ir_lis *l, egw_object *route, const char *kind, const char *rule_name)
 {
 	merge_idx *mi = index_of(t);
-	if (egw_map_has(&mi->route, egw_sprintf(t->a, "%s/%s/%s", kind, route->ns, route->name)))
+	/* a rule-level policy shields its rule from the route-level one */
+	bool rule_has = rule_name && egw_map_has(&mi->rule_btp, egw_sprintf(t->a, "%s/%s/%s/%s", kind, route->ns,
+									     route->name, rule_name));
+	if (!rule_has && egw_map_has(&mi->route, egw_sprintf(t->a, "%s/%s/%s", kind, route->ns, route->name)))
 		return true;
 	if (rule_name &&
 	    egw_map_has(&mi->route, egw_sprintf(t->a, "%s/%s/%s/%s", kind, route->ns, route->name, rule_name)))
