@@ -1149,6 +1149,38 @@ void pol_drive(pol_ctx *pc, const pol_kind_ops *ops)
 
 /* ---------------------------------------------------------------- entry */
 
+/* A fleet whose routes use the global rate limit service or Wasm modules
+ * gets the control plane's client certificate (the "envoy" Secret). */
+static void client_certificates(ir_tr *t)
+{
+	const char *cns = t->c->controller_ns ? t->c->controller_ns : "";
+	egw_object *sec = egw_res_find(t->rs, EGW_K_SECRET, cns, "envoy");
+	if (!sec)
+		return;
+	egw_member *fm;
+	EGW_OBJ_EACH(t->out->xds_ir, fi, fm)
+	{
+		bool need = false;
+		egw_node *l, *r;
+		EGW_ARR_EACH(egw_get(fm->val, "http"), li, l)
+		{
+			EGW_ARR_EACH(egw_get(l, "routes"), ri, r)
+			{
+				if (egw_path(r, "traffic.rateLimit.global") || egw_len(egw_path(r, "envoyExtensions.wasms")))
+					need = true;
+			}
+		}
+		if (!need)
+			continue;
+		egw_node *gr = egw_obj_ensure(t->a, fm->val, "globalResources");
+		egw_node *c = egw_set_obj(t->a, gr, "envoyClientCertificate");
+		egw_node *data = egw_get(sec->node, "data");
+		egw_set_str(t->a, c, "certificate", egw_get_str(data, "tls.crt", ""));
+		egw_set_str(t->a, c, "name", egw_sprintf(t->a, "%s/%s", cns, "envoy"));
+		egw_set_str(t->a, c, "privateKey", egw_get_str(data, "tls.key", ""));
+	}
+}
+
 void ir_policies(ir_tr *t)
 {
 	pol_ctx pc;
@@ -1160,6 +1192,7 @@ void ir_policies(ir_tr *t)
 	ir_policy_security(&pc);
 	ir_policy_eep(&pc);
 	ir_policy_epp(&pc);
+	client_certificates(t);
 }
 
 /* ---------------------------------------------------------------- backends */
