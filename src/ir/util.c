@@ -162,6 +162,8 @@ egw_node *ir_compute_hosts(ir_tr *t, egw_node *route_hosts, ir_lis *l)
 		else if (lh[0] == '*') {
 			if (ir_wildcard_match(rh, lh))
 				pick = rh;
+			else if (rh[0] == '*' && ir_wildcard_match(lh, rh))
+				pick = lh;
 		} else if (rh[0] == '*') {
 			if (ir_wildcard_match(lh, rh))
 				pick = lh;
