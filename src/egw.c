@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,9 @@ struct egw_result {
 	egw_diagnostic *diags;
 	size_t n_diags;
 	pthread_mutex_t lock; /* guards arena use after egw_translate returned */
+	egw_map renders;      /* rendered text by request, so rendering again costs nothing */
+	bool renders_init;
+	unsigned generation;  /* bumped when a status changes: old renderings are stale */
 };
 
 const char *egw_strerror(int code)
@@ -260,7 +264,7 @@ static void collect_diags(egw_result *r)
 		o->code = (egw_diag_code)d->code;
 		o->severity = (egw_severity)d->severity;
 		o->message = view(d->message);
-		o->input = d->pos.input;
+		o->input = d->pos.input == EGW_NO_INPUT ? SIZE_MAX : d->pos.input;
 		o->input_name = view(d->pos.input < c->n_inputs ? c->input_names[d->pos.input] : "");
 		o->line = d->pos.line;
 		o->column = d->pos.col;
@@ -343,7 +347,7 @@ static int translate_docs(egw_result *r, egw_node *docs, const egw_options *o)
 	egw_resources_complete(c, &r->rs, o->add_missing_resources != 0);
 	r->have_rs = true;
 	if (!r->rs.n[EGW_K_GATEWAYCLASS])
-		egw_diag_at(c, EGW_D_MISSING, EGW_SEV_ERROR, (egw_pos){ 0, 0, 0 }, "GatewayClass", "",
+		egw_diag_at(c, EGW_D_MISSING, EGW_SEV_ERROR, (egw_pos){ EGW_NO_INPUT, 0, 0 }, "GatewayClass", "",
 			    "", "the GatewayClass resource is required: nothing is translated without one");
 	egw_ir_out ir = { NULL, NULL };
 	egw_ir_translate(c, &r->rs, &ir);
@@ -905,7 +909,20 @@ static int render(render_job *j, egw_format fmt, egw_str *out)
 		return EGW_ENOMEM;
 	}
 	egw_arena_set_oom(r->arena, &jb);
-	const char *s = render_text(r->arena, j->build(j), fmt);
+	if (!r->renders_init) {
+		egw_map_init(&r->renders, r->arena);
+		r->renders_init = true;
+	}
+	/* the same request gives the same text: render once, so a long-lived
+	 * result does not grow with every call */
+	char key[128];
+	snprintf(key, sizeof key, "%p/%p/%u/%u/%d/%u", (void *)(uintptr_t)j->build, (const void *)j->f,
+		 j->parts, j->mask, (int)fmt, r->generation);
+	const char *s = egw_map_get(&r->renders, key);
+	if (!s) {
+		s = render_text(r->arena, j->build(j), fmt);
+		egw_map_put(&r->renders, key, (void *)s);
+	}
 	egw_arena_set_oom(r->arena, NULL);
 	pthread_mutex_unlock(&r->lock);
 	*out = view(s);
@@ -1075,6 +1092,7 @@ int egw_result_set_gateway_infra(egw_result *r, const egw_gateway_infra *infra)
 	for (size_t i = 0; i < r->n_statuses; i++)
 		if (r->status_objs[i] == gw)
 			r->statuses[i].status_json = json;
+	r->generation++; /* renderings made before show the old status */
 	egw_arena_set_oom(a, NULL);
 	pthread_mutex_unlock(&r->lock);
 	return EGW_OK;

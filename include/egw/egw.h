@@ -338,7 +338,9 @@ typedef struct egw_diagnostic {
 	egw_diag_code code;
 	egw_severity severity;
 	egw_str message;
-	size_t input;   /**< index into the inputs of egw_translate */
+	size_t input;   /**< index into the inputs of egw_translate (the config is
+			     the index after the last input); SIZE_MAX when the
+			     diagnostic concerns no input */
 	egw_str input_name;
 	unsigned line;  /**< 1-based; 0 = no position */
 	unsigned column;

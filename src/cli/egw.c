@@ -87,9 +87,14 @@ static void print_diags(const egw_result *r)
 			continue;
 		const char *sev = d.severity == EGW_SEV_ERROR ? "error"
 				  : d.severity == EGW_SEV_WARNING ? "warning" : "info";
-		fprintf(stderr, "%s:%u:%u: %s: %s", d.input_name.len ? d.input_name.data : "<input>",
-			d.line, d.column, sev, d.message.data);
-		if (d.kind.len)
+		if (d.input_name.len && d.line)
+			fprintf(stderr, "%s:%u:%u: ", d.input_name.data, d.line, d.column);
+		else if (d.input_name.len)
+			fprintf(stderr, "%s: ", d.input_name.data);
+		else
+			fputs("egw: ", stderr);
+		fprintf(stderr, "%s: %s", sev, d.message.data);
+		if (d.kind.len && d.name.len)
 			fprintf(stderr, " [%s %s%s%s]", d.kind.data, d.namespace_.data,
 				d.namespace_.len ? "/" : "", d.name.data);
 		fputc('\n', stderr);

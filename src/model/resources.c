@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "resources.h"
 
+#include "../util/text.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +69,15 @@ static bool ext_registered(const egw_node *config, const char *group, const char
 }
 
 static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *seq);
+
+/* The object as compact JSON with every object's keys sorted: equal for
+ * equal content, whatever the key order or position. */
+static const char *canonical(egw_arena *a, const egw_node *n)
+{
+	egw_node *copy = egw_clone(a, n);
+	egw_obj_sort(copy, true);
+	return egw_to_json(a, copy, false);
+}
 
 static void add_doc(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *seq, int depth)
 {
@@ -143,10 +154,24 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 	}
 	const char *key = k == EGW_K_EXTENSION ? egw_sprintf(a, "%s/%s/%s/%s", group, kind, ns, name)
 					       : egw_sprintf(a, "%s/%s", ns, name);
-	if (egw_map_get(&rs->index[k], key)) {
-		egw_diag(c, EGW_D_DUPLICATE, EGW_SEV_ERROR, doc, doc,
-			 "duplicate %s %s%s%s; the first one is used", kind, ns, *ns ? "/" : "", name);
-		return NULL;
+	egw_object *prev = egw_map_get(&rs->index[k], key);
+	if (prev) {
+		/* Which of two objects with one name is used must not depend on
+		 * the order of the documents: the smaller canonical form wins. */
+		bool replace = strcmp(canonical(a, doc), canonical(a, prev->node)) < 0;
+		const egw_node *loser = replace ? prev->node : doc;
+		const egw_node *winner = replace ? doc : prev->node;
+		egw_diag(c, EGW_D_DUPLICATE, EGW_SEV_ERROR, loser, loser,
+			 "duplicate %s %s%s%s; the one at line %u of input %u is used", kind, ns,
+			 *ns ? "/" : "", name, (unsigned)winner->pos.line, (unsigned)winner->pos.input);
+		if (!replace)
+			return NULL;
+		prev->node = doc;
+		prev->api_version = av;
+		prev->group = group;
+		prev->kind_name = kind;
+		prev->created = egw_get_str(md, "creationTimestamp", "");
+		return prev;
 	}
 	egw_object *o = egw_alloc(a, sizeof *o);
 	o->node = doc;

@@ -14,6 +14,9 @@
 #include "arena.h"
 #include "node.h"
 
+/* egw_pos.input of a diagnostic that concerns no input buffer. */
+#define EGW_NO_INPUT UINT32_MAX
+
 typedef struct egw_diag_item {
 	struct egw_diag_item *next;
 	int code;

@@ -5,11 +5,11 @@
  * anything else).  Members are written in the tree's order; callers sort
  * when they want canonical order.
  */
-#ifndef EGW_EMIT_TEXT_H
-#define EGW_EMIT_TEXT_H
+#ifndef EGW_UTIL_TEXT_H
+#define EGW_UTIL_TEXT_H
 
-#include "../util/buf.h"
-#include "../util/node.h"
+#include "buf.h"
+#include "node.h"
 
 void egw_write_json(egw_buf *b, const egw_node *n, bool pretty);
 void egw_write_yaml(egw_buf *b, const egw_node *n);
