@@ -58,6 +58,8 @@ static const char *anc_key(ir_tr *t, egw_node *ref)
 			   sec ? "1" : "0", sec ? egw_text(sec) : "");
 }
 
+static void pol_bound_ancestors(ir_tr *t, ir_pol *p);
+
 static egw_node *anc_get(pol_ctx *pc, ir_pol *p, egw_node *ref, bool create)
 {
 	ir_tr *t = pc->t;
@@ -79,6 +81,9 @@ void pol_cond(pol_ctx *pc, ir_pol *p, egw_node *ref, const char *type, bool stat
 	egw_node *an = anc_get(pc, p, ref, true);
 	egw_node *conds = egw_get(an, "conditions");
 	ir_cond(pc->t, conds, type, status, reason, msg);
+	/* bounded with the new condition in place; the new ancestor itself may be
+	 * the one evicted (its condition is then lost, as in Envoy Gateway) */
+	pol_bound_ancestors(pc->t, p);
 	int64_t gen;
 	if (egw_node_int(egw_path(p->o->node, "metadata.generation"), &gen) && gen) {
 		egw_node *c = ir_cond_find(conds, type);
@@ -158,6 +163,24 @@ static int anc_cmp(const void *x, const void *y)
 	if (c)
 		return c;
 	return 0;
+}
+
+/* Keeps at most 17 ancestors while they are added (Envoy Gateway's soft
+ * cap, one above the CRD limit so the final truncation still sees the
+ * overflow): the lowest-ranked one is evicted. */
+static void pol_bound_ancestors(ir_tr *t, ir_pol *p)
+{
+	egw_node *anc = p->ancestors;
+	if (anc->n <= 17)
+		return;
+	size_t worst = 0;
+	for (size_t i = 1; i < anc->n; i++)
+		if (anc_cmp(&anc->c.items[worst], &anc->c.items[i]) < 0)
+			worst = i;
+	egw_node *w = anc->c.items[worst];
+	egw_map_put(&p->amap, anc_key(t, egw_get(w, "ancestorRef")), NULL);
+	memmove(&anc->c.items[worst], &anc->c.items[worst + 1], (anc->n - worst - 1) * sizeof(egw_node *));
+	anc->n--;
 }
 
 void pol_finish(pol_ctx *pc, ir_pol *p)

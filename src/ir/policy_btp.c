@@ -287,7 +287,8 @@ static egw_node *btp_compression(pol_ctx *pc, egw_node *spec)
 			for (char *q = key; *q; q++)
 				if (*q >= 'A' && *q <= 'Z')
 					*q = (char)(*q - 'A' + 'a');
-			if (!egw_get(c, key))
+			egw_node *tc = egw_get(c, key);
+			if (!tc || tc->kind == EGW_NULL)
 				continue;
 		}
 		egw_node *o = egw_arr_push(t->a, arr, egw_obj(t->a));
