@@ -128,8 +128,12 @@ static const char *btp_lb(pol_ctx *pc, egw_node *lb, egw_node **out)
 	else if (za)
 		egw_obj_set(t->a, o, "zoneAware", egw_clone(t->a, za));
 	egw_node *bu = egw_get(lb, "backendUtilization");
-	if (bu && x && !strcmp(type, "BackendUtilization"))
-		egw_obj_set(t->a, o, "backendUtilization", pol_durations(t, bu));
+	if (x && !strcmp(type, "BackendUtilization")) {
+		egw_node *b = bu ? pol_durations(t, bu) : egw_obj(t->a);
+		if (!egw_get(b, "keepResponseHeaders"))
+			egw_set_bool(t->a, b, "keepResponseHeaders", false);
+		egw_obj_set(t->a, o, "backendUtilization", b);
+	}
 	egw_node *eo = egw_get(lb, "endpointOverride");
 	if (eo)
 		egw_obj_set(t->a, o, "endpointOverride", egw_clone(t->a, eo));
@@ -363,6 +367,41 @@ static const char *btp_http2(pol_ctx *pc, egw_node *h2, egw_node **out)
 	return NULL;
 }
 
+static const char *btp_bandwidth(pol_ctx *pc, egw_node *bw, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	*out = NULL;
+	if (!bw)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	const char *dirs[] = { "request", "response" };
+	for (int i = 0; i < 2; i++) {
+		egw_node *d = egw_get(bw, dirs[i]);
+		if (!d)
+			continue;
+		egw_node *lim = egw_get(d, "limit");
+		const char *unit = egw_get_str(lim, "unit", "Second");
+		int64_t bytes;
+		if (pol_quantity(egw_text(egw_get(lim, "value")), &bytes) != 0)
+			return egw_sprintf(t->a, "%s: invalid bandwidth limit value %s", dirs[i],
+					   egw_text(egw_get(lim, "value")));
+		int64_t secs = !strcmp(unit, "Minute") ? 60 : !strcmp(unit, "Hour") ? 3600 : 1;
+		if (bytes / secs < 1024)
+			return egw_sprintf(t->a, "%s: bandwidth limit of %lld bytes per %s is below the minimum of 1 KiB/s",
+					   dirs[i], (long long)bytes, unit);
+		egw_node *x = egw_set_obj(t->a, o, dirs[i]);
+		egw_set_int(t->a, x, "limitKibps", bytes / 1024 / secs);
+		egw_member *m;
+		EGW_OBJ_EACH(d, k, m)
+		{
+			if (strcmp(m->key, "limit"))
+				egw_obj_set(t->a, x, m->key, egw_clone(t->a, m->val));
+		}
+	}
+	*out = o;
+	return NULL;
+}
+
 /* ---- rate limit ---- */
 
 static int64_t unit_secs(const char *u)
@@ -478,12 +517,16 @@ static const char *rl_rule(pol_ctx *pc, egw_node *rule, egw_node **out)
 		egw_obj_set(t->a, o, "headerMatches", hm);
 	if (mm->n)
 		egw_obj_set(t->a, o, "methodMatches", mm);
-	egw_node *lim = egw_set_obj(t->a, o, "limit");
-	egw_obj_set(t->a, lim, "requests", egw_clone(t->a, egw_path(rule, "limit.requests")));
-	egw_set_str(t->a, lim, "unit", egw_get_str(egw_get(rule, "limit"), "unit", ""));
+	egw_obj_set(t->a, o, "limit", egw_clone(t->a, egw_get(rule, "limit")));
 	egw_node *sh = egw_get(rule, "shared");
 	if (sh)
 		egw_obj_set(t->a, o, "shared", egw_clone(t->a, sh));
+	egw_node *sm = egw_get(rule, "shadowMode");
+	if (sm)
+		egw_obj_set(t->a, o, "shadowMode", egw_clone(t->a, sm));
+	egw_node *xr = egw_get(rule, "xRateLimitHeaders");
+	if (xr)
+		egw_obj_set(t->a, o, "xRateLimitOption", egw_clone(t->a, xr));
 	egw_node *cost = egw_get(rule, "cost");
 	const char *ck[] = { "request", "response" };
 	const char *ik[] = { "requestCost", "responseCost" };
@@ -729,6 +772,10 @@ static const char *btp_build(pol_ctx *pc, ir_pol *p, void **featp)
 	x = btp_upgrade(pc, egw_get(spec, "httpUpgrade"));
 	if (x)
 		egw_obj_set(t->a, tr, "httpUpgrade", x);
+	x = NULL;
+	ERR("BandwidthLimit", btp_bandwidth(pc, egw_get(spec, "bandwidthLimit"), &x));
+	if (x)
+		egw_obj_set(t->a, tr, "bandwidthLimit", x);
 	egw_node *adm = egw_get(spec, "admissionControl");
 	if (adm)
 		egw_obj_set(t->a, tr, "admissionControl", pol_durations(t, adm));
@@ -753,11 +800,41 @@ static void add_policy_meta(pol_ctx *pc, ir_pol *p, egw_node *route)
 	egw_set_str(t->a, m, "namespace", p->o->ns);
 }
 
+static const char *route_stat_name(ir_tr *t, const char *tmpl, egw_node *md)
+{
+	struct {
+		const char *var, *val;
+	} vars[] = { { "%ROUTE_KIND%", egw_get_str(md, "kind", "") },
+		     { "%ROUTE_NAMESPACE%", egw_get_str(md, "namespace", "") },
+		     { "%ROUTE_NAME%", egw_get_str(md, "name", "") },
+		     { "%ROUTE_RULE_NAME%", egw_get_str(md, "sectionName", "") } };
+	egw_buf b;
+	egw_buf_init(&b, t->a);
+	for (const char *q = tmpl; *q;) {
+		bool hit = false;
+		for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+			size_t n = strlen(vars[i].var);
+			if (!strncmp(q, vars[i].var, n)) {
+				egw_buf_puts(&b, vars[i].val);
+				q += n;
+				hit = true;
+				break;
+			}
+		}
+		if (!hit)
+			egw_buf_putc(&b, *q++);
+	}
+	return egw_buf_str(&b);
+}
+
 static void btp_apply(pol_ctx *pc, ir_pol *p, void *featp, const char *err, pol_irroute *ir)
 {
 	ir_tr *t = pc->t;
 	btp_feat *f = featp;
 	egw_node *r = ir->route;
+	const char *rsn = egw_text(egw_path(f->traffic, "telemetry.metrics.routeStatName"));
+	if (rsn && (ir->xk == XL_HTTP || !egw_get(r, "statName")))
+		egw_set_str(t->a, r, "statName", route_stat_name(t, rsn, egw_get(r, "metadata")));
 	if (ir->xk == XL_HTTP) {
 		if (err) {
 			egw_node *dr = egw_set_obj(t->a, r, "directResponse");
@@ -771,9 +848,19 @@ static void btp_apply(pol_ctx *pc, ir_pol *p, void *featp, const char *err, pol_
 			egw_obj_set(t->a, r, "traffic", tr);
 		if (f->use_client_protocol)
 			egw_obj_set(t->a, r, "useClientProtocol", egw_clone(t->a, f->use_client_protocol));
+		egw_node *bu = egw_path(tr, "loadBalancer.backendUtilization");
+		if (bu && !egw_node_bool(egw_get(bu, "keepResponseHeaders"), false)) {
+			egw_node *rm = egw_arr_ensure(t->a, r, "removeResponseHeaders");
+			const char *hs[] = { "endpoint-load-metrics", "endpoint-load-metrics-bin" };
+			for (int i = 0; i < 2; i++)
+				if (!pol_str_in(rm, hs[i]))
+					egw_arr_push(t->a, rm, ir_s(t, hs[i]));
+		}
 		add_policy_meta(pc, p, r);
 		return;
 	}
+	if (ir->xk == XL_TCP)
+		add_policy_meta(pc, p, r);
 	/* TCP / UDP routes take a subset, each only when unset */
 	const char *keys[] = { "loadBalancer", "proxyProtocol", "healthCheck", "circuitBreaker",
 			       "tcpKeepalive", "timeout", "backendConnection", "dns" };
