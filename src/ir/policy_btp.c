@@ -402,6 +402,129 @@ static const char *btp_bandwidth(pol_ctx *pc, egw_node *bw, egw_node **out)
 	return NULL;
 }
 
+static egw_node *string_match(ir_tr *t, const char *name, egw_node *v)
+{
+	egw_node *m = egw_obj(t->a);
+	egw_set_bool(t->a, m, "distinct", false);
+	const char *ty = egw_get_str(v, "type", "Exact");
+	const char *k = !strcmp(ty, "Prefix")		   ? "prefix"
+			: !strcmp(ty, "Suffix")		   ? "suffix"
+			: !strcmp(ty, "RegularExpression") ? "safeRegex"
+							   : "exact";
+	egw_set_str(t->a, m, k, egw_get_str(v, "value", ""));
+	egw_set_str(t->a, m, "name", name);
+	return m;
+}
+
+static const char *btp_response_override(pol_ctx *pc, ir_pol *p, egw_node *ros, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	*out = NULL;
+	if (!egw_len(ros))
+		return NULL;
+	const char *base = egw_sprintf(t->a, "backendtrafficpolicy/%s/%s", p->o->ns, p->o->name);
+	egw_node *o = egw_obj(t->a);
+	egw_set_str(t->a, o, "name", base);
+	egw_node *rules = egw_set_arr(t->a, o, "rules");
+	egw_node *ro;
+	EGW_ARR_EACH(ros, i, ro)
+	{
+		egw_node *r = egw_arr_push(t->a, rules, egw_obj(t->a));
+		egw_node *m = egw_set_obj(t->a, r, "match");
+		egw_node *sc;
+		egw_node *mt = egw_get(ro, "match");
+		if (egw_len(egw_get(mt, "responseHeaders"))) {
+			egw_node *arr = egw_set_arr(t->a, m, "responseHeaders");
+			egw_node *h;
+			EGW_ARR_EACH(egw_get(mt, "responseHeaders"), k, h)
+			egw_arr_push(t->a, arr, string_match(t, egw_get_str(h, "name", ""), egw_get(h, "value")));
+		}
+		if (egw_len(egw_get(mt, "statusCodes"))) {
+			egw_node *arr = egw_set_arr(t->a, m, "statusCodes");
+			EGW_ARR_EACH(egw_get(mt, "statusCodes"), k, sc)
+			{
+				egw_node *x = egw_arr_push(t->a, arr, egw_obj(t->a));
+				if (ir_streq(egw_get_str(sc, "type", ""), "Range")) {
+					egw_node *rg = egw_set_obj(t->a, x, "range");
+					egw_obj_set(t->a, rg, "end", egw_clone(t->a, egw_path(sc, "range.end")));
+					egw_obj_set(t->a, rg, "start", egw_clone(t->a, egw_path(sc, "range.start")));
+				} else {
+					egw_obj_set(t->a, x, "value", egw_clone(t->a, egw_get(sc, "value")));
+				}
+			}
+		}
+		egw_set_str(t->a, r, "name", egw_sprintf(t->a, "%s/responseoverride/rule/%zu", base, i));
+		egw_node *rd = egw_get(ro, "redirect");
+		if (rd) {
+			egw_node *x = egw_set_obj(t->a, r, "redirect");
+			egw_member *mm;
+			EGW_OBJ_EACH(rd, k, mm)
+			{
+				if (!strcmp(mm->key, "path")) {
+					egw_node *pth = egw_set_obj(t->a, x, "path");
+					const char *ty = egw_get_str(mm->val, "type", "");
+					if (!strcmp(ty, "ReplaceFullPath"))
+						egw_set_str(t->a, pth, "fullReplace", egw_get_str(mm->val, "replaceFullPath", ""));
+					else
+						egw_set_str(t->a, pth, "prefixMatchReplace",
+							    egw_get_str(mm->val, "replacePrefixMatch", ""));
+				} else
+					egw_obj_set(t->a, x, mm->key, egw_clone(t->a, mm->val));
+			}
+		}
+		egw_node *rs = egw_get(ro, "response");
+		if (!rs)
+			continue;
+		egw_node *x = egw_set_obj(t->a, r, "response");
+		egw_node *hdr = egw_get(rs, "header");
+		if (hdr) {
+			egw_node *adds = egw_arr(t->a);
+			const char *kinds[] = { "add", "set" };
+			for (int k = 0; k < 2; k++) {
+				egw_node *h;
+				EGW_ARR_EACH(egw_get(hdr, kinds[k]), j, h)
+				{
+					egw_node *a = egw_arr_push(t->a, adds, egw_obj(t->a));
+					egw_set_bool(t->a, a, "addIfAbsent", false);
+					egw_set_bool(t->a, a, "append", k == 0);
+					egw_set_str(t->a, a, "name", egw_get_str(h, "name", ""));
+					egw_arr_push(t->a, egw_set_arr(t->a, a, "value"), ir_s(t, egw_get_str(h, "value", "")));
+				}
+			}
+			if (adds->n)
+				egw_obj_set(t->a, x, "addResponseHeaders", adds);
+			if (egw_len(egw_get(hdr, "remove")))
+				egw_obj_set(t->a, x, "removeResponseHeaders", egw_clone(t->a, egw_get(hdr, "remove")));
+		}
+		egw_node *body = egw_get(rs, "body");
+		if (body) {
+			const char *text = NULL;
+			if (ir_streq(egw_get_str(body, "type", ""), "ValueRef")) {
+				const char *cm = egw_get_str(egw_get(body, "valueRef"), "name", "");
+				egw_object *c = egw_res_find(t->rs, EGW_K_CONFIGMAP, p->o->ns, cm);
+				if (!c)
+					return egw_sprintf(t->a, "can't find the referenced configmap %s/%s", p->o->ns, cm);
+				text = egw_get_str(egw_get(c->node, "data"), "response.body", NULL);
+				if (!text)
+					return egw_sprintf(t->a,
+							   "can't find the key response.body in the referenced configmap %s",
+							   cm);
+			} else {
+				text = egw_get_str(body, "inline", "");
+			}
+			egw_set_str(t->a, x, "body", ir_b64_encode(t, text, strlen(text)));
+		}
+		const char *ct = egw_get_str(rs, "contentType", NULL);
+		if (ct)
+			egw_set_str(t->a, x, "contentType", ct);
+		egw_node *st = egw_get(rs, "statusCode");
+		if (st)
+			egw_obj_set(t->a, x, "statusCode", egw_clone(t->a, st));
+	}
+	*out = o;
+	return NULL;
+}
+
 /* ---- rate limit ---- */
 
 static int64_t unit_secs(const char *u)
@@ -772,6 +895,10 @@ static const char *btp_build(pol_ctx *pc, ir_pol *p, void **featp)
 	x = btp_upgrade(pc, egw_get(spec, "httpUpgrade"));
 	if (x)
 		egw_obj_set(t->a, tr, "httpUpgrade", x);
+	x = NULL;
+	ERR("ResponseOverride", btp_response_override(pc, p, egw_get(spec, "responseOverride"), &x));
+	if (x)
+		egw_obj_set(t->a, tr, "responseOverride", x);
 	x = NULL;
 	ERR("BandwidthLimit", btp_bandwidth(pc, egw_get(spec, "bandwidthLimit"), &x));
 	if (x)
