@@ -40,7 +40,7 @@ def symptom(r):
     """One short, case-independent line saying why a case fails."""
     if r.get('note'):
         n = r['note']
-        n = re.sub(r'"[^"]*"', '"..."', n)
+        n = re.sub(r'"[^"]{25,}"', '"..."', n)
         n = re.sub(r'\d+', 'N', n) if not n.startswith('egw exited') else n
         return n[:120]
     if not r.get('diffs'):
