@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # Timed libFuzzer sessions, one per target (yaml, json, ir, config).
 #
-#   scripts/fuzz.sh [--seconds N] [--jobs J] [--no-seeds] [TARGET...]
+#   scripts/fuzz.sh [--seconds N] [--jobs J] [--max-len B] [--no-seeds] [TARGET...]
 #
 # Installs clang when it is missing (the normal build does not need it),
 # builds the targets with ASan+UBSan into build-fuzz/ (debug pool on, so the
 # arena's allocations are real mallocs ASan can guard), generates seed
 # corpora from testdata/ and ../shared/conformance (into build-fuzz/, never
 # into the tree), and runs each target N seconds (default 60).  J targets run
-# at once (default 1; this machine has 2 cores).  The working corpus in
+# at once (default 1; this machine has 2 cores).  --max-len caps input size
+# (default 64 KiB; smaller runs faster, larger seeds are cut).  The working corpus in
 # build-fuzz/fuzz-corpus/ grows from run to run.  Findings land in
 # build-fuzz/fuzz-findings/TARGET/; a finding, once fixed, becomes a
 # regression input: copy it into tests/fuzz/corpus/TARGET/ (the normal test
@@ -23,6 +24,7 @@ cd "$(dirname "$0")/.."
 SECS=60
 JOBS=1
 SEEDS=1
+MAXLEN=65536
 TARGETS=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
     --seconds=*) SECS=${1#*=}; shift ;;
     --jobs) JOBS=$2; shift 2 ;;
     --jobs=*) JOBS=${1#*=}; shift ;;
+    --max-len) MAXLEN=$2; shift 2 ;;
     --no-seeds) SEEDS=0; shift ;;
     -h|--help) sed -n '3,17p' "$0"; exit 0 ;;
     yaml|json|ir|config) TARGETS+=("$1"); shift ;;
@@ -179,7 +182,7 @@ run_target() {
     ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     "$B/tests/fuzz/fuzz_$t" "$corpus" "${seeds[@]}" "${dict[@]}" \
-      -max_total_time="$left" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+      -max_total_time="$left" -timeout=10 -rss_limit_mb=2048 -max_len="$MAXLEN" \
       -artifact_prefix="$findings/" -print_final_stats=1 >>"$log" 2>&1 && break
     [ "$rounds" -lt 50 ] || break
   done

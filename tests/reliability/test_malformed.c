@@ -17,12 +17,17 @@
  * Every run must return a code egw.h documents for bad input, render
  * everything without failing, and give every allocation back (a counting
  * egw_allocator per run).  A signal or a hang fails the test (meson's
- * timeout).  The scale is 1 by default; EGW_BATTERY_SCALE=0.1 samples a
+ * timeout).  Each case runs in a child process, so one crash or hang fails
+ * that case and the rest still run (EGW_BATTERY_FORK=0: in process, for
+ * debuggers).  The scale is 1 by default; EGW_BATTERY_SCALE=0.1 samples a
  * tenth (for valgrind), 10 runs ten times more random cases.
  *
  * Usage: test_malformed DATA_DIR
  */
 #include <jansson.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -50,8 +55,10 @@ static size_t scaled(size_t n)
 
 /* One translation of bad input: checks and counts; returns the result's
  * JSON rendering in *out when out is given. */
-static int try_input(const char *what, const egw_input *in, size_t n, egw_from from, const char *config,
-		     rel_buf *out)
+/* The run itself: translate, render everything, check.  Returns rc; the
+ * JSON rendering goes to out; *diag says whether there were diagnostics. */
+static int run_input(const char *what, const egw_input *in, size_t n, egw_from from, const char *config,
+		     rel_buf *out, bool *diag)
 {
 	rel_counter c = { 0 };
 	egw_allocator al = rel_counting_allocator(&c);
@@ -64,33 +71,111 @@ static int try_input(const char *what, const egw_input *in, size_t n, egw_from f
 		o.config.len = strlen(config);
 	}
 	egw_result *r = NULL;
-	double t0 = rel_now();
 	int rc = egw_translate(&r, in, n, &o);
 	CHECKF(rel_rc_ok_for_input(rc), "%s: rc %d (%s)", what, rc, egw_strerror(rc));
 	CHECKF(r != NULL, "%s: no result with rc %d", what, rc);
-	n_runs++;
-	n_rc[(unsigned)-rc & 15]++;
+	*diag = false;
 	if (r) {
-		if (egw_result_diagnostic_count(r))
-			n_with_diag++;
+		*diag = egw_result_diagnostic_count(r) > 0;
 		rel_buf all = { 0 };
 		int rrc = rel_render_all(r, &all);
 		CHECKF(rrc == 0, "%s: a rendering failed with %d", what, rrc);
 		rel_buf_free(&all);
-		if (out) {
-			egw_str s;
-			if (egw_result_render(r, EGW_RENDER_GATEWAY_API | EGW_RENDER_IR | EGW_RENDER_XDS, 0,
-					      EGW_FORMAT_JSON, &s) == 0)
-				rel_put(out, s.data, s.len);
-		}
+		egw_str s;
+		if (out && egw_result_render(r, EGW_RENDER_GATEWAY_API | EGW_RENDER_IR | EGW_RENDER_XDS, 0,
+					     EGW_FORMAT_JSON, &s) == 0)
+			rel_put(out, s.data, s.len);
 		egw_result_free(r);
 	}
+	CHECKF(c.allocs == c.frees, "%s: %zu allocations not freed", what, c.allocs - c.frees);
+	return rc;
+}
+
+/* Runs one case in a child process (unless EGW_BATTERY_FORK=0), so that a
+ * crash or a hang fails that case and the battery goes on to report every
+ * other one.  The child sends back its checks, rc and rendering. */
+static bool fork_cases = true;
+static unsigned case_timeout = 60;
+
+typedef struct child_report {
+	int rc, failures, checks;
+	bool diag;
+	size_t out_len;
+} child_report;
+
+static int try_input(const char *what, const egw_input *in, size_t n, egw_from from, const char *config,
+		     rel_buf *out)
+{
+	double t0 = rel_now();
+	bool diag = false;
+	int rc;
+	if (!fork_cases) {
+		rc = run_input(what, in, n, from, config, out, &diag);
+	} else {
+		int fds[2];
+		if (pipe(fds) != 0)
+			abort();
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid < 0)
+			abort();
+		if (pid == 0) {
+			close(fds[0]);
+			alarm(case_timeout);
+			rel_failures = rel_checks = 0;
+			rel_buf o = { 0 };
+			child_report cr = { 0 };
+			cr.rc = run_input(what, in, n, from, config, &o, &cr.diag);
+			cr.failures = rel_failures;
+			cr.checks = rel_checks;
+			cr.out_len = o.len;
+			FILE *w = fdopen(fds[1], "wb");
+			fwrite(&cr, sizeof cr, 1, w);
+			if (o.len)
+				fwrite(o.data, 1, o.len, w);
+			fclose(w);
+			_exit(0);
+		}
+		close(fds[1]);
+		FILE *rd = fdopen(fds[0], "rb");
+		child_report cr;
+		bool got = fread(&cr, sizeof cr, 1, rd) == 1;
+		rel_buf o = { 0 };
+		if (got && cr.out_len) {
+			char *tmp = malloc(cr.out_len);
+			if (!tmp || fread(tmp, 1, cr.out_len, rd) != cr.out_len)
+				got = false;
+			else
+				rel_put(&o, tmp, cr.out_len);
+			free(tmp);
+		}
+		fclose(rd);
+		int st = 0;
+		waitpid(pid, &st, 0);
+		if (WIFSIGNALED(st) || !got) {
+			CHECKF(0, "%s: %s (signal %d)", what,
+			       WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM ? "hangs" : "crashes",
+			       WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+			rel_buf_free(&o);
+			return EGW_ERROR;
+		}
+		rel_checks += cr.checks;
+		rel_failures += cr.failures;
+		rc = cr.rc;
+		diag = cr.diag;
+		if (out)
+			rel_put(out, o.data ? o.data : "", o.len);
+		rel_buf_free(&o);
+	}
+	n_runs++;
+	n_rc[(unsigned)-rc & 15]++;
+	if (diag)
+		n_with_diag++;
 	double dt = rel_now() - t0;
 	if (dt > slowest) {
 		slowest = dt;
 		snprintf(slowest_what, sizeof slowest_what, "%s", what);
 	}
-	CHECKF(c.allocs == c.frees, "%s: %zu allocations not freed", what, c.allocs - c.frees);
 	return rc;
 }
 
@@ -654,6 +739,9 @@ int main(int argc, char **argv)
 	const char *env = getenv("EGW_BATTERY_SCALE");
 	if (env && atof(env) > 0)
 		scale = atof(env);
+	env = getenv("EGW_BATTERY_FORK");
+	if (env && !strcmp(env, "0"))
+		fork_cases = false;
 	double t0 = rel_now();
 	const char *files[] = { "gateway.yaml", "policies.yaml", "list.json", "policies.json" };
 	char *text[4];
