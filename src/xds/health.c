@@ -84,9 +84,7 @@ void xds_cluster_health(xt *x, egw_node *c, const cluster_args *ca)
 			if (egw_len(G(http, "expectedStatuses")))
 				xset(x, hh, "expectedStatuses", status_ranges(x, G(http, "expectedStatuses")));
 			xs(x, hh, "host", GS(http, "host"));
-			const char *m = GS(http, "method");
-			if (m && strcmp(m, "GET"))
-				xs(x, hh, "method", m);
+			xs(x, hh, "method", GS(http, "method"));
 			xs(x, hh, "path", GS(http, "path"));
 			if (G(http, "expectedResponse"))
 				xpush(x, xarr(x, hh, "receive"), payload(x, G(http, "expectedResponse")));

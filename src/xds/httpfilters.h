@@ -31,7 +31,7 @@ double xnum(const egw_node *n, double def);
 int64_t k8s_quantity(const egw_node *n);
 
 extern const hfilter hf_ratelimit, hf_local_ratelimit;
-extern const hfilter hf_rbac, hf_geoip, hf_dfp_deny;
+extern const hfilter hf_rbac, hf_geoip, hf_dfp_deny, hf_oidc;
 extern const hfilter hf_header_mutation, hf_credential, hf_custom_response, hf_dynamic_modules;
 const char *xds_url_cluster(xt *x, const char *url);
 egw_node *xds_upstream_filters(xt *x, const cluster_args *ca);

@@ -107,6 +107,7 @@ static void dest_cluster(xt *x, const egw_node *d, const egw_node *traffic)
 	ca.traffic = traffic;
 	ca.metadata = G(d, "metadata");
 	ca.is_http = true;
+	ca.service = true;
 	xds_cluster_add(x, &ca);
 }
 

@@ -67,7 +67,8 @@ void xds_cluster_protocol(xt *x, egw_node *c, const cluster_args *ca)
 		      G(cb, "maxRequestsPerConnection") || (ca->stream_timeout && G(th, "maxStreamDuration"));
 	egw_node *h1 = xds_http1_options(x, ca->http1, true);
 	egw_node *uf = xds_upstream_filters(x, ca);
-	if (!h2 && !all_tls && !ca->use_client_protocol && !h1 && !common && !auto_sni && !uf && !force_h1)
+	const egw_node *ch = ca->service ? G(G(ca->traffic, "loadBalancer"), "consistentHash") : NULL;
+	if (!h2 && !all_tls && !ca->use_client_protocol && !h1 && !common && !auto_sni && !uf && !force_h1 && !ch)
 		return;
 	egw_node *o = xany(x, HPO);
 	if (common) {
@@ -99,6 +100,11 @@ void xds_cluster_protocol(xt *x, egw_node *c, const cluster_args *ca)
 		xb(x, uo, "autoSni", true);
 	}
 	xset(x, o, "httpFilters", uf);
+	if (ch && GB(ch, "sourceIP"))
+		xb(x, xobj(x, xpush(x, xarr(x, o, "hashPolicy"), xo(x)), "connectionProperties"), "sourceIp", true);
+	const egw_node *hh;
+	EGW_ARR_EACH(G(ch, "headers"), i, hh)
+		xs(x, xobj(x, xpush(x, xarr(x, o, "hashPolicy"), xo(x)), "header"), "headerName", GS(hh, "name"));
 	egw_node *teo = xobj(x, c, "typedExtensionProtocolOptions");
 	xset(x, teo, HPO, o);
 }

@@ -109,6 +109,7 @@ typedef struct cluster_args {
 	bool force_static;        /* STATIC with inline load assignment */
 	const egw_node *metadata; /* destination metadata */
 	bool stream_timeout;      /* maxStreamDuration goes on the cluster (telemetry sinks) */
+	bool service;             /* a service the proxy calls itself: hashing goes on the cluster */
 } cluster_args;
 void xds_cluster_add(xt *x, const cluster_args *ca);
 /* Adds the shared cluster of IR backendClusters entry `name`. */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emit/text.h"
+#include "util/text.h"
 #include "parse/parse.h"
 #include "xds/xds.h"
 

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * OpenID Connect: one oauth2 filter in the HCM with its whole configuration
+ * per route (OAuth2PerRoute), the client and HMAC secrets as generic SDS
+ * secrets, and a cluster for the token endpoint.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "httpfilters.h"
+
+#define OAUTH2 "envoy.filters.http.oauth2"
+
+egw_node *xds_retry_policy_core(xt *x, const egw_node *rt);
+
+static const egw_node *oidc_of(const egw_node *r)
+{
+	return G(G(r, "security"), "oidc");
+}
+
+static void oidc_hcm(xt *x, egw_node *hf, const egw_node *hl)
+{
+	if (hf_first_route_with(hl, "security", "oidc") && !hf_has(hf, OAUTH2))
+		hf_add(x, hf, OAUTH2, "envoy.extensions.filters.http.oauth2.v3.OAuth2", false);
+}
+
+static egw_node *secret_ref(xt *x, const char *name)
+{
+	egw_node *o = xo(x);
+	xs(x, o, "name", name);
+	xset(x, o, "sdsConfig", xads(x, true));
+	return o;
+}
+
+static void generic_secret(xt *x, const char *name, const egw_node *data)
+{
+	if (xfind(x, EGW_XDS_SECRET, name))
+		return;
+	egw_node *s = xo(x);
+	xs(x, xobj(x, xobj(x, s, "genericSecret"), "secret"), "inlineBytes", xbytes_b64(x, data));
+	xs(x, s, "name", name);
+	xadd(x, EGW_XDS_SECRET, s);
+}
+
+static egw_node *path_exact(xt *x, const char *p)
+{
+	egw_node *o = xo(x);
+	xs(x, xobj(x, o, "path"), "exact", p);
+	return o;
+}
+
+static void oidc_route(xt *x, egw_node *xr, const egw_node *r)
+{
+	const egw_node *o = oidc_of(r);
+	if (!o)
+		return;
+	const char *name = GS(o, "name") ? GS(o, "name") : "";
+	const egw_node *prov = G(o, "provider");
+	egw_node *pr = hf_route_cfg(x, xr, OAUTH2, "envoy.extensions.filters.http.oauth2.v3.OAuth2PerRoute");
+	egw_node *c = xobj(x, pr, "config");
+	if (egw_len(G(o, "scopes")))
+		xset(x, c, "authScopes", xcopy(x, G(o, "scopes")));
+	xs(x, c, "authType", "BASIC_AUTH");
+	xs(x, c, "authorizationEndpoint", GS(prov, "authorizationEndpoint"));
+	egw_node *cr = xobj(x, c, "credentials");
+	xs(x, cr, "clientId", GS(o, "clientID"));
+	xs(x, cr, "cookieDomain", GS(o, "cookieDomain"));
+	const char *sfx = GS(o, "cookieSuffix") ? GS(o, "cookieSuffix") : "";
+	const egw_node *ov = G(o, "cookieNameOverrides");
+	egw_node *cn = xobj(x, cr, "cookieNames");
+	xs(x, cn, "bearerToken", GS(ov, "accessToken") ? GS(ov, "accessToken") : egw_sprintf(x->a, "AccessToken-%s", sfx));
+	xs(x, cn, "idToken", GS(ov, "idToken") ? GS(ov, "idToken") : egw_sprintf(x->a, "IdToken-%s", sfx));
+	xs(x, cn, "oauthExpires", egw_sprintf(x->a, "OauthExpires-%s", sfx));
+	xs(x, cn, "oauthHmac", egw_sprintf(x->a, "OauthHMAC-%s", sfx));
+	xs(x, cn, "oauthNonce", egw_sprintf(x->a, "OauthNonce-%s", sfx));
+	xs(x, cn, "refreshToken", egw_sprintf(x->a, "RefreshToken-%s", sfx));
+	const char *hmac = egw_sprintf(x->a, "oauth2/hmac_secret/%s", name);
+	const char *tok = egw_sprintf(x->a, "oauth2/client_secret/%s", name);
+	xset(x, cr, "hmacSecret", secret_ref(x, hmac));
+	xset(x, cr, "tokenSecret", secret_ref(x, tok));
+	generic_secret(x, tok, G(o, "clientSecret"));
+	generic_secret(x, hmac, G(o, "hmacSecret"));
+	xs(x, c, "csrfTokenExpiresIn", xdur(x, G(o, "csrfTokenTTL")));
+	xs(x, c, "defaultExpiresIn", xdur(x, G(o, "defaultTokenTTL")));
+	xs(x, c, "defaultRefreshTokenExpiresIn", xdur(x, G(o, "defaultRefreshTokenTTL")));
+	const egw_node *h;
+	EGW_ARR_EACH(G(G(o, "denyRedirect"), "headers"), i, h) {
+		egw_node *m = xpush(x, xarr(x, c, "denyRedirectMatcher"), xo(x));
+		xs(x, m, "name", GS(h, "name"));
+		egw_node *sm = xobj(x, m, "stringMatch");
+		const char *t = GS(h, "type"), *v = GS(h, "value");
+		if (t && !strcmp(t, "RegularExpression"))
+			xs(x, xobj(x, sm, "safeRegex"), "regex", v);
+		else if (t && !strcmp(t, "Suffix"))
+			xs(x, sm, "suffix", v);
+		else if (t && !strcmp(t, "Prefix"))
+			xs(x, sm, "prefix", v);
+		else
+			xs(x, sm, "exact", v);
+	}
+	if (GB(o, "disableTokenEncryption"))
+		xb(x, c, "disableTokenEncryption", true);
+	if (GB(o, "forwardAccessToken"))
+		xb(x, c, "forwardBearerToken", true);
+	if (GS(o, "forwardIDTokenHeader"))
+		xs(x, xobj(x, c, "forwardIdToken"), "header", GS(o, "forwardIDTokenHeader"));
+	const egw_node *pt = G(o, "passThroughAuthHeader");
+	if (GB(o, "passThroughAuthHeader") && pt) {
+		egw_node *m = xpush(x, xarr(x, c, "passThroughMatcher"), xo(x));
+		xs(x, m, "name", "authorization");
+		xs(x, xobj(x, m, "stringMatch"), "prefix", "Bearer ");
+	}
+	/* keep the client's Authorization header unless the filter writes one */
+	const char *idh = GS(o, "forwardIDTokenHeader");
+	if (!GB(o, "forwardAccessToken") && !(idh && !strcasecmp(idh, "Authorization")))
+		xb(x, c, "preserveAuthorizationHeader", true);
+	if (GS(o, "redirectPath"))
+		xset(x, c, "redirectPathMatcher", path_exact(x, GS(o, "redirectPath")));
+	xs(x, c, "redirectUri", GS(o, "redirectURL"));
+	const egw_node *rt = G(G(prov, "traffic"), "retry");
+	if (rt)
+		xset(x, c, "retryPolicy", xds_retry_policy_core(x, rt));
+	if (egw_len(G(o, "resources")))
+		xset(x, c, "resources", xcopy(x, G(o, "resources")));
+	if (GS(o, "logoutPath"))
+		xset(x, c, "signoutPath", path_exact(x, GS(o, "logoutPath")));
+	xs(x, c, "statPrefix", name);
+	egw_node *te = xobj(x, c, "tokenEndpoint");
+	const egw_node *dest = G(prov, "destination");
+	const char *cluster;
+	if (dest) {
+		cluster_args ca = {0};
+		ca.name = GS(dest, "name");
+		ca.settings = G(dest, "settings");
+		ca.traffic = G(prov, "traffic");
+		ca.metadata = G(dest, "metadata");
+		ca.is_http = true;
+		ca.service = true;
+		xds_cluster_add(x, &ca);
+		cluster = ca.name;
+	} else
+		cluster = xds_url_cluster(x, GS(prov, "tokenEndpoint"));
+	xs(x, te, "cluster", cluster);
+	const char *tt = xdur(x, G(G(G(G(prov, "traffic"), "timeout"), "http"), "requestTimeout"));
+	xs(x, te, "timeout", tt ? tt : "10s");
+	xs(x, te, "uri", GS(prov, "tokenEndpoint"));
+	if (G(o, "refreshToken"))
+		xb(x, c, "useRefreshToken", GB(o, "refreshToken"));
+}
+const hfilter hf_oidc = {oidc_hcm, oidc_route};
