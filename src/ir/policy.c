@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "policy_util.h"
 
 /* ---------------------------------------------------------------- status */
 
@@ -123,19 +124,35 @@ void pol_warning(pol_ctx *pc, ir_pol *p, egw_node *ref, const char *reason, cons
 	pol_cond(pc, p, ref, "Warning", true, nr, nm);
 }
 
+void pol_note_deprecated(ir_tr *t, ir_pol *p, const char *field, const char *instead)
+{
+	pol_str_add(t, &p->deprecated, egw_sprintf(t->a, "%s is deprecated, use %s instead", field, instead));
+}
+
 void pol_deprecated(pol_ctx *pc, ir_pol *p, egw_node *ref)
 {
-	const char *m = NULL;
-	const char *tr = p->deprecated_ref ? "spec.targetRef is deprecated, use spec.targetRefs instead" : NULL;
-	/* keys sorted: the extra fields come before spec.targetRef when they
-	 * sort before it (all of ours start with "spec." and a letter < 't'). */
-	if (p->extra_warning && tr)
-		m = strcmp(p->extra_warning, tr) < 0 ? egw_sprintf(pc->t->a, "%s; %s", p->extra_warning, tr)
-						      : egw_sprintf(pc->t->a, "%s; %s", tr, p->extra_warning);
-	else
-		m = p->extra_warning ? p->extra_warning : tr;
-	if (m)
-		pol_warning(pc, p, ref, "DeprecatedField", m);
+	ir_tr *t = pc->t;
+	egw_node *all = NULL;
+	egw_node *x;
+	EGW_ARR_EACH(p->deprecated, i, x)
+	pol_str_add(t, &all, egw_text(x));
+	if (p->extra_warning)
+		pol_str_add(t, &all, p->extra_warning);
+	if (p->deprecated_ref)
+		pol_str_add(t, &all, "spec.targetRef is deprecated, use spec.targetRefs instead");
+	if (!all)
+		return;
+	/* Envoy Gateway sorts by field name; messages start with the field */
+	egw_node *sorted = pol_sorted_unique(t, all, false);
+	egw_buf b;
+	egw_buf_init(&b, t->a);
+	EGW_ARR_EACH(sorted, i, x)
+	{
+		if (i)
+			egw_buf_puts(&b, "; ");
+		egw_buf_puts(&b, egw_text(x));
+	}
+	pol_warning(pc, p, ref, "DeprecatedField", egw_buf_str(&b));
 }
 
 static int anc_rank(egw_node *an)
@@ -1310,10 +1327,23 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 		egw_arr_push(t->a, settings, ds);
 		if (authority && !*authority) {
 			int64_t port = egw_get_int(br, "port", 0);
-			if (!strcmp(kind, "Service"))
-				*authority = egw_sprintf(t->a, "%s.%s:%lld", name, ns, (long long)port);
-			else
+			egw_node *fq = NULL;
+			if (!strcmp(kind, "Backend")) {
+				egw_object *be = egw_res_find(t->rs, EGW_K_BACKEND, ns, name);
+				egw_node *ep;
+				EGW_ARR_EACH(egw_path(be ? be->node : NULL, "spec.endpoints"), k, ep)
+				{
+					if (!fq)
+						fq = egw_get(ep, "fqdn");
+				}
+			}
+			if (fq)
+				*authority = egw_sprintf(t->a, "%s:%lld", egw_get_str(fq, "hostname", ""),
+							 (long long)egw_get_int(fq, "port", 0));
+			else if (!strcmp(kind, "Backend") || !port)
 				*authority = egw_sprintf(t->a, "%s.%s", name, ns);
+			else
+				*authority = egw_sprintf(t->a, "%s.%s:%lld", name, ns, (long long)port);
 		}
 	}
 	t->cur_parent = saved;

@@ -63,6 +63,7 @@ typedef struct ir_pol {
 	egw_map amap; /* ancestor key -> ancestor node */
 	bool deprecated_ref;
 	const char *extra_warning; /* more deprecated fields ("spec.x is deprecated, use spec.y instead") */
+	egw_node *deprecated;      /* ARR of further such messages (sorted when used) */
 	const char *late_err; /* an error found while applying to one listener's routes */
 } ir_pol;
 
@@ -90,6 +91,8 @@ void pol_cond(pol_ctx *pc, ir_pol *p, egw_node *ref, const char *type, bool stat
 	      const char *reason, const char *msg);
 void pol_accepted(pol_ctx *pc, ir_pol *p, egw_node *ref);
 void pol_warning(pol_ctx *pc, ir_pol *p, egw_node *ref, const char *reason, const char *msg);
+/* Notes a deprecated field: "<field> is deprecated, use <instead> instead". */
+void pol_note_deprecated(ir_tr *t, ir_pol *p, const char *field, const char *instead);
 /* The DeprecatedField warning (spec.targetRef, extra_warning) on ref. */
 void pol_deprecated(pol_ctx *pc, ir_pol *p, egw_node *ref);
 void pol_finish(pol_ctx *pc, ir_pol *p);

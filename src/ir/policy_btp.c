@@ -912,7 +912,7 @@ static const char *btp_build(pol_ctx *pc, ir_pol *p, void **featp)
 #undef ERR
 	f->use_client_protocol = egw_get(spec, "useClientProtocol");
 	if (egw_get(spec, "compression"))
-		p->extra_warning = "spec.compression is deprecated, use spec.compressor instead";
+		pol_note_deprecated(t, p, "spec.compression", "spec.compressor");
 	return errs.len ? egw_buf_str(&errs) : NULL;
 }
 

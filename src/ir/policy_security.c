@@ -121,6 +121,9 @@ static const char *sp_extauth(pol_ctx *pc, ir_pol *p, egw_node *ea, egw_node **o
 		egw_node *svc = egw_get(ea, kinds[k]);
 		if (!svc)
 			continue;
+		if (egw_get(svc, "backendRef"))
+			pol_note_deprecated(t, p, egw_sprintf(t->a, "spec.extAuth.%s.backendRef", kinds[k]),
+					    egw_sprintf(t->a, "spec.extAuth.%s.backendRefs", kinds[k]));
 		const char *auth, *err;
 		egw_node *dest = pol_ext_destination(pc, p, refs_of(t, svc), egw_sprintf(t->a, "%s/extauth/0", base),
 						     k == 0 ? "GRPCRoute" : "HTTPRoute", &auth, &err);
@@ -139,6 +142,89 @@ static const char *sp_extauth(pol_ctx *pc, ir_pol *p, egw_node *ea, egw_node **o
 	}
 	*out = o;
 	return NULL;
+}
+
+static egw_node *origin_match(ir_tr *t, const char *s, bool strip_scheme)
+{
+	egw_node *m = egw_obj(t->a);
+	egw_set_bool(t->a, m, "distinct", false);
+	egw_set_str(t->a, m, "name", "");
+	if (strip_scheme) {
+		const char *sc = strstr(s, "://");
+		if (sc)
+			s = sc + 3;
+	}
+	if (strchr(s, '*')) {
+		egw_buf b;
+		egw_buf_init(&b, t->a);
+		for (const char *q = s; *q; q++) {
+			if (*q == '*')
+				egw_buf_puts(&b, ".*");
+			else if (*q == '.')
+				egw_buf_puts(&b, "\\.");
+			else
+				egw_buf_putc(&b, *q);
+		}
+		egw_set_str(t->a, m, "safeRegex", egw_buf_str(&b));
+	} else {
+		egw_set_str(t->a, m, "exact", s);
+	}
+	return m;
+}
+
+static egw_node *sp_csrf(pol_ctx *pc, egw_node *c)
+{
+	ir_tr *t = pc->t;
+	if (!c)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	egw_node *ao = egw_get(c, "additionalOrigins");
+	if (egw_len(ao)) {
+		egw_node *arr = egw_set_arr(t->a, o, "additionalOrigins");
+		egw_node *x;
+		EGW_ARR_EACH(ao, i, x)
+		egw_arr_push(t->a, arr, origin_match(t, egw_text(x) ? egw_text(x) : "", true));
+	}
+	egw_member *m;
+	EGW_OBJ_EACH(c, i, m)
+	{
+		if (strcmp(m->key, "additionalOrigins"))
+			egw_obj_set(t->a, o, m->key, egw_clone(t->a, m->val));
+	}
+	return o;
+}
+
+static egw_node *sp_jwt(pol_ctx *pc, egw_node *j)
+{
+	ir_tr *t = pc->t;
+	if (!j)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	egw_member *m;
+	EGW_OBJ_EACH(j, i, m)
+	{
+		if (!strcmp(m->key, "optional"))
+			egw_obj_set(t->a, o, "allowMissing", egw_clone(t->a, m->val));
+		else if (!strcmp(m->key, "failOpen"))
+			egw_obj_set(t->a, o, "allowMissingOrFailed", egw_clone(t->a, m->val));
+		else if (!strcmp(m->key, "providers")) {
+			egw_node *arr = egw_set_arr(t->a, o, "providers");
+			egw_node *pv;
+			EGW_ARR_EACH(m->val, k, pv)
+			{
+				egw_node *x = pol_durations(t, pv);
+				egw_node *lj = egw_get(x, "localJWKS");
+				if (lj && lj->kind == EGW_OBJ) {
+					const char *inl = egw_get_str(lj, "inline", NULL);
+					if (inl)
+						egw_set_str(t->a, x, "localJWKS", inl);
+				}
+				egw_arr_push(t->a, arr, x);
+			}
+		} else
+			egw_obj_set(t->a, o, m->key, pol_durations(t, m->val));
+	}
+	return o;
 }
 
 static egw_node *sp_authz(pol_ctx *pc, egw_node *az)
@@ -195,9 +281,12 @@ static const char *sp_build(pol_ctx *pc, ir_pol *p, void **featp)
 	egw_node *c = sp_cors(pc, egw_get(spec, "cors"));
 	if (c)
 		egw_obj_set(t->a, o, "cors", c);
-	egw_node *jwt = egw_get(spec, "jwt");
+	egw_node *jwt = sp_jwt(pc, egw_get(spec, "jwt"));
 	if (jwt)
-		egw_obj_set(t->a, o, "jwt", pol_durations(t, jwt));
+		egw_obj_set(t->a, o, "jwt", jwt);
+	egw_node *csrf = sp_csrf(pc, egw_get(spec, "csrf"));
+	if (csrf)
+		egw_obj_set(t->a, o, "csrf", csrf);
 	egw_node *ba;
 	const char *e = sp_basic(pc, p, egw_get(spec, "basicAuth"), &ba);
 	if (ba)
