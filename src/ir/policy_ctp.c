@@ -231,6 +231,12 @@ static egw_node *ctp_headers(ir_tr *t, egw_node *h, const char **err)
 			continue;
 		if (!strcmp(m->key, "host") && !egw_len(m->val))
 			continue;
+		if (!strcmp(m->key, "preserveXRequestID")) {
+			if (!egw_get(h, "requestID"))
+				egw_set_str(t->a, o, "requestID",
+					    egw_node_bool(m->val, false) ? "PreserveOrGenerate" : "Generate");
+			continue;
+		}
 		if (!strcmp(m->key, "xForwardedClientCert")) {
 			egw_node *x = egw_obj(t->a);
 			const char *mode = egw_get_str(m->val, "mode", NULL);
@@ -383,6 +389,10 @@ static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l)
 	if ((e = ctp_connection(t, egw_get(spec, "connection"), &conn)))
 		return e;
 	egw_node *pp = egw_get(spec, "enableProxyProtocol");
+	if (pp)
+		pol_note_deprecated(t, p, "spec.enableProxyProtocol", "spec.proxyProtocol");
+	if (egw_path(spec, "headers.preserveXRequestID"))
+		pol_note_deprecated(t, p, "spec.headers.preserveXRequestID", "spec.headers.requestID");
 	egw_node *ppn = egw_get(spec, "proxyProtocol");
 	if (l->xk == XL_HTTP) {
 		egw_node *cid = egw_get(spec, "clientIPDetection");
