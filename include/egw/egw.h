@@ -154,6 +154,15 @@ typedef struct egw_options {
 	/** Add a GatewayClass, and Namespaces, and EndpointSlices for Services
 	 * with ClusterIPs, where the input lacks them (egctl --add-missing-resources). */
 	int add_missing_resources;
+	/** Non-zero: fill in the Gateway API and Envoy Gateway CRD defaults
+	 * (listener allowedRoutes, parentRef group/kind, backendRef weight, ...)
+	 * as the API server would; for objects read from files.  Objects from
+	 * the API server already have them. */
+	int crd_defaults;
+	/** Non-zero: route to each Service's ClusterIP rather than its
+	 * EndpointSlices unless an EnvoyProxy or BackendTrafficPolicy says
+	 * otherwise (routingType); `egctl x translate` does this. */
+	int service_routing;
 	/** Unix time used for certificate validity checks; 0 = 2026-01-01T00:00:00Z. */
 	int64_t now_unix;
 	egw_limits limits;

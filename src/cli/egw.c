@@ -72,8 +72,13 @@ static void usage(FILE *out)
 	      "                             (default envoy-gateway-system)\n"
 	      "      --dns-domain D         default cluster.local\n"
 	      "      --runtime-flag F       enable a runtime flag (repeatable)\n"
-	      "      --add-missing-resources  add what a bare manifest lacks (GatewayClass,\n"
-	      "                             Namespaces, EndpointSlices from ClusterIPs)\n"
+	      "      --add-missing-resources  add what a bare manifest lacks (Namespaces,\n"
+	      "                             Services, ClusterIPs)\n"
+	      "      --endpoint-routing     route Services through their EndpointSlices, as\n"
+	      "                             the Envoy Gateway controller does (the default\n"
+	      "                             with --config)\n"
+	      "      --service-routing      route Services to their ClusterIPs, as egctl does\n"
+	      "                             (the default without --config)\n"
 	      "  egw version                print the library version\n",
 	      out);
 }
@@ -124,6 +129,10 @@ static int translate_cmd(int argc, char **argv)
 	egw_str flags[MAX_FLAGS];
 	size_t nflags = 0;
 	int add_missing = 0;
+	/* -1: decided below.  With an EnvoyGateway configuration egw behaves as
+	 * the Envoy Gateway controller (EndpointSlices); without one as egctl,
+	 * which routes to ClusterIPs. */
+	int service_routing = -1;
 
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -187,6 +196,10 @@ static int translate_cmd(int argc, char **argv)
 			flags[nflags++].len = strlen(val);
 		} else if (!strcmp(a, "--add-missing-resources")) {
 			add_missing = 1;
+		} else if (!strcmp(a, "--endpoint-routing")) {
+			service_routing = 0;
+		} else if (!strcmp(a, "--service-routing")) {
+			service_routing = 1;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
@@ -217,7 +230,7 @@ static int translate_cmd(int argc, char **argv)
 		if (n == 11 && !strncmp(p, "gateway-api", n))
 			parts |= EGW_RENDER_GATEWAY_API;
 		else if (n == 2 && !strncmp(p, "ir", n))
-			parts |= EGW_RENDER_IR;
+			parts |= EGW_RENDER_IR | EGW_RENDER_GATEWAY_API; /* egctl prints both */
 		else if (n == 3 && !strncmp(p, "xds", n))
 			parts |= EGW_RENDER_XDS;
 		else if (n == 9 && !strncmp(p, "ratelimit", n))
@@ -302,6 +315,10 @@ static int translate_cmd(int argc, char **argv)
 	opts.runtime_flags = flags;
 	opts.runtime_flags_len = nflags;
 	opts.add_missing_resources = add_missing;
+	opts.service_routing = service_routing >= 0 ? service_routing : config == NULL;
+	/* files read without --config get what the API server would have added,
+	 * as egctl's loader does */
+	opts.crd_defaults = config == NULL;
 
 	egw_result *r = NULL;
 	int trc = egw_translate(&r, inputs, nfiles, &opts);

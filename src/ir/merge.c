@@ -280,11 +280,15 @@ void ir_merge_apply(ir_tr *t, ir_gw *g, egw_node *dest, bool diverges)
 /* Does this rule route to Service cluster IPs instead of endpoints?  A
  * route-rule, route or Gateway BackendTrafficPolicy routingType wins over
  * the EnvoyProxy's. */
-static bool service_routing_for(ir_gw *g, const char *btp)
+static bool service_routing_for(ir_tr *t, ir_gw *g, const char *btp)
 {
 	if (btp)
 		return !strcmp(btp, "Service");
-	return ir_streq(egw_text(egw_path(g->ep, "spec.routingType")), "Service");
+	const char *ep = egw_text(egw_path(g->ep, "spec.routingType"));
+	if (ep)
+		return !strcmp(ep, "Service");
+	/* the host's default: egctl routes to ClusterIPs */
+	return t->c->opts->service_routing != 0;
 }
 
 bool ir_service_routing(ir_tr *t, ir_gw *g, egw_object *route, const char *kind, const char *rule,
@@ -299,8 +303,8 @@ bool ir_service_routing(ir_tr *t, ir_gw *g, egw_object *route, const char *kind,
 	const char *gw_rt = g ? egw_map_get(&mi->rt, egw_sprintf(t->a, "gw:%s/%s", g->ns, g->name)) : NULL;
 	if (!rt)
 		rt = gw_rt;
-	bool eff = g ? service_routing_for(g, rt) : false;
+	bool eff = g ? service_routing_for(t, g, rt) : false;
 	if (diverges)
-		*diverges = g && eff != service_routing_for(g, gw_rt);
+		*diverges = g && eff != service_routing_for(t, g, gw_rt);
 	return eff;
 }
