@@ -307,6 +307,17 @@ pol_target *pol_targets(pol_ctx *pc, egw_object *o, bool routes, size_t *n)
 						push_target(t, &v, n, &cap, tg);
 				}
 			}
+		} else if (!strcmp(kind, "ListenerSet") && !strcmp(grp, GW_GROUP)) {
+			egw_object *lo;
+			EGW_RES_EACH(t->rs, EGW_K_LISTENERSET, i, lo)
+			{
+				if (strcmp(lo->ns, o->ns))
+					continue;
+				if (!ir_label_selector_matches(sel, egw_path(lo->node, "metadata.labels")))
+					continue;
+				pol_target tg = { grp, kind, lo->name, NULL };
+				push_target(t, &v, n, &cap, tg);
+			}
 		} else if (!strcmp(kind, "Gateway") && !strcmp(grp, GW_GROUP)) {
 			for (size_t i = 0; i < t->ngw; i++) {
 				egw_object *go = t->gws[i]->o;

@@ -229,7 +229,7 @@ static egw_node *ctp_headers(ir_tr *t, egw_node *h, const char **err)
 		if (!strcmp(m->key, "earlyRequestHeaders") || !strcmp(m->key, "lateResponseHeaders") ||
 		    !strcmp(m->key, "maxRequestHeaderLimit"))
 			continue;
-		if (!strcmp(m->key, "host") && !egw_len(m->val))
+		if (!strcmp(m->key, "host"))
 			continue;
 		if (!strcmp(m->key, "preserveXRequestID")) {
 			if (!egw_get(h, "requestID"))
@@ -255,6 +255,11 @@ static egw_node *ctp_headers(ir_tr *t, egw_node *h, const char **err)
 	egw_node *mrh = egw_get(h, "maxRequestHeaderLimit");
 	if (mrh) {
 		int64_t v;
+		if (pol_quantity(egw_text(mrh), &v) == 0 && v < 1024) {
+			*err = egw_sprintf(t->a, "Headers: MaxRequestHeaderLimit value %s must be at least 1Ki",
+					   egw_text(mrh));
+			return o;
+		}
 		if (pol_quantity(egw_text(mrh), &v) != 0 || v > 8192 * 1024) {
 			*err = egw_sprintf(t->a, "Headers: MaxRequestHeaderLimit value %s exceeds the maximum of 8192Ki",
 					   egw_text(mrh));
@@ -398,6 +403,9 @@ static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l)
 		egw_node *cid = egw_get(spec, "clientIPDetection");
 		if (cid)
 			egw_obj_set(t->a, x, "clientIPDetection", egw_clone(t->a, cid));
+		egw_node *hh = egw_path(spec, "headers.host");
+		if (egw_len(hh))
+			egw_obj_set(t->a, x, "host", egw_clone(t->a, hh));
 		const char *herr;
 		egw_node *hd = ctp_headers(t, egw_get(spec, "headers"), &herr);
 		if (hd)
@@ -486,13 +494,27 @@ static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l)
 		egw_node *h2 = egw_get(spec, "http2");
 		if (h2) {
 			egw_node *o = egw_obj(t->a);
+			/* Envoy Gateway writes each window size into the other's field */
 			const char *q[] = { "initialStreamWindowSize", "initialConnectionWindowSize" };
+			const char *qn[] = { "InitialStreamWindowSize", "InitialConnectionWindowSize" };
+			egw_buf h2e;
+			egw_buf_init(&h2e, t->a);
 			for (int i = 0; i < 2; i++) {
 				egw_node *v = egw_get(h2, q[i]);
 				int64_t n;
-				if (v && pol_quantity(egw_text(v), &n) == 0)
-					egw_set_int(t->a, o, q[i], n);
+				if (!v)
+					continue;
+				if (pol_quantity(egw_text(v), &n) != 0 || n < 65535 || n > 2147483647) {
+					if (h2e.len)
+						egw_buf_puts(&h2e, "\n");
+					egw_buf_printf(&h2e, "%s value %s is out of range, must be between 65535 and 2147483647",
+						       qn[i], egw_text(v));
+					continue;
+				}
+				egw_set_int(t->a, o, q[1 - i], n);
 			}
+			if (h2e.len)
+				return egw_sprintf(t->a, "HTTP2: %s", egw_buf_str(&h2e));
 			egw_node *mcs = egw_get(h2, "maxConcurrentStreams");
 			if (mcs)
 				egw_obj_set(t->a, o, "maxConcurrentStreams", egw_clone(t->a, mcs));
@@ -502,7 +524,7 @@ static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l)
 		}
 		egw_node *hc = egw_get(spec, "healthCheck");
 		if (hc)
-			egw_obj_set(t->a, x, "healthCheck", egw_clone(t->a, hc));
+			egw_obj_set(t->a, x, "healthCheck", pol_lc_keys(t, hc));
 	}
 	if (l->xk == XL_HTTP || l->xk == XL_TCP) {
 		if ((e = ctp_tls(pc, p, x)))
