@@ -9,6 +9,7 @@
 
 #include "names.h"
 #include "xds_int.h"
+#include "hooks.h"
 
 #define HCM_MSG "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 #define HCM_NAME "envoy.filters.network.http_connection_manager"
@@ -388,6 +389,7 @@ void xds_http_listeners(xt *x, const egw_node *arr)
 		}
 		xds_add_route_config(x, rc, hl, h3);
 		xds_ratelimit_cluster(x, hl);
+		xds_hook_listener(x, l, hl);
 	}
 }
 
@@ -472,6 +474,7 @@ void xds_tcp_listeners(xt *x, const egw_node *arr)
 			xs(x, er, "name", "EmptyCluster");
 			add_tcp_chain(x, l, tl, er, "EmptyCluster");
 		}
+		xds_hook_listener(x, l, tl);
 	}
 }
 
@@ -516,6 +519,7 @@ void xds_udp_listeners(xt *x, const egw_node *arr)
 		xs(x, up, "statPrefix", "service");
 		xadd(x, EGW_XDS_LISTENER, o);
 		egw_map_put(&x->lst_addr, addr_key(x, addr, port, true), o);
+		xds_hook_listener(x, o, ul);
 		if (!r || shared)
 			continue;
 		cluster_args ca = {0};

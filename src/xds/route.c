@@ -8,6 +8,7 @@
 
 #include "names.h"
 #include "xds_int.h"
+#include "hooks.h"
 
 static egw_node *header_opts(xt *x, const egw_node *hdrs)
 {
@@ -448,6 +449,7 @@ void xds_add_route_config(xt *x, egw_node *rc, const egw_node *hl, bool http3)
 			continue;
 		}
 		egw_node *xr = xds_route(x, r, hl);
+		xds_hook_route(x, xr, vh, r);
 		if (http3) {
 			int64_t qp = GI(G(hl, "http3"), "quicPort", 0);
 			if (!qp)
@@ -460,7 +462,9 @@ void xds_add_route_config(xt *x, egw_node *rc, const egw_node *hl, bool http3)
 		}
 		xpush(x, egw_get(vh, "routes"), xr);
 		route_clusters(x, r, hl);
+		xds_hook_route_cluster(x, r);
 	}
+	xds_hook_vhosts(x, vlist);
 	egw_node *vhs = xarr(x, rc, "virtualHosts"), *vh;
 	EGW_ARR_EACH(vlist, i, vh)
 		xpush(x, vhs, vh);

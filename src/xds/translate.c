@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "xds_int.h"
+#include "hooks.h"
 
 const char *const egw_xds_type_msg[EGW_XDS_TYPE_COUNT] = {
 	"envoy.config.listener.v3.Listener",
@@ -63,6 +64,7 @@ int egw_xds_translate(egw_ctx *c, const egw_node *ir, egw_xds_out *out)
 	xds_accesslog_clusters(x);
 	xds_tracing_cluster(x);
 	xds_validate(x);
+	xds_hook_translate(x);
 
 	if (x->err.len) {
 		out->error = egw_buf_str(&x->err);
