@@ -1304,8 +1304,14 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 	egw_set_str(t->a, dest, "name", destname);
 	egw_node *settings = egw_set_arr(t->a, dest, "settings");
 	egw_node *br;
+	/* a BackendTLSPolicy of these backends names this policy as its ancestor */
 	void *saved = t->cur_parent;
-	t->cur_parent = NULL;
+	egw_node *self = egw_obj(t->a);
+	egw_set_str(t->a, self, "group", EG_GROUP);
+	egw_set_str(t->a, self, "kind", p->kind);
+	egw_set_str(t->a, self, "name", p->o->name);
+	egw_set_str(t->a, self, "namespace", p->o->ns);
+	t->cur_parent = self;
 	EGW_ARR_EACH(brefs, i, br)
 	{
 		const char *kind = egw_get_str(br, "kind", "Service");
