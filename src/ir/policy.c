@@ -1330,8 +1330,34 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 		fake.ns = ns;
 		ir_dest_err de;
 		memset(&de, 0, sizeof de);
-		egw_node *ds = ir_backend_setting(t, &fake, route_kind, b2,
-						  egw_sprintf(t->a, "%s/backend/%zu", destname, i), NULL, &de);
+		egw_node *ds = NULL;
+		egw_object *be = !strcmp(kind, "Backend") && t->backend_enabled
+					 ? egw_res_find(t->rs, EGW_K_BACKEND, ns, name)
+					 : NULL;
+		egw_node *uep = NULL;
+		egw_node *ep;
+		EGW_ARR_EACH(egw_path(be ? be->node : NULL, "spec.endpoints"), k, ep)
+		{
+			if (egw_get(ep, "unix"))
+				uep = ep;
+		}
+		if (uep && egw_len(egw_path(be->node, "spec.endpoints")) == 1) {
+			/* policies may reach their services over a unix socket */
+			ds = egw_obj(t->a);
+			egw_set_str(t->a, ds, "addressType", "UDS");
+			egw_node *eps = egw_set_arr(t->a, ds, "endpoints");
+			egw_node *e1 = egw_arr_push(t->a, eps, egw_obj(t->a));
+			egw_set_str(t->a, e1, "host", "");
+			egw_set_str(t->a, e1, "path", egw_get_str(egw_get(uep, "unix"), "path", ""));
+			egw_set_int(t->a, e1, "port", 0);
+			egw_obj_set(t->a, ds, "metadata", ir_meta(t, "Backend", ns, name, NULL));
+			egw_set_str(t->a, ds, "name", egw_sprintf(t->a, "%s/backend/%zu", destname, i));
+			egw_set_str(t->a, ds, "protocol", !strcmp(route_kind, "GRPCRoute") ? "GRPC" : "HTTP");
+			egw_set_int(t->a, ds, "weight", 1);
+		} else {
+			ds = ir_backend_setting(t, &fake, route_kind, b2,
+						egw_sprintf(t->a, "%s/backend/%zu", destname, i), NULL, &de);
+		}
 		if (!ds) {
 			if (de.reason && !strcmp(de.reason, "UnsupportedValue") && !strcmp(kind, "Backend"))
 				*err = egw_sprintf(t->a,

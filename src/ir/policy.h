@@ -127,6 +127,9 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 /* Copy with Go-style case-insensitive field names folded to lowerCamel. */
 egw_node *pol_lc_keys(ir_tr *t, egw_node *n);
 
+/* Cluster settings of a policy's service (backendSettings) as IR traffic. */
+egw_node *pol_backend_settings(pol_ctx *pc, ir_pol *p, egw_node *bs, const char **err);
+
 /* ---- kinds ---- */
 void ir_policy_ctp(pol_ctx *pc);
 void ir_policy_btp(pol_ctx *pc);

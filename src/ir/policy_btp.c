@@ -1028,3 +1028,44 @@ void ir_policy_btp(pol_ctx *pc)
 	};
 	pol_drive(pc, &ops);
 }
+
+egw_node *pol_backend_settings(pol_ctx *pc, ir_pol *p, egw_node *bs, const char **err)
+{
+	ir_tr *t = pc->t;
+	*err = NULL;
+	if (!bs)
+		return NULL;
+	egw_node *tr = egw_obj(t->a);
+	egw_node *x;
+	const char *e;
+#define SET(key, call)                                        \
+	do {                                                  \
+		x = NULL;                                     \
+		if ((e = (call))) {                           \
+			*err = e;                             \
+			return NULL;                          \
+		}                                             \
+		if (x)                                        \
+			egw_obj_set(t->a, tr, key, x);        \
+	} while (0)
+	SET("circuitBreaker", btp_cb(pc, egw_get(bs, "circuitBreaker"), &x));
+	SET("backendConnection", btp_connection(pc, egw_get(bs, "connection"), &x));
+	x = btp_dns(pc, p, egw_get(bs, "dns"));
+	if (x) {
+		egw_obj_del(x, "name");
+		egw_obj_set(t->a, tr, "dns", x);
+	}
+	x = pol_health_check(t, egw_get(bs, "healthCheck"));
+	if (x)
+		egw_obj_set(t->a, tr, "healthCheck", x);
+	SET("http2", btp_http2(pc, egw_get(bs, "http2"), &x));
+	SET("loadBalancer", btp_lb(pc, egw_get(bs, "loadBalancer"), &x));
+	egw_node *pp = egw_get(bs, "proxyProtocol");
+	if (pp)
+		egw_obj_set(t->a, tr, "proxyProtocol", egw_clone(t->a, pp));
+	SET("retry", btp_retry(pc, egw_get(bs, "retry"), &x));
+	SET("tcpKeepalive", btp_keepalive(pc, egw_get(bs, "tcpKeepalive"), &x));
+	SET("timeout", btp_timeout(pc, egw_get(bs, "timeout"), &x));
+#undef SET
+	return egw_len(tr) ? tr : NULL;
+}

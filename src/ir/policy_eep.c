@@ -41,6 +41,12 @@ static const char *eep_extproc(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node 
 		egw_node *x = egw_arr_push(t->a, arr, egw_obj(t->a));
 		egw_set_str(t->a, x, "authority", auth ? auth : "");
 		egw_obj_set(t->a, x, "destination", dest);
+		const char *bse;
+		egw_node *tr = pol_backend_settings(pc, p, egw_get(ep, "backendSettings"), &bse);
+		if (bse)
+			return egw_sprintf(t->a, "ExtProc: %s", bse);
+		if (tr)
+			egw_obj_set(t->a, x, "traffic", tr);
 		egw_member *m;
 		EGW_OBJ_EACH(ep, k, m)
 		{

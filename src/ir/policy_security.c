@@ -132,6 +132,12 @@ static const char *sp_extauth(pol_ctx *pc, ir_pol *p, egw_node *ea, egw_node **o
 		egw_node *x = egw_set_obj(t->a, o, kinds[k]);
 		egw_set_str(t->a, x, "authority", auth ? auth : "");
 		egw_obj_set(t->a, x, "destination", dest);
+		const char *bse;
+		egw_node *tr = pol_backend_settings(pc, p, egw_get(svc, "backendSettings"), &bse);
+		if (bse)
+			return egw_sprintf(t->a, "ExtAuth: %s", bse);
+		if (tr)
+			egw_obj_set(t->a, o, "traffic", tr);
 		EGW_OBJ_EACH(svc, i, m)
 		{
 			if (!strcmp(m->key, "backendRef") || !strcmp(m->key, "backendRefs") ||
