@@ -946,7 +946,9 @@ static void process_route(drv *d, ir_pol *p, pol_target *tg)
 					    merge_specs(t, egw_get(parent->node, "spec"), egw_get(saved, "spec"),
 							!strcmp(mt, "StrategicMerge")));
 				p->o->node = mn;
+				p->own = saved;
 				err = d->ops->build(pc, p, &feat);
+				p->own = NULL;
 				apply_route(d, p, feat, err, r, tg, g->irkey, l->name);
 				p->o->node = saved;
 				gwr_add(t, &pc->gw_routes_merged, gwkey, l->name,

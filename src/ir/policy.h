@@ -64,6 +64,7 @@ typedef struct ir_pol {
 	bool deprecated_ref;
 	const char *extra_warning; /* more deprecated fields ("spec.x is deprecated, use spec.y instead") */
 	egw_node *deprecated;      /* ARR of further such messages (sorted when used) */
+	egw_node *own;             /* the policy's own node while a merged spec is being built */
 	const char *late_err; /* an error found while applying to one listener's routes */
 } ir_pol;
 

@@ -33,7 +33,7 @@ static const char *btp_timeout(pol_ctx *pc, egw_node *to, egw_node **out)
 		if (ct) {
 			double d;
 			if (!ir_parse_duration(ct, &d))
-				return egw_sprintf(t->a, "invalid TCP ConnectTimeout value %s", ct);
+				return egw_sprintf(t->a, "invalid ConnectTimeout value %s", ct);
 			egw_set_str(t->a, x, "connectTimeout", ir_fmt_duration(t, d));
 		}
 	}
@@ -52,7 +52,7 @@ static const char *btp_timeout(pol_ctx *pc, egw_node *to, egw_node **out)
 				continue;
 			double d;
 			if (!ir_parse_duration(v, &d))
-				return egw_sprintf(t->a, "invalid HTTP %s value %s", keys[i][1], v);
+				return egw_sprintf(t->a, "invalid %s value %s", keys[i][1], v);
 			egw_set_str(t->a, x, keys[i][0], ir_fmt_duration(t, d));
 		}
 	}
@@ -166,6 +166,9 @@ static const char *btp_cb(pol_ctx *pc, egw_node *cb, egw_node **out)
 	egw_node *pe = egw_get(cb, "perEndpoint");
 	if (pe)
 		egw_obj_set(t->a, o, "perEndpoint", egw_clone(t->a, pe));
+	egw_node *rb = egw_get(cb, "retryBudget");
+	if (rb)
+		egw_obj_set(t->a, o, "retryBudget", egw_clone(t->a, rb));
 	*out = o;
 	return NULL;
 }
@@ -296,7 +299,7 @@ static egw_node *btp_compression(pol_ctx *pc, egw_node *spec)
 				continue;
 		}
 		egw_node *o = egw_arr_push(t->a, arr, egw_obj(t->a));
-		if (arr->n == 1)
+		if (i == 0)
 			egw_set_bool(t->a, o, "chooseFirst", true);
 		egw_set_str(t->a, o, "type", type);
 		egw_node *mcl = egw_path(c, "minContentLength");
@@ -544,6 +547,17 @@ static int64_t unit_secs(const char *u)
 	return 0;
 }
 
+/* Go's regexp error text for the mistakes users make most. */
+static const char *regex_err(ir_tr *t, const char *re)
+{
+	char op = ir_regex_bad_op(re);
+	if (op)
+		return egw_sprintf(t->a,
+				   "regex \"%s\" is invalid: error parsing regexp: missing argument to repetition operator: `%c`",
+				   re, op);
+	return egw_sprintf(t->a, "regex \"%s\" is invalid", re);
+}
+
 static const char *rl_rule(pol_ctx *pc, egw_node *rule, egw_node **out)
 {
 	ir_tr *t = pc->t;
@@ -570,7 +584,7 @@ static const char *rl_rule(pol_ctx *pc, egw_node *rule, egw_node **out)
 				egw_set_str(t->a, m, "name", egw_get_str(h, "name", ""));
 			} else if (type && !strcmp(type, "RegularExpression") && val) {
 				if (!ir_regex_valid(val))
-					return egw_sprintf(t->a, "regex \"%s\" is invalid", val);
+					return regex_err(t, val);
 				egw_set_bool(t->a, m, "distinct", false);
 				if (inv)
 					egw_obj_set(t->a, m, "invert", egw_clone(t->a, inv));
@@ -616,7 +630,7 @@ static const char *rl_rule(pol_ctx *pc, egw_node *rule, egw_node **out)
 				egw_set_str(t->a, m, "exact", pv);
 			} else if (!strcmp(pt, "RegularExpression")) {
 				if (!ir_regex_valid(pv))
-					return egw_sprintf(t->a, "regex \"%s\" is invalid", pv);
+					return regex_err(t, pv);
 				egw_set_str(t->a, m, "safeRegex", pv);
 			} else {
 				return "unable to translate rateLimit: invalid path type.";
@@ -907,11 +921,30 @@ static const char *btp_build(pol_ctx *pc, ir_pol *p, void **featp)
 	if (adm)
 		egw_obj_set(t->a, tr, "admissionControl", pol_durations(t, adm));
 	egw_node *tel = egw_get(spec, "telemetry");
-	if (tel)
-		egw_obj_set(t->a, tr, "telemetry", egw_clone(t->a, tel));
+	if (tel) {
+		egw_node *tc = egw_clone(t->a, tel);
+		const char *lists[] = { "customTags", "tags" };
+		for (int i = 0; i < 2; i++) {
+			egw_node *m = egw_path(tc, "tracing");
+			egw_node *mp = egw_get(m, lists[i]);
+			if (!mp || mp->kind != EGW_OBJ)
+				continue;
+			egw_obj_sort(mp, false);
+			egw_node *arr = egw_arr(t->a);
+			egw_member *mm;
+			EGW_OBJ_EACH(mp, k, mm)
+			{
+				egw_node *kv = egw_arr_push(t->a, arr, egw_obj(t->a));
+				egw_set_str(t->a, kv, "key", mm->key);
+				egw_obj_set(t->a, kv, "value", mm->val);
+			}
+			egw_obj_set(t->a, m, lists[i], arr);
+		}
+		egw_obj_set(t->a, tr, "telemetry", tc);
+	}
 #undef ERR
 	f->use_client_protocol = egw_get(spec, "useClientProtocol");
-	if (egw_get(spec, "compression"))
+	if (egw_path(p->own ? p->own : p->o->node, "spec.compression"))
 		pol_note_deprecated(t, p, "spec.compression", "spec.compressor");
 	return errs.len ? egw_buf_str(&errs) : NULL;
 }

@@ -53,15 +53,14 @@ void ir_policy_epp(pol_ctx *pc)
 		int64_t gen;
 		if (egw_node_int(egw_path(o->node, "metadata.generation"), &gen) && gen)
 			egw_set_int(t->a, x, "generation", gen);
-		egw_node *jp = egw_set_arr(t->a, x, "jsonPatches");
-		egw_node *patch;
-		EGW_ARR_EACH(egw_path(o->node, "spec.jsonPatches"), k, patch)
-		egw_arr_push(t->a, jp, egw_clone(t->a, patch));
+		if (enabled) {
+			egw_node *jp = egw_set_arr(t->a, x, "jsonPatches");
+			egw_node *patch;
+			EGW_ARR_EACH(egw_path(o->node, "spec.jsonPatches"), k, patch)
+			egw_arr_push(t->a, jp, egw_clone(t->a, patch));
+		}
 		egw_set_str(t->a, x, "name", o->name);
 		egw_set_str(t->a, x, "namespace", o->ns);
-		egw_node *pr = egw_path(o->node, "spec.priority");
-		if (pr)
-			egw_obj_set(t->a, x, "priority", egw_clone(t->a, pr));
 		egw_obj_set(t->a, x, "status", st);
 		egw_arr_push(t->a, egw_arr_ensure(t->a, fleet, "envoyPatchPolicies"), x);
 		if (!enabled) {
