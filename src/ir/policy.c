@@ -948,6 +948,8 @@ static void process_route(drv *d, ir_pol *p, pol_target *tg)
 				p->o->node = mn;
 				p->own = saved;
 				err = d->ops->build(pc, p, &feat);
+				if (d->ops->post_merge)
+					d->ops->post_merge(pc, p, parent, feat, !strcmp(mt, "StrategicMerge"));
 				p->own = NULL;
 				apply_route(d, p, feat, err, r, tg, g->irkey, l->name);
 				p->o->node = saved;

@@ -152,6 +152,8 @@ typedef struct pol_kind_ops {
 	/* Whether the IR route already has this kind's features. */
 	bool (*is_set)(pol_irroute *ir);
 	bool mergeable;
+	/* After building from a merged spec (optional): parent is the policy merged with. */
+	void (*post_merge)(pol_ctx *pc, ir_pol *p, egw_object *parent, void *feat, bool strategic);
 } pol_kind_ops;
 
 void pol_drive(pol_ctx *pc, const pol_kind_ops *ops);

@@ -1047,6 +1047,59 @@ static bool btp_is_set(pol_irroute *ir)
 	return egw_get(ir->route, "traffic") || egw_get(ir->route, "useClientProtocol");
 }
 
+/* Rate limit rules keep the names of the policy they come from when a
+ * route policy is merged with its Gateway's (the merge is done on the IR). */
+static void btp_post_merge(pol_ctx *pc, ir_pol *p, egw_object *parent, void *featp, bool strategic)
+{
+	ir_tr *t = pc->t;
+	btp_feat *f = featp;
+	egw_node *own_rl = egw_path(p->own, "spec.rateLimit");
+	egw_node *par_rl = egw_path(parent->node, "spec.rateLimit");
+	if (!par_rl)
+		return;
+	ir_pol pp;
+	pol_init(pc, &pp, parent, p->kind);
+	egw_node *prl = NULL, *rrl = NULL;
+	if (btp_ratelimit(pc, &pp, par_rl, &prl) || !prl)
+		return;
+	if (!own_rl) {
+		egw_obj_set(t->a, f->traffic, "rateLimit", prl);
+		return;
+	}
+	egw_node *saved = p->o->node;
+	p->o->node = p->own;
+	const char *e = btp_ratelimit(pc, p, own_rl, &rrl);
+	p->o->node = saved;
+	if (e || !rrl)
+		return;
+	if (!strategic) {
+		egw_obj_set(t->a, f->traffic, "rateLimit", rrl);
+		return;
+	}
+	egw_node *out = egw_clone(t->a, prl);
+	egw_member *m;
+	EGW_OBJ_EACH(rrl, i, m)
+	{
+		egw_node *b = egw_get(out, m->key);
+		if (!b) {
+			egw_obj_set(t->a, out, m->key, m->val);
+			continue;
+		}
+		/* rules: the route's first, then the Gateway's */
+		egw_node *merged = egw_clone(t->a, m->val);
+		egw_node *rules = egw_arr(t->a);
+		egw_node *x;
+		EGW_ARR_EACH(egw_get(m->val, "rules"), k, x)
+		egw_arr_push(t->a, rules, x);
+		EGW_ARR_EACH(egw_get(b, "rules"), k, x)
+		egw_arr_push(t->a, rules, x);
+		if (rules->n)
+			egw_obj_set(t->a, merged, "rules", rules);
+		egw_obj_set(t->a, out, m->key, merged);
+	}
+	egw_obj_set(t->a, f->traffic, "rateLimit", out);
+}
+
 void ir_policy_btp(pol_ctx *pc)
 {
 	static const pol_kind_ops ops = {
@@ -1058,6 +1111,7 @@ void ir_policy_btp(pol_ctx *pc)
 		.apply = btp_apply,
 		.is_set = btp_is_set,
 		.mergeable = true,
+		.post_merge = btp_post_merge,
 	};
 	pol_drive(pc, &ops);
 }
