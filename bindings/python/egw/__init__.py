@@ -731,6 +731,13 @@ def _hook(ud: Any, point: int, resource: Any, context: Any, out: Any) -> int:
         return 0
     except BaseException as e:  # noqa: BLE001 - every failure is the hook's error
         st.errors.append((HookPoint(point) if point in HookPoint._value2member_map_ else point, e))
+        # a failing hook may say why in *out: libegw puts it in the fleet's
+        # error and the diagnostic
+        why = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+        buf = ffi.new("char[]", why.encode("utf-8", "replace"))
+        st.keep = buf
+        out.data = buf
+        out.len = len(buf) - 1
         return -1
 
 
@@ -914,9 +921,12 @@ def translate(*inputs: Union[InputLike, Documents],
 
     hooks: one callable for every hook point, or a mapping from HookPoint
     (or its name, "post_route", ...) to a callable; see HookFn.  An
-    exception in a hook is that hook's failure: with hooks_fail_open the
-    resource is kept and the exception is recorded in Result.hook_errors,
-    otherwise translate raises HookError (``__cause__`` = the exception).
+    exception in a hook is that hook's failure, and its text is the reason
+    libegw reports: with hooks_fail_open the resource is kept (a warning
+    diagnostic); fail-closed, the fleet fails (Fleet.error, an error
+    diagnostic), or the whole call raises HookError (``__cause__`` = the
+    exception) when libegw returns EGW_EHOOK.  Either way the exceptions are
+    in Result.hook_errors.
 
     fetcher: answers the library's URL fetches (OIDC discovery, JWKS); see
     FetchFn.  limits: a Limits or a dict of its fields.
