@@ -507,6 +507,10 @@ static egw_node *http_parent_routes(ir_tr *t, rctx *r, rparent *rp, rerrs *es, s
 		bool dest_err = false, no_ep = false;
 		egw_node *settings = rule_settings(t, r, rp, rule, (long)ri, dest, es, &dest_err, &no_ep);
 		int64_t vw = valid_weight(settings);
+		bool dyn = false;
+		egw_node *sx;
+		EGW_ARR_EACH(settings, si, sx)
+		dyn = dyn || egw_get_bool(sx, "isDynamicResolver", false);
 		if (f.failed) {
 			egw_node *x;
 			EGW_ARR_EACH(routes, k, x)
@@ -517,6 +521,10 @@ static egw_node *http_parent_routes(ir_tr *t, rctx *r, rparent *rp, rerrs *es, s
 			set_direct(t, routes, 503);
 		} else if (vw == 0) {
 			set_direct(t, routes, 500);
+		} else if (dyn && egw_len(egw_get(rule, "backendRefs")) > 1) {
+			set_direct(t, routes, 500);
+			ir_err_add(t, es, "ResolvedRefs", "InvalidBackendRef",
+				   egw_sprintf(t->a, "failed to process route rule %zu: dynamic resolver is not supported for multiple backendRefs", ri));
 		} else {
 			egw_node *x;
 			EGW_ARR_EACH(routes, k, x)
@@ -671,9 +679,22 @@ static void process_l4(ir_tr *t, rctx *r)
 				egw_arr_push(t->a, settings, x);
 			}
 		}
+		bool dyn = false;
+		size_t nrefs = 0;
+		egw_node *sx;
+		EGW_ARR_EACH(settings, si, sx)
+		dyn = dyn || egw_get_bool(sx, "isDynamicResolver", false);
+		EGW_ARR_EACH(rules, ri2, rule)
+		nrefs += egw_len(egw_get(rule, "backendRefs"));
 		for (size_t k = 0; k < es.n; k++)
 			ir_cond(t, rp->conds, es.e[k].type, false, egw_buf_str(&es.e[k].reasons),
 				egw_buf_str(&es.e[k].msgs));
+		if (dyn && nrefs > 1) {
+			ir_cond(t, rp->conds, "ResolvedRefs", false, "InvalidBackendRef",
+				"dynamic resolver is not supported for multiple backendRefs");
+			settings = egw_arr(t->a);
+			dyn = false;
+		}
 		if (!ir_cond_is(rp->conds, "ResolvedRefs", false))
 			ir_cond(t, rp->conds, "ResolvedRefs", true, "ResolvedRefs",
 				"Resolved all the Object references for the Route");
@@ -713,6 +734,11 @@ static void process_l4(ir_tr *t, rctx *r)
 			}
 			if (l->xk != XL_TCP)
 				continue;
+			if (dyn && egw_get(l->xl, "tls")) {
+				ir_cond(t, rp->conds, "ResolvedRefs", false, "UnsupportedValue",
+					"Dynamic resolver backend is only supported with TLS passthrough listeners");
+				continue;
+			}
 			/* a plain TCP listener forwards to one TCPRoute: the oldest */
 			if (!tls && egw_len(egw_get(l->xl, "routes")))
 				continue;
