@@ -22,14 +22,21 @@
 #include "../util/text.h"
 #include "hooks.h"
 
+/* Envoy Gateway's PostEndpointsModify, per ClusterLoadAssignment, context
+ * {}.  egw_hook_point does not have it yet: it is the next point appended
+ * (EGW_HOOK_POST_ENDPOINTS = 5 with hooks[6]), and until egw.h has that slot
+ * the hook is never set and never called. */
+#define HOOK_POST_ENDPOINTS ((egw_hook_point)5)
+#define HOOK_SLOTS (sizeof((egw_options *)0)->hooks / sizeof((egw_options *)0)->hooks[0])
+
 static const char *const hook_name[] = {
 	"PostRouteModify", "PostVirtualHostModify", "PostHTTPListenerModify",
-	"PostClusterModify", "PostTranslateModify",
+	"PostClusterModify", "PostTranslateModify", "PostEndpointsModify",
 };
 
 static egw_hook_fn hook_fn(const xt *x, egw_hook_point p)
 {
-	return x->c->opts->hooks[p];
+	return (size_t)p < HOOK_SLOTS ? x->c->opts->hooks[p] : NULL;
 }
 
 /* The hook failed: fail-open keeps the resource with a warning; fail-closed
@@ -191,8 +198,39 @@ static const egw_xds_type translate_types[] = {
 	EGW_XDS_CLUSTER, EGW_XDS_SECRET, EGW_XDS_LISTENER, EGW_XDS_ROUTE,
 };
 
+/* Envoy Gateway calls PostEndpointsModify for the load assignments of HTTP
+ * route destinations only (not TCP/UDP, mirrors or telemetry clusters), each
+ * once, in the order the assignments were built. */
+static void hook_endpoints(xt *x)
+{
+	if (!hook_fn(x, HOOK_POST_ENDPOINTS))
+		return;
+	egw_map http;
+	egw_map_init(&http, x->a);
+	const egw_node *hl, *r;
+	EGW_ARR_EACH(G(x->ir, "http"), i, hl)
+		EGW_ARR_EACH(G(hl, "routes"), j, r) {
+			const char *d = GS(G(r, "destination"), "name");
+			if (d)
+				egw_map_put(&http, d, (void *)r);
+		}
+	egw_node *cla;
+	EGW_ARR_EACH(x->out->res[EGW_XDS_ENDPOINT], i, cla) {
+		const char *name = egw_xds_resource_name(EGW_XDS_ENDPOINT, cla);
+		if (!egw_map_get(&http, name))
+			continue;
+		egw_node *nw = call(x, HOOK_POST_ENDPOINTS, cla, xo(x),
+				    egw_sprintf(x->a, "endpoints %s", name));
+		if (!nw)
+			continue;
+		replace(cla, nw);
+		egw_map_put(&x->idx[EGW_XDS_ENDPOINT], egw_xds_resource_name(EGW_XDS_ENDPOINT, cla), cla);
+	}
+}
+
 void xds_hook_translate(xt *x)
 {
+	hook_endpoints(x);
 	if (!hook_fn(x, EGW_HOOK_POST_TRANSLATE))
 		return;
 	egw_node *res = xo(x);

@@ -10,6 +10,8 @@
  *   PostVirtualHostModify  per virtual host, once its routes are in
  *   PostHTTPListenerModify per IR listener (HTTP, TCP, UDP), with its policies
  *   PostTranslateModify    once, with clusters, secrets, listeners and routes
+ *   PostEndpointsModify    per load assignment of an HTTP route destination,
+ *                          once egw_hook_point has the point (see hooks.c)
  *
  * The resource goes out as canonical JSON; a reply replaces it (in place, so
  * every reference to the node sees the new one).  A failing hook, or a reply
@@ -31,7 +33,8 @@ void xds_hook_vhosts(xt *x, egw_node *vlist);
 /* l: the xDS listener IR listener irl went into. */
 void xds_hook_listener(xt *x, egw_node *l, const egw_node *irl);
 /* Once, after every other resource was built and validated (Envoy Gateway
- * does not validate what the extension returns). */
+ * does not validate what the extension returns): PostEndpointsModify, then
+ * PostTranslateModify. */
 void xds_hook_translate(xt *x);
 
 #endif

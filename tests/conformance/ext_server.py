@@ -128,6 +128,16 @@ def post_cluster(cluster, ctx):
     return out
 
 
+def post_endpoints(cla, ctx):
+    """Marks every endpoint (Envoy Gateway's PostEndpointsModify)."""
+    out = copy.deepcopy(cla)
+    for loc in out.get('endpoints') or []:
+        for ep in loc.get('lbEndpoints') or []:
+            fm = ep.setdefault('metadata', {}).setdefault('filterMetadata', {})
+            fm.setdefault('envoy-gateway.extension', {})['hook'] = 'applied'
+    return out
+
+
 INJECTED_CLUSTER = {
     'name': 'mock-extension-injected-cluster',
     'loadAssignment': {
@@ -208,6 +218,9 @@ _BY_POINT = {
     egw.HookPoint.POST_CLUSTER: post_cluster,
     egw.HookPoint.POST_TRANSLATE: post_translate,
 }
+# the point libegw's egw_hook_point gets next (src/xds/hooks.c)
+if hasattr(egw.HookPoint, 'POST_ENDPOINTS'):
+    _BY_POINT[egw.HookPoint.POST_ENDPOINTS] = post_endpoints
 
 
 class Recorder:
