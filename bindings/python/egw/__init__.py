@@ -905,6 +905,8 @@ def translate(*inputs: Union[InputLike, Documents],
               limits: Optional[Union[Limits, Mapping[str, int]]] = None,
               ratelimit_namespace: Optional[str] = None,
               add_missing_resources: bool = False,
+              crd_defaults: bool = False,
+              service_routing: bool = False,
               now_unix: int = 0) -> Result:
     """Translates Kubernetes Gateway API / Envoy Gateway resources to xDS.
 
@@ -930,6 +932,12 @@ def translate(*inputs: Union[InputLike, Documents],
 
     fetcher: answers the library's URL fetches (OIDC discovery, JWKS); see
     FetchFn.  limits: a Limits or a dict of its fields.
+
+    add_missing_resources, crd_defaults, service_routing: what `egctl x
+    translate` does for files (add a GatewayClass/Namespaces/EndpointSlices
+    where missing; fill in the CRD defaults the API server would; route to
+    Service ClusterIPs rather than EndpointSlices).  now_unix: the time for
+    certificate checks (0 = 2026-01-01T00:00:00Z).
 
     Returns a Result; raises Error (a subclass per code) when the call
     fails.  Problems in the input are Result.diagnostics, not exceptions.
@@ -961,6 +969,8 @@ def translate(*inputs: Union[InputLike, Documents],
         opts.runtime_flags = arr
         opts.runtime_flags_len = len(flags)
     opts.add_missing_resources = 1 if add_missing_resources else 0
+    opts.crd_defaults = 1 if crd_defaults else 0
+    opts.service_routing = 1 if service_routing else 0
     opts.now_unix = int(now_unix)
     _limits(opts, limits)
 

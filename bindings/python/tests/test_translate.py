@@ -275,3 +275,18 @@ def test_large_and_buffer_inputs(egw):
     strided = memoryview(("  " * len(big)).encode())[::2]
     with egw.translate(strided) as r:  # not contiguous: copied, still fine
         assert r.fleets == []
+
+
+def test_egctl_semantics_options(egw):
+    """service_routing sends traffic to the Service's ClusterIP instead of
+    its EndpointSlice addresses; crd_defaults changes the translation too."""
+    def endpoints(**kw):
+        with egw.translate(MANIFEST, **kw) as r:
+            cla = r.fleets[0].to_dict("endpoint")["endpoints"]
+            return sorted({lb["endpoint"]["address"]["socketAddress"]["address"]
+                           for c in cla for e in c["endpoints"] for lb in e["lbEndpoints"]})
+
+    assert endpoints() == ["10.244.0.11", "10.244.0.12"]
+    assert endpoints(service_routing=True) == ["10.96.0.10"]
+    with egw.translate(MANIFEST) as a, egw.translate(MANIFEST, crd_defaults=True) as b:
+        assert [f.name for f in a.fleets] == [f.name for f in b.fleets]
