@@ -419,6 +419,28 @@ static int run(egw_result *r, const egw_input *inputs, size_t n, const egw_optio
 	return translate_docs(r, docs, o);
 }
 
+/* egw_clone shares scalars' text and keys with the original, but a result
+ * must not depend on the egw_documents it came from: the host may free them
+ * first (a use after free found by tests/fuzz/fuzz_yaml.c's
+ * parse-and-translate oracle, which frees the documents before rendering). */
+static egw_node *own_text(egw_arena *a, egw_node *n)
+{
+	if (!n)
+		return NULL;
+	if (n->str)
+		n->str = egw_strndup(a, n->str, n->len);
+	if (n->kind == EGW_ARR) {
+		for (size_t i = 0; i < n->n; i++)
+			own_text(a, n->c.items[i]);
+	} else if (n->kind == EGW_OBJ) {
+		for (size_t i = 0; i < n->n; i++) {
+			n->c.members[i].key = egw_arena_intern(a, n->c.members[i].key, n->c.members[i].klen);
+			own_text(a, n->c.members[i].val);
+		}
+	}
+	return n;
+}
+
 /* Everything after the OOM point is set: an allocation failure anywhere
  * below longjmps back to egw_translate, which frees the arena. */
 struct egw_documents {
@@ -465,7 +487,8 @@ static int translate_in(egw_arena *a, egw_result **out, const egw_input *inputs,
 			egw_diag_at(c, d->code, d->severity, d->pos, d->kind ? egw_strdup(a, d->kind) : NULL,
 				    d->ns ? egw_strdup(a, d->ns) : NULL, d->name ? egw_strdup(a, d->name) : NULL,
 				    egw_strdup(a, d->message));
-		rc = parsed->rc == EGW_OK ? translate_docs(r, egw_clone(a, parsed->docs), opts) : parsed->rc;
+		rc = parsed->rc == EGW_OK ? translate_docs(r, own_text(a, egw_clone(a, parsed->docs)), opts)
+					  : parsed->rc;
 	} else {
 		rc = run(r, inputs, n, opts);
 	}
@@ -672,6 +695,7 @@ typedef struct render_job {
 	egw_node *(*build)(struct render_job *);
 	const egw_fleet *f;
 	unsigned parts, mask;
+	bool redact; /* secrets are redacted (EGW_FORMAT_SHOW_SECRETS was not given) */
 } render_job;
 
 static bool is_secret_key(const char *k)
@@ -743,7 +767,7 @@ static egw_node *redact_secret(egw_arena *a, const egw_node *n, bool inside)
 	return o;
 }
 
-static egw_node *fleet_xds_node(egw_arena *a, const egw_fleet *f, unsigned mask)
+static egw_node *fleet_xds_node(egw_arena *a, const egw_fleet *f, unsigned mask, bool redact)
 {
 	egw_node *o = egw_obj(a);
 	for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++) {
@@ -752,7 +776,7 @@ static egw_node *fleet_xds_node(egw_arena *a, const egw_fleet *f, unsigned mask)
 		egw_node *arr = egw_set_arr(a, o, egw_xds_type_key[t]);
 		egw_node *res;
 		EGW_ARR_EACH(f->res[t], i, res)
-		egw_arr_push(a, arr, t == EGW_XDS_SECRET ? redact_secret(a, res, false) : res);
+		egw_arr_push(a, arr, redact && t == EGW_XDS_SECRET ? redact_secret(a, res, false) : res);
 	}
 	return o;
 }
@@ -764,7 +788,7 @@ static const char *render_text(egw_arena *a, const egw_node *n, egw_format fmt)
 	return egw_to_json(a, n, fmt == EGW_FORMAT_JSON);
 }
 
-static egw_node *build_fleet_xds(render_job *j) { return fleet_xds_node(j->r->arena, j->f, j->mask); }
+static egw_node *build_fleet_xds(render_job *j) { return fleet_xds_node(j->r->arena, j->f, j->mask, j->redact); }
 static egw_node *build_fleet_ir(render_job *j) { return redact_ir(j->r->arena, j->f->xds_ir); }
 static egw_node *build_fleet_infra(render_job *j) { return j->f->infra_ir; }
 static egw_node *build_fleet_ratelimit(render_job *j)
@@ -776,7 +800,7 @@ static egw_node *build_fleet_ratelimit(render_job *j)
  * prints it: endpoints, clusters, listeners, routes (secrets only when asked
  * for by type, as egctl's "all" has none).  One type alone is printed as its
  * own dump, several as a ConfigDump. */
-static egw_node *config_dump(egw_ctx *c, const egw_fleet *f, unsigned mask)
+static egw_node *config_dump(egw_ctx *c, const egw_fleet *f, unsigned mask, bool redact)
 {
 	egw_arena *a = c->arena;
 	static const egw_xds_type order[] = { EGW_XDS_ENDPOINT, EGW_XDS_CLUSTER, EGW_XDS_LISTENER,
@@ -815,7 +839,7 @@ static egw_node *config_dump(egw_ctx *c, const egw_fleet *f, unsigned mask)
 		egw_node *res;
 		EGW_ARR_EACH(f->res[t], i, res)
 		{
-			egw_node *body = t == EGW_XDS_SECRET ? redact_secret(a, res, false) : res;
+			egw_node *body = redact && t == EGW_XDS_SECRET ? redact_secret(a, res, false) : res;
 			egw_node *typed = egw_obj(a);
 			egw_set_str(a, typed, "@type", egw_sprintf(a, TYPE_URL_PREFIX "%s", egw_xds_type_msg[t]));
 			egw_member *m;
@@ -891,14 +915,16 @@ static egw_node *build_result(render_job *j)
 	if (j->parts & EGW_RENDER_XDS) {
 		egw_node *x = egw_set_obj(a, doc, "xds");
 		for (size_t i = 0; i < r->n_fleets; i++)
-			egw_obj_set(a, x, r->fleets[i].name, config_dump(&r->ctx, &r->fleets[i], j->mask));
+			egw_obj_set(a, x, r->fleets[i].name, config_dump(&r->ctx, &r->fleets[i], j->mask, j->redact));
 	}
 	return doc;
 }
 
-static int render(render_job *j, egw_format fmt, egw_str *out)
+static int render(render_job *j, egw_format fmt_flags, egw_str *out)
 {
 	egw_result *r = j->r;
+	j->redact = ((unsigned)fmt_flags & EGW_FORMAT_SHOW_SECRETS) == 0;
+	egw_format fmt = (egw_format)((unsigned)fmt_flags & ~(unsigned)EGW_FORMAT_SHOW_SECRETS);
 	if ((unsigned)fmt > EGW_FORMAT_YAML)
 		return EGW_EINVAL;
 	pthread_mutex_lock(&r->lock);
@@ -916,8 +942,8 @@ static int render(render_job *j, egw_format fmt, egw_str *out)
 	/* the same request gives the same text: render once, so a long-lived
 	 * result does not grow with every call */
 	char key[128];
-	snprintf(key, sizeof key, "%p/%p/%u/%u/%d/%u", (void *)(uintptr_t)j->build, (const void *)j->f,
-		 j->parts, j->mask, (int)fmt, r->generation);
+	snprintf(key, sizeof key, "%p/%p/%u/%u/%d/%d/%u", (void *)(uintptr_t)j->build, (const void *)j->f,
+		 j->parts, j->mask, (int)fmt, (int)j->redact, r->generation);
 	const char *s = egw_map_get(&r->renders, key);
 	if (!s) {
 		s = render_text(r->arena, j->build(j), fmt);
@@ -933,7 +959,7 @@ int egw_fleet_render_xds(const egw_fleet *f, unsigned type_mask, egw_format fmt,
 {
 	if (!f || !out)
 		return EGW_EINVAL;
-	render_job j = { f->r, build_fleet_xds, f, 0, type_mask };
+	render_job j = { f->r, build_fleet_xds, f, 0, type_mask, false };
 	return render(&j, fmt, out);
 }
 
@@ -941,7 +967,7 @@ int egw_fleet_render_xds_ir(const egw_fleet *f, egw_format fmt, egw_str *out)
 {
 	if (!f || !out)
 		return EGW_EINVAL;
-	render_job j = { f->r, build_fleet_ir, f, 0, 0 };
+	render_job j = { f->r, build_fleet_ir, f, 0, 0, false };
 	return render(&j, fmt, out);
 }
 
@@ -951,7 +977,7 @@ int egw_fleet_render_infra_ir(const egw_fleet *f, egw_format fmt, egw_str *out)
 		return EGW_EINVAL;
 	if (!f->infra_ir)
 		return EGW_ENOTFOUND;
-	render_job j = { f->r, build_fleet_infra, f, 0, 0 };
+	render_job j = { f->r, build_fleet_infra, f, 0, 0, false };
 	return render(&j, fmt, out);
 }
 
@@ -959,7 +985,7 @@ int egw_fleet_render_ratelimit(const egw_fleet *f, egw_format fmt, egw_str *out)
 {
 	if (!f || !out)
 		return EGW_EINVAL;
-	render_job j = { f->r, build_fleet_ratelimit, f, 0, 0 };
+	render_job j = { f->r, build_fleet_ratelimit, f, 0, 0, false };
 	return render(&j, fmt, out);
 }
 
@@ -968,7 +994,7 @@ int egw_result_render(const egw_result *r, unsigned parts, unsigned type_mask, e
 {
 	if (!r || !out)
 		return EGW_EINVAL;
-	render_job j = { (egw_result *)r, build_result, NULL, parts, type_mask };
+	render_job j = { (egw_result *)r, build_result, NULL, parts, type_mask, false };
 	return render(&j, fmt, out);
 }
 

@@ -285,13 +285,20 @@ typedef enum egw_format {
 	EGW_FORMAT_JSON = 0,        /**< pretty JSON, two-space indent */
 	EGW_FORMAT_JSON_COMPACT = 1,
 	EGW_FORMAT_YAML = 2,
+	/** OR into a format to render xDS Secrets with their real bytes.
+	 * Without it, private keys and other secret bytes in rendered Secrets
+	 * read "[redacted]" (base64 "W3JlZGFjdGVkXQ==").  IR renderings are
+	 * always redacted, as Envoy Gateway's are; the protobuf from
+	 * egw_fleet_resource always has the real bytes. */
+	EGW_FORMAT_SHOW_SECRETS = 0x100,
 } egw_format;
 
 /**
  * Renders a fleet's resources of the types in `type_mask` (bits 1<<egw_xds_type;
  * 0 = all) in Envoy's canonical JSON form, as
  * {"listeners":[...],"routes":[...],"clusters":[...],"endpoints":[...],"secrets":[...]}.
- * Private keys are redacted.  *out is borrowed from the result.
+ * Secret bytes are redacted unless fmt has EGW_FORMAT_SHOW_SECRETS.
+ * *out is borrowed from the result.
  */
 EGW_EXTERN int egw_fleet_render_xds(const egw_fleet *f, unsigned type_mask, egw_format fmt,
 				    egw_str *out);

@@ -79,6 +79,7 @@ static void usage(FILE *out)
 	      "                             with --config)\n"
 	      "      --service-routing      route Services to their ClusterIPs, as egctl does\n"
 	      "                             (the default without --config)\n"
+	      "      --show-secrets         print xDS Secrets' private keys (redacted by default)\n"
 	      "  egw version                print the library version\n",
 	      out);
 }
@@ -129,6 +130,7 @@ static int translate_cmd(int argc, char **argv)
 	egw_str flags[MAX_FLAGS];
 	size_t nflags = 0;
 	int add_missing = 0;
+	int show_secrets = 0;
 	/* -1: decided below.  With an EnvoyGateway configuration egw behaves as
 	 * the Envoy Gateway controller (EndpointSlices); without one as egctl,
 	 * which routes to ClusterIPs. */
@@ -200,6 +202,8 @@ static int translate_cmd(int argc, char **argv)
 			service_routing = 0;
 		} else if (!strcmp(a, "--service-routing")) {
 			service_routing = 1;
+		} else if (!strcmp(a, "--show-secrets")) {
+			show_secrets = 1;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
@@ -270,6 +274,8 @@ static int translate_cmd(int argc, char **argv)
 		fprintf(stderr, "egw: --output must be yaml or json, not %s\n", output);
 		return 2;
 	}
+	if (show_secrets)
+		fmt = (egw_format)(fmt | EGW_FORMAT_SHOW_SECRETS);
 	if (!nfiles) {
 		fprintf(stderr, "egw: no input; use -f FILE (or -f - for stdin)\n");
 		return 2;
