@@ -413,6 +413,11 @@ static void invalid_filter(ir_tr *t, filt *f, rerrs *es, const char *type, const
 
 static void ext_rewrite(ir_tr *t, egw_node *rw, filt *f, rerrs *es)
 {
+	if (egw_get_bool(rw, "appendXForwardedHost", false)) {
+		if (!f->rewrite)
+			f->rewrite = egw_obj(t->a);
+		egw_set_bool(t->a, f->rewrite, "appendXForwardedHost", true);
+	}
 	if (f->rewrite) {
 		egw_node *rp = egw_get(f->rewrite, "path"), *rh = egw_get(f->rewrite, "host");
 		bool ext = (rp && egw_get(rp, "regexMatchReplace")) ||
@@ -465,6 +470,11 @@ static void ext_rewrite(ir_tr *t, egw_node *rw, filt *f, rerrs *es)
 			egw_set_str(t->a, hm, "header", ir_str(h, "header"));
 		} else if (!strcmp(ty, "Backend")) {
 			egw_set_bool(t->a, hm, "backend", true);
+		} else if (!strcmp(ty, "PathRegex")) {
+			egw_node *pr = egw_get(h, "pathRegex");
+			egw_node *x = egw_set_obj(t->a, hm, "pathRegex");
+			egw_set_str(t->a, x, "pattern", egw_get_str(pr, "pattern", ""));
+			egw_set_str(t->a, x, "substitution", egw_get_str(pr, "substitution", ""));
 		}
 		if (!f->rewrite)
 			f->rewrite = egw_obj(t->a);
@@ -485,6 +495,12 @@ static void ext_direct(ir_tr *t, egw_node *dr, const char *ns, const char *name,
 			egw_object *cm = egw_res_find(t->rs, EGW_K_CONFIGMAP, ns, egw_get_str(vr, "name", ""));
 			if (cm)
 				text = egw_text(egw_get(egw_get(cm->node, "data"), "response.body"));
+			const char *bin = cm ? egw_text(egw_get(egw_get(cm->node, "binaryData"), "response.body")) : NULL;
+			if (!text && bin) {
+				/* binaryData is already base64 */
+				egw_set_str(t->a, d, "body", bin);
+				goto body_done;
+			}
 			if (!text) {
 				unresolved(t, f, es, egw_sprintf(t->a, "Unable to translate HTTPRouteFilter: %s/%s", ns, name));
 				return;
@@ -494,6 +510,7 @@ static void ext_direct(ir_tr *t, egw_node *dr, const char *ns, const char *name,
 		}
 		egw_set_str(t->a, d, "body", ir_b64_encode(t, text, strlen(text)));
 	}
+body_done:
 	egw_set_int(t->a, d, "statusCode", egw_get_int(dr, "statusCode", 200));
 	const char *ct = ir_str(dr, "contentType");
 	if (ct)
@@ -663,8 +680,10 @@ void ir_apply_filters(ir_tr *t, egw_node *x, filt *f)
 /* Filters on a backendRef: header modifiers, a host rewrite and
  * HTTPRouteFilter references.  Returns the setting's `filters` object (NULL
  * when there are none) or sets *err. */
-egw_node *ir_backend_filters(ir_tr *t, rctx *r, egw_node *filters, const char **err)
+egw_node *ir_backend_filters(ir_tr *t, rctx *r, egw_node *filters, const char **err,
+			     const char **reason)
 {
+	*reason = "UnsupportedRefValue";
 	if (!egw_len(filters))
 		return NULL;
 	filt f;
@@ -694,6 +713,11 @@ egw_node *ir_backend_filters(ir_tr *t, rctx *r, egw_node *filters, const char **
 		} else if (!strcmp(ty, "ExtensionRef") &&
 			   ir_streq(egw_text(egw_path(fl, "extensionRef.kind")), "HTTPRouteFilter")) {
 			route_filter(t, r, egw_get(fl, "extensionRef"), &f, &es);
+			if (es.n) {
+				*reason = "InvalidBackendFilters";
+				*err = egw_buf_str(&es.e[0].msgs);
+				return NULL;
+			}
 		} else {
 			*err = "Specific filter is not supported within BackendRef, only RequestHeaderModifier, ResponseHeaderModifier, URLRewrite and gateway.envoyproxy.io/HTTPRouteFilter are supported";
 			return NULL;

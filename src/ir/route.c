@@ -407,10 +407,10 @@ static egw_node *rule_settings(ir_tr *t, rctx *r, rparent *rp, egw_node *rule, l
 		ir_dest_err err = { 0 };
 		egw_node *ds = ir_backend_setting(t, r->o, r->kind, b, sname, rp->g, &err);
 		if (ds && egw_len(egw_get(b, "filters"))) {
-			const char *ferr = NULL;
-			egw_node *bf = ir_backend_filters(t, r, egw_get(b, "filters"), &ferr);
+			const char *ferr = NULL, *freason = NULL;
+			egw_node *bf = ir_backend_filters(t, r, egw_get(b, "filters"), &ferr, &freason);
 			if (ferr) {
-				err.reason = "UnsupportedRefValue";
+				err.reason = freason;
 				err.msg = ferr;
 				ds = NULL;
 			} else if (bf) {

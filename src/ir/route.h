@@ -47,6 +47,7 @@ const char *ir_cond_msg(ir_tr *t, const char *m);
 void ir_err_add(ir_tr *t, rerrs *es, const char *type, const char *reason, const char *msg);
 void ir_process_filters(ir_tr *t, rctx *r, egw_node *filters, size_t ri, filt *f, rerrs *es);
 void ir_apply_filters(ir_tr *t, egw_node *x, filt *f);
-egw_node *ir_backend_filters(ir_tr *t, rctx *r, egw_node *filters, const char **err);
+egw_node *ir_backend_filters(ir_tr *t, rctx *r, egw_node *filters, const char **err,
+			     const char **reason);
 
 #endif
