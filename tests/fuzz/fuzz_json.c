@@ -20,13 +20,20 @@ static int syntax_diag(const egw_result *r)
 	return 0;
 }
 
-/* JSON that the YAML 1.1 parser is known to read differently; see
+/* JSON that YAML's character set refuses (libyaml: "control characters are
+ * not allowed"): raw DEL, C1 controls (U+0080..U+009F) and U+FFFE/U+FFFF are
+ * valid inside JSON strings but not in a YAML stream; NUL ends the text.  See
  * docs/reliability.md ("JSON input"). */
 static int known_incompatible(const uint8_t *data, size_t size)
 {
-	for (size_t i = 0; i < size; i++)
-		if (data[i] == '\t' || data[i] == '\r' || data[i] == 0)
+	for (size_t i = 0; i < size; i++) {
+		if (data[i] == 0 || data[i] == 0x7f)
 			return 1;
+		if (data[i] == 0xc2 && i + 1 < size && data[i + 1] >= 0x80 && data[i + 1] <= 0x9f)
+			return 1;
+		if (data[i] == 0xef && i + 2 < size && data[i + 1] == 0xbf && data[i + 2] >= 0xbe)
+			return 1;
+	}
 	return 0;
 }
 
