@@ -328,6 +328,9 @@ static int translate_docs(egw_result *r, egw_node *docs, const egw_options *o)
 	collect_flags(c, o, cfg);
 
 	if (o->from == EGW_FROM_XDS_IR) {
+		/* an empty IR document is an IR with nothing in it: one empty fleet */
+		if (!egw_len(docs) && n)
+			egw_arr_push(a, docs, egw_obj(a));
 		r->n_fleets = egw_len(docs);
 		r->fleets = egw_alloc(a, (r->n_fleets ? r->n_fleets : 1) * sizeof(egw_fleet));
 		for (size_t i = 0; i < r->n_fleets; i++) {
