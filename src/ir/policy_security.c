@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "../parse/parse.h"
 #include "policy.h"
 #include "policy_util.h"
 
@@ -274,6 +275,161 @@ static void add_err(egw_buf *b, const char *e)
 	egw_buf_puts(b, e);
 }
 
+static uint32_t fnv32a(const char *s)
+{
+	uint32_t h = 0x811c9dc5u;
+	for (; *s; s++) {
+		h ^= (uint8_t)*s;
+		h *= 0x01000193u;
+	}
+	return h;
+}
+
+/* The OpenID provider's endpoints from its discovery document, through the
+ * host's fetcher (the library does no I/O). */
+static const char *oidc_discover(pol_ctx *pc, const char *issuer, const char **auth_ep, const char **token_ep)
+{
+	ir_tr *t = pc->t;
+	const char *url = egw_sprintf(t->a, "%s/.well-known/openid-configuration", issuer);
+	size_t n = strlen(issuer);
+	if (n && issuer[n - 1] == '/')
+		url = egw_sprintf(t->a, "%s.well-known/openid-configuration", issuer);
+	egw_fetch_response resp;
+	memset(&resp, 0, sizeof resp);
+	int rc = -1;
+	if (t->c->opts && t->c->opts->fetch) {
+		egw_str u = { url, strlen(url) };
+		rc = t->c->opts->fetch(t->c->opts->fetch_ud, u, &resp);
+	}
+	if (rc < 0 || resp.status != 200)
+		return egw_sprintf(t->a, "failed fetching openid-configuration from issuer URL: %s, status code: %d",
+				   issuer, rc < 0 ? 0 : resp.status);
+	egw_node *doc = egw_parse_one(t->c, 0, resp.body.data, resp.body.len);
+	*auth_ep = egw_get_str(doc, "authorization_endpoint", NULL);
+	*token_ep = egw_get_str(doc, "token_endpoint", NULL);
+	if (!*auth_ep || !*token_ep)
+		return egw_sprintf(t->a, "failed fetching openid-configuration from issuer URL: %s", issuer);
+	return NULL;
+}
+
+static const char *secret_value(pol_ctx *pc, ir_pol *p, egw_node *ref, const char *key, const char **val,
+				const char **ns_out, const char **name_out)
+{
+	ir_tr *t = pc->t;
+	const char *ns = egw_get_str(ref, "namespace", p->o->ns), *name = egw_get_str(ref, "name", "");
+	*ns_out = ns;
+	*name_out = name;
+	if (strcmp(ns, p->o->ns) &&
+	    !ir_refgrant_allows(t, EG_GROUP, "SecurityPolicy", p->o->ns, "", "Secret", ns, name))
+		return egw_sprintf(t->a, "ref to Secret %s/%s not permitted by any ReferenceGrant", ns, name);
+	egw_object *sec = egw_res_find(t->rs, EGW_K_SECRET, ns, name);
+	if (!sec)
+		return egw_sprintf(t->a, "secret %s/%s does not exist", ns, name);
+	*val = egw_get_str(egw_get(sec->node, "data"), key, NULL);
+	return NULL;
+}
+
+static const char *sp_oidc(pol_ctx *pc, ir_pol *p, egw_node *oi, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	*out = NULL;
+	if (!oi)
+		return NULL;
+	egw_node *o = egw_obj(t->a);
+	const char *base = egw_sprintf(t->a, "securitypolicy/%s/%s", p->o->ns, p->o->name);
+	const char *ns, *name, *v = NULL, *e;
+	/* client id */
+	const char *cid = egw_get_str(oi, "clientID", NULL);
+	if (!cid && egw_get(oi, "clientIDRef")) {
+		if ((e = secret_value(pc, p, egw_get(oi, "clientIDRef"), "client-id", &v, &ns, &name)))
+			return egw_sprintf(t->a, "OIDC: %s", e);
+		if (!v)
+			return egw_sprintf(t->a, "OIDC: client ID not found in secret %s/%s", ns, name);
+		size_t n;
+		cid = ir_b64_decode(t, v, &n);
+	}
+	/* client secret */
+	v = NULL;
+	if ((e = secret_value(pc, p, egw_get(oi, "clientSecret"), "client-secret", &v, &ns, &name)))
+		return egw_sprintf(t->a, "OIDC: %s", e);
+	if (!v)
+		return egw_sprintf(t->a, "OIDC: client secret not found in secret %s/%s", ns, name);
+	/* provider */
+	egw_node *prov = egw_get(oi, "provider");
+	const char *aep = egw_get_str(prov, "authorizationEndpoint", NULL);
+	const char *tep = egw_get_str(prov, "tokenEndpoint", NULL);
+	if (!aep || !tep) {
+		const char *da = NULL, *dt = NULL;
+		if ((e = oidc_discover(pc, egw_get_str(prov, "issuer", ""), &da, &dt)))
+			return egw_sprintf(t->a, "OIDC: %s", e);
+		if (!aep)
+			aep = da;
+		if (!tep)
+			tep = dt;
+	}
+	egw_set_str(t->a, o, "clientID", cid ? cid : "");
+	egw_set_str(t->a, o, "clientSecret", v);
+	const char *cns = t->c->controller_ns ? t->c->controller_ns : "";
+	egw_object *hmac = egw_res_find(t->rs, EGW_K_SECRET, cns, "envoy-oidc-hmac");
+	egw_set_str(t->a, o, "cookieSuffix",
+		    egw_sprintf(t->a, "%08x", fnv32a(egw_get_str(egw_path(p->o->node, "metadata"), "uid", ""))));
+	if (hmac)
+		egw_set_str(t->a, o, "hmacSecret", egw_get_str(egw_get(hmac->node, "data"), "hmac-secret", ""));
+	egw_set_str(t->a, o, "name", base);
+	egw_node *po = egw_set_obj(t->a, o, "provider");
+	egw_set_str(t->a, po, "authorizationEndpoint", aep);
+	egw_set_str(t->a, po, "tokenEndpoint", tep);
+	egw_node *brefs = egw_get(prov, "backendRefs");
+	if (egw_len(brefs)) {
+		const char *err;
+		egw_node *dest = pol_ext_destination(pc, p, brefs, egw_sprintf(t->a, "%s/oidc/0", base), "HTTPRoute",
+						     NULL, &err);
+		if (!dest)
+			return egw_sprintf(t->a, "OIDC: %s", err);
+		egw_obj_set(t->a, po, "destination", dest);
+	}
+	const char *bse;
+	egw_node *tr = pol_backend_settings(pc, p, egw_get(prov, "backendSettings"), &bse);
+	if (bse)
+		return egw_sprintf(t->a, "OIDC: %s", bse);
+	if (tr)
+		egw_obj_set(t->a, po, "traffic", tr);
+	const char *ru = egw_get_str(oi, "redirectURL", "%REQ(x-forwarded-proto)%://%REQ(:authority)%/oauth2/callback");
+	const char *rp = strstr(ru, "://");
+	rp = rp ? strchr(rp + 3, '/') : NULL;
+	egw_set_str(t->a, o, "redirectPath", rp ? rp : "/");
+	egw_set_str(t->a, o, "redirectURL", ru);
+	egw_set_str(t->a, o, "logoutPath", egw_get_str(oi, "logoutPath", "/logout"));
+	egw_node *sc = egw_arr(t->a);
+	egw_node *us = egw_get(oi, "scopes");
+	if (!pol_str_in(us, "openid"))
+		egw_arr_push(t->a, sc, ir_s(t, "openid"));
+	egw_node *x;
+	EGW_ARR_EACH(us, i, x)
+	egw_arr_push(t->a, sc, egw_clone(t->a, x));
+	egw_obj_set(t->a, o, "scopes", sc);
+	egw_set_bool(t->a, o, "refreshToken", egw_node_bool(egw_get(oi, "refreshToken"), true));
+	egw_member *m;
+	EGW_OBJ_EACH(oi, i, m)
+	{
+		const char *k = m->key;
+		if (!strcmp(k, "clientID") || !strcmp(k, "clientIDRef") || !strcmp(k, "clientSecret") ||
+		    !strcmp(k, "provider") || !strcmp(k, "redirectURL") || !strcmp(k, "logoutPath") ||
+		    !strcmp(k, "scopes") || !strcmp(k, "refreshToken"))
+			continue;
+		if (!strcmp(k, "cookieNames"))
+			egw_obj_set(t->a, o, "cookieNameOverrides", egw_clone(t->a, m->val));
+		else if (!strcmp(k, "forwardIDToken")) {
+			const char *h = egw_get_str(m->val, "header", NULL);
+			if (h)
+				egw_set_str(t->a, o, "forwardIDTokenHeader", h);
+		} else
+			egw_obj_set(t->a, o, k, pol_durations(t, m->val));
+	}
+	*out = o;
+	return NULL;
+}
+
 static const char *sp_build(pol_ctx *pc, ir_pol *p, void **featp)
 {
 	ir_tr *t = pc->t;
@@ -310,6 +466,14 @@ static const char *sp_build(pol_ctx *pc, ir_pol *p, void **featp)
 		add_err(&errs, e);
 		if (!egw_node_bool(egw_get_ci(eas, "failOpen"), false))
 			f->fatal = true;
+	}
+	egw_node *oi;
+	e = sp_oidc(pc, p, egw_get(spec, "oidc"), &oi);
+	if (oi)
+		egw_obj_set(t->a, o, "oidc", oi);
+	if (e) {
+		add_err(&errs, e);
+		f->fatal = true;
 	}
 	egw_node *az = sp_authz(pc, egw_get(spec, "authorization"));
 	if (az)
