@@ -1371,6 +1371,8 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 				*err = lower_first(t, de.msg ? de.msg : "invalid backend");
 			break;
 		}
+		if (egw_get(ds, "tls") && ir_streq(egw_get_str(ds, "protocol", ""), "HTTP") && !authority)
+			egw_set_str(t->a, ds, "protocol", "HTTPS");
 		egw_arr_push(t->a, settings, ds);
 		if (authority && !*authority) {
 			int64_t port = egw_get_int(br, "port", 0);

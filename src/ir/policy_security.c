@@ -201,9 +201,10 @@ static egw_node *sp_csrf(pol_ctx *pc, egw_node *c)
 	return o;
 }
 
-static egw_node *sp_jwt(pol_ctx *pc, egw_node *j)
+static const char *sp_jwt(pol_ctx *pc, ir_pol *p, egw_node *j, egw_node **out)
 {
 	ir_tr *t = pc->t;
+	*out = NULL;
 	if (!j)
 		return NULL;
 	egw_node *o = egw_obj(t->a);
@@ -222,16 +223,51 @@ static egw_node *sp_jwt(pol_ctx *pc, egw_node *j)
 				egw_node *x = pol_durations(t, pv);
 				egw_node *lj = egw_get(x, "localJWKS");
 				if (lj && lj->kind == EGW_OBJ) {
-					const char *inl = egw_get_str(lj, "inline", NULL);
-					if (inl)
-						egw_set_str(t->a, x, "localJWKS", inl);
+					if (ir_streq(egw_get_str(lj, "type", ""), "ValueRef")) {
+						const char *cm = egw_get_str(egw_get(lj, "valueRef"), "name", "");
+						egw_object *c = egw_res_find(t->rs, EGW_K_CONFIGMAP, p->o->ns, cm);
+						if (!c)
+							return egw_sprintf(t->a, "JWT: local JWKS ConfigMap %s/%s not found",
+									   p->o->ns, cm);
+						const char *jw = egw_get_str(egw_get(c->node, "data"), "jwks", NULL);
+						if (!jw)
+							return egw_sprintf(t->a,
+									   "JWT: local JWKS ConfigMap %s/%s does not contain key jwks",
+									   p->o->ns, cm);
+						egw_set_str(t->a, x, "localJWKS", jw);
+					} else {
+						const char *inl = egw_get_str(lj, "inline", NULL);
+						if (inl)
+							egw_set_str(t->a, x, "localJWKS", inl);
+					}
 				}
+				egw_node *rj = egw_get(x, "remoteJWKS");
+				egw_node *brefs = egw_get(rj, "backendRefs");
+				if (egw_len(brefs)) {
+					const char *err;
+					egw_node *dest = pol_ext_destination(
+						pc, p, brefs,
+						egw_sprintf(t->a, "securitypolicy/%s/%s/jwt/%zu", p->o->ns, p->o->name, k),
+						"HTTPRoute", NULL, &err);
+					if (!dest)
+						return egw_sprintf(t->a, "JWT: %s", err);
+					egw_obj_set(t->a, rj, "destination", dest);
+					const char *bse;
+					egw_node *tr = pol_backend_settings(pc, p, egw_get(pv, "remoteJWKS") ? egw_path(pv, "remoteJWKS.backendSettings") : NULL, &bse);
+					if (bse)
+						return egw_sprintf(t->a, "JWT: %s", bse);
+					if (tr)
+						egw_obj_set(t->a, rj, "traffic", tr);
+				}
+				egw_obj_del(rj, "backendRefs");
+				egw_obj_del(rj, "backendSettings");
 				egw_arr_push(t->a, arr, x);
 			}
 		} else
 			egw_obj_set(t->a, o, m->key, pol_durations(t, m->val));
 	}
-	return o;
+	*out = o;
+	return NULL;
 }
 
 static egw_node *sp_authz(pol_ctx *pc, egw_node *az)
@@ -443,9 +479,14 @@ static const char *sp_build(pol_ctx *pc, ir_pol *p, void **featp)
 	egw_node *c = sp_cors(pc, egw_get(spec, "cors"));
 	if (c)
 		egw_obj_set(t->a, o, "cors", c);
-	egw_node *jwt = sp_jwt(pc, egw_get(spec, "jwt"));
+	egw_node *jwt;
+	const char *je = sp_jwt(pc, p, egw_get(spec, "jwt"), &jwt);
 	if (jwt)
 		egw_obj_set(t->a, o, "jwt", jwt);
+	if (je) {
+		add_err(&errs, je);
+		f->fatal = true;
+	}
 	egw_node *csrf = sp_csrf(pc, egw_get(spec, "csrf"));
 	if (csrf)
 		egw_obj_set(t->a, o, "csrf", csrf);
@@ -537,12 +578,11 @@ static void sp_apply(pol_ctx *pc, ir_pol *p, void *featp, const char *err, pol_i
 			return;
 		}
 	}
+	egw_obj_set(t->a, ir->route, "security", egw_clone(t->a, f->sec));
 	if (f->fatal) {
 		egw_node *dr = egw_set_obj(t->a, ir->route, "directResponse");
 		egw_set_int(t->a, dr, "statusCode", 500);
-		return;
 	}
-	egw_obj_set(t->a, ir->route, "security", egw_clone(t->a, f->sec));
 }
 
 static bool sp_is_set(pol_irroute *ir)
