@@ -21,14 +21,15 @@ void egw_map_init(egw_map *m, egw_arena *a)
 
 static void rehash(egw_map *m, size_t cap)
 {
-	m->slots = egw_alloc(m->arena, cap * sizeof(unsigned));
-	m->mask = cap - 1;
+	unsigned *slots = egw_alloc(m->arena, cap * sizeof(unsigned));
 	for (size_t i = 0; i < m->n; i++) {
-		size_t s = hash(m->entries[i].key, m->entries[i].klen) & m->mask;
-		while (m->slots[s])
-			s = (s + 1) & m->mask;
-		m->slots[s] = (unsigned)i + 1;
+		size_t s = hash(m->entries[i].key, m->entries[i].klen) & (cap - 1);
+		while (slots[s])
+			s = (s + 1) & (cap - 1);
+		slots[s] = (unsigned)i + 1;
 	}
+	m->slots = slots;
+	m->mask = cap - 1;
 }
 
 static egw_map_entry *lookup(const egw_map *m, const char *key, size_t klen)
@@ -75,21 +76,24 @@ void *egw_map_putn(egw_map *m, const char *key, size_t klen, void *val)
 					 nc * sizeof *m->entries);
 		m->cap = nc;
 	}
-	e = &m->entries[m->n++];
-	e->key = egw_strndup(m->arena, key, klen);
-	e->klen = klen;
-	e->val = val;
-	if (!m->slots || m->n * 2 > m->mask + 1) {
+	/* Allocate everything before the entry counts: an allocation failure
+	 * jumps out of here, and a map that outlives it (a result's render
+	 * cache) must stay whole.  tests/reliability/test_alloc_sweep.c. */
+	const char *copy = egw_strndup(m->arena, key, klen);
+	if (!m->slots || (m->n + 1) * 2 > m->mask + 1) {
 		size_t cap = 16;
-		while (cap < m->n * 4)
+		while (cap < (m->n + 1) * 4)
 			cap *= 2;
 		rehash(m, cap);
-	} else {
-		size_t s = hash(key, klen) & m->mask;
-		while (m->slots[s])
-			s = (s + 1) & m->mask;
-		m->slots[s] = (unsigned)m->n;
 	}
+	e = &m->entries[m->n++];
+	e->key = copy;
+	e->klen = klen;
+	e->val = val;
+	size_t s = hash(key, klen) & m->mask;
+	while (m->slots[s])
+		s = (s + 1) & m->mask;
+	m->slots[s] = (unsigned)m->n;
 	return NULL;
 }
 
