@@ -133,10 +133,56 @@ static const char *eep_build(pol_ctx *pc, ir_pol *p, void **feat)
 	return eep_lua(pc, p, egw_get(spec, "lua"), o);
 }
 
+/* Dynamic modules resolve against the allowlist of the EnvoyProxy of the
+ * listener's Gateway; returns an error or fills ext.dynamicModules. */
+static const char *eep_dynmod(pol_ctx *pc, ir_pol *p, pol_irroute *ir, egw_node *ext)
+{
+	ir_tr *t = pc->t;
+	egw_node *list = egw_path(p->o->node, "spec.dynamicModule");
+	if (!egw_len(list))
+		return NULL;
+	egw_node *md = egw_get(ir->listener, "metadata");
+	ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", egw_get_str(md, "namespace", ""),
+							     egw_get_str(md, "name", "")));
+	egw_node *allow = g ? egw_path(g->ep, "spec.dynamicModules") : NULL;
+	egw_node *arr = egw_set_arr(t->a, ext, "dynamicModules");
+	egw_node *dm;
+	EGW_ARR_EACH(list, i, dm)
+	{
+		const char *name = egw_get_str(dm, "name", "");
+		egw_node *reg = NULL, *a;
+		EGW_ARR_EACH(allow, k, a)
+		{
+			if (ir_streq(egw_get_str(a, "name", ""), name))
+				reg = a;
+		}
+		if (!reg)
+			return egw_sprintf(t->a,
+					   "DynamicModule: dynamic module \"%s\" is not registered in the EnvoyProxy dynamicModules allowlist",
+					   name);
+		egw_node *x = egw_arr_push(t->a, arr, egw_obj(t->a));
+		egw_node *cfg = egw_get(dm, "config");
+		if (cfg)
+			egw_obj_set(t->a, x, "config", egw_clone(t->a, cfg));
+		egw_set_bool(t->a, x, "doNotClose", egw_node_bool(egw_get(reg, "doNotClose"), false));
+		egw_set_str(t->a, x, "filterName", egw_get_str(dm, "filterName", name));
+		egw_set_bool(t->a, x, "loadGlobally", egw_node_bool(egw_get(reg, "loadGlobally"), false));
+		egw_set_str(t->a, x, "name",
+			    egw_sprintf(t->a, "envoyextensionpolicy/%s/%s/dynamic-module/%zu", p->o->ns, p->o->name, i));
+		const char *path = egw_text(egw_path(reg, "source.local.path"));
+		egw_node *remote = egw_path(reg, "source.remote");
+		if (path)
+			egw_set_str(t->a, x, "path", path);
+		else if (remote)
+			egw_obj_set(t->a, x, "remote", egw_clone(t->a, remote));
+		egw_set_bool(t->a, x, "terminalFilter", egw_node_bool(egw_get(dm, "terminalFilter"), false));
+	}
+	return NULL;
+}
+
 static void eep_apply(pol_ctx *pc, ir_pol *p, void *feat, const char *err, pol_irroute *ir)
 {
 	ir_tr *t = pc->t;
-	(void)p;
 	if (ir->xk != XL_HTTP)
 		return;
 	if (err) {
@@ -144,7 +190,16 @@ static void eep_apply(pol_ctx *pc, ir_pol *p, void *feat, const char *err, pol_i
 		egw_set_int(t->a, dr, "statusCode", 500);
 		return;
 	}
-	egw_obj_set(t->a, ir->route, "envoyExtensions", egw_clone(t->a, feat));
+	egw_node *ext = egw_clone(t->a, feat);
+	const char *e = eep_dynmod(pc, p, ir, ext);
+	if (e) {
+		if (!p->late_err)
+			p->late_err = e;
+		egw_node *dr = egw_set_obj(t->a, ir->route, "directResponse");
+		egw_set_int(t->a, dr, "statusCode", 500);
+		return;
+	}
+	egw_obj_set(t->a, ir->route, "envoyExtensions", ext);
 }
 
 static bool eep_is_set(pol_irroute *ir)
