@@ -49,13 +49,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned all = EGW_RENDER_GATEWAY_API | EGW_RENDER_IR | EGW_RENDER_XDS;
 		if (egw_result_render(r, all, 0, EGW_FORMAT_JSON_COMPACT, &a) == 0 &&
 		    egw_result_render(r2, all, 0, EGW_FORMAT_JSON_COMPACT, &b) == 0)
-			if (getenv("FUZZ_DEBUG") && (a.len != b.len || memcmp(a.data, b.data, a.len))) {
-				FILE *fa = fopen("/tmp/fa.json", "w"), *fb = fopen("/tmp/fb.json", "w");
-				fwrite(a.data, 1, a.len, fa);
-				fwrite(b.data, 1, b.len, fb);
-				fclose(fa);
-				fclose(fb);
-			}
 			FUZZ_ASSERT(a.len == b.len && !memcmp(a.data, b.data, a.len),
 				    "egw_parse + egw_translate_documents renders differently");
 		FUZZ_ASSERT(egw_result_diagnostic_count(r) == egw_result_diagnostic_count(r2),
