@@ -271,7 +271,32 @@ static pol_target target_of(egw_node *r)
 	tg.kind = egw_get_str(r, "kind", "");
 	tg.name = egw_get_str(r, "name", "");
 	tg.section = egw_text(egw_get(r, "sectionName"));
+	tg.ns = NULL;
 	return tg;
+}
+
+/* Whether a selector may pick an object of namespace ns: its namespaces
+ * (Same by default, All, or a label Selector), and a ReferenceGrant from
+ * the policy when the namespace is another one. */
+static bool selector_ns_ok(ir_tr *t, egw_object *pol, egw_node *sel, const char *group, const char *kind,
+			   const char *ns, const char *name)
+{
+	egw_node *nss = egw_get(sel, "namespaces");
+	const char *from = egw_get_str(nss, "from", "Same");
+	if (!strcmp(ns, pol->ns))
+		return true;
+	if (!strcmp(from, "Same"))
+		return false;
+	if (!strcmp(from, "Selector")) {
+		egw_object *nso = egw_res_find(t->rs, EGW_K_NAMESPACE, "", ns);
+		if (!nso || !ir_label_selector_matches(egw_get(nss, "selector"),
+							 egw_path(nso->node, "metadata.labels")))
+			return false;
+	} else if (strcmp(from, "All")) {
+		return false;
+	}
+	const egw_kind_info *pk = egw_kind_info_of(pol->kind);
+	return ir_refgrant_allows(t, EG_GROUP, pk ? pk->name : "", pol->ns, group, kind, ns, name);
 }
 
 pol_target *pol_targets(pol_ctx *pc, egw_object *o, bool routes, size_t *n)
@@ -294,14 +319,15 @@ pol_target *pol_targets(pol_ctx *pc, egw_object *o, bool routes, size_t *n)
 				egw_object *ro;
 				EGW_RES_EACH(t->rs, route_kinds[k], i, ro)
 				{
-					if (strcmp(ro->ns, o->ns))
-						continue;
 					if (!ir_label_selector_matches(sel, egw_path(ro->node, "metadata.labels")))
 						continue;
-					pol_target tg = { grp, kind, ro->name, NULL };
+					if (!selector_ns_ok(t, o, sel, grp, kind, ro->ns, ro->name))
+						continue;
+					pol_target tg = { grp, kind, ro->name, NULL, strcmp(ro->ns, o->ns) ? ro->ns : NULL };
 					bool dup = false;
 					for (size_t j = 0; j < *n; j++)
-						if (!strcmp(v[j].kind, kind) && !strcmp(v[j].name, ro->name))
+						if (!strcmp(v[j].kind, kind) && !strcmp(v[j].name, ro->name) &&
+						    ir_streq(v[j].ns, tg.ns))
 							dup = true;
 					if (!dup)
 						push_target(t, &v, n, &cap, tg);
@@ -311,24 +337,24 @@ pol_target *pol_targets(pol_ctx *pc, egw_object *o, bool routes, size_t *n)
 			egw_object *lo;
 			EGW_RES_EACH(t->rs, EGW_K_LISTENERSET, i, lo)
 			{
-				if (strcmp(lo->ns, o->ns))
-					continue;
 				if (!ir_label_selector_matches(sel, egw_path(lo->node, "metadata.labels")))
 					continue;
-				pol_target tg = { grp, kind, lo->name, NULL };
+				if (!selector_ns_ok(t, o, sel, grp, kind, lo->ns, lo->name))
+					continue;
+				pol_target tg = { grp, kind, lo->name, NULL, strcmp(lo->ns, o->ns) ? lo->ns : NULL };
 				push_target(t, &v, n, &cap, tg);
 			}
 		} else if (!strcmp(kind, "Gateway") && !strcmp(grp, GW_GROUP)) {
 			for (size_t i = 0; i < t->ngw; i++) {
 				egw_object *go = t->gws[i]->o;
-				if (strcmp(go->ns, o->ns))
-					continue;
 				if (!ir_label_selector_matches(sel, egw_path(go->node, "metadata.labels")))
 					continue;
-				pol_target tg = { grp, kind, go->name, NULL };
+				if (!selector_ns_ok(t, o, sel, grp, kind, go->ns, go->name))
+					continue;
+				pol_target tg = { grp, kind, go->name, NULL, strcmp(go->ns, o->ns) ? go->ns : NULL };
 				bool dup = false;
 				for (size_t j = 0; j < *n; j++)
-					if (!strcmp(v[j].name, go->name))
+					if (!strcmp(v[j].name, go->name) && ir_streq(v[j].ns, tg.ns))
 						dup = true;
 				if (!dup)
 					push_target(t, &v, n, &cap, tg);
@@ -560,14 +586,15 @@ pol_route *pol_resolve_route(pol_ctx *pc, ir_pol *p, pol_target *tg, const char 
 {
 	ir_tr *t = pc->t;
 	*err_reason = *err_msg = NULL;
-	pol_route *r = pol_find_route(pc, tg->kind, p->o->ns, tg->name);
+	const char *tns = tg->ns ? tg->ns : p->o->ns;
+	pol_route *r = pol_find_route(pc, tg->kind, tns, tg->name);
 	if (!r)
 		return NULL;
 	if (tg->section) {
 		if (!pol_route_has_rule(r->o, tg->section)) {
 			*err_reason = "TargetNotFound";
 			*err_msg = egw_sprintf(t->a, "No section name %s found for %s %s/%s", tg->section,
-					       tg->kind, p->o->ns, tg->name);
+					       tg->kind, tns, tg->name);
 			return r;
 		}
 		if (pol_str_in(r->rules_attached, tg->section)) {
@@ -595,21 +622,22 @@ pol_gw *pol_resolve_gw(pol_ctx *pc, ir_pol *p, pol_target *tg, const char **err_
 {
 	ir_tr *t = pc->t;
 	*err_reason = *err_msg = NULL;
-	pol_gw *g = pol_find_gw(pc, p->o->ns, tg->name);
+	const char *tns = tg->ns ? tg->ns : p->o->ns;
+	pol_gw *g = pol_find_gw(pc, tns, tg->name);
 	if (!g)
 		return NULL;
 	if (tg->section) {
 		if (!pol_find_listener(g->g, tg->section)) {
 			*err_reason = "TargetNotFound";
 			*err_msg = egw_sprintf(t->a, "No section name %s found for Gateway %s/%s", tg->section,
-					       p->o->ns, tg->name);
+					       tns, tg->name);
 			return g;
 		}
 		if (pol_str_in(g->lis_attached, tg->section)) {
 			*err_reason = "Conflicted";
 			*err_msg = egw_sprintf(t->a,
 					       "Unable to target Listener %s/%s/%s, another %s has already attached to it",
-					       p->o->ns, tg->name, tg->section, p->kind);
+					       tns, tg->name, tg->section, p->kind);
 			return g;
 		}
 		pol_str_add(t, &g->lis_attached, tg->section);
@@ -1038,7 +1066,8 @@ static pol_ls *resolve_ls(pol_ctx *pc, ir_pol *p, pol_target *tg, const char **e
 {
 	ir_tr *t = pc->t;
 	*er = *em = NULL;
-	pol_ls *pl = egw_map_get(&pc->lsets, egw_sprintf(t->a, "%s/%s", p->o->ns, tg->name));
+	const char *tns = tg->ns ? tg->ns : p->o->ns;
+	pol_ls *pl = egw_map_get(&pc->lsets, egw_sprintf(t->a, "%s/%s", tns, tg->name));
 	if (!pl)
 		return NULL;
 	if (tg->section) {
@@ -1049,7 +1078,7 @@ static pol_ls *resolve_ls(pol_ctx *pc, ir_pol *p, pol_target *tg, const char **e
 		if (!found) {
 			*er = "TargetNotFound";
 			*em = egw_sprintf(t->a, "No section name %s found for ListenerSet %s/%s", tg->section,
-					  p->o->ns, tg->name);
+					  tns, tg->name);
 			return pl;
 		}
 		if (pol_str_in(pl->lis_attached, tg->section)) {
@@ -1161,10 +1190,11 @@ void pol_drive(pol_ctx *pc, const pol_kind_ops *ops)
 			pol_target *tg = &gtgs[i][j];
 			if (strcmp(tg->kind, "Gateway"))
 				continue;
-			ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", o->ns, tg->name));
+			const char *tns = tg->ns ? tg->ns : o->ns;
+			ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", tns, tg->name));
 			if (!g || (tg->section && !pol_find_listener(g, tg->section)))
 				continue;
-			const char *k = egw_sprintf(t->a, "%s/%s\n%s", o->ns, tg->name,
+			const char *k = egw_sprintf(t->a, "%s/%s\n%s", tns, tg->name,
 						    tg->section ? tg->section : "");
 			if (!egw_map_get(&d.gwpol, k))
 				egw_map_put(&d.gwpol, k, o);

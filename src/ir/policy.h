@@ -18,6 +18,7 @@
 typedef struct pol_target {
 	const char *group, *kind, *name;
 	const char *section; /* NULL when unset */
+	const char *ns;      /* the target's namespace (the policy's unless a selector crossed namespaces) */
 } pol_target;
 
 /* One IR route (HTTP) or TCP/UDP route with the IR listener holding it. */

@@ -715,7 +715,8 @@ void ir_policy_ctp(pol_ctx *pc)
 					p->deprecated_ref = one && one->kind == EGW_OBJ;
 					egw_map_put(&handled, pk, p);
 				}
-				const char *tk = egw_sprintf(t->a, "%s/%s", o->ns, tg[j].name);
+				const char *tns = tg[j].ns ? tg[j].ns : o->ns;
+				const char *tk = egw_sprintf(t->a, "%s/%s", tns, tg[j].name);
 				ir_gw *g;
 				pol_ls *pl = NULL;
 				if (isls) {
@@ -729,7 +730,7 @@ void ir_policy_ctp(pol_ctx *pc)
 						continue;
 				}
 				ctp_gw *st = ctp_state(t, &states, g);
-				egw_node *ref = pol_ancestor_ref(pc, o->ns, tg[j].name, sec);
+				egw_node *ref = pol_ancestor_ref(pc, tns, tg[j].name, sec);
 				if (isls)
 					egw_set_str(t->a, ref, "kind", "ListenerSet");
 				if (sec) {
