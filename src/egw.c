@@ -497,7 +497,12 @@ static int translate_in(egw_arena *a, egw_result **out, const egw_input *inputs,
 	}
 	collect_diags(r);
 	egw_arena_set_oom(a, NULL);
-	if (rc != EGW_OK && rc != EGW_ELIMIT && rc != EGW_EPARSE && rc != EGW_ECONFIG) {
+	/* a fail-closed hook that failed fails the call, with the result */
+	for (size_t i = 0; rc == EGW_OK && i < r->n_diags; i++)
+		if (r->diags[i].code == EGW_D_HOOK && r->diags[i].severity == EGW_SEV_ERROR)
+			rc = EGW_EHOOK;
+	if (rc != EGW_OK && rc != EGW_ELIMIT && rc != EGW_EPARSE && rc != EGW_ECONFIG &&
+	    rc != EGW_EHOOK) {
 		egw_arena_free(a);
 		return rc;
 	}

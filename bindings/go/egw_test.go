@@ -36,13 +36,14 @@ var goEnums = map[string]int64{
 	"EGW_HOOK_POST_ROUTE": int64(HookPostRoute), "EGW_HOOK_POST_VIRTUAL_HOST": int64(HookPostVirtualHost),
 	"EGW_HOOK_POST_HTTP_LISTENER": int64(HookPostHTTPListener),
 	"EGW_HOOK_POST_CLUSTER":       int64(HookPostCluster), "EGW_HOOK_POST_TRANSLATE": int64(HookPostTranslate),
+	"EGW_HOOK_POST_ENDPOINTS": int64(HookPostEndpoints), "EGW_HOOK_POINT_COUNT": int64(hookPointCount),
 
 	"EGW_XDS_LISTENER": int64(XDSListener), "EGW_XDS_ROUTE": int64(XDSRoute),
 	"EGW_XDS_CLUSTER": int64(XDSCluster), "EGW_XDS_ENDPOINT": int64(XDSEndpoint),
 	"EGW_XDS_SECRET": int64(XDSSecret), "EGW_XDS_TYPE_COUNT": int64(XDSTypeCount),
 
 	"EGW_FORMAT_JSON": int64(FormatJSON), "EGW_FORMAT_JSON_COMPACT": int64(FormatJSONCompact),
-	"EGW_FORMAT_YAML": int64(FormatYAML),
+	"EGW_FORMAT_YAML": int64(FormatYAML), "EGW_FORMAT_SHOW_SECRETS": int64(FormatShowSecrets),
 
 	"EGW_SEV_ERROR": int64(SevError), "EGW_SEV_WARNING": int64(SevWarning), "EGW_SEV_INFO": int64(SevInfo),
 

@@ -51,7 +51,8 @@ const (
 	HookPostHTTPListener HookPoint = 2
 	HookPostCluster      HookPoint = 3
 	HookPostTranslate    HookPoint = 4
-	hookPointCount                 = 5
+	HookPostEndpoints    HookPoint = 5
+	hookPointCount                 = 6
 )
 
 var hookNames = [...]string{"PostRoute", "PostVirtualHost", "PostHTTPListener", "PostCluster", "PostTranslate"}
@@ -99,6 +100,9 @@ const (
 	FormatJSON        Format = 0 // pretty JSON, two-space indent
 	FormatJSONCompact Format = 1
 	FormatYAML        Format = 2
+	// FormatShowSecrets is OR'ed into a format to render xDS Secrets with
+	// their real bytes (EGW_FORMAT_SHOW_SECRETS); they are redacted otherwise.
+	FormatShowSecrets Format = 0x100
 )
 
 // RenderPart selects the parts of Result.Render (bit flags).

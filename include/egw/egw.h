@@ -114,6 +114,8 @@ typedef enum egw_hook_point {
 	EGW_HOOK_POST_HTTP_LISTENER = 2,
 	EGW_HOOK_POST_CLUSTER = 3,
 	EGW_HOOK_POST_TRANSLATE = 4,
+	EGW_HOOK_POST_ENDPOINTS = 5, /**< each ClusterLoadAssignment of an HTTP route's destination */
+	EGW_HOOK_POINT_COUNT = 6,
 } egw_hook_point;
 
 /**
@@ -169,7 +171,7 @@ typedef struct egw_options {
 	egw_fetch_fn fetch;
 	void *fetch_ud;
 	/** Extension hooks, indexed by egw_hook_point; NULL entries are skipped. */
-	egw_hook_fn hooks[5];
+	egw_hook_fn hooks[EGW_HOOK_POINT_COUNT];
 	void *hooks_ud;
 	/** Non-zero: a failing hook keeps the resource (fail-open). */
 	int hooks_fail_open;
@@ -206,9 +208,10 @@ typedef struct egw_fleet egw_fleet;
  * also when parts of the input were rejected (see the diagnostics).
  * Returns EGW_EINVAL (bad arguments), EGW_EVERSION, EGW_ENOMEM, EGW_ELIMIT,
  * EGW_ECONFIG (the config is unusable), EGW_EPARSE (no buffer held a single
- * readable document) or EGW_EHOOK; then *out is set to NULL, except for
- * EGW_ELIMIT, EGW_EPARSE and EGW_ECONFIG where *out holds a result whose
- * diagnostics say why (and must be freed).
+ * readable document) or EGW_EHOOK (a fail-closed extension hook failed);
+ * then *out is set to NULL, except for EGW_ELIMIT, EGW_EPARSE, EGW_ECONFIG
+ * and EGW_EHOOK where *out holds a result whose diagnostics say why (and
+ * must be freed).
  */
 EGW_EXTERN int egw_translate(egw_result **out, const egw_input *inputs, size_t n,
 			     const egw_options *opts);

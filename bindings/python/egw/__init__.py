@@ -82,6 +82,10 @@ class HookPoint(enum.IntEnum):
     POST_HTTP_LISTENER = 2
     POST_CLUSTER = 3
     POST_TRANSLATE = 4
+    POST_ENDPOINTS = 5
+
+
+HOOK_POINT_COUNT = 6  # EGW_HOOK_POINT_COUNT: the size of egw_options.hooks
 
 
 class XdsType(enum.IntEnum):
@@ -101,6 +105,7 @@ class Format(enum.IntEnum):
     JSON = 0
     JSON_COMPACT = 1
     YAML = 2
+    SHOW_SECRETS = 0x100  # OR'ed into a format: xDS Secrets with their real bytes
 
 
 class Severity(enum.IntEnum):

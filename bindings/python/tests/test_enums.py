@@ -32,6 +32,7 @@ def _python_enums(egw):
         for m in cls:
             out[prefix + m.name] = int(m)
     out["EGW_XDS_TYPE_COUNT"] = egw.XDS_TYPE_COUNT
+    out["EGW_HOOK_POINT_COUNT"] = egw.HOOK_POINT_COUNT
     return out
 
 
