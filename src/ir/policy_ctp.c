@@ -380,7 +380,7 @@ static const char *ctp_check_durations(ir_tr *t, egw_node *obj, const char *pref
 }
 
 /* Translates the policy onto one listener; returns an error or NULL. */
-static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l)
+static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l, egw_node *ref)
 {
 	ir_tr *t = pc->t;
 	egw_node *spec = egw_get(p->o->node, "spec");
@@ -529,6 +529,23 @@ static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l)
 	if (l->xk == XL_HTTP || l->xk == XL_TCP) {
 		if ((e = ctp_tls(pc, p, x)))
 			return e;
+		if (l->xk == XL_HTTP && egw_get(spec, "http3") && egw_get(x, "tls")) {
+			if (egw_node_bool(egw_path(x, "tls.clientValidationEnabled"), false)) {
+				pol_warning(pc, p, ref, "UnsupportedHTTP3ClientValidation",
+					    egw_sprintf(t->a,
+							"HTTP/3 was disabled for listener \"%s\" because Envoy does not support downstream client TLS validation over QUIC",
+							l->name));
+			} else {
+				egw_set_obj(t->a, x, "http3");
+				egw_node *px;
+				const char *xn = egw_get_str(x, "name", "");
+				EGW_ARR_EACH(egw_path(egw_get(t->out->infra_ir, l->gw->irkey), "proxy.listeners"), k, px)
+				{
+					if (ir_streq(egw_get_str(px, "name", ""), xn))
+						egw_set_obj(t->a, px, "http3");
+				}
+			}
+		}
 		if (ka)
 			egw_obj_set(t->a, x, "tcpKeepalive", ka);
 		if (conn)
@@ -653,7 +670,8 @@ static void ctp_take(ir_tr *t, ctp_gw *s, ir_lis *l)
 }
 
 /* Applies p to listeners ls[0..n) not yet taken; returns joined errors. */
-static const char *ctp_apply_many(pol_ctx *pc, ir_pol *p, ctp_gw *s, ir_lis **ls, size_t n, bool lset_only)
+static const char *ctp_apply_many(pol_ctx *pc, ir_pol *p, ctp_gw *s, ir_lis **ls, size_t n, bool lset_only,
+				  egw_node *ref)
 {
 	ir_tr *t = pc->t;
 	egw_buf errs;
@@ -672,7 +690,7 @@ static const char *ctp_apply_many(pol_ctx *pc, ir_pol *p, ctp_gw *s, ir_lis **ls
 		ir_lis *l = todo[k];
 		ctp_take(t, s, l);
 		const char *err = port_overlap(pc, l, true);
-		if (!err && (err = ctp_listener(pc, p, l)))
+		if (!err && (err = ctp_listener(pc, p, l, ref)))
 			ctp_fail_routes(t, l);
 		if (err) {
 			if (errs.len)
@@ -757,7 +775,7 @@ void ir_policy_ctp(pol_ctx *pc)
 					}
 					ctp_take(t, st, l);
 					const char *err = port_overlap(pc, l, false);
-					if (!err && (err = ctp_listener(pc, p, l)))
+					if (!err && (err = ctp_listener(pc, p, l, ref)))
 						ctp_fail_routes(t, l);
 					if (err)
 						pol_cond(pc, p, ref, "Accepted", false, "Invalid", pol_err_msg(t, err));
@@ -800,7 +818,7 @@ void ir_policy_ctp(pol_ctx *pc)
 							     "There are existing ClientTrafficPolicies that are overriding these sections [%s]",
 							     join(t, sorted, " ")));
 				}
-				const char *errs = ctp_apply_many(pc, p, st, ls, nls, false);
+				const char *errs = ctp_apply_many(pc, p, st, ls, nls, false, ref);
 				if (errs)
 					pol_cond(pc, p, ref, "Accepted", false, "Invalid", pol_err_msg(t, errs));
 				pol_accepted(pc, p, ref);
