@@ -476,7 +476,7 @@ spec: {}
 	}
 	t.Logf("render: %.300s", out)
 	for _, d := range r.Diagnostics() {
-		if d.Input != 0 && d.InputName != "<config>" {
+		if d.Input != 0 && d.Input != -1 && d.InputName != "<config>" {
 			t.Errorf("diagnostic for input %d: %s", d.Input, d)
 		}
 	}

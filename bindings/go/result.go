@@ -131,7 +131,7 @@ type Diagnostic struct {
 	Code      DiagCode
 	Severity  Severity
 	Message   string
-	Input     int // index into the inputs of Translate
+	Input     int // index into the inputs of Translate; -1 when it concerns no input
 	InputName string
 	Line      int // 1-based; 0 = no position
 	Column    int
