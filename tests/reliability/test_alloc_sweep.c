@@ -12,6 +12,8 @@
  * list frees the parser after an OOM jump, and the ASan and valgrind runs of
  * this test (scripts/sanitize.sh) check that nothing of it leaks.
  *
+ * egw_parse + egw_translate_documents get the same sweep (one case).
+ *
  * Usage: test_alloc_sweep DATA_DIR [--stride N]   (N > 1 samples every Nth)
  */
 #include "harness.h"
@@ -22,7 +24,22 @@ typedef struct input_case {
 	const char *config; /* may be NULL */
 	egw_input in[3];
 	size_t n;
+	bool parse_first; /* egw_parse + egw_translate_documents, documents freed first */
 } input_case;
+
+/* The translation step of a case, under options o. */
+static int translate_case(const input_case *ic, const egw_options *o, egw_result **r)
+{
+	if (!ic->parse_first)
+		return egw_translate(r, ic->in, ic->n, o);
+	egw_documents *d = NULL;
+	int rc = egw_parse(&d, ic->in, ic->n, o);
+	if (rc != EGW_OK)
+		return rc;
+	rc = egw_translate_documents(r, d, o);
+	egw_documents_free(d);
+	return rc;
+}
 
 /* A translation plus the renderings a host makes, under allocator `al`.
  * Records which step failed first.  Returns the rendered bytes in out. */
@@ -44,7 +61,7 @@ static void run_case(const input_case *ic, const egw_allocator *al, sweep_run *s
 	}
 	memset(sr, 0, sizeof *sr);
 	egw_result *r = NULL;
-	sr->translate_rc = egw_translate(&r, ic->in, ic->n, &o);
+	sr->translate_rc = translate_case(ic, &o, &r);
 	if (!r)
 		return;
 	egw_str s;
@@ -109,7 +126,7 @@ static void sweep(const input_case *ic, size_t stride)
 			o.config.len = strlen(ic->config);
 		}
 		egw_result *r = NULL;
-		egw_translate(&r, ic->in, ic->n, &o);
+		translate_case(ic, &o, &r);
 		egw_result_free(r);
 	}
 	size_t total = clean.allocs, in_translate = tc.allocs;
@@ -232,7 +249,7 @@ int main(int argc, char **argv)
 		"apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"
 		"---\n"
 		"key: \"unterminated\n";
-	input_case cases[5];
+	input_case cases[6];
 	memset(cases, 0, sizeof cases);
 	cases[0].name = "gateway.yaml";
 	cases[0].in[0] = rel_input("gateway.yaml", gateway, l1);
@@ -256,6 +273,11 @@ int main(int argc, char **argv)
 		cases[3].n = 1;
 		nc = 4;
 	}
+	cases[nc].name = "gateway.yaml via egw_parse";
+	cases[nc].in[0] = rel_input("gateway.yaml", gateway, l1);
+	cases[nc].n = 1;
+	cases[nc].parse_first = true;
+	nc++;
 	cases[nc].name = "bad configuration";
 	cases[nc].config = "kind: EnvoyGateway\ngateway: [\n";
 	cases[nc].in[0] = rel_input("gateway.yaml", gateway, l1);

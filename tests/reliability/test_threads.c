@@ -93,6 +93,23 @@ static void *read_shared(void *arg)
 	return NULL;
 }
 
+/* Many threads translate one egw_documents at once. */
+static const egw_documents *shared_docs;
+
+typedef struct doc_worker {
+	pthread_t t;
+	egw_result *r;
+	int rc;
+} doc_worker;
+
+static void *translate_shared(void *arg)
+{
+	doc_worker *w = arg;
+	pthread_barrier_wait(&start);
+	w->rc = egw_translate_documents(&w->r, shared_docs, NULL);
+	return NULL;
+}
+
 static char *join(const char *dir, const char *file)
 {
 	size_t n = strlen(dir) + strlen(file) + 2;
@@ -207,6 +224,36 @@ int main(int argc, char **argv)
 		pthread_barrier_destroy(&start);
 		free(rs);
 		egw_result_free(shared);
+	}
+
+	/* one egw_documents, translated by many threads at once, freed before
+	 * the results are read */
+	{
+		egw_documents *docs = NULL;
+		CHECK(egw_parse(&docs, jobs[0].in, jobs[0].n, NULL) == 0);
+		shared_docs = docs;
+		pthread_barrier_init(&start, NULL, (unsigned)nthreads);
+		doc_worker *dw = calloc((size_t)nthreads, sizeof *dw);
+		if (!dw)
+			abort();
+		for (int i = 0; i < nthreads; i++)
+			CHECK(pthread_create(&dw[i].t, NULL, translate_shared, &dw[i]) == 0);
+		for (int i = 0; i < nthreads; i++)
+			pthread_join(dw[i].t, NULL);
+		egw_documents_free(docs);
+		for (int i = 0; i < nthreads; i++) {
+			rel_buf out = { 0 };
+			rel_printf(&out, "rc %d\n", dw[i].rc);
+			if (dw[i].r)
+				rel_render_all(dw[i].r, &out);
+			CHECKF(out.len == jobs[0].baseline.len &&
+				       !memcmp(out.data, jobs[0].baseline.data, out.len),
+			       "thread %d: egw_translate_documents differs from egw_translate", i);
+			rel_buf_free(&out);
+			egw_result_free(dw[i].r);
+		}
+		pthread_barrier_destroy(&start);
+		free(dw);
 	}
 
 	free(ws);
