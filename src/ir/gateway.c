@@ -888,5 +888,6 @@ void ir_listeners(ir_tr *t)
 				add_ir_listener(t, l, &found);
 		}
 	}
+	ir_overlapping_tls(t);
 	listener_set_status(t);
 }

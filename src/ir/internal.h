@@ -133,6 +133,9 @@ void ir_gateways(ir_tr *t);
 void ir_listeners(ir_tr *t);
 int64_t ir_container_port(ir_tr *t, ir_gw *g, int64_t port);
 
+/* ---- overlap.c ---- */
+void ir_overlapping_tls(ir_tr *t);
+
 /* ---- envoyproxy.c ---- */
 void ir_envoyproxy_ancestor(ir_tr *t, egw_object *ep, egw_node *ref);
 egw_node *ir_envoyproxy_config(ir_tr *t, egw_object *ep);
