@@ -284,13 +284,72 @@ static egw_node *ctp_headers(ir_tr *t, egw_node *h, const char **err)
 }
 
 /* TLS parameters and client validation of a terminating listener. */
+static const char *ctp_tls_obj(pol_ctx *pc, ir_pol *p, egw_node *tls);
+
 static const char *ctp_tls(pol_ctx *pc, ir_pol *p, egw_node *x)
 {
-	ir_tr *t = pc->t;
 	egw_node *tls = egw_get(x, "tls");
-	if (!tls || tls->kind != EGW_OBJ)
-		return NULL;
+	if (tls && tls->kind == EGW_OBJ)
+		return ctp_tls_obj(pc, p, tls);
+	egw_node *r;
+	EGW_ARR_EACH(egw_get(x, "routes"), i, r)
+	{
+		egw_node *term = egw_path(r, "tls.terminate");
+		if (term && term->kind == EGW_OBJ) {
+			const char *e = ctp_tls_obj(pc, p, term);
+			if (e)
+				return e;
+		}
+	}
+	return NULL;
+}
+
+static bool cipher_known(const char *c)
+{
+	static const char *const known[] = {
+		"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
+		"ECDHE-RSA-AES256-GCM-SHA384",	 "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+		"ECDHE-PSK-CHACHA20-POLY1305",	 "ECDHE-ECDSA-AES128-SHA",	 "ECDHE-RSA-AES128-SHA",
+		"ECDHE-PSK-AES128-CBC-SHA",	 "ECDHE-ECDSA-AES256-SHA",	 "ECDHE-RSA-AES256-SHA",
+		"ECDHE-PSK-AES256-CBC-SHA",	 "AES128-GCM-SHA256",		 "AES256-GCM-SHA384",
+		"AES128-SHA",			 "PSK-AES128-CBC-SHA",		 "AES256-SHA",
+		"PSK-AES256-CBC-SHA",		 "DES-CBC3-SHA",		 "TLS_AES_128_GCM_SHA256",
+		"TLS_AES_256_GCM_SHA384",	 "TLS_CHACHA20_POLY1305_SHA256",
+	};
+	char buf[128];
+	size_t n = strlen(c);
+	if (n >= 2 && c[0] == '[' && c[n - 1] == ']') {
+		/* an equal-preference group: [A|B|C] */
+		const char *q = c + 1;
+		while (q < c + n - 1) {
+			const char *bar = memchr(q, '|', (size_t)(c + n - 1 - q));
+			size_t len = bar ? (size_t)(bar - q) : (size_t)(c + n - 1 - q);
+			if (len >= sizeof buf)
+				return false;
+			memcpy(buf, q, len);
+			buf[len] = 0;
+			if (!cipher_known(buf))
+				return false;
+			q += len + 1;
+		}
+		return true;
+	}
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (!strcmp(known[i], c))
+			return true;
+	return false;
+}
+
+static const char *ctp_tls_obj(pol_ctx *pc, ir_pol *p, egw_node *tls)
+{
+	ir_tr *t = pc->t;
 	egw_node *spec = egw_path(p->o->node, "spec.tls");
+	egw_node *c;
+	EGW_ARR_EACH(egw_get(spec, "ciphers"), i, c)
+	{
+		if (!cipher_known(egw_text(c) ? egw_text(c) : ""))
+			return egw_sprintf(t->a, "TLS: unsupported cipher suite: %s", egw_text(c));
+	}
 	egw_set_str(t->a, tls, "minVersion", egw_get_str(spec, "minVersion", "1.2"));
 	egw_set_str(t->a, tls, "maxVersion", egw_get_str(spec, "maxVersion", "1.3"));
 	const char *lists[] = { "ciphers", "ecdhCurves", "signatureAlgorithms", "alpnProtocols" };
@@ -352,7 +411,53 @@ static const char *ctp_tls(pol_ctx *pc, ir_pol *p, egw_node *x)
 	const char *mode = egw_get_str(cv, "mode", NULL);
 	if (mode && strcmp(mode, "Require") && !pem.len)
 		return egw_sprintf(t->a, "TLS: tls.clientValidation.mode \"%s\" requires caCertificateRefs", mode);
+	if (!mode && egw_node_bool(egw_get(cv, "optional"), false) && !pem.len)
+		return "TLS: tls.clientValidation.optional=true requires caCertificateRefs (maps to mode \"VerifyIfGiven\")";
 	egw_set_bool(t->a, tls, "clientValidationEnabled", true);
+	egw_node *sans = egw_get(cv, "subjectAltNames");
+	if (sans) {
+		egw_node *arr = egw_arr(t->a);
+		static const char *const kinds[][2] = { { "dnsNames", "DNS" },
+							{ "emailAddresses", "EMAIL" },
+							{ "ipAddresses", "IP_ADDRESS" },
+							{ "uris", "URI" } };
+		for (size_t k = 0; k < 4; k++) {
+			egw_node *x;
+			EGW_ARR_EACH(egw_get(sans, kinds[k][0]), i, x)
+			{
+				egw_node *m = egw_arr_push(t->a, arr, egw_obj(t->a));
+				egw_set_bool(t->a, m, "distinct", false);
+				const char *ty = egw_get_str(x, "type", "Exact");
+				const char *key = !strcmp(ty, "Prefix")		   ? "prefix"
+						  : !strcmp(ty, "Suffix")	   ? "suffix"
+						  : !strcmp(ty, "RegularExpression") ? "safeRegex"
+										     : "exact";
+				egw_set_str(t->a, m, key, egw_get_str(x, "value", ""));
+				egw_set_str(t->a, m, "name", kinds[k][1]);
+			}
+		}
+		egw_node *x;
+		EGW_ARR_EACH(egw_get(sans, "otherNames"), i, x)
+		{
+			egw_node *m = egw_arr_push(t->a, arr, egw_obj(t->a));
+			egw_set_bool(t->a, m, "distinct", false);
+			const char *ty = egw_get_str(x, "type", "Exact");
+			const char *key = !strcmp(ty, "Prefix")		   ? "prefix"
+					  : !strcmp(ty, "Suffix")	   ? "suffix"
+					  : !strcmp(ty, "RegularExpression") ? "safeRegex"
+									     : "exact";
+			egw_set_str(t->a, m, key, egw_get_str(x, "value", ""));
+			egw_set_str(t->a, m, "name", egw_get_str(x, "oid", ""));
+		}
+		if (arr->n)
+			egw_obj_set(t->a, tls, "matchTypedSubjectAltNames", arr);
+	}
+	egw_node *ch = egw_get(cv, "certificateHashes");
+	if (egw_len(ch))
+		egw_obj_set(t->a, tls, "verifyCertificateHash", egw_clone(t->a, ch));
+	egw_node *sh = egw_get(cv, "spkiHashes");
+	if (egw_len(sh))
+		egw_obj_set(t->a, tls, "verifyCertificateSpki", egw_clone(t->a, sh));
 	bool optional = egw_node_bool(egw_get(cv, "optional"), false) ||
 			(mode && strcmp(mode, "Require"));
 	if (egw_node_bool(egw_get(cv, "optional"), false))
