@@ -131,6 +131,25 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 	const char *ns = ir_str(bref, "namespace");
 	if (!ns || !*ns)
 		ns = route->ns;
+	if (grp && *grp && (ir_ext_registered(t, "backendResources", grp, kind) ||
+			    ir_ext_registered(t, "resources", grp, kind))) {
+		/* a backend of an extension's own kind: the extension builds it */
+		egw_object *eo = egw_res_find_ext(t->rs, grp, kind, ns, name);
+		if (!eo) {
+			err->reason = "BackendNotFound";
+			err->msg = egw_sprintf(t->a, "custom backend %s %s/%s not found", kind, ns, name);
+			return NULL;
+		}
+		egw_node *ds = egw_obj(t->a);
+		egw_set_bool(t->a, ds, "isCustomBackend", true);
+		egw_set_str(t->a, ds, "name", setting_name);
+		int64_t wv = 1;
+		if (egw_get(bref, "weight"))
+			egw_node_int(egw_get(bref, "weight"), &wv);
+		egw_set_int(t->a, ds, "weight", wv);
+		egw_obj_set(t->a, ds, "_ext", ir_ext_object(t, eo));
+		return ds;
+	}
 	if (grp && *grp && strcmp(grp, "multicluster.x-k8s.io") && strcmp(grp, EG_GROUP)) {
 		err->reason = "InvalidKind";
 		err->msg = "Group is invalid, only the core API group (specified by omitting the group field or setting it to an empty string), multicluster.x-k8s.io and gateway.envoyproxy.io are supported";

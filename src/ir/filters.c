@@ -558,6 +558,12 @@ static void route_filter(ir_tr *t, rctx *r, egw_node *ref, filt *f, rerrs *es)
 	const char *ns = r->o->ns;
 	if (strcmp(kind, "HTTPRouteFilter")) {
 		egw_object *eo = egw_res_find_ext(t->rs, grp, kind, ns, name);
+		if (eo && !strchr(eo->api_version, '/')) {
+			unresolved(t, f, es,
+				   egw_sprintf(t->a, "Unable to translate APIVersion for Extension Filter: kind: %s, %s/%s",
+					       kind, ns, name));
+			return;
+		}
 		if (!eo) {
 			unresolved(t, f, es,
 				   egw_sprintf(t->a, "Reference %s/%s not found for filter type: %s", ns, name, kind));
@@ -566,7 +572,7 @@ static void route_filter(ir_tr *t, rctx *r, egw_node *ref, filt *f, rerrs *es)
 		if (!f->ext_refs)
 			f->ext_refs = egw_arr(t->a);
 		egw_node *u = egw_arr_push(t->a, f->ext_refs, egw_obj(t->a));
-		egw_obj_set(t->a, u, "object", eo->node);
+		egw_obj_set(t->a, u, "object", ir_ext_object(t, eo));
 		return;
 	}
 	if (strcmp(grp, EG_GROUP)) {

@@ -106,6 +106,8 @@ void ir_ancestors_finish(ir_tr *t, egw_node *ancestors);
 /* ---- util.c ---- */
 bool ir_streq(const char *a, const char *b);
 bool ir_flag(ir_tr *t, const char *flag);
+egw_node *ir_ext_object(ir_tr *t, egw_object *eo);
+bool ir_ext_registered(ir_tr *t, const char *list, const char *group, const char *kind);
 const char *ir_str(const egw_node *obj, const char *key); /* NULL when absent */
 egw_node *ir_s(ir_tr *t, const char *s);
 egw_node *ir_sf(ir_tr *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

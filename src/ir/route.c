@@ -507,6 +507,26 @@ static egw_node *http_parent_routes(ir_tr *t, rctx *r, rparent *rp, rerrs *es, s
 		bool dest_err = false, no_ep = false;
 		egw_node *settings = rule_settings(t, r, rp, rule, (long)ri, dest, es, &dest_err, &no_ep);
 		int64_t vw = valid_weight(settings);
+		egw_node *xrefs = NULL, *sx0;
+		EGW_ARR_EACH(settings, si0, sx0)
+		{
+			egw_node *xo = egw_obj_del(sx0, "_ext");
+			if (xo) {
+				if (!xrefs)
+					xrefs = egw_arr(t->a);
+				egw_obj_set(t->a, egw_arr_push(t->a, xrefs, egw_obj(t->a)), "object", xo);
+			}
+		}
+		if (xrefs) {
+			egw_node *x0;
+			EGW_ARR_EACH(routes, k0, x0)
+			{
+				egw_node *er = egw_arr_ensure(t->a, x0, "extensionRefs");
+				egw_node *e0;
+				EGW_ARR_EACH(xrefs, j0, e0)
+				egw_arr_push(t->a, er, e0);
+			}
+		}
 		bool dyn = false;
 		egw_node *sx;
 		EGW_ARR_EACH(settings, si, sx)

@@ -501,3 +501,31 @@ bool ir_flag(ir_tr *t, const char *flag)
 	}
 	return false;
 }
+
+/* An extension resource as the IR carries it: identity and spec. */
+egw_node *ir_ext_object(ir_tr *t, egw_object *eo)
+{
+	egw_node *o = egw_obj(t->a);
+	egw_set_str(t->a, o, "apiVersion", eo->api_version);
+	egw_set_str(t->a, o, "kind", eo->kind_name);
+	egw_node *md = egw_set_obj(t->a, o, "metadata");
+	egw_set_str(t->a, md, "name", eo->name);
+	egw_set_str(t->a, md, "namespace", eo->ns);
+	egw_node *spec = egw_get(eo->node, "spec");
+	if (spec)
+		egw_obj_set(t->a, o, "spec", spec);
+	return o;
+}
+
+/* Is group/kind an extension kind of the given role ("resources",
+ * "backendResources", "policyResources") in the EnvoyGateway config? */
+bool ir_ext_registered(ir_tr *t, const char *list, const char *group, const char *kind)
+{
+	egw_node *it;
+	EGW_ARR_EACH(egw_path(t->rs->config, "extensionManager") ? egw_get(egw_path(t->rs->config, "extensionManager"), list) : NULL, i, it)
+	{
+		if (ir_streq(egw_get_str(it, "group", ""), group) && ir_streq(egw_get_str(it, "kind", ""), kind))
+			return true;
+	}
+	return false;
+}
