@@ -361,6 +361,14 @@ static const char *ctp_tls_obj(pol_ctx *pc, ir_pol *p, egw_node *tls)
 	egw_node *cv = egw_get(spec, "clientValidation");
 	if (!cv)
 		return NULL;
+	if (egw_node_bool(egw_get(cv, "optional"), false))
+		pol_note_deprecated(t, p, "spec.tls.clientValidation.optional", "spec.tls.clientValidation.mode");
+	{
+		const char *md = egw_get_str(cv, "mode", NULL);
+		bool opt = egw_node_bool(egw_get(cv, "optional"), false) || (md && strcmp(md, "Require"));
+		egw_set_bool(t->a, tls, "clientValidationEnabled", true);
+		egw_set_bool(t->a, tls, "requireClientCertificate", !opt);
+	}
 	egw_buf pem;
 	egw_buf_init(&pem, t->a);
 	egw_node *ref;
@@ -460,8 +468,6 @@ static const char *ctp_tls_obj(pol_ctx *pc, ir_pol *p, egw_node *tls)
 		egw_obj_set(t->a, tls, "verifyCertificateSpki", egw_clone(t->a, sh));
 	bool optional = egw_node_bool(egw_get(cv, "optional"), false) ||
 			(mode && strcmp(mode, "Require"));
-	if (egw_node_bool(egw_get(cv, "optional"), false))
-		p->extra_warning = "spec.tls.clientValidation.optional is deprecated, use spec.tls.clientValidation.mode instead";
 	egw_set_bool(t->a, tls, "requireClientCertificate", !optional);
 	return NULL;
 }
@@ -674,6 +680,10 @@ static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l, egw_node *ref
 /* A listener whose policy failed serves 500 on every route. */
 static void ctp_fail_routes(ir_tr *t, ir_lis *l)
 {
+	if (l->xl && l->xk == XL_TCP) {
+		egw_obj_del(l->xl, "routes");
+		return;
+	}
 	if (!l->xl || l->xk != XL_HTTP)
 		return;
 	egw_node *r;
