@@ -265,7 +265,7 @@ static egw_node *ctp_headers(ir_tr *t, egw_node *h, const char **err)
 					   egw_text(mrh));
 			return o;
 		}
-		egw_obj_set(t->a, o, "maxRequestHeaderLimit", egw_clone(t->a, mrh));
+		egw_set_int(t->a, o, "maxRequestHeadersKB", v / 1024);
 	}
 	egw_buf errs;
 	egw_buf_init(&errs, t->a);
@@ -344,14 +344,14 @@ static const char *ctp_tls_obj(pol_ctx *pc, ir_pol *p, egw_node *tls)
 {
 	ir_tr *t = pc->t;
 	egw_node *spec = egw_path(p->o->node, "spec.tls");
+	egw_set_str(t->a, tls, "minVersion", egw_get_str(spec, "minVersion", "1.2"));
+	egw_set_str(t->a, tls, "maxVersion", egw_get_str(spec, "maxVersion", "1.3"));
 	egw_node *c;
 	EGW_ARR_EACH(egw_get(spec, "ciphers"), i, c)
 	{
 		if (!cipher_known(egw_text(c) ? egw_text(c) : ""))
 			return egw_sprintf(t->a, "TLS: unsupported cipher suite: %s", egw_text(c));
 	}
-	egw_set_str(t->a, tls, "minVersion", egw_get_str(spec, "minVersion", "1.2"));
-	egw_set_str(t->a, tls, "maxVersion", egw_get_str(spec, "maxVersion", "1.3"));
 	const char *lists[] = { "ciphers", "ecdhCurves", "signatureAlgorithms", "alpnProtocols" };
 	for (int i = 0; i < 4; i++) {
 		egw_node *v = egw_get(spec, lists[i]);
