@@ -557,6 +557,10 @@ static void route_filter(ir_tr *t, rctx *r, egw_node *ref, filt *f, rerrs *es)
 	const char *name = egw_get_str(ref, "name", "");
 	const char *ns = r->o->ns;
 	if (strcmp(kind, "HTTPRouteFilter")) {
+		if (!ir_ext_registered(t, "resources", grp, kind)) {
+			invalid_filter(t, f, es, "ExtensionRef", egw_sprintf(t->a, "unknown kind %s/%s", grp, kind));
+			return;
+		}
 		egw_object *eo = egw_res_find_ext(t->rs, grp, kind, ns, name);
 		if (eo && !strchr(eo->api_version, '/')) {
 			unresolved(t, f, es,
