@@ -1326,6 +1326,14 @@ static const char *lower_first(ir_tr *t, const char *m)
 	return r;
 }
 
+static void add_line(ir_tr *t, egw_buf *b, const char *m)
+{
+	(void)t;
+	if (b->len)
+		egw_buf_puts(b, "\n");
+	egw_buf_puts(b, m);
+}
+
 egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const char *destname,
 			      const char *route_kind, const char **authority, const char **err)
 {
@@ -1338,6 +1346,8 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 	egw_set_str(t->a, dest, "name", destname);
 	egw_node *settings = egw_set_arr(t->a, dest, "settings");
 	egw_node *br;
+	egw_buf errs;
+	egw_buf_init(&errs, t->a);
 	/* a BackendTLSPolicy of these backends names this policy as its ancestor */
 	void *saved = t->cur_parent;
 	egw_node *self = egw_obj(t->a);
@@ -1352,11 +1362,15 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 		const char *grp = egw_get_str(br, "group", "");
 		const char *name = egw_get_str(br, "name", "");
 		const char *ns = egw_get_str(br, "namespace", p->o->ns);
+		if (!strcmp(kind, "Service") && !egw_res_find(t->rs, EGW_K_SERVICE, ns, name)) {
+			add_line(t, &errs, egw_sprintf(t->a, "service %s/%s not found", ns, name));
+			continue;
+		}
 		if (strcmp(ns, p->o->ns) &&
 		    !ir_refgrant_allows(t, EG_GROUP, p->kind, p->o->ns, grp, kind, ns, name)) {
-			*err = egw_sprintf(t->a, "backend ref to %s %s/%s not permitted by any ReferenceGrant", kind,
-					   ns, name);
-			break;
+			add_line(t, &errs, egw_sprintf(t->a, "backend ref to %s %s/%s not permitted by any ReferenceGrant",
+						       kind, ns, name));
+			continue;
 		}
 		egw_node *b2 = egw_clone(t->a, br);
 		egw_set_str(t->a, b2, "namespace", ns);
@@ -1394,12 +1408,13 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 		}
 		if (!ds) {
 			if (de.reason && !strcmp(de.reason, "UnsupportedValue") && !strcmp(kind, "Backend"))
-				*err = egw_sprintf(t->a,
-						   "resource %s of type Backend cannot be used since Backend is disabled in Envoy Gateway configuration",
-						   name);
+				add_line(t, &errs,
+					 egw_sprintf(t->a,
+						     "resource %s of type Backend cannot be used since Backend is disabled in Envoy Gateway configuration",
+						     name));
 			else
-				*err = lower_first(t, de.msg ? de.msg : "invalid backend");
-			break;
+				add_line(t, &errs, lower_first(t, de.msg ? de.msg : "invalid backend"));
+			continue;
 		}
 		if (egw_get(ds, "tls") && ir_streq(egw_get_str(ds, "protocol", ""), "HTTP") && !authority)
 			egw_set_str(t->a, ds, "protocol", "HTTPS");
@@ -1426,6 +1441,8 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 		}
 	}
 	t->cur_parent = saved;
+	if (errs.len)
+		*err = egw_buf_str(&errs);
 	if (!*err) {
 		const char *first = NULL;
 		egw_node *ds;

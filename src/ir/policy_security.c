@@ -229,7 +229,10 @@ static const char *sp_jwt(pol_ctx *pc, ir_pol *p, egw_node *j, egw_node **out)
 						if (!c)
 							return egw_sprintf(t->a, "JWT: local JWKS ConfigMap %s/%s not found",
 									   p->o->ns, cm);
-						const char *jw = egw_get_str(egw_get(c->node, "data"), "jwks", NULL);
+						egw_node *cd = egw_get(c->node, "data");
+						const char *jw = egw_get_str(cd, "jwks", NULL);
+						if (!jw && egw_len(cd) == 1)
+							jw = egw_text(cd->c.members[0].val);
 						if (!jw)
 							return egw_sprintf(t->a,
 									   "JWT: local JWKS ConfigMap %s/%s does not contain key jwks",
@@ -251,6 +254,11 @@ static const char *sp_jwt(pol_ctx *pc, ir_pol *p, egw_node *j, egw_node **out)
 						"HTTPRoute", NULL, &err);
 					if (!dest)
 						return egw_sprintf(t->a, "JWT: %s", err);
+					if (!strncmp(egw_get_str(rj, "uri", ""), "https://", 8)) {
+						egw_node *ds;
+						EGW_ARR_EACH(egw_get(dest, "settings"), q, ds)
+						egw_set_str(t->a, ds, "protocol", "HTTPS");
+					}
 					egw_obj_set(t->a, rj, "destination", dest);
 					const char *bse;
 					egw_node *tr = pol_backend_settings(pc, p, egw_get(pv, "remoteJWKS") ? egw_path(pv, "remoteJWKS.backendSettings") : NULL, &bse);
@@ -422,6 +430,11 @@ static const char *sp_oidc(pol_ctx *pc, ir_pol *p, egw_node *oi, egw_node **out)
 						     NULL, &err);
 		if (!dest)
 			return egw_sprintf(t->a, "OIDC: %s", err);
+		if (!strncmp(tep ? tep : "", "https://", 8)) {
+			egw_node *ds;
+			EGW_ARR_EACH(egw_get(dest, "settings"), i, ds)
+			egw_set_str(t->a, ds, "protocol", "HTTPS");
+		}
 		egw_obj_set(t->a, po, "destination", dest);
 	}
 	const char *bse;
