@@ -29,7 +29,9 @@ except ImportError:
     sys.exit(77)
 
 SANITIZER = re.compile(rb"(AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:|==\d+==ERROR)")
-DIAG = re.compile(rb"^[^\n:]*:\d+:\d+: (error|warning|info): ", re.M)
+# file:line:column: severity: message, or file: severity: message when the
+# diagnostic has no position
+DIAG = re.compile(rb"^[^\n]*?(:\d+:\d+)?: (error|warning|info): ", re.M)
 
 
 def mistyped(docs):
