@@ -917,7 +917,8 @@ static void process_route(drv *d, ir_pol *p, pol_target *tg)
 		return;
 	}
 	const char *mt = egw_text(egw_path(p->o->node, "spec.mergeType"));
-	if (!mt || !d->ops->mergeable) {
+	p->target_kind = r->kind;
+	if (!mt || !d->ops->mergeable || !strcmp(r->kind, "TCPRoute")) {
 		void *feat = NULL;
 		p->late_err = NULL;
 		const char *err = d->ops->build(pc, p, &feat);
@@ -988,6 +989,7 @@ static void process_route(drv *d, ir_pol *p, pol_target *tg)
 			}
 		}
 	}
+	p->target_kind = NULL;
 	EGW_ARR_EACH(refs, i, ref)
 	{
 		pol_accepted(pc, p, ref);

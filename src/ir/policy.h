@@ -67,6 +67,7 @@ typedef struct ir_pol {
 	egw_node *deprecated;      /* ARR of further such messages (sorted when used) */
 	egw_node *own;             /* the policy's own node while a merged spec is being built */
 	const char *late_err; /* an error found while applying to one listener's routes */
+	const char *target_kind; /* kind of the route being targeted (NULL for Gateway/ListenerSet targets) */
 } ir_pol;
 
 /* Shared state of the policy pass. */

@@ -22,12 +22,14 @@ static egw_node *refs_of(ir_tr *t, egw_node *svc)
 	return arr;
 }
 
-static const char *eep_extproc(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node *out)
+static const char *eep_extproc(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node *out, bool *fatal)
 {
 	ir_tr *t = pc->t;
 	if (!egw_len(list))
 		return NULL;
 	egw_node *arr = egw_set_arr(t->a, out, "extProcs");
+	egw_buf errs;
+	egw_buf_init(&errs, t->a);
 	egw_node *ep;
 	EGW_ARR_EACH(list, i, ep)
 	{
@@ -36,15 +38,19 @@ static const char *eep_extproc(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node 
 					       p->o->name, i);
 		const char *auth, *err;
 		egw_node *dest = pol_ext_destination(pc, p, refs_of(t, ep), name, "GRPCRoute", &auth, &err);
-		if (!dest)
-			return egw_sprintf(t->a, "ExtProc: %s", err);
+		const char *bse = NULL;
+		egw_node *tr = dest ? pol_backend_settings(pc, p, egw_get(ep, "backendSettings"), &bse) : NULL;
+		if (!dest || bse) {
+			if (errs.len)
+				egw_buf_puts(&errs, "\n");
+			egw_buf_puts(&errs, dest ? bse : err);
+			if (!egw_node_bool(egw_get(ep, "failOpen"), false))
+				*fatal = true;
+			continue;
+		}
 		egw_node *x = egw_arr_push(t->a, arr, egw_obj(t->a));
 		egw_set_str(t->a, x, "authority", auth ? auth : "");
 		egw_obj_set(t->a, x, "destination", dest);
-		const char *bse;
-		egw_node *tr = pol_backend_settings(pc, p, egw_get(ep, "backendSettings"), &bse);
-		if (bse)
-			return egw_sprintf(t->a, "ExtProc: %s", bse);
 		if (tr)
 			egw_obj_set(t->a, x, "traffic", tr);
 		egw_member *m;
@@ -81,7 +87,9 @@ static const char *eep_extproc(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node 
 		}
 		egw_set_str(t->a, x, "name", name);
 	}
-	return NULL;
+	if (!arr->n)
+		egw_obj_del(out, "extProcs");
+	return errs.len ? egw_sprintf(t->a, "ExtProc: %s", egw_buf_str(&errs)) : NULL;
 }
 
 static const char *eep_lua(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node *out)
@@ -121,16 +129,25 @@ static const char *eep_lua(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node *out
 	return NULL;
 }
 
-static const char *eep_build(pol_ctx *pc, ir_pol *p, void **feat)
+typedef struct eep_feat {
+	egw_node *ext;
+	bool fatal;
+} eep_feat;
+
+static const char *eep_build(pol_ctx *pc, ir_pol *p, void **featp)
 {
 	ir_tr *t = pc->t;
 	egw_node *spec = egw_get(p->o->node, "spec");
-	egw_node *o = egw_obj(t->a);
-	*feat = o;
-	const char *e = eep_extproc(pc, p, egw_get(spec, "extProc"), o);
-	if (e)
-		return e;
-	return eep_lua(pc, p, egw_get(spec, "lua"), o);
+	eep_feat *f = EGW_NEW(t->a, eep_feat);
+	f->ext = egw_obj(t->a);
+	*featp = f;
+	const char *e1 = eep_extproc(pc, p, egw_get(spec, "extProc"), f->ext, &f->fatal);
+	const char *e2 = eep_lua(pc, p, egw_get(spec, "lua"), f->ext);
+	if (e2)
+		f->fatal = true;
+	if (e1 && e2)
+		return egw_sprintf(t->a, "%s\n%s", e1, e2);
+	return e1 ? e1 : e2;
 }
 
 /* Dynamic modules resolve against the allowlist of the EnvoyProxy of the
@@ -185,12 +202,14 @@ static void eep_apply(pol_ctx *pc, ir_pol *p, void *feat, const char *err, pol_i
 	ir_tr *t = pc->t;
 	if (ir->xk != XL_HTTP)
 		return;
-	if (err) {
+	eep_feat *f = feat;
+	(void)err;
+	if (f->fatal) {
 		egw_node *dr = egw_set_obj(t->a, ir->route, "directResponse");
 		egw_set_int(t->a, dr, "statusCode", 500);
 		return;
 	}
-	egw_node *ext = egw_clone(t->a, feat);
+	egw_node *ext = egw_clone(t->a, f->ext);
 	const char *e = eep_dynmod(pc, p, ir, ext);
 	if (e) {
 		if (!p->late_err)

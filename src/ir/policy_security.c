@@ -484,6 +484,19 @@ static const char *sp_build(pol_ctx *pc, ir_pol *p, void **featp)
 	ir_tr *t = pc->t;
 	egw_node *spec = egw_get(p->o->node, "spec");
 	sp_feat *f = EGW_NEW(t->a, sp_feat);
+	if (ir_streq(p->target_kind, "TCPRoute")) {
+		egw_member *m;
+		EGW_OBJ_EACH(spec, i, m)
+		{
+			if (strcmp(m->key, "authorization") && strcmp(m->key, "targetRef") && strcmp(m->key, "targetRefs") &&
+			    strcmp(m->key, "targetSelectors") && strcmp(m->key, "mergeType")) {
+				f->sec = egw_obj(t->a);
+				f->fatal = true;
+				*featp = f;
+				return "Only authorization is supported for TCP (routes/listeners)";
+			}
+		}
+	}
 	egw_node *o = egw_obj(t->a);
 	f->sec = o;
 	*featp = f;
