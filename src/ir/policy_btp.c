@@ -213,7 +213,7 @@ static const char *btp_connection(pol_ctx *pc, egw_node *bc, egw_node **out)
 		if (rc < 0)
 			return egw_sprintf(t->a, "invalid BufferLimit value %s", s);
 		if (rc > 0 || v < 0 || v > 4294967295LL)
-			return egw_sprintf(t->a, "BufferLimit value %s is out of range", s);
+			return egw_sprintf(t->a, "BufferLimit value %s is out of range", pol_quantity_canonical(t, s));
 		egw_set_int(t->a, o, "bufferLimit", v);
 	}
 	egw_node *pc2 = egw_get(bc, "preconnect");

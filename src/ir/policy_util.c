@@ -229,3 +229,21 @@ egw_node *pol_dedup_strings(ir_tr *t, egw_node *arr)
 	}
 	return out;
 }
+
+const char *pol_quantity_canonical(ir_tr *t, const char *s)
+{
+	int64_t v;
+	if (!s || pol_quantity(s, &v) != 0)
+		return s;
+	size_t n = strlen(s);
+	bool binary = n >= 2 && s[n - 1] == 'i';
+	static const char *const dec[] = { "", "k", "M", "G", "T", "P", "E" };
+	static const char *const bin[] = { "", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei" };
+	int64_t base = binary ? 1024 : 1000;
+	int k = 0;
+	while (v != 0 && k < 6 && v % base == 0) {
+		v /= base;
+		k++;
+	}
+	return egw_sprintf(t->a, "%lld%s", (long long)v, binary ? bin[k] : dec[k]);
+}

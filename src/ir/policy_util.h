@@ -9,6 +9,8 @@
  * quantity, 1 overflows int64. */
 int pol_quantity(const char *s, int64_t *out);
 const char *pol_regex_quote(ir_tr *t, const char *s);
+/* A quantity the way Kubernetes prints it ("1000G" is "1T"). */
+const char *pol_quantity_canonical(ir_tr *t, const char *s);
 /* {cidr, ip, maskLen, isIPv6} or NULL when invalid. */
 egw_node *pol_cidr(ir_tr *t, const char *cidr);
 /* Sorted, deduplicated copy of an array of strings or integers. */
