@@ -315,13 +315,16 @@ _FORMATS = {"json": Format.JSON, "json-compact": Format.JSON_COMPACT, "compact":
             "yaml": Format.YAML}
 
 
-def _format(fmt: FormatLike) -> int:
+def _format(fmt: FormatLike, show_secrets: bool = False) -> int:
+    """A format name, Format or int (Format.SHOW_SECRETS may be OR'ed in)."""
+    flags = int(Format.SHOW_SECRETS) if show_secrets else 0
     if isinstance(fmt, str):
         try:
-            return int(_FORMATS[fmt.lower()])
+            return int(_FORMATS[fmt.lower()]) | flags
         except KeyError:
             raise ValueError(f"unknown format {fmt!r}; one of {sorted(_FORMATS)}") from None
-    return int(Format(fmt))
+    base = int(fmt) & ~int(Format.SHOW_SECRETS)
+    return int(Format(base)) | (int(fmt) & int(Format.SHOW_SECRETS)) | flags
 
 
 _PARTS = {"gateway-api": RenderPart.GATEWAY_API, "gateway_api": RenderPart.GATEWAY_API,
@@ -486,14 +489,18 @@ class Fleet:
         return _view_str(out[0])
 
     def to_json(self, types: Optional[Union[XdsTypeLike, Iterable[XdsTypeLike]]] = None,
-                fmt: FormatLike = "json") -> str:
+                fmt: FormatLike = "json", show_secrets: bool = False) -> str:
         """The resources in Envoy's canonical JSON, as
-        {"listeners":[...],"routes":[...],...}; private keys are redacted."""
-        return self._render(lib.egw_fleet_render_xds, _type_mask(types), _format(fmt))
+        {"listeners":[...],"routes":[...],...}.  Secret bytes (private keys,
+        ...) read "[redacted]" unless show_secrets; the protobuf always has
+        the real bytes."""
+        return self._render(lib.egw_fleet_render_xds, _type_mask(types),
+                            _format(fmt, show_secrets))
 
-    def to_dict(self, types: Optional[Union[XdsTypeLike, Iterable[XdsTypeLike]]] = None) -> Dict[str, Any]:
+    def to_dict(self, types: Optional[Union[XdsTypeLike, Iterable[XdsTypeLike]]] = None,
+                show_secrets: bool = False) -> Dict[str, Any]:
         """to_json(), parsed."""
-        d: Dict[str, Any] = json.loads(self.to_json(types, Format.JSON_COMPACT))
+        d: Dict[str, Any] = json.loads(self.to_json(types, Format.JSON_COMPACT, show_secrets))
         return d
 
     def xds_ir_json(self, fmt: FormatLike = "json") -> str:
@@ -646,13 +653,15 @@ class Result:
 
     def render(self, parts: Union[int, str, Iterable[Union[str, int]]] = "all",
                types: Optional[Union[XdsTypeLike, Iterable[XdsTypeLike]]] = None,
-               fmt: FormatLike = "json") -> str:
+               fmt: FormatLike = "json", show_secrets: bool = False) -> str:
         """The result as `egctl x translate` prints it.  parts: "all", a
         comma list or iterable of "gateway-api", "ir", "xds", or RenderPart
-        flags; types restricts the xds part."""
+        flags; types restricts the xds part; show_secrets as in
+        Fleet.to_json."""
         self._check()
         out = ffi.new("egw_str *")
-        rc = lib.egw_result_render(self._raw, _parts(parts), _type_mask(types), _format(fmt), out)
+        rc = lib.egw_result_render(self._raw, _parts(parts), _type_mask(types),
+                                   _format(fmt, show_secrets), out)
         if rc != 0:
             _raise(rc, "render")
         return _view_str(out[0])
