@@ -208,6 +208,11 @@ def test_hook_exception_fail_closed(egw):
         assert isinstance(e.__cause__, RuntimeError)
         assert e.hook_exceptions and isinstance(e.hook_exceptions[0][1], RuntimeError)
         assert "boom" in str(e)
+        # libegw hands back the result too, saying which fleet failed
+        if e.result is not None:
+            assert any("RuntimeError: boom" in f.error for f in e.result.fleets)
+            assert any(d.code == egw.DiagCode.HOOK and d.severity == egw.Severity.ERROR
+                       for d in e.diagnostics)
         return
     with r:
         assert r.hook_errors and all(isinstance(e, RuntimeError) for _, e in r.hook_errors)
@@ -313,6 +318,29 @@ def test_route_hook_sees_extension_resource(egw):
                          proto["apps/gw/http"])
     by_name = {rt.name: rt for vh in rc.virtual_hosts for rt in vh.routes}
     assert list(by_name[name].request_headers_to_remove) == ["x-from-extension"]
+
+
+def test_endpoints_hook(egw):
+    """POST_ENDPOINTS gets each load assignment of the route's destination;
+    what it returns is what Envoy gets."""
+    if not hasattr(egw.HookPoint, "POST_ENDPOINTS"):
+        pytest.skip("no POST_ENDPOINTS hook point in this libegw")
+    _require_hooks(egw)
+    seen = []
+
+    def post_endpoints(point, cla, context):
+        seen.append(cla["clusterName"])
+        for e in cla.get("endpoints", []):
+            e["loadBalancingWeight"] = 7
+        return cla
+
+    with egw.translate(EXT_MANIFEST, config=EXT_CONFIG,
+                       hooks={"post_endpoints": post_endpoints}) as r:
+        clas = {c["clusterName"]: c for c in r.fleets[0].to_dict("endpoint")["endpoints"]}
+    if not seen:
+        pytest.skip("libegw calls POST_ENDPOINTS for none of this manifest's clusters")
+    for name in seen:
+        assert all(e.get("loadBalancingWeight") == 7 for e in clas[name]["endpoints"])
 
 
 def test_cluster_hook_sees_backend_resources(egw):
