@@ -165,7 +165,7 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 		err->msg = "Backend is disabled in Envoy Gateway configuration";
 		return NULL;
 	}
-	if (strcmp(ns, route->ns) &&
+	if (strcmp(ns, route->ns) && route->kind != EGW_K_ENVOYPROXY &&
 	    !ir_refgrant_allows(t, GW_GROUP, route_kind, route->ns, grp ? grp : "", kind, ns, name)) {
 		err->reason = "RefNotPermitted";
 		err->msg = egw_sprintf(t->a, "Backend ref to %s %s/%s not permitted by any ReferenceGrant", kind, ns, name);
@@ -397,7 +397,16 @@ void ir_global_resources(ir_tr *t)
 			continue;
 		const char *port = egw_sprintf(t->a, "%lld", (long long)egw_get_int(sp, "port", 0));
 		const char *at;
-		egw_node *eps = ir_service_endpoints(t, svc->ns, svc->name, sp, &at);
+		egw_node *eps;
+		if (ir_streq(egw_text(egw_path(g->ep, "spec.routingType")), "Service")) {
+			eps = egw_arr(t->a);
+			egw_node *x = egw_arr_push(t->a, eps, egw_obj(t->a));
+			egw_set_str(t->a, x, "host", egw_get_str(egw_get(svc->node, "spec"), "clusterIP", ""));
+			egw_set_int(t->a, x, "port", egw_get_int(sp, "port", 0));
+			at = NULL;
+		} else {
+			eps = ir_service_endpoints(t, svc->ns, svc->name, sp, &at);
+		}
 		egw_node *gr = egw_obj_ensure(t->a, g->xds, "globalResources");
 		egw_node *psc = egw_set_obj(t->a, gr, "proxyServiceCluster");
 		egw_node *meta = ir_meta(t, "Service", svc->ns, svc->name, port);
@@ -405,7 +414,8 @@ void ir_global_resources(ir_tr *t)
 		egw_set_str(t->a, psc, "name", g->irkey);
 		egw_node *ss = egw_set_arr(t->a, psc, "settings");
 		egw_node *s = egw_arr_push(t->a, ss, egw_obj(t->a));
-		egw_set_str(t->a, s, "addressType", at);
+		if (at)
+			egw_set_str(t->a, s, "addressType", at);
 		egw_obj_set(t->a, s, "endpoints", eps);
 		egw_obj_set(t->a, s, "metadata", meta);
 		egw_set_str(t->a, s, "name", g->irkey);

@@ -28,7 +28,7 @@ void ir_envoyproxy_ancestor(ir_tr *t, egw_object *ep, egw_node *ref)
 
 /* The EnvoyProxy as the infra IR shows it: identity and spec, plus the
  * status this translation gives it. */
-egw_node *ir_envoyproxy_config(ir_tr *t, egw_object *ep)
+egw_node *ir_envoyproxy_config(ir_tr *t, egw_object *ep, bool with_status)
 {
 	egw_node *cfg = egw_obj(t->a);
 	egw_set_str(t->a, cfg, "apiVersion", egw_get_str(ep->node, "apiVersion", ""));
@@ -42,6 +42,8 @@ egw_node *ir_envoyproxy_config(ir_tr *t, egw_object *ep)
 		if (egw_get(src, keep[i]))
 			egw_obj_set(t->a, md, keep[i], egw_clone(t->a, egw_get(src, keep[i])));
 	egw_obj_set(t->a, cfg, "spec", egw_clone(t->a, egw_get(ep->node, "spec")));
+	if (with_status && ep->status)
+		egw_obj_set(t->a, cfg, "status", ep->status);
 	return cfg;
 }
 
@@ -118,8 +120,14 @@ void ir_tracing(ir_tr *t, ir_gw *g)
 		if (!ds)
 			continue;
 		egw_set_str(t->a, ds, "protocol", proto);
-		if (!authority && ir_streq(egw_get_str(ds, "addressType", ""), "FQDN"))
-			authority = egw_text(egw_get(egw_at(egw_get(ds, "endpoints"), 0), "host"));
+		egw_obj_del(ds, "weight");
+		if (!authority) {
+			if (ir_streq(egw_text(egw_path(ds, "metadata.kind")), "Service"))
+				authority = egw_sprintf(t->a, "%s.%s.svc", egw_text(egw_path(ds, "metadata.name")),
+							egw_text(egw_path(ds, "metadata.namespace")));
+			else if (ir_streq(egw_get_str(ds, "addressType", ""), "FQDN"))
+				authority = egw_text(egw_get(egw_at(egw_get(ds, "endpoints"), 0), "host"));
+		}
 		egw_arr_push(t->a, settings, ds);
 	}
 	if (!settings->n) {

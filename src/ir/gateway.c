@@ -296,7 +296,7 @@ void ir_gateways(ir_tr *t)
 		}
 		if (g->epo) {
 			egw_obj_set(t->a, egw_get(g->infra, "proxy"), "config",
-				    ir_envoyproxy_config(t, g->epo));
+				    ir_envoyproxy_config(t, g->epo, g->ep_from_gw));
 			ir_access_log(t, g->xds, g->ep);
 			ir_tracing(t, g);
 		}
