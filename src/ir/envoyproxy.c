@@ -169,3 +169,51 @@ void ir_tracing(ir_tr *t, ir_gw *g)
 		    t->merge_gateways ? t->class_name : egw_sprintf(t->a, "%s.%s", g->name, g->ns));
 	egw_obj_set(t->a, g->xds, "tracing", x);
 }
+
+/* Go's JSON decoding matches field names case-insensitively, so an
+ * EnvoyProxy written with "Group" or "SignatureAlgorithms" means the
+ * lowerCamelCase field.  Map-valued fields keep their keys. */
+static bool free_form(const char *key)
+{
+	static const char *maps[] = { "labels", "annotations", "nodeSelector", "json", "attributes",
+				      "resourceAttributes", "headers", "podLabels", "podAnnotations",
+				      "customTags", "tags", "value", NULL };
+	for (int i = 0; maps[i]; i++)
+		if (!strcmp(key, maps[i]))
+			return true;
+	return false;
+}
+
+static void normalize_keys(ir_tr *t, egw_node *n)
+{
+	if (!n)
+		return;
+	if (n->kind == EGW_ARR) {
+		egw_node *x;
+		EGW_ARR_EACH(n, i, x)
+		normalize_keys(t, x);
+		return;
+	}
+	if (n->kind != EGW_OBJ)
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		egw_member *m = &n->c.members[i];
+		const char *k = m->key;
+		if (k[0] >= 'A' && k[0] <= 'Z' && k[1] >= 'a' && k[1] <= 'z') {
+			char *nk = egw_strdup(t->a, k);
+			nk[0] = (char)(nk[0] - 'A' + 'a');
+			m->key = nk;
+			n->index = NULL; /* the lookup index is rebuilt on demand */
+		}
+		if (!free_form(m->key))
+			normalize_keys(t, m->val);
+	}
+}
+
+void ir_envoyproxy_normalize(ir_tr *t, egw_object *ep)
+{
+	if (ep->user)
+		return;
+	ep->user = ep;
+	normalize_keys(t, egw_get(ep->node, "spec"));
+}

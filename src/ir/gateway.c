@@ -241,6 +241,7 @@ void ir_gateways(ir_tr *t)
 			egw_object *ep = egw_res_find(t->rs, EGW_K_ENVOYPROXY, o->ns,
 						      egw_get_str(pr, "name", ""));
 			if (ep) {
+				ir_envoyproxy_normalize(t, ep);
 				g->ep = ep->node;
 				g->epo = ep;
 				g->ep_from_gw = true;
@@ -296,7 +297,7 @@ void ir_gateways(ir_tr *t)
 		}
 		if (g->epo) {
 			egw_obj_set(t->a, egw_get(g->infra, "proxy"), "config",
-				    ir_envoyproxy_config(t, g->epo, g->ep_from_gw));
+				    ir_envoyproxy_config(t, g->epo, true));
 			ir_access_log(t, g->xds, g->ep);
 			ir_tracing(t, g);
 		}

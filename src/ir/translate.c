@@ -88,6 +88,9 @@ static void gateway_class(ir_tr *t)
 		if (ep) {
 			t->gc_ep = ep->node;
 			t->gc_epo = ep;
+			ir_envoyproxy_normalize(t, ep);
+		}
+		if (ep && !class_is_fixture(t, t->gc)) {
 			egw_node *ref = egw_obj(t->a);
 			egw_set_str(t->a, ref, "group", GW_GROUP);
 			egw_set_str(t->a, ref, "kind", "GatewayClass");
