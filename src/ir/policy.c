@@ -307,6 +307,8 @@ pol_target *pol_targets(pol_ctx *pc, egw_object *o, bool routes, size_t *n)
 	*n = 0;
 	egw_node *spec = egw_get(o->node, "spec");
 	egw_node *sel;
+	egw_map seen;
+	egw_map_init(&seen, t->a);
 	EGW_ARR_EACH(egw_get(spec, "targetSelectors"), si, sel)
 	{
 		const char *grp = egw_get_str(sel, "group", GW_GROUP);
@@ -324,13 +326,11 @@ pol_target *pol_targets(pol_ctx *pc, egw_object *o, bool routes, size_t *n)
 					if (!selector_ns_ok(t, o, sel, grp, kind, ro->ns, ro->name))
 						continue;
 					pol_target tg = { grp, kind, ro->name, NULL, strcmp(ro->ns, o->ns) ? ro->ns : NULL };
-					bool dup = false;
-					for (size_t j = 0; j < *n; j++)
-						if (!strcmp(v[j].kind, kind) && !strcmp(v[j].name, ro->name) &&
-						    ir_streq(v[j].ns, tg.ns))
-							dup = true;
-					if (!dup)
+					const char *dk = egw_sprintf(t->a, "%s/%s/%s", kind, ro->ns, ro->name);
+					if (!egw_map_has(&seen, dk)) {
+						egw_map_put(&seen, dk, o);
 						push_target(t, &v, n, &cap, tg);
+					}
 				}
 			}
 		} else if (!strcmp(kind, "ListenerSet") && !strcmp(grp, GW_GROUP)) {
@@ -342,7 +342,11 @@ pol_target *pol_targets(pol_ctx *pc, egw_object *o, bool routes, size_t *n)
 				if (!selector_ns_ok(t, o, sel, grp, kind, lo->ns, lo->name))
 					continue;
 				pol_target tg = { grp, kind, lo->name, NULL, strcmp(lo->ns, o->ns) ? lo->ns : NULL };
-				push_target(t, &v, n, &cap, tg);
+				const char *dk = egw_sprintf(t->a, "ListenerSet/%s/%s", lo->ns, lo->name);
+				if (!egw_map_has(&seen, dk)) {
+					egw_map_put(&seen, dk, o);
+					push_target(t, &v, n, &cap, tg);
+				}
 			}
 		} else if (!strcmp(kind, "Gateway") && !strcmp(grp, GW_GROUP)) {
 			for (size_t i = 0; i < t->ngw; i++) {
@@ -352,12 +356,11 @@ pol_target *pol_targets(pol_ctx *pc, egw_object *o, bool routes, size_t *n)
 				if (!selector_ns_ok(t, o, sel, grp, kind, go->ns, go->name))
 					continue;
 				pol_target tg = { grp, kind, go->name, NULL, strcmp(go->ns, o->ns) ? go->ns : NULL };
-				bool dup = false;
-				for (size_t j = 0; j < *n; j++)
-					if (!strcmp(v[j].name, go->name) && ir_streq(v[j].ns, tg.ns))
-						dup = true;
-				if (!dup)
+				const char *dk = egw_sprintf(t->a, "Gateway/%s/%s", go->ns, go->name);
+				if (!egw_map_has(&seen, dk)) {
+					egw_map_put(&seen, dk, o);
 					push_target(t, &v, n, &cap, tg);
+				}
 			}
 		}
 	}
@@ -653,12 +656,52 @@ pol_gw *pol_resolve_gw(pol_ctx *pc, ir_pol *p, pol_target *tg, const char **err_
 	return g;
 }
 
+/* A set of strings that keeps insertion order: linear to build and to probe. */
+typedef struct strset {
+	egw_node *arr;
+	egw_map idx;
+} strset;
+
+static strset *strset_new(ir_tr *t)
+{
+	strset *ss = EGW_NEW(t->a, strset);
+	ss->arr = egw_arr(t->a);
+	egw_map_init(&ss->idx, t->a);
+	return ss;
+}
+
+static void strset_add(ir_tr *t, strset *ss, const char *s)
+{
+	if (egw_map_has(&ss->idx, s))
+		return;
+	egw_map_put(&ss->idx, s, ss);
+	egw_arr_push(t->a, ss->arr, ir_s(t, s));
+}
+
+static bool strset_has(strset *ss, const char *s)
+{
+	return ss && egw_map_has(&ss->idx, s);
+}
+
+/* gw_routes maps "gw\nsection" to the routes recorded there, and
+ * "gw\n\n" to the sections seen for gw, so a Gateway's routes are found
+ * without scanning every entry. */
 static void gwr_add(ir_tr *t, egw_map *m, const char *gwkey, const char *section, const char *route)
 {
 	const char *k = egw_sprintf(t->a, "%s\n%s", gwkey, section ? section : "");
-	egw_node *arr = egw_map_get(m, k);
-	pol_str_add(t, &arr, route);
-	egw_map_put(m, k, arr);
+	strset *ss = egw_map_get(m, k);
+	if (!ss) {
+		ss = strset_new(t);
+		egw_map_put(m, k, ss);
+		const char *sk = egw_sprintf(t->a, "%s\n\n", gwkey);
+		strset *secs = egw_map_get(m, sk);
+		if (!secs) {
+			secs = strset_new(t);
+			egw_map_put(m, sk, secs);
+		}
+		strset_add(t, secs, section ? section : "");
+	}
+	strset_add(t, ss, route);
 }
 
 egw_node *pol_route_ancestors(pol_ctx *pc, egw_map *gw_routes, pol_route *r)
@@ -723,24 +766,26 @@ const char *pol_route_override_msg(pol_ctx *pc, pol_route *r)
 }
 
 /* Routes recorded for gateway gwkey: one section, or all sections. */
-static egw_node *gwr_routes(ir_tr *t, egw_map *m, const char *gwkey, const char *section, bool all,
-			    egw_node *skip_sections)
+/* Routes recorded for gateway gwkey: one section (and the section-less
+ * parent refs), or all sections but skip_sections. */
+static strset *gwr_routes(ir_tr *t, egw_map *m, const char *gwkey, const char *section, bool all,
+			  egw_node *skip_sections, strset *out)
 {
-	egw_node *out = NULL;
-	size_t gl = strlen(gwkey);
-	egw_map_entry *e;
-	EGW_MAP_EACH(m, i, e)
+	if (!out)
+		out = strset_new(t);
+	strset *secs = egw_map_get(m, egw_sprintf(t->a, "%s\n\n", gwkey));
+	egw_node *sn;
+	EGW_ARR_EACH(secs ? secs->arr : NULL, i, sn)
 	{
-		if (strncmp(e->key, gwkey, gl) || e->key[gl] != '\n')
-			continue;
-		const char *sec = e->key + gl + 1;
+		const char *sec = egw_text(sn);
 		if (!all && strcmp(sec, section) && *sec)
 			continue;
 		if (skip_sections && pol_str_in(skip_sections, sec))
 			continue;
+		strset *rs = egw_map_get(m, egw_sprintf(t->a, "%s\n%s", gwkey, sec));
 		egw_node *x;
-		EGW_ARR_EACH((egw_node *)e->val, k, x)
-		pol_str_add(t, &out, egw_text(x));
+		EGW_ARR_EACH(rs ? rs->arr : NULL, k, x)
+		strset_add(t, out, egw_text(x));
 	}
 	return out;
 }
@@ -762,12 +807,13 @@ static void gw_messages(pol_ctx *pc, pol_gw *pg, pol_ls *pl, const char *section
 	ir_tr *t = pc->t;
 	const char *gwkey = pl ? egw_sprintf(t->a, "LS:%s/%s", pl->o->ns, pl->o->name)
 			       : egw_sprintf(t->a, "%s/%s", pg->g->ns, pg->g->name);
-	egw_node *mr = NULL, *routes = NULL, *lis = NULL, *lsets = NULL, *lslis = NULL;
+	strset *mr = NULL, *routes = NULL;
+	egw_node *lis = NULL, *lsets = NULL, *lslis = NULL;
 	egw_node *x;
 	if (!section) {
 		egw_node *attached = pl ? pl->lis_attached : pg->lis_attached;
-		mr = gwr_routes(t, &pc->gw_routes_merged, gwkey, NULL, true, attached);
-		routes = gwr_routes(t, &pc->gw_routes, gwkey, NULL, true, NULL);
+		mr = gwr_routes(t, &pc->gw_routes_merged, gwkey, NULL, true, attached, NULL);
+		routes = gwr_routes(t, &pc->gw_routes, gwkey, NULL, true, NULL, NULL);
 		if (pl) {
 			EGW_ARR_EACH(pl->lis_attached, i, x)
 			pol_str_add(t, &lslis, egw_sprintf(t->a, "%s/%s/%s", pl->o->ns, pl->o->name, egw_text(x)));
@@ -786,23 +832,20 @@ static void gw_messages(pol_ctx *pc, pol_gw *pg, pol_ls *pl, const char *section
 					pol_str_add(t, &lsets, lk);
 				EGW_ARR_EACH(l2->lis_attached, k, x)
 				pol_str_add(t, &lslis, egw_sprintf(t->a, "%s/%s", lk, egw_text(x)));
-				egw_node *lr = gwr_routes(t, &pc->gw_routes, egw_sprintf(t->a, "LS:%s", lk), NULL, true,
-							  NULL);
-				EGW_ARR_EACH(lr, k, x)
-				pol_str_add(t, &routes, egw_text(x));
+				gwr_routes(t, &pc->gw_routes, egw_sprintf(t->a, "LS:%s", lk), NULL, true, NULL, routes);
 			}
 		}
 	} else {
-		mr = gwr_routes(t, &pc->gw_routes_merged, gwkey, section, false, NULL);
-		routes = gwr_routes(t, &pc->gw_routes, gwkey, section, false, NULL);
+		mr = gwr_routes(t, &pc->gw_routes_merged, gwkey, section, false, NULL, NULL);
+		routes = gwr_routes(t, &pc->gw_routes, gwkey, section, false, NULL, NULL);
 	}
-	egw_node *ov = NULL;
-	EGW_ARR_EACH(routes, i, x)
+	egw_node *ov = egw_arr(t->a);
+	EGW_ARR_EACH(routes->arr, i, x)
 	{
-		if (!pol_str_in(mr, egw_text(x)))
-			pol_str_add(t, &ov, egw_text(x));
+		if (!strset_has(mr, egw_text(x)))
+			egw_arr_push(t->a, ov, x);
 	}
-	const char *mj = join_sorted(t, mr);
+	const char *mj = join_sorted(t, mr->arr);
 	*merged = mj ? egw_sprintf(t->a, "these routes: [%s]", mj) : NULL;
 	const char *o = NULL;
 	o = and_join(t, o, "gateway listeners", lis);
