@@ -616,6 +616,36 @@ static bool sp_is_set(pol_irroute *ir)
 	return ir->xk == XL_HTTP && egw_get(ir->route, "security") != NULL;
 }
 
+/* A route policy merged with its Gateway's: each feature keeps the
+ * identity of the policy it comes from; the route's features win. */
+static void sp_post_merge(pol_ctx *pc, ir_pol *p, egw_object *parent, void *featp, bool strategic)
+{
+	(void)strategic;
+	ir_tr *t = pc->t;
+	sp_feat *f = featp;
+	ir_pol pp;
+	pol_init(pc, &pp, parent, p->kind);
+	void *pf = NULL;
+	sp_build(pc, &pp, &pf);
+	egw_node *saved = p->o->node;
+	p->o->node = p->own;
+	void *rf = NULL;
+	const char *e = sp_build(pc, p, &rf);
+	p->o->node = saved;
+	sp_feat *gf = pf, *own = rf;
+	egw_node *out = egw_clone(t->a, own->sec);
+	egw_member *m;
+	EGW_OBJ_EACH(gf->sec, i, m)
+	{
+		if (!egw_get(out, m->key))
+			egw_obj_set(t->a, out, m->key, m->val);
+	}
+	f->sec = out;
+	f->fatal = own->fatal || gf->fatal;
+	f->geo = own->geo || gf->geo;
+	(void)e;
+}
+
 void ir_policy_security(pol_ctx *pc)
 {
 	static const pol_kind_ops ops = {
@@ -627,6 +657,7 @@ void ir_policy_security(pol_ctx *pc)
 		.apply = sp_apply,
 		.is_set = sp_is_set,
 		.mergeable = true,
+		.post_merge = sp_post_merge,
 	};
 	pol_drive(pc, &ops);
 }
