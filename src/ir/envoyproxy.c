@@ -47,8 +47,50 @@ egw_node *ir_envoyproxy_config(ir_tr *t, egw_object *ep, bool with_status)
 	return cfg;
 }
 
-/* Access log of a fleet from the EnvoyProxy telemetry settings; only file
- * sinks are translated yet (ALS and OpenTelemetry sinks are skipped). */
+/* A map rendered as Envoy Gateway's IR renders one: key/value pairs
+ * sorted by key. */
+static egw_node *map_to_slice(ir_tr *t, egw_node *m)
+{
+	egw_node *out = egw_arr(t->a);
+	egw_member *mm;
+	EGW_OBJ_EACH(m, i, mm)
+	{
+		egw_node *kv = egw_obj(t->a);
+		egw_set_str(t->a, kv, "key", mm->key);
+		egw_obj_set(t->a, kv, "value", egw_clone(t->a, mm->val));
+		size_t at = out->n;
+		egw_arr_push(t->a, out, kv);
+		while (at > 0 && strcmp(egw_get_str(out->c.items[at - 1], "key", ""), mm->key) > 0) {
+			out->c.items[at] = out->c.items[at - 1];
+			out->c.items[at - 1] = kv;
+			at--;
+		}
+	}
+	return out;
+}
+
+static void file_log(ir_tr *t, egw_node *out, egw_node *fmt, const char *path, egw_node *matches,
+		     egw_node *type)
+{
+	const char *fty = egw_get_str(fmt, "type", "JSON");
+	egw_node *x = egw_obj(t->a);
+	if (!strcmp(fty, "Text")) {
+		const char *text = ir_str(fmt, "text");
+		if (text)
+			egw_set_str(t->a, x, "format", text);
+	} else if (egw_len(egw_get(fmt, "json"))) {
+		egw_obj_set(t->a, x, "json", map_to_slice(t, egw_get(fmt, "json")));
+	}
+	egw_set_str(t->a, x, "path", path);
+	if (egw_len(matches))
+		egw_obj_set(t->a, x, "celMatches", egw_clone(t->a, matches));
+	if (type)
+		egw_obj_set(t->a, x, "logType", egw_clone(t->a, type));
+	egw_arr_push(t->a, egw_arr_ensure(t->a, out, strcmp(fty, "Text") ? "json" : "text"), x);
+}
+
+/* Access log of a fleet from the EnvoyProxy telemetry settings; file
+ * sinks (ALS and OpenTelemetry sinks are not translated yet). */
 void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep)
 {
 	egw_node *al = egw_path(ep, "spec.telemetry.accessLog");
@@ -66,32 +108,37 @@ void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep)
 	EGW_ARR_EACH(settings, i, s)
 	{
 		egw_node *fmt = egw_get(s, "format");
-		const char *fty = egw_get_str(fmt, "type", "Text");
+		egw_node *matches = egw_get(s, "matches");
+		egw_node *type = egw_get(s, "type");
+		egw_node *sinks = egw_get(s, "sinks");
+		if (!egw_len(sinks))
+			file_log(t, out, fmt, "/dev/stdout", matches, type);
 		egw_node *sink;
-		EGW_ARR_EACH(egw_get(s, "sinks"), j, sink)
+		EGW_ARR_EACH(sinks, j, sink)
 		{
 			if (!ir_streq(egw_get_str(sink, "type", ""), "File"))
 				continue;
 			egw_node *file = egw_get(sink, "file");
 			if (!file)
 				continue;
-			egw_node *x = egw_obj(t->a);
-			if (!strcmp(fty, "JSON")) {
-				if (!egw_len(egw_get(fmt, "json")))
-					continue;
-				egw_obj_set(t->a, x, "json", egw_clone(t->a, egw_get(fmt, "json")));
-				egw_set_str(t->a, x, "path", egw_get_str(file, "path", ""));
-				egw_arr_push(t->a, egw_arr_ensure(t->a, out, "json"), x);
-			} else {
-				const char *text = ir_str(fmt, "text");
-				if (text)
-					egw_set_str(t->a, x, "format", text);
-				egw_set_str(t->a, x, "path", egw_get_str(file, "path", ""));
-				egw_arr_push(t->a, egw_arr_ensure(t->a, out, "text"), x);
-			}
+			file_log(t, out, fmt, egw_get_str(file, "path", ""), matches, type);
 		}
 	}
 	egw_obj_set(t->a, xds, "accessLog", out);
+}
+
+/* Metrics switches of a fleet from the EnvoyProxy telemetry settings. */
+void ir_metrics(ir_tr *t, egw_node *xds, egw_node *ep)
+{
+	egw_node *m = egw_path(ep, "spec.telemetry.metrics");
+	if (!m)
+		return;
+	egw_node *x = egw_set_obj(t->a, xds, "metrics");
+	static const char *keys[] = { "enableVirtualHostStats", "enablePerEndpointStats",
+				      "enableRequestResponseSizesStats" };
+	for (int i = 0; i < 3; i++)
+		if (egw_get_bool(m, keys[i], false))
+			egw_set_bool(t->a, x, keys[i], true);
 }
 
 /* Tracing of a fleet from the EnvoyProxy telemetry settings. */

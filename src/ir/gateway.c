@@ -300,6 +300,7 @@ void ir_gateways(ir_tr *t)
 				    ir_envoyproxy_config(t, g->epo, true));
 			ir_access_log(t, g->xds, g->ep);
 			ir_tracing(t, g);
+			ir_metrics(t, g->xds, g->ep);
 		}
 		egw_node *l;
 		EGW_ARR_EACH(egw_get(spec, "listeners"), j, l)
@@ -769,6 +770,8 @@ static void add_ir_listener(ir_tr *t, ir_lis *l, egw_map *found_ports)
 	if (!strcmp(p, "HTTP") || !strcmp(p, "HTTPS")) {
 		egw_node *hn = egw_set_arr(t->a, x, "hostnames");
 		egw_arr_push(t->a, hn, ir_s(t, l->hostname ? l->hostname : "*"));
+		if (egw_get_bool(egw_get(g->ep, "spec"), "preserveRouteOrder", false))
+			egw_set_bool(t->a, x, "preserveRouteOrder", true);
 		egw_node *path = egw_set_obj(t->a, x, "path");
 		egw_set_bool(t->a, path, "mergeSlashes", true);
 		egw_set_str(t->a, path, "escapedSlashesAction", "UnescapeAndRedirect");

@@ -144,6 +144,7 @@ egw_node *ir_envoyproxy_config(ir_tr *t, egw_object *ep, bool with_status);
 void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep);
 void ir_envoyproxy_normalize(ir_tr *t, egw_object *ep);
 void ir_tracing(ir_tr *t, ir_gw *g);
+void ir_metrics(ir_tr *t, egw_node *xds, egw_node *ep);
 
 /* ---- btls.c ---- */
 void ir_btls_init(ir_tr *t);

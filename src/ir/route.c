@@ -564,13 +564,36 @@ static egw_node *http_parent_routes(ir_tr *t, rctx *r, rparent *rp, rerrs *es, s
 	return all;
 }
 
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Aggregated reasons are listed in sorted order. */
+static const char *sorted_reasons(ir_tr *t, const char *s)
+{
+	if (!strchr(s, ','))
+		return s;
+	char *c = egw_strdup(t->a, s);
+	const char *parts[16];
+	size_t n = 0;
+	for (char *p = strtok(c, ","); p && n < 16; p = strtok(NULL, ","))
+		parts[n++] = p;
+	qsort(parts, n, sizeof parts[0], cmp_cstr);
+	egw_buf b;
+	egw_buf_init(&b, t->a);
+	for (size_t i = 0; i < n; i++)
+		egw_buf_printf(&b, "%s%s", i ? "," : "", parts[i]);
+	return egw_buf_str(&b);
+}
+
 static void set_errors(ir_tr *t, rctx *r, rparent *rp, rerrs *es, size_t n_unaccepted,
 		       egw_buf *unaccepted)
 {
 	size_t nrules = egw_len(egw_path(r->o->node, "spec.rules"));
 	for (size_t i = 0; i < es->n; i++) {
 		rerr *e = &es->e[i];
-		const char *reason = egw_buf_str(&e->reasons);
+		const char *reason = sorted_reasons(t, egw_buf_str(&e->reasons));
 		const char *msg = egw_buf_str(&e->msgs);
 		if (!strcmp(e->type, "Accepted")) {
 			if (n_unaccepted == nrules) {
@@ -917,6 +940,8 @@ void ir_sort_routes(ir_tr *t)
 		EGW_ARR_EACH(egw_get(m->val, "http"), j, l)
 		{
 			egw_node *routes = egw_get(l, "routes");
+			if (egw_get_bool(l, "preserveRouteOrder", false))
+				continue;
 			if (routes && routes->kind == EGW_ARR)
 				stable_sort(t->a, routes->c.items, routes->n);
 		}
