@@ -92,6 +92,79 @@ static const char *eep_extproc(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node 
 	return errs.len ? egw_sprintf(t->a, "ExtProc: %s", egw_buf_str(&errs)) : NULL;
 }
 
+/* Wasm modules: Envoy fetches them from the control plane's cache, which
+ * serves each under the SHA-256 of its original URL. */
+static const char *eep_wasm(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node *out, bool *fatal)
+{
+	ir_tr *t = pc->t;
+	if (!egw_len(list))
+		return NULL;
+	egw_node *arr = egw_set_arr(t->a, out, "wasms");
+	egw_buf errs;
+	egw_buf_init(&errs, t->a);
+	const char *cns = t->c->controller_ns ? t->c->controller_ns : "";
+	const char *dom = t->c->dns_domain && *t->c->dns_domain ? t->c->dns_domain : "cluster.local";
+	egw_node *w;
+	EGW_ARR_EACH(list, i, w)
+	{
+		const char *name = egw_sprintf(t->a, "envoyextensionpolicy/%s/%s/wasm/%zu", p->o->ns, p->o->name, i);
+		egw_node *code = egw_get(w, "code");
+		const char *type = egw_get_str(code, "type", "HTTP");
+		const char *url = NULL, *sum = NULL, *err = NULL;
+		if (!strcmp(type, "Image")) {
+			egw_node *img = egw_get(code, "image");
+			url = egw_get_str(img, "url", "");
+			if (!strstr(url, "://"))
+				url = egw_sprintf(t->a, "oci://%s", url);
+			const char *last = strrchr(url, '/');
+			if (last && !strchr(last, ':') && !strchr(last, '@'))
+				url = egw_sprintf(t->a, "%s:latest", url);
+			sum = egw_text(egw_get(img, "sha256"));
+			egw_node *ps = egw_get(img, "pullSecretRef");
+			if (ps) {
+				const char *sns = egw_get_str(ps, "namespace", p->o->ns), *sn = egw_get_str(ps, "name", "");
+				if (!egw_res_find(t->rs, EGW_K_SECRET, sns, sn))
+					err = egw_sprintf(t->a, "secret %s/%s does not exist", sns, sn);
+			}
+		} else {
+			egw_node *hc = egw_get(code, "http");
+			url = egw_get_str(hc, "url", "");
+			sum = egw_text(egw_get(hc, "sha256"));
+		}
+		if (!err && !sum)
+			err = egw_sprintf(t->a, "failed to fetch module from %s", url);
+		if (err) {
+			if (errs.len)
+				egw_buf_puts(&errs, "\n");
+			egw_buf_puts(&errs, err);
+			if (!egw_node_bool(egw_get(w, "failOpen"), false))
+				*fatal = true;
+			continue;
+		}
+		egw_node *x = egw_arr_push(t->a, arr, egw_obj(t->a));
+		egw_node *cfg = egw_get(w, "config");
+		egw_obj_set(t->a, x, "config", cfg ? egw_clone(t->a, cfg) : egw_null(t->a));
+		egw_set_bool(t->a, x, "failOpen", egw_node_bool(egw_get(w, "failOpen"), false));
+		egw_node *hk = egw_path(w, "env.hostKeys");
+		if (hk)
+			egw_obj_set(t->a, x, "hostKeys", egw_clone(t->a, hk));
+		egw_node *hw = egw_set_obj(t->a, x, "httpWasmCode");
+		egw_set_str(t->a, hw, "originalDownloadingURL", url);
+		egw_set_str(t->a, hw, "servingURL",
+			    egw_sprintf(t->a, "https://envoy-gateway.%s.svc.%s:18002/%s.wasm", cns, dom,
+					pol_sha256_hex(t, url, strlen(url))));
+		egw_set_str(t->a, hw, "sha256", sum);
+		egw_set_str(t->a, x, "name", name);
+		const char *rid = egw_get_str(w, "rootID", NULL);
+		if (rid)
+			egw_set_str(t->a, x, "rootID", rid);
+		egw_set_str(t->a, x, "wasmName", egw_get_str(w, "name", name));
+	}
+	if (!arr->n)
+		egw_obj_del(out, "wasms");
+	return errs.len ? egw_sprintf(t->a, "Wasm: %s", egw_buf_str(&errs)) : NULL;
+}
+
 static const char *eep_lua(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node *out)
 {
 	ir_tr *t = pc->t;
@@ -142,12 +215,21 @@ static const char *eep_build(pol_ctx *pc, ir_pol *p, void **featp)
 	f->ext = egw_obj(t->a);
 	*featp = f;
 	const char *e1 = eep_extproc(pc, p, egw_get(spec, "extProc"), f->ext, &f->fatal);
+	const char *e3 = eep_wasm(pc, p, egw_get(spec, "wasm"), f->ext, &f->fatal);
 	const char *e2 = eep_lua(pc, p, egw_get(spec, "lua"), f->ext);
 	if (e2)
 		f->fatal = true;
-	if (e1 && e2)
-		return egw_sprintf(t->a, "%s\n%s", e1, e2);
-	return e1 ? e1 : e2;
+	egw_buf b;
+	egw_buf_init(&b, t->a);
+	const char *es[] = { e1, e3, e2 };
+	for (int i = 0; i < 3; i++) {
+		if (!es[i])
+			continue;
+		if (b.len)
+			egw_buf_puts(&b, "\n");
+		egw_buf_puts(&b, es[i]);
+	}
+	return b.len ? egw_buf_str(&b) : NULL;
 }
 
 /* Dynamic modules resolve against the allowlist of the EnvoyProxy of the
