@@ -32,6 +32,7 @@ import importlib
 import importlib.util
 import os
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any, List, Optional, Tuple
 
@@ -159,12 +160,16 @@ def _load() -> Tuple[Any, Any, str, str]:
     mode = os.environ.get("EGW_PY_MODE", "").lower()
     if mode not in ("", "api", "abi"):
         raise ImportError(f"EGW_PY_MODE must be 'api' or 'abi', not {mode!r}")
-    if mode in ("", "api"):
+    have_ext = importlib.util.find_spec(__package__ + "._native") is not None
+    if mode == "api" or (mode == "" and have_ext):
         try:
             return (*_api(), "api")
-        except ImportError:
+        except ImportError as e:  # the extension is there but does not load
             if mode == "api":
                 raise
+            warnings.warn(f"egw: the compiled extension does not load ({e}); using ABI mode. "
+                          "Rebuild it against this libegw (pip install again).",
+                          RuntimeWarning, stacklevel=2)
     return (*_abi(), "abi")
 
 
