@@ -221,7 +221,7 @@ static const char *eep_build(pol_ctx *pc, ir_pol *p, void **featp)
 		f->fatal = true;
 	egw_buf b;
 	egw_buf_init(&b, t->a);
-	const char *es[] = { e1, e3, e2 };
+	const char *es[] = { e3, e1, e2 };
 	for (int i = 0; i < 3; i++) {
 		if (!es[i])
 			continue;
