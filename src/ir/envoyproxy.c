@@ -264,3 +264,72 @@ void ir_envoyproxy_normalize(ir_tr *t, egw_object *ep)
 	ep->user = ep;
 	normalize_keys(t, egw_get(ep->node, "spec"));
 }
+
+/* The telemetry backendRefs of an EnvoyProxy must resolve; returns the
+ * first problem or NULL. */
+static const char *telemetry_ref_error(ir_tr *t, egw_object *epo, egw_node *refs)
+{
+	egw_node *r;
+	EGW_ARR_EACH(refs, i, r)
+	{
+		const char *kind = egw_get_str(r, "kind", "Service");
+		if (strcmp(kind, "Service"))
+			continue;
+		const char *ns = egw_get_str(r, "namespace", epo->ns);
+		const char *name = egw_get_str(r, "name", "");
+		if (!egw_res_find(t->rs, EGW_K_SERVICE, ns, name))
+			return egw_sprintf(t->a, "service %s/%s not found", ns, name);
+	}
+	return NULL;
+}
+
+/* Validates the EnvoyProxy's telemetry backends; on a problem the Gateway
+ * is not accepted (its listeners are still translated, routes do not
+ * attach) and the telemetry is left out. */
+bool ir_telemetry_ok(ir_tr *t, ir_gw *g)
+{
+	egw_node *tel = egw_path(g->ep, "spec.telemetry");
+	if (!tel || !g->epo)
+		return true;
+	const char *err = NULL, *what = NULL;
+	egw_node *s, *sink;
+	EGW_ARR_EACH(egw_path(tel, "accessLog.settings"), i, s)
+	{
+		EGW_ARR_EACH(egw_get(s, "sinks"), j, sink)
+		{
+			egw_node *sub = egw_get(sink, "als");
+			if (!sub)
+				sub = egw_get(sink, "openTelemetry");
+			if (!err && sub)
+				err = telemetry_ref_error(t, g->epo, egw_get(sub, "backendRefs"));
+		}
+	}
+	if (err)
+		what = "access log";
+	if (!err && (err = telemetry_ref_error(t, g->epo, egw_path(tel, "tracing.provider.backendRefs"))))
+		what = "tracing";
+	if (!err) {
+		EGW_ARR_EACH(egw_path(tel, "metrics.sinks"), i, sink)
+		{
+			if (!err)
+				err = telemetry_ref_error(t, g->epo, egw_path(sink, "openTelemetry.backendRefs"));
+		}
+		if (err)
+			what = "metrics";
+	}
+	if (!err)
+		return true;
+	/* what came before the failing part is still translated */
+	if (!strcmp(what, "access log")) {
+		egw_obj_del(g->xds, "accessLog");
+	} else {
+		ir_access_log(t, g->xds, g->ep);
+		if (!strcmp(what, "metrics"))
+			ir_tracing(t, g);
+	}
+	ir_cond(t, g->conds, "Accepted", false, "InvalidParameters",
+		egw_sprintf(t->a, "Invalid %s backendRefs in the referenced EnvoyProxy: %s", what, err));
+	egw_obj_set(t->a, g->status, "conditions", g->conds);
+	g->routes_blocked = true;
+	return false;
+}

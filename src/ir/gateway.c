@@ -298,9 +298,11 @@ void ir_gateways(ir_tr *t)
 		if (g->epo) {
 			egw_obj_set(t->a, egw_get(g->infra, "proxy"), "config",
 				    ir_envoyproxy_config(t, g->epo, true));
-			ir_access_log(t, g->xds, g->ep);
-			ir_tracing(t, g);
-			ir_metrics(t, g->xds, g->ep);
+			if (ir_telemetry_ok(t, g)) {
+				ir_access_log(t, g->xds, g->ep);
+				ir_tracing(t, g);
+				ir_metrics(t, g->xds, g->ep);
+			}
 		}
 		egw_node *l;
 		EGW_ARR_EACH(egw_get(spec, "listeners"), j, l)

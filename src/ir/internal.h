@@ -58,6 +58,7 @@ struct ir_gw {
 	bool ep_from_gw;
 	bool merge_backends;
 	egw_node *merge_cfg; /* the effective mergeBackends settings */
+	bool routes_blocked; /* not accepted for its EnvoyProxy telemetry: no routes attach */
 	bool accepted;
 	int64_t attached_lsets;
 };
@@ -145,6 +146,7 @@ void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep);
 void ir_envoyproxy_normalize(ir_tr *t, egw_object *ep);
 void ir_tracing(ir_tr *t, ir_gw *g);
 void ir_metrics(ir_tr *t, egw_node *xds, egw_node *ep);
+bool ir_telemetry_ok(ir_tr *t, ir_gw *g);
 
 /* ---- btls.c ---- */
 void ir_btls_init(ir_tr *t);

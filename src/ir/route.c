@@ -73,7 +73,7 @@ static bool resolve_parents(ir_tr *t, rctx *r)
 		} else {
 			g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", ns, egw_get_str(p, "name", "")));
 		}
-		if (!g || !g->accepted)
+		if (!g || !g->accepted || g->routes_blocked)
 			continue;
 		rparent *rp = &r->ps[r->nps++];
 		rp->pref = p;
