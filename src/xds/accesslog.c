@@ -56,6 +56,35 @@ static egw_node *formatters(xt *x, const char *text)
 	return arr;
 }
 
+/* The JSON access log record Envoy Gateway writes when the IR names no
+ * fields (its default, the same for HTTP, TCP and UDP listeners). */
+static const char *const default_json_fields[][2] = {
+	{ "start_time", "%START_TIME%" },
+	{ "method", "%REQ(:METHOD)%" },
+	{ "x-envoy-origin-path", "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%" },
+	{ "protocol", "%PROTOCOL%" },
+	{ "response_code", "%RESPONSE_CODE%" },
+	{ "response_flags", "%RESPONSE_FLAGS%" },
+	{ "response_code_details", "%RESPONSE_CODE_DETAILS%" },
+	{ "connection_termination_details", "%CONNECTION_TERMINATION_DETAILS%" },
+	{ "upstream_transport_failure_reason", "%UPSTREAM_TRANSPORT_FAILURE_REASON%" },
+	{ "bytes_received", "%BYTES_RECEIVED%" },
+	{ "bytes_sent", "%BYTES_SENT%" },
+	{ "duration", "%DURATION%" },
+	{ "x-envoy-upstream-service-time", "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%" },
+	{ "x-forwarded-for", "%REQ(X-FORWARDED-FOR)%" },
+	{ "user-agent", "%REQ(USER-AGENT)%" },
+	{ "x-request-id", "%REQ(X-REQUEST-ID)%" },
+	{ ":authority", "%REQ(:AUTHORITY)%" },
+	{ "upstream_host", "%UPSTREAM_HOST%" },
+	{ "upstream_cluster", "%UPSTREAM_CLUSTER%" },
+	{ "upstream_local_address", "%UPSTREAM_LOCAL_ADDRESS%" },
+	{ "downstream_local_address", "%DOWNSTREAM_LOCAL_ADDRESS%" },
+	{ "downstream_remote_address", "%DOWNSTREAM_REMOTE_ADDRESS%" },
+	{ "requested_server_name", "%REQUESTED_SERVER_NAME%" },
+	{ "route_name", "%ROUTE_NAME%" },
+};
+
 static const char *json_text(const egw_node *json)
 {
 	static const char *const none = "";
@@ -138,6 +167,9 @@ egw_node *xds_access_logs(xt *x, bool listener_level, int kind)
 		egw_node *jf = xobj(x, lf, "jsonFormat");
 		bool rwq = false;
 		const egw_node *kv;
+		if (!egw_len(G(s, "json"))) /* no fields named: Envoy Gateway's default record */
+			for (size_t j = 0; j < sizeof default_json_fields / sizeof default_json_fields[0]; j++)
+				xs(x, jf, default_json_fields[j][0], default_json_fields[j][1]);
 		EGW_ARR_EACH(G(s, "json"), j, kv) {
 			const char *v = GS(kv, "value");
 			xs(x, jf, GS(kv, "key") ? GS(kv, "key") : "", v ? v : "");
