@@ -69,6 +69,63 @@ static egw_node *map_to_slice(ir_tr *t, egw_node *m)
 	return out;
 }
 
+/* A telemetry destination: the EnvoyProxy's backendRefs, or host/port. */
+static egw_node *telemetry_dest(ir_tr *t, egw_object *epo, egw_node *refs, const char *name,
+				const char *host, int64_t port, const char **authority)
+{
+	egw_node *d = egw_obj(t->a);
+	egw_obj_set(t->a, d, "metadata", ir_meta(t, "EnvoyProxy", epo->ns, epo->name, NULL));
+	egw_set_str(t->a, d, "name", name);
+	egw_node *settings = egw_set_arr(t->a, d, "settings");
+	const char *sname = egw_sprintf(t->a, "%s/backend/-1", name);
+	*authority = NULL;
+	egw_node *ref;
+	EGW_ARR_EACH(refs, i, ref)
+	{
+		egw_node *bref = egw_clone(t->a, ref);
+		if (!ir_str(bref, "namespace"))
+			egw_set_str(t->a, bref, "namespace", epo->ns);
+		ir_dest_err err = { 0 };
+		egw_node *ds = ir_backend_setting(t, epo, "GRPCRoute", bref, sname, NULL, &err);
+		if (!ds)
+			continue;
+		egw_set_str(t->a, ds, "protocol", "GRPC");
+		egw_obj_del(ds, "weight");
+		if (!*authority) {
+			if (ir_streq(egw_text(egw_path(ds, "metadata.kind")), "Service"))
+				*authority = egw_sprintf(t->a, "%s.%s.svc", egw_text(egw_path(ds, "metadata.name")),
+							 egw_text(egw_path(ds, "metadata.namespace")));
+			else if (ir_streq(egw_get_str(ds, "addressType", ""), "FQDN"))
+				*authority = egw_text(egw_get(egw_at(egw_get(ds, "endpoints"), 0), "host"));
+		}
+		egw_arr_push(t->a, settings, ds);
+	}
+	if (!settings->n && host) {
+		egw_node *ds = egw_arr_push(t->a, settings, egw_obj(t->a));
+		egw_set_str(t->a, ds, "addressType", "FQDN");
+		egw_node *ep = egw_arr_push(t->a, egw_set_arr(t->a, ds, "endpoints"), egw_obj(t->a));
+		egw_set_str(t->a, ep, "host", host);
+		egw_set_int(t->a, ep, "port", port);
+		egw_set_str(t->a, ds, "name", sname);
+		egw_set_str(t->a, ds, "protocol", "GRPC");
+		egw_set_int(t->a, ds, "weight", 1);
+		*authority = host;
+	}
+	return d;
+}
+
+static void log_format(ir_tr *t, egw_node *x, egw_node *fmt, const char *json_key)
+{
+	const char *fty = egw_get_str(fmt, "type", "JSON");
+	if (!strcmp(fty, "Text")) {
+		const char *text = ir_str(fmt, "text");
+		if (text)
+			egw_set_str(t->a, x, "text", text);
+	} else if (egw_len(egw_get(fmt, "json"))) {
+		egw_obj_set(t->a, x, json_key, map_to_slice(t, egw_get(fmt, "json")));
+	}
+}
+
 static void file_log(ir_tr *t, egw_node *out, egw_node *fmt, const char *path, egw_node *matches,
 		     egw_node *type)
 {
@@ -93,6 +150,12 @@ static void file_log(ir_tr *t, egw_node *out, egw_node *fmt, const char *path, e
  * sinks (ALS and OpenTelemetry sinks are not translated yet). */
 void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep)
 {
+	egw_object *epo = NULL;
+	{
+		egw_node *md = egw_get(ep, "metadata");
+		epo = egw_res_find(t->rs, EGW_K_ENVOYPROXY, egw_get_str(md, "namespace", ""),
+				   egw_get_str(md, "name", ""));
+	}
 	egw_node *al = egw_path(ep, "spec.telemetry.accessLog");
 	if (!al)
 		return;
@@ -116,12 +179,53 @@ void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep)
 		egw_node *sink;
 		EGW_ARR_EACH(sinks, j, sink)
 		{
-			if (!ir_streq(egw_get_str(sink, "type", ""), "File"))
-				continue;
-			egw_node *file = egw_get(sink, "file");
-			if (!file)
-				continue;
-			file_log(t, out, fmt, egw_get_str(file, "path", ""), matches, type);
+			const char *sty = egw_get_str(sink, "type", "");
+			const char *auth = NULL;
+			if (!strcmp(sty, "File")) {
+				egw_node *file = egw_get(sink, "file");
+				if (file)
+					file_log(t, out, fmt, egw_get_str(file, "path", ""), matches, type);
+			} else if (!strcmp(sty, "ALS") && egw_get(sink, "als") && epo) {
+				egw_node *als = egw_get(sink, "als");
+				egw_node *x = egw_obj(t->a);
+				egw_obj_set(t->a, x, "destination",
+					    telemetry_dest(t, epo, egw_get(als, "backendRefs"),
+							   egw_sprintf(t->a, "accesslog_als_%zu_%zu", i, j), NULL, 0, &auth));
+				const char *ln = ir_str(als, "logName");
+				egw_set_str(t->a, x, "name", ln ? ln : egw_sprintf(t->a, "%s/%s", epo->ns, epo->name));
+				const char *aty = egw_get_str(als, "type", "");
+				egw_set_str(t->a, x, "type", aty);
+				if (!strcmp(aty, "HTTP") && egw_get(als, "http"))
+					egw_obj_set(t->a, x, "http", egw_clone(t->a, egw_get(als, "http")));
+				log_format(t, x, fmt, "attributes");
+				if (egw_len(matches))
+					egw_obj_set(t->a, x, "celMatches", egw_clone(t->a, matches));
+				if (type)
+					egw_obj_set(t->a, x, "logType", egw_clone(t->a, type));
+				egw_arr_push(t->a, egw_arr_ensure(t->a, out, "als"), x);
+			} else if (!strcmp(sty, "OpenTelemetry") && egw_get(sink, "openTelemetry") && epo) {
+				egw_node *ot = egw_get(sink, "openTelemetry");
+				egw_node *x = egw_obj(t->a);
+				egw_node *d = telemetry_dest(t, epo, egw_get(ot, "backendRefs"),
+							     egw_sprintf(t->a, "accesslog_otel_%zu_%zu", i, j),
+							     ir_str(ot, "host"), egw_get_int(ot, "port", 0), &auth);
+				egw_obj_set(t->a, x, "destination", d);
+				if (auth)
+					egw_set_str(t->a, x, "authority", auth);
+				egw_node *ra = egw_get(ot, "resourceAttributes");
+				if (!ra)
+					ra = egw_get(ot, "resources");
+				if (egw_len(ra))
+					egw_obj_set(t->a, x, "resourceAttributes", map_to_slice(t, ra));
+				if (egw_get(ot, "headers"))
+					egw_obj_set(t->a, x, "headers", egw_clone(t->a, egw_get(ot, "headers")));
+				log_format(t, x, fmt, "attributes");
+				if (egw_len(matches))
+					egw_obj_set(t->a, x, "celMatches", egw_clone(t->a, matches));
+				if (type)
+					egw_obj_set(t->a, x, "logType", egw_clone(t->a, type));
+				egw_arr_push(t->a, egw_arr_ensure(t->a, out, "openTelemetry"), x);
+			}
 		}
 	}
 	egw_obj_set(t->a, xds, "accessLog", out);
