@@ -148,6 +148,14 @@ static int cmp_res(const void *x, const void *y)
 	return a->name.len < b->name.len ? -1 : a->name.len > b->name.len;
 }
 
+/* A generated node (line 0) has no place in any input. */
+static egw_pos pos_or_none(egw_pos p)
+{
+	if (!p.line)
+		p.input = EGW_NO_INPUT;
+	return p;
+}
+
 static void emit_fleet(egw_result *r, egw_fleet *f, egw_xds_out *xo)
 {
 	egw_ctx *c = &r->ctx;
@@ -167,7 +175,7 @@ static void emit_fleet(egw_result *r, egw_fleet *f, egw_xds_out *xo)
 			size_t len = 0;
 			const char *err = NULL;
 			if (egw_pb_encode(c, egw_xds_type_msg[t], res, &bytes, &len, &err) != 0) {
-				egw_diag_at(c, EGW_D_UNSUPPORTED, EGW_SEV_ERROR, res->pos, NULL, NULL,
+				egw_diag_at(c, EGW_D_UNSUPPORTED, EGW_SEV_ERROR, pos_or_none(res->pos), NULL, NULL,
 					    name,
 					    egw_sprintf(c->arena, "%s %s cannot be serialized: %s",
 							egw_xds_type_key[t], name, err ? err : "?"));
@@ -203,7 +211,8 @@ static void translate_fleet(egw_result *r, egw_fleet *f)
 	memset(&xo, 0, sizeof xo);
 	if (egw_xds_translate(&r->ctx, f->xds_ir, &xo) != 0) {
 		f->error = xo.error ? xo.error : "xds translation failed";
-		egw_diag_at(&r->ctx, EGW_D_REJECTED, EGW_SEV_ERROR, f->xds_ir ? f->xds_ir->pos : (egw_pos){ 0, 0, 0 },
+		egw_diag_at(&r->ctx, EGW_D_REJECTED, EGW_SEV_ERROR,
+			    pos_or_none(f->xds_ir ? f->xds_ir->pos : (egw_pos){ 0, 0, 0 }),
 			    NULL, NULL, f->name,
 			    egw_sprintf(r->ctx.arena, "fleet %s: %s", f->name, f->error));
 	}

@@ -337,7 +337,7 @@ static int translate_cmd(int argc, char **argv)
 	}
 	/* any fleet whose xds translation failed fails the command, and so does
 	 * a gateway-api input without a GatewayClass, as with egctl */
-	int failed = 0;
+	int failed = 0, fleet_failed = 0;
 	for (size_t i = 0; opts.from == EGW_FROM_GATEWAY_API && i < egw_result_diagnostic_count(r); i++) {
 		egw_diagnostic d;
 		if (egw_result_diagnostic(r, i, &d) == 0 && d.code == EGW_D_MISSING &&
@@ -348,7 +348,7 @@ static int translate_cmd(int argc, char **argv)
 		egw_str e = egw_fleet_error(egw_result_fleet(r, i));
 		if (e.len && (parts & EGW_RENDER_XDS || opts.from == EGW_FROM_XDS_IR)) {
 			fprintf(stderr, "egw: %s\n", e.data);
-			failed = 1;
+			fleet_failed = 1; /* still print what did translate, then fail */
 		}
 	}
 	if (failed) {
@@ -368,7 +368,7 @@ static int translate_cmd(int argc, char **argv)
 	}
 	if (xrc == 0) {
 		fwrite(text.data, 1, text.len, stdout);
-		rc = 0;
+		rc = fleet_failed ? 1 : 0;
 	} else if (xrc < 0 && xrc != -1) {
 		fprintf(stderr, "egw: %s\n", egw_strerror(xrc));
 	}
