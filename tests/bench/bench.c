@@ -249,6 +249,8 @@ int main(int argc, char **argv)
 		egw_options o;
 		egw_options_init(&o, EGW_OPTIONS_VERSION);
 		o.allocator = &al;
+		o.limits.max_input_bytes = (size_t)1 << 32; /* the 100,000-route input is 80 MiB */
+		o.limits.max_documents = (size_t)1 << 30;
 		egw_input in = { { argv[1], strlen(argv[1]) }, { data, len } };
 		egw_result *res = NULL;
 		t0 = now();
@@ -264,8 +266,8 @@ int main(int argc, char **argv)
 
 		/* the host's path on every change: parse once, translate again */
 		egw_documents *docs = NULL;
-		egw_options o2;
-		egw_options_init(&o2, EGW_OPTIONS_VERSION);
+		egw_options o2 = o;
+		o2.allocator = NULL;
 		if (egw_parse(&docs, &in, 1, &o2) == 0) {
 			t0 = now();
 			if (egw_translate_documents(&res, docs, &o2) >= 0)
