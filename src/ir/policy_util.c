@@ -64,6 +64,8 @@ const char *pol_regex_quote(ir_tr *t, const char *s)
 
 egw_node *pol_cidr(ir_tr *t, const char *cidr)
 {
+	if (!cidr) /* null, a list or an object where a CIDR string belongs */
+		return NULL;
 	const char *sl = strchr(cidr, '/');
 	if (!sl)
 		return NULL;
