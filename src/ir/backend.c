@@ -294,6 +294,9 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 	{
 		if (!strcmp(route_kind, "HTTPRoute") && ir_streq(egw_text(apn), "gateway.envoyproxy.io/h2c"))
 			proto0 = "HTTP2";
+		if (!strcmp(route_kind, "HTTPRoute") && (ir_streq(egw_text(apn), "gateway.envoyproxy.io/ws") ||
+							  ir_streq(egw_text(apn), "gateway.envoyproxy.io/wss")))
+			egw_set_bool(t->a, ds, "forceHTTP1Upstream", true);
 	}
 	const char *terr = NULL;
 	egw_node *own_tls = ir_backend_own_tls(t, be, &terr);
