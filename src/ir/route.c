@@ -908,6 +908,13 @@ static int route_cmp(egw_node *a, egw_node *b)
 	eb = n_exact(egw_get(b, "queryParamMatches"));
 	if (ea != eb)
 		return ea > eb ? -1 : 1;
+	size_t ca = egw_len(egw_get(a, "cookieMatches")), cb = egw_len(egw_get(b, "cookieMatches"));
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	ea = n_exact(egw_get(a, "cookieMatches"));
+	eb = n_exact(egw_get(b, "cookieMatches"));
+	if (ea != eb)
+		return ea > eb ? -1 : 1;
 	return 0; /* equal routes keep their translation order */
 }
 
