@@ -52,6 +52,7 @@ if [ "$ASAN" = 1 ]; then
   stamp "asan build" "$t0"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-10} # Check's 4 s per unit test
   suites=(--suite unit --suite reliability --suite golden --suite cli)
   [ "$CONFORMANCE" = 1 ] && suites+=(--suite conformance)
   t0=$(date +%s)
@@ -72,7 +73,7 @@ if [ "$VG" = 1 ]; then
   VGCMD="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --track-origins=yes -q"
   t0=$(date +%s)
   EGW_BATTERY_SCALE=${EGW_BATTERY_SCALE:-0.05} EGW_SWEEP_STRIDE=${EGW_SWEEP_STRIDE:-37} \
-  CK_FORK=no \
+  CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-50} \
     meson test -C "$B" --print-errorlogs --num-processes "$JOBS" --timeout-multiplier 10 \
       --suite unit --suite reliability --wrapper "$VGCMD" || status=1
   stamp "valgrind unit + reliability suites" "$t0"

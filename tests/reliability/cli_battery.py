@@ -150,10 +150,12 @@ def main():
         print(__doc__)
         return 2
     egw, root = os.path.abspath(args[0]), args[1]
-    scale = float(os.environ.get("EGW_BATTERY_SCALE", "1"))
+    scale = 1.0
     timeout = 60
     if "--scale" in args:
         scale = float(args[args.index("--scale") + 1])
+    if os.environ.get("EGW_BATTERY_SCALE"):  # wins over --scale
+        scale = float(os.environ["EGW_BATTERY_SCALE"])
     if "--timeout" in args:
         timeout = int(args[args.index("--timeout") + 1])
     rng = random.Random(20261127)
