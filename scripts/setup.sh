@@ -27,7 +27,7 @@ if [ "${EGW_SETUP_PYTHON_EXTRA:-1}" = 1 ]; then
   $PY -c 'import cffi' 2>/dev/null || missing_py+=(cffi)
   $PY -c 'import pytest' 2>/dev/null || missing_py+=(pytest)
   # Envoy's own message classes: the wire-compatibility tests decode our bytes with them
-  $PY -m pip show xds-protos >/dev/null 2>&1 || missing_py+=(xds-protos)
+  $PY -c 'import envoy.config.listener.v3.listener_pb2' 2>/dev/null || missing_py+=(xds-protos==1.85.0)
 fi
 if [ ${#missing_py[@]} -gt 0 ]; then
   echo "setup: pip installing ${missing_py[*]}" >&2
