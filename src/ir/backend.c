@@ -95,7 +95,9 @@ static const char *app_protocol(egw_node *sp, const char *route_kind)
 	if (strcmp(route_kind, "HTTPRoute"))
 		return "TCP";
 	const char *ap = ir_str(sp, "appProtocol");
-	if (ap && (!strcmp(ap, "kubernetes.io/h2c") || !strcmp(ap, "grpc")))
+	if (ap && !strcmp(ap, "grpc"))
+		return "GRPC";
+	if (ap && !strcmp(ap, "kubernetes.io/h2c"))
 		return "HTTP2";
 	if (ap && !strcmp(ap, "kubernetes.io/ws"))
 		return "HTTP";

@@ -210,10 +210,13 @@ egw_node *ir_btls_settings(ir_tr *t, const char *kind, const char *ns, const cha
 	egw_node *sans = NULL, *s;
 	EGW_ARR_EACH(egw_get(val, "subjectAltNames"), i, s)
 	{
+		const char *ty = ir_str(s, "type");
+		if (!ir_streq(ty, "URI") && !ir_streq(ty, "Hostname"))
+			continue; /* an entry without its type names nothing */
 		if (!sans)
 			sans = egw_set_arr(t->a, tls, "subjectAltNames");
 		egw_node *x = egw_arr_push(t->a, sans, egw_obj(t->a));
-		if (ir_streq(ir_str(s, "type"), "URI"))
+		if (!strcmp(ty, "URI"))
 			egw_set_str(t->a, x, "uri", egw_get_str(s, "uri", ""));
 		else
 			egw_set_str(t->a, x, "hostname", egw_get_str(s, "hostname", ""));
