@@ -177,12 +177,54 @@ static const char *ca_bundle_refs(ir_tr *t, const char *ns, egw_node *refs, cons
 	return egw_buf_str(&b);
 }
 
+/* Younger policies targeting the same backend (section) as the winner
+ * are reported as conflicting with it. */
+static void report_conflicts(ir_tr *t, egw_object *win, const char *kind, const char *ns,
+			     const char *name, const char *section, egw_node *ancestor)
+{
+	bool win_sectioned = false;
+	egw_node *tr;
+	EGW_ARR_EACH(egw_path(win->node, "spec.targetRefs"), j, tr)
+	{
+		if (target_matches(tr, kind, name, section) && ir_str(tr, "sectionName"))
+			win_sectioned = true;
+	}
+	egw_object *o;
+	EGW_RES_EACH(t->rs, EGW_K_BACKENDTLSPOLICY, i, o)
+	{
+		if (o == win || strcmp(o->ns, ns))
+			continue;
+		EGW_ARR_EACH(egw_path(o->node, "spec.targetRefs"), j, tr)
+		{
+			if (!target_matches(tr, kind, name, section) ||
+			    (ir_str(tr, "sectionName") != NULL) != win_sectioned)
+				continue;
+			btls_state *st = o->user;
+			const char *key = egw_sprintf(t->a, "%s/%s/%s/%s/%s", egw_get_str(ancestor, "group", ""),
+						      egw_get_str(ancestor, "kind", ""),
+						      egw_get_str(ancestor, "namespace", ""),
+						      egw_get_str(ancestor, "name", ""),
+						      egw_get_str(ancestor, "sectionName", ""));
+			if (egw_map_has(&st->ancestors, key))
+				break;
+			egw_node *a = egw_arr_push(t->a, egw_arr_ensure(t->a, o->status, "ancestors"), egw_obj(t->a));
+			egw_map_put(&st->ancestors, key, a);
+			egw_obj_set(t->a, a, "ancestorRef", ancestor);
+			egw_set_str(t->a, a, "controllerName", t->controller);
+			ir_cond(t, egw_set_arr(t->a, a, "conditions"), "Accepted", false, "Conflicted",
+				egw_sprintf(t->a, "Policy conflicts with BackendTLSPolicy %s/%s.", win->ns, win->name));
+			break;
+		}
+	}
+}
+
 egw_node *ir_btls_settings(ir_tr *t, const char *kind, const char *ns, const char *name,
 			   const char *section, egw_node *ancestor, const char **route_err)
 {
 	egw_object *p = find_policy(t, kind, ns, name, section);
 	if (!p)
 		return NULL;
+	report_conflicts(t, p, kind, ns, name, section, ancestor);
 	egw_node *val = egw_path(p->node, "spec.validation");
 	egw_node *tls = egw_obj(t->a);
 	egw_obj_set(t->a, tls, "alpnProtocols", egw_null(t->a));
