@@ -737,9 +737,15 @@ egw_node *pol_route_ancestors(pol_ctx *pc, egw_map *gw_routes, pol_route *r)
 	return refs;
 }
 
+static const char *txt(const egw_node *n)
+{
+	const char *s = egw_text(n);
+	return s ? s : "";
+}
+
 static int str_cmp(const void *a, const void *b)
 {
-	return strcmp(egw_text(*(egw_node *const *)a), egw_text(*(egw_node *const *)b));
+	return strcmp(txt(*(egw_node *const *)a), txt(*(egw_node *const *)b));
 }
 
 static const char *join_sorted(ir_tr *t, egw_node *arr)

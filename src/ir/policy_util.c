@@ -88,13 +88,21 @@ static int cmp_num(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static const char *txt(const egw_node *n)
+{
+	const char *s = egw_text(n);
+	return s ? s : "";
+}
+
 static int cmp_str(const void *a, const void *b)
 {
-	return strcmp(egw_text(*(egw_node *const *)a), egw_text(*(egw_node *const *)b));
+	return strcmp(txt(*(egw_node *const *)a), txt(*(egw_node *const *)b));
 }
 
 egw_node *pol_sorted_unique(ir_tr *t, egw_node *arr, bool numeric)
 {
+	if (!arr || arr->kind != EGW_ARR)
+		return egw_arr(t->a);
 	size_t n = egw_len(arr);
 	egw_node **v = EGW_NEWN(t->a, egw_node *, n ? n : 1);
 	for (size_t i = 0; i < n; i++)
