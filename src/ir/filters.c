@@ -495,7 +495,16 @@ static void ext_direct(ir_tr *t, egw_node *dr, const char *ns, const char *name,
 			egw_object *cm = egw_res_find(t->rs, EGW_K_CONFIGMAP, ns, egw_get_str(vr, "name", ""));
 			if (cm)
 				text = egw_text(egw_get(egw_get(cm->node, "data"), "response.body"));
-			const char *bin = cm ? egw_text(egw_get(egw_get(cm->node, "binaryData"), "response.body")) : NULL;
+			egw_node *bd = cm ? egw_get(cm->node, "binaryData") : NULL;
+			const char *bin = egw_text(egw_get(bd, "response.body"));
+			if (cm && !text && !bin) {
+				/* a ConfigMap with a single value: that value is the body */
+				egw_node *dd = egw_get(cm->node, "data");
+				if (egw_len(dd) == 1 && !egw_len(bd))
+					text = egw_text(dd->c.members[0].val);
+				else if (egw_len(bd) == 1 && !egw_len(dd))
+					bin = egw_text(bd->c.members[0].val);
+			}
 			if (!text && bin) {
 				/* binaryData is already base64 */
 				egw_set_str(t->a, d, "body", bin);
