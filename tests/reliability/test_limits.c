@@ -456,6 +456,40 @@ static void test_limit_result(void)
 	done(&x);
 }
 
+/* egw_parse applies the limits of its options; egw_translate_documents
+ * reports a hit as egw_translate does. */
+static void test_parse_api(void)
+{
+	egw_limits lim = { 0 };
+	lim.max_depth = 4;
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.limits = lim;
+	const char *deep = "a: [[[[[1]]]]]\n";
+	egw_input in = rel_input("deep.yaml", deep, strlen(deep));
+	egw_documents *d = NULL;
+	CHECK(egw_parse(&d, &in, 1, &o) == EGW_OK);
+	egw_result *r = NULL;
+	int rc = egw_translate_documents(&r, d, NULL);
+	egw_documents_free(d);
+	CHECKF(rc == EGW_ELIMIT, "rc %d", rc);
+	egw_diagnostic diag;
+	CHECK(r && rel_find_diag(r, EGW_D_LIMIT, &diag) && strstr(diag.message.data, "nesting depth") &&
+	      !strcmp(diag.input_name.data, "deep.yaml") && diag.line == 1);
+	egw_result_free(r);
+	/* the configuration is read by egw_translate_documents, under its options */
+	const char *ok = "a: 1\n";
+	in = rel_input("ok.yaml", ok, strlen(ok));
+	CHECK(egw_parse(&d, &in, 1, NULL) == EGW_OK);
+	o.config.data = "kind: EnvoyGateway\ngateway: {a: {b: {c: {d: {e: 1}}}}}\n";
+	o.config.len = strlen(o.config.data);
+	r = NULL;
+	rc = egw_translate_documents(&r, d, &o);
+	CHECKF(rc == EGW_ELIMIT, "config over the depth limit: rc %d", rc);
+	egw_result_free(r);
+	egw_documents_free(d);
+}
+
 int main(void)
 {
 	test_input_bytes();
@@ -465,5 +499,6 @@ int main(void)
 	test_documents();
 	test_objects_per_kind();
 	test_limit_result();
+	test_parse_api();
 	return rel_done("limits");
 }
