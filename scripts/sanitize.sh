@@ -10,7 +10,7 @@
 #   it), and runs the unit, reliability, golden and cli suites (and the
 #   conformance corpus with --conformance).  LeakSanitizer is on.
 # --valgrind: builds build-valgrind/ (no sanitizer, debug pool) and runs the
-#   unit and reliability suites under
+#   unit and reliability suites (but the CLI battery, a Python driver) under
 #   `valgrind --error-exitcode=1 --leak-check=full` through meson's --wrapper,
 #   with the malformed battery and the allocation sweep sampled
 #   (EGW_BATTERY_SCALE, EGW_SWEEP_STRIDE), then the egw CLI under valgrind on
@@ -75,7 +75,7 @@ if [ "$VG" = 1 ]; then
   EGW_BATTERY_SCALE=${EGW_BATTERY_SCALE:-0.05} EGW_SWEEP_STRIDE=${EGW_SWEEP_STRIDE:-37} \
   CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-50} \
     meson test -C "$B" --print-errorlogs --num-processes "$JOBS" --timeout-multiplier 10 \
-      --suite unit --suite reliability --wrapper "$VGCMD" || status=1
+      --suite unit --suite reliability --no-suite reliability-cli --wrapper "$VGCMD" || status=1
   stamp "valgrind unit + reliability suites" "$t0"
 
   # The golden and CLI tests are Python drivers around the egw binary; run
