@@ -476,6 +476,8 @@ static void tls_secrets(ir_tr *t, ir_lis *l)
 		egw_set_str(t->a, c, "name", egw_sprintf(t->a, "%s/%s", sns, name));
 		egw_set_str(t->a, c, "certificate", ir_pem_normalize(t, b64_text(data, "tls.crt")));
 		egw_set_str(t->a, c, "privateKey", ir_pem_normalize(t, b64_text(data, "tls.key")));
+		if (b64_text(data, "tls.ocsp-staple"))
+			egw_set_str(t->a, c, "ocspStaple", b64_text(data, "tls.ocsp-staple"));
 	}
 	if (nerr && !certs->n) {
 		lcond(t, l, "ResolvedRefs", false, reason,
