@@ -70,6 +70,8 @@ static bool ext_registered(const egw_node *config, const char *group, const char
 
 static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *seq);
 
+static int cmp_created(const char *a, const char *b);
+
 /* The object as compact JSON with every object's keys sorted: equal for
  * equal content, whatever the key order or position. */
 static const char *canonical(egw_arena *a, const egw_node *n)
@@ -157,8 +159,12 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 	egw_object *prev = egw_map_get(&rs->index[k], key);
 	if (prev) {
 		/* Which of two objects with one name is used must not depend on
-		 * the order of the documents: the smaller canonical form wins. */
-		bool replace = strcmp(canonical(a, doc), canonical(a, prev->node)) < 0;
+		 * the order of the documents.  The newer one wins, as in Envoy
+		 * Gateway, where the later update replaces the earlier object;
+		 * with equal timestamps the smaller canonical form wins. */
+		int age = cmp_created(egw_get_str(md, "creationTimestamp", ""), prev->created);
+		bool replace = age > 0 ||
+			       (age == 0 && strcmp(canonical(a, doc), canonical(a, prev->node)) < 0);
 		const egw_node *loser = replace ? prev->node : doc;
 		const egw_node *winner = replace ? doc : prev->node;
 		egw_diag(c, EGW_D_DUPLICATE, EGW_SEV_ERROR, loser, loser,
