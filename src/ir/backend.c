@@ -236,6 +236,13 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 		egw_obj_set(t->a, ds, "endpoints", eps);
 		if (at)
 			egw_set_str(t->a, ds, "addressType", at);
+		const char *td = egw_text(egw_path(svc->node, "spec.trafficDistribution"));
+		if (td && (!strcmp(td, "PreferClose") || !strcmp(td, "PreferSameZone"))) {
+			/* topology-aware routing: stay in the zone while it has endpoints */
+			egw_node *pl = egw_set_obj(t->a, ds, "preferLocal");
+			egw_set_int(t->a, pl, "minEndpointsThreshold", 1);
+			egw_set_int(t->a, egw_set_obj(t->a, pl, "force"), "minEndpointsInZoneThreshold", 1);
+		}
 		egw_obj_set(t->a, ds, "metadata",
 			    ir_meta(t, "Service", ns, name, egw_sprintf(t->a, "%lld", (long long)port)));
 		if (!attach_btls(t, ds, "Service", ns, name, ir_str(sp, "name"), err))
