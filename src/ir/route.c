@@ -541,6 +541,10 @@ static egw_node *http_parent_routes(ir_tr *t, rctx *r, rparent *rp, rerrs *es, s
 			set_direct(t, routes, 503);
 		} else if (vw == 0) {
 			set_direct(t, routes, 500);
+		} else if (dyn && egw_path(f.rewrite, "host.pathRegex")) {
+			set_direct(t, routes, 500);
+			ir_err_add(t, es, "ResolvedRefs", "UnsupportedValue",
+				   egw_sprintf(t->a, "failed to process route rule %zu: host rewrite from path (PathRegex) is not supported with a dynamic resolver backend", ri));
 		} else if (dyn && egw_len(egw_get(rule, "backendRefs")) > 1) {
 			set_direct(t, routes, 500);
 			ir_err_add(t, es, "ResolvedRefs", "InvalidBackendRef",
