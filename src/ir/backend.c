@@ -290,8 +290,9 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 		return NULL;
 	}
 	if (be->user) {
-		err->reason = "InvalidAddress";
-		err->msg = (const char *)be->user;
+		const char *m = (const char *)be->user;
+		err->reason = m[0] == '\x01' ? "InvalidBackendRef" : "InvalidAddress";
+		err->msg = m[0] == '\x01' ? m + 1 : m;
 		return NULL;
 	}
 	const char *proto0 = app_protocol(NULL, route_kind);
@@ -363,7 +364,8 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 	egw_obj_set(t->a, ds, "endpoints", eps);
 	egw_set_str(t->a, ds, "addressType", fqdn && ip ? "Mixed" : fqdn ? "FQDN" : "IP");
 	egw_obj_set(t->a, ds, "metadata", ir_meta(t, "Backend", ns, name, NULL));
-	if (!attach_btls(t, ds, "Backend", ns, name, NULL, err))
+	if (!attach_btls(t, ds, "Backend", ns, name,
+			 portn ? egw_sprintf(t->a, "%lld", (long long)port) : NULL, err))
 		return NULL;
 	egw_node *ptls = egw_get(ds, "tls");
 	if (ptls && own_tls) {
@@ -487,9 +489,33 @@ static const char *backend_problem(ir_tr *t, egw_object *o)
 		}
 	}
 	egw_node *tls = egw_get(spec, "tls");
-	if (tls && !egw_get_bool(tls, "insecureSkipVerify", false) &&
+	bool has_policy = false;
+	egw_object *bp;
+	EGW_RES_EACH(t->rs, EGW_K_BACKENDTLSPOLICY, bi, bp)
+	{
+		egw_node *tr;
+		EGW_ARR_EACH(egw_path(bp->node, "spec.targetRefs"), bj, tr)
+		{
+			if (strcmp(bp->ns, o->ns) || !ir_streq(ir_str(tr, "kind"), "Backend") ||
+			    !ir_streq(ir_str(tr, "name"), o->name))
+				continue;
+			const char *sec = ir_str(tr, "sectionName");
+			if (!sec) {
+				has_policy = true;
+				continue;
+			}
+			egw_node *ep;
+			EGW_ARR_EACH(egw_get(spec, "endpoints"), bk, ep)
+			{
+				egw_node *a = egw_get(ep, "fqdn") ? egw_get(ep, "fqdn") : egw_get(ep, "ip");
+				if (a && ir_streq(egw_text(egw_get(a, "port")), sec))
+					has_policy = true;
+			}
+		}
+	}
+	if (tls && !has_policy && !egw_get_bool(tls, "insecureSkipVerify", false) &&
 	    !egw_len(egw_get(tls, "caCertificateRefs")) && !egw_get(tls, "wellKnownCACertificates"))
-		return "must specify either CACertificateRefs or WellKnownCACertificates when InsecureSkipVerify is unset or false";
+		return "\x01must specify either CACertificateRefs or WellKnownCACertificates when InsecureSkipVerify is unset or false";
 	return NULL;
 }
 
@@ -506,6 +532,14 @@ void ir_backends_status(ir_tr *t)
 			continue;
 		}
 		const char *p = backend_problem(t, o);
+		if (p && p[0] == '\x01') {
+			/* a TLS setting problem: the ref is invalid rather than its address */
+			p++;
+			ir_cond(t, conds, "Invalid", false, "Accepted",
+				egw_sprintf(t->a, "The Backend was not accepted: %s", p));
+			o->user = (void *)egw_sprintf(t->a, "\x01%s", p);
+			continue;
+		}
 		if (p) {
 			ir_cond(t, conds, "Invalid", false, "Accepted",
 				egw_sprintf(t->a, "The Backend was not accepted: %s", p));
