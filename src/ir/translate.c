@@ -8,6 +8,7 @@
 
 #include "../model/defaults.h"
 #include "internal.h"
+#include "policy.h"
 
 static int slice_order(const void *x, const void *y)
 {
@@ -140,8 +141,14 @@ void egw_ir_translate(egw_ctx *c, egw_resources *rs, egw_ir_out *out)
 	ir_backends_status(t);
 	ir_btls_init(t);
 	ir_routes(t);
-	{ void ir_policies(ir_tr *); ir_policies(t); } /* policy.h: CTP, BTP, SecurityPolicy, EEP, EPP */
+	ir_policies(t); /* policy.h: CTP, BTP, SecurityPolicy, EEP, EPP */
 	ir_global_resources(t);
 	ir_btls_finish(t);
-	if (!getenv("IR_NOSORT")) ir_sort_routes(t);
+	ir_sort_routes(t);
+	/* EnvoyProxies are listed under their own keys: the class's, and the
+	 * ones Gateways name */
+	egw_object *ep;
+	EGW_RES_EACH(t->rs, EGW_K_ENVOYPROXY, i, ep)
+	if (ep->status)
+		ep->out_key = ep == t->gc_epo ? "envoyProxyForGatewayClass" : "envoyProxiesForGateways";
 }

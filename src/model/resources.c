@@ -111,9 +111,8 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 	}
 	egw_node *md = egw_get(doc, "metadata");
 	const char *name = egw_text(egw_get(md, "name"));
-	if (!md || md->kind != EGW_OBJ || !name || !*name) {
-		egw_diag(c, EGW_D_MISSING, EGW_SEV_ERROR, md ? md : doc, doc,
-			 "%s has no metadata.name; skipped", kind);
+	if (!md || md->kind != EGW_OBJ) {
+		egw_diag(c, EGW_D_MISSING, EGW_SEV_ERROR, doc, doc, "%s has no metadata.name; skipped", kind);
 		return NULL;
 	}
 	const char *group;
@@ -132,6 +131,16 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 			 "%s %s is not a kind libegw translates; ignored", av, kind);
 		return NULL;
 	}
+	bool nameless = !name || !*name;
+	/* An EndpointSlice is found through its Service label, never by name,
+	 * so one without a name is still usable (Envoy Gateway takes it). */
+	if (nameless && k != EGW_K_ENDPOINTSLICE) {
+		egw_diag(c, EGW_D_MISSING, EGW_SEV_ERROR, md, doc, "%s has no metadata.name; skipped",
+			 kind);
+		return NULL;
+	}
+	if (nameless)
+		name = "";
 	const egw_kind_info *ki = &kinds[k];
 	egw_node *nsn = egw_get(md, "namespace");
 	const char *ns = egw_text(nsn);
@@ -155,7 +164,8 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 		return NULL;
 	}
 	const char *key = k == EGW_K_EXTENSION ? egw_sprintf(a, "%s/%s/%s/%s", group, kind, ns, name)
-					       : egw_sprintf(a, "%s/%s", ns, name);
+			  : nameless		 ? egw_sprintf(a, "%s/#%u", ns, (unsigned)*seq) /* unique */
+						 : egw_sprintf(a, "%s/%s", ns, name);
 	egw_object *prev = egw_map_get(&rs->index[k], key);
 	if (prev) {
 		/* Which of two objects with one name is used must not depend on
