@@ -73,6 +73,7 @@ if [ "$VG" = 1 ]; then
   VGCMD="valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --track-origins=yes -q"
   t0=$(date +%s)
   EGW_BATTERY_SCALE=${EGW_BATTERY_SCALE:-0.05} EGW_SWEEP_STRIDE=${EGW_SWEEP_STRIDE:-37} \
+  EGW_BATTERY_CASE_TIMEOUT=${EGW_BATTERY_CASE_TIMEOUT:-900} \
   CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-50} \
     meson test -C "$B" --print-errorlogs --num-processes "$JOBS" --timeout-multiplier 10 \
       --suite unit --suite reliability --no-suite reliability-cli --wrapper "$VGCMD" || status=1

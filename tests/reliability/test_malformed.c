@@ -96,6 +96,7 @@ static int run_input(const char *what, const egw_input *in, size_t n, egw_from f
  * crash or a hang fails that case and the battery goes on to report every
  * other one.  The child sends back its checks, rc and rendering. */
 static bool fork_cases = true;
+static size_t shape_n = 100000; /* size of the pathological shapes */
 static unsigned case_timeout = 60;
 
 typedef struct child_report {
@@ -305,19 +306,19 @@ static void repeated(const char *what, const char *head, const char *unit, size_
 
 static void shapes(void)
 {
-	repeated("100k [", "", "[", 100000, "");
-	repeated("100k {", "", "{", 100000, "");
-	repeated("100k {a:", "", "{a: ", 100000, "1");
+	repeated("100k [", "", "[", shape_n, "");
+	repeated("100k {", "", "{", shape_n, "");
+	repeated("100k {a:", "", "{a: ", shape_n, "1");
 	{
 		rel_buf b = { 0 };
-		for (size_t i = 0; i < 100000; i++)
+		for (size_t i = 0; i < shape_n; i++)
 			rel_puts(&b, "[");
-		for (size_t i = 0; i < 100000; i++)
+		for (size_t i = 0; i < shape_n; i++)
 			rel_puts(&b, "]");
 		try_text("100k [ closed", b.data, b.len, EGW_FROM_GATEWAY_API);
 		rel_buf_free(&b);
 	}
-	repeated("100k block sequences", "", "- ", 100000, "x\n");
+	repeated("100k block sequences", "", "- ", shape_n, "x\n");
 	{
 		rel_buf b = { 0 };
 		for (size_t i = 0; i < 20000; i++) {
@@ -328,12 +329,12 @@ static void shapes(void)
 		try_text("deep block mappings", b.data, b.len, EGW_FROM_GATEWAY_API);
 		rel_buf_free(&b);
 	}
-	repeated_ir("100k documents", "", "---\na: 1\n", 100000, 1000, "");
-	repeated("100k empty documents", "", "---\n", 100000, "");
+	repeated_ir("100k documents", "", "---\na: 1\n", shape_n, 1000, "");
+	repeated("100k empty documents", "", "---\n", shape_n, "");
 	{
 		rel_buf b = { 0 };
 		rel_puts(&b, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m, namespace: x}\ndata:\n");
-		for (size_t i = 0; i < 100000; i++)
+		for (size_t i = 0; i < shape_n; i++)
 			rel_printf(&b, "  k%zu: v\n", i);
 		try_text("100k keys", b.data, b.len, EGW_FROM_GATEWAY_API);
 		rel_buf_free(&b);
@@ -343,7 +344,7 @@ static void shapes(void)
 		try_text("20k IR routes", b.data, b.len, EGW_FROM_XDS_IR);
 		rel_buf_free(&b);
 	}
-	repeated("100k duplicate keys", "", "a: 1\n", 100000, "");
+	repeated("100k duplicate keys", "", "a: 1\n", shape_n, "");
 	repeated("10k duplicate metadata", "apiVersion: v1\nkind: Namespace\n", "metadata: {name: x}\n", 10000, "");
 	{
 		size_t big = ((size_t)5 << 20);
@@ -743,6 +744,11 @@ int main(int argc, char **argv)
 	const char *env = getenv("EGW_BATTERY_SCALE"); /* wins over --scale */
 	if (env && atof(env) > 0)
 		scale = atof(env);
+	env = getenv("EGW_BATTERY_CASE_TIMEOUT"); /* seconds per case; valgrind needs more */
+	if (env && atoi(env) > 0)
+		case_timeout = (unsigned)atoi(env);
+	if (scale < 0.2)
+		shape_n = 10000; /* valgrind: the shapes still exceed every limit */
 	env = getenv("EGW_BATTERY_FORK");
 	if (env && !strcmp(env, "0"))
 		fork_cases = false;
