@@ -18,6 +18,7 @@
 #include "egw/egw.h"
 #include "emit/pb.h"
 #include "ir/ir.h"
+#include "model/missing.h"
 #include "model/resources.h"
 #include "parse/parse.h"
 #include "util/ctx.h"
@@ -143,6 +144,7 @@ static void run_stages(const char *data, size_t len, stage_times *st)
 	st->mem_clone = egw_arena_used(a);
 	egw_resources rs;
 	egw_resources_build(&c, &rs, copy, config_node(&c));
+	egw_resources_complete(&c, &rs, false); /* as egw_translate does */
 	double t3 = now();
 	st->mem_model = egw_arena_used(a);
 	egw_ir_out ir = { NULL, NULL };
