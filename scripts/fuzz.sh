@@ -3,6 +3,7 @@
 # Timed libFuzzer sessions, one per target (yaml, json, ir, config).
 #
 #   scripts/fuzz.sh [--seconds N] [--jobs J] [--max-len B] [--no-seeds] [TARGET...]
+#   (--no-seeds: keep the seeds of the last run)
 #
 # Installs clang when it is missing (the normal build does not need it),
 # builds the targets with ASan+UBSan into build-fuzz/ (debug pool on, so the
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     --jobs=*) JOBS=${1#*=}; shift ;;
     --max-len) MAXLEN=$2; shift 2 ;;
     --no-seeds) SEEDS=0; shift ;;
-    -h|--help) sed -n '3,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,21p' "$0"; exit 0 ;;
     yaml|json|ir|config) TARGETS+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument $1" >&2; exit 2 ;;
   esac
