@@ -20,12 +20,27 @@ static int syntax_diag(const egw_result *r)
 	return 0;
 }
 
-/* JSON that YAML's character set refuses (libyaml: "control characters are
- * not allowed"): raw DEL, C1 controls (U+0080..U+009F) and U+FFFE/U+FFFF are
- * valid inside JSON strings but not in a YAML stream; NUL ends the text.  See
- * docs/reliability.md ("JSON input"). */
+/* JSON that libyaml refuses by design (docs/reliability.md, "JSON input"):
+ * YAML's character set ("control characters are not allowed": raw DEL, C1
+ * controls U+0080..U+009F and U+FFFE/U+FFFF are valid inside JSON strings but
+ * not in a YAML stream; NUL ends the text), and keys over 1024 characters. */
 static int known_incompatible(const uint8_t *data, size_t size)
 {
+	/* an object key longer than YAML's 1024-character limit on implicit
+	 * keys ("did not find expected ',' or '}'") */
+	for (size_t i = 0; i < size; i++) {
+		if (data[i] != '"')
+			continue;
+		size_t j = i + 1;
+		while (j < size && data[j] != '"')
+			j += data[j] == '\\' ? 2 : 1;
+		size_t k = j + 1;
+		while (k < size && (data[k] == ' ' || data[k] == '\n' || data[k] == '\t' || data[k] == '\r'))
+			k++;
+		if (j - i > 1000 && k < size && data[k] == ':')
+			return 1;
+		i = j;
+	}
 	for (size_t i = 0; i < size; i++) {
 		if (data[i] == 0 || data[i] == 0x7f)
 			return 1;
