@@ -45,9 +45,50 @@ static bool chain_ok(const egw_node *fc)
 	return true;
 }
 
+/* Rules of Envoy's PGV annotations that generated trees can break, checked
+ * anywhere in a resource: a gRPC service's Envoy cluster must be named, a
+ * TCP proxy hash policy must say what to hash, a fault abort's HTTP status
+ * must be in [200, 600). */
+static bool tree_ok(const egw_node *n, const char *key)
+{
+	if (!n)
+		return true;
+	if (n->kind == EGW_ARR) {
+		const egw_node *it;
+		EGW_ARR_EACH(n, i, it)
+			if (!tree_ok(it, key))
+				return false;
+		return true;
+	}
+	if (n->kind != EGW_OBJ)
+		return true;
+	if (key && !strcmp(key, "envoyGrpc") && !egw_get_str(n, "clusterName", "")[0])
+		return false;
+	if (key && !strcmp(key, "abort")) {
+		int64_t st;
+		const egw_node *hs = egw_get(n, "httpStatus");
+		if (hs && (!egw_node_int(hs, &st) || st < 200 || st >= 600))
+			return false;
+	}
+	const char *type = egw_get_str(n, "@type", "");
+	if (!strcmp(type, "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy")) {
+		const egw_node *hp;
+		EGW_ARR_EACH(egw_get(n, "hashPolicy"), i, hp)
+			if (!egw_get(hp, "sourceIp") && !egw_get(hp, "filterState"))
+				return false;
+	}
+	const egw_member *m;
+	EGW_OBJ_EACH(n, i, m)
+		if (!tree_ok(m->val, m->key))
+			return false;
+	return true;
+}
+
 static bool listener_ok(xt *x, const egw_node *l)
 {
 	(void)x;
+	if (!tree_ok(l, NULL))
+		return false;
 	const egw_node *fc;
 	EGW_ARR_EACH(egw_get(l, "filterChains"), i, fc)
 		if (!chain_ok(fc))
@@ -72,6 +113,12 @@ static bool cluster_ok(xt *x, const egw_node *c)
 	return !(egw_map_has(&x->idx[EGW_XDS_ENDPOINT], n) && !egw_map_get(&x->idx[EGW_XDS_ENDPOINT], n));
 }
 
+static bool route_config_ok(xt *x, const egw_node *rc)
+{
+	(void)x;
+	return tree_ok(rc, NULL);
+}
+
 static void filter_type(xt *x, egw_xds_type t, bool (*ok)(xt *, const egw_node *))
 {
 	egw_node *arr = x->out->res[t];
@@ -91,6 +138,7 @@ static void filter_type(xt *x, egw_xds_type t, bool (*ok)(xt *, const egw_node *
 void xds_validate(xt *x)
 {
 	filter_type(x, EGW_XDS_LISTENER, listener_ok);
+	filter_type(x, EGW_XDS_ROUTE, route_config_ok);
 	filter_type(x, EGW_XDS_ENDPOINT, cla_ok);
 	filter_type(x, EGW_XDS_CLUSTER, cluster_ok);
 }
