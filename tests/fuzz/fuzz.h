@@ -50,6 +50,9 @@ static inline void fuzz_check_json(egw_str s, const char *what)
 	fuzz_view(s, what);
 	json_error_t err;
 	json_t *j = json_loadb(s.data, s.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	/* valid JSON that jansson cannot hold: \u0000 in a key */
+	if (!j && strstr(err.text, "NUL byte in object key"))
+		return;
 	FUZZ_ASSERT(j != NULL, "%s is not JSON: %s at line %d column %d", what, err.text, err.line,
 		    err.column);
 	json_decref(j);
