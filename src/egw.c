@@ -726,32 +726,43 @@ static bool is_secret_key(const char *k)
 }
 
 /* Copy of an IR tree with secret material replaced, as Envoy Gateway dumps it. */
-static egw_node *redact_ir(egw_arena *a, const egw_node *n)
+/* Copy of an IR tree with secret material replaced, as Envoy Gateway dumps
+ * it.  `parent` is the key n hangs under; `in_api_keys` says n is (inside)
+ * apiKeyAuth.credentials, whose `key`s are the API keys themselves. */
+static egw_node *redact_ir_in(egw_arena *a, const egw_node *n, const char *parent, bool in_api_keys)
 {
 	if (!n)
 		return NULL;
 	if (n->kind == EGW_ARR) {
 		egw_node *o = egw_arr(a);
 		for (size_t i = 0; i < n->n; i++)
-			egw_arr_push(a, o, redact_ir(a, n->c.items[i]));
+			egw_arr_push(a, o, redact_ir_in(a, n->c.items[i], parent, in_api_keys));
 		return o;
 	}
 	if (n->kind != EGW_OBJ)
 		return (egw_node *)n;
 	egw_node *o = egw_obj(a);
+	bool api_key_auth = parent && !strcmp(parent, "apiKeyAuth");
 	for (size_t i = 0; i < n->n; i++) {
 		const egw_member *m = &n->c.members[i];
 		egw_node *v = m->val;
+		bool secret = is_secret_key(m->key) || (in_api_keys && !strcmp(m->key, "key"));
 		/* the whole value, whatever its shape: IR input spells bytes as a
 		 * list of numbers, and a mistyped object or list must not slip
 		 * through (tests/reliability/test_secrets.c, "broken IR") */
-		if (is_secret_key(m->key) && v && v->kind != EGW_NULL)
+		if (secret && v && v->kind != EGW_NULL)
 			v = egw_nstr(a, "[redacted]");
 		else
-			v = redact_ir(a, v);
+			v = redact_ir_in(a, v, m->key,
+					 in_api_keys || (api_key_auth && !strcmp(m->key, "credentials")));
 		egw_obj_append(a, o, m->key, m->klen, v);
 	}
 	return o;
+}
+
+static egw_node *redact_ir(egw_arena *a, const egw_node *n)
+{
+	return redact_ir_in(a, n, NULL, false);
 }
 
 /* Secrets rendered with every inline byte string replaced. */

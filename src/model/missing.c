@@ -109,7 +109,8 @@ static void add_services(egw_ctx *c, egw_resources *rs)
 	collect_refs(c, rs, EGW_K_HTTPROUTE, "TCP", &need);
 	collect_refs(c, rs, EGW_K_GRPCROUTE, "TCP", &need);
 	egw_map_entry *es = egw_alloc(a, (need.n ? need.n : 1) * sizeof *es);
-	memcpy(es, need.entries, need.n * sizeof *es);
+	if (need.n)
+		memcpy(es, need.entries, need.n * sizeof *es);
 	qsort(es, need.n, sizeof *es, cmp_entry);
 	for (size_t i = 0; i < need.n; i++) {
 		const char *slash = strchr(es[i].key, '/');

@@ -540,10 +540,13 @@ static const char *apply_patch(xt *x, const egw_node *jp)
 	for (size_t i = 0; i < np; i++) {
 		const char *err = NULL;
 		const char *pp = ptrs[i];
+		/* an add or replace without a value adds null, as a JSON document
+		 * with "value": null would; never a missing node */
+		egw_node *val = value ? egw_clone(x->a, value) : egw_null(x->a);
 		if (!strcmp(kind ? kind : "", "add"))
-			err = op_add(x, doc, pp, egw_clone(x->a, value), false);
+			err = op_add(x, doc, pp, val, false);
 		else if (!strcmp(kind ? kind : "", "replace"))
-			err = op_add(x, doc, pp, egw_clone(x->a, value), true);
+			err = op_add(x, doc, pp, val, true);
 		else if (!strcmp(kind ? kind : "", "remove"))
 			op_remove(x, doc, pp, &err);
 		else if (!strcmp(kind ? kind : "", "move") || !strcmp(kind ? kind : "", "copy")) {

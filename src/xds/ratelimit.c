@@ -454,7 +454,7 @@ egw_node *egw_xds_ratelimit_config(egw_ctx *c, const egw_node *ir)
 		lst = one;
 	}
 	EGW_ARR_EACH(lst, li, hl) {
-		const char *ldom = GS(hl, "name");
+		const char *ldom = GS(hl, "name") ? GS(hl, "name") : ""; /* a listener must have a name; none is not a crash */
 		egw_node *ldoc = NULL;
 		/* the listener's own domain comes first */
 		egw_node *first = xo(x);
