@@ -171,7 +171,8 @@ def render(res):
       'keys redacted, but 48 xds goldens carry them in the clear: the placeholder `key-data`, '
       'four real PEM keys, OAuth2 client and HMAC secrets, and an extension-injected generic '
       'secret. egw always redacts them. So inside `privateKey` and `genericSecret`, '
-      '`inlineBytes`/`inlineString` values are replaced by one marker on both sides, and '
+      'non-empty `inlineBytes`/`inlineString` values are replaced by one marker on both sides '
+      '(an empty one stays empty, as `""` equals absent), and '
       'separately egw\'s output fails the case if any such value is not redacted '
       '(`[redacted]`, `W3JlZGFjdGVkXQ==`, or empty).')
     w('- **Same-named objects.** Some gatewayapi cases hold several objects with one '

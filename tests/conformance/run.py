@@ -253,8 +253,8 @@ def redact(v, inside=False):
     if isinstance(v, dict):
         out = {}
         for k, x in v.items():
-            if inside and k in ('inlineBytes', 'inlineString') and isinstance(x, str):
-                out[k] = '[redacted]'
+            if inside and k in ('inlineBytes', 'inlineString') and isinstance(x, str) and x:
+                out[k] = '[redacted]'  # empty stays empty: "" equals absent
             else:
                 out[k] = redact(x, inside or k in SECRET_KEYS)
         return out
@@ -267,7 +267,7 @@ def redact_like_egw(v, inside=False):
     """What egw prints for private values (self-test input)."""
     if isinstance(v, dict):
         return {k: ('W3JlZGFjdGVkXQ==' if k == 'inlineBytes' else '[redacted]')
-                if inside and k in ('inlineBytes', 'inlineString') and isinstance(x, str)
+                if inside and k in ('inlineBytes', 'inlineString') and isinstance(x, str) and x
                 else redact_like_egw(x, inside or k in SECRET_KEYS) for k, x in v.items()}
     if isinstance(v, list):
         return [redact_like_egw(x, inside) for x in v]
