@@ -806,6 +806,9 @@ static egw_node *fleet_xds_node(egw_arena *a, const egw_fleet *f, unsigned mask,
 		EGW_ARR_EACH(f->res[t], i, res)
 		egw_arr_push(a, arr, redact && t == EGW_XDS_SECRET ? redact_secret(a, res, false) : res);
 	}
+	/* the statuses the IR's EnvoyPatchPolicies got while patching */
+	if (egw_len(f->patch_statuses))
+		egw_obj_set(a, o, "envoyPatchPolicies", f->patch_statuses);
 	return o;
 }
 
