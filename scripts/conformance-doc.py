@@ -181,6 +181,12 @@ def render(res):
       'Same-named top-level xDS resources are compared as a multiset.')
     w('- **Objects only in egw\'s output are ignored** in gatewayapi cases: the README scores '
       'the objects in `C.out.yaml`, whose GatewayClass is absent when the corpus added it.')
+    w('- **The added GatewayClass\'s EnvoyProxy ancestor.** Where the corpus added a '
+      'GatewayClass (the golden has no `gatewayClass`), the reference translated without one, '
+      'handing the class\'s EnvoyProxy over directly; libegw sees the class and gives its '
+      'EnvoyProxy a GatewayClass ancestor, as Envoy Gateway does for a real class. For those '
+      'cases the harness drops GatewayClass ancestors from egw\'s EnvoyProxy statuses (objects '
+      'and infra IR) before comparing; nothing in the library knows about the corpus.')
     w('- **YAML reading.** The goldens were written by Go, which quotes any string that would '
       'read as another type; PyYAML would still turn plain `2024-01-01T00:00:00Z` into a '
       'timestamp and `1:30` into the number 90 (YAML 1.1). The harness\'s loader resolves '

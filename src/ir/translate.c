@@ -57,16 +57,6 @@ static void index_slices(ir_tr *t)
 	}
 }
 
-/* A GatewayClass the conformance harness added has no status in the
- * goldens; the harness places it right before its fixture Services.  An
- * embedding host never sees such a class, so this only hides the status of
- * a class that directly precedes the fixture Service default/service-1. */
-static bool class_is_fixture(ir_tr *t, egw_object *gc)
-{
-	egw_object *svc = egw_res_find(t->rs, EGW_K_SERVICE, "default", "service-1");
-	return svc && svc->seq == gc->seq + 1;
-}
-
 static void gateway_class(ir_tr *t)
 {
 	egw_object *o;
@@ -91,7 +81,7 @@ static void gateway_class(ir_tr *t)
 			t->gc_epo = ep;
 			ir_envoyproxy_normalize(t, ep);
 		}
-		if (ep && !class_is_fixture(t, t->gc)) {
+		if (ep) {
 			egw_node *ref = egw_obj(t->a);
 			egw_set_str(t->a, ref, "group", GW_GROUP);
 			egw_set_str(t->a, ref, "kind", "GatewayClass");
@@ -99,12 +89,10 @@ static void gateway_class(ir_tr *t)
 			ir_envoyproxy_ancestor(t, ep, ref);
 		}
 	}
-	if (!class_is_fixture(t, t->gc)) {
-		egw_node *st = egw_obj(t->a);
-		egw_node *conds = egw_set_arr(t->a, st, "conditions");
-		ir_cond(t, conds, "Accepted", true, "Accepted", "Valid GatewayClass");
-		t->gc->status = st;
-	}
+	egw_node *st = egw_obj(t->a);
+	egw_node *conds = egw_set_arr(t->a, st, "conditions");
+	ir_cond(t, conds, "Accepted", true, "Accepted", "Valid GatewayClass");
+	t->gc->status = st;
 }
 
 void egw_ir_translate(egw_ctx *c, egw_resources *rs, egw_ir_out *out)

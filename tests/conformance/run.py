@@ -531,6 +531,28 @@ def expected(case):
     return {'doc': load_yaml_file(p)}
 
 
+def drop_added_class(got):
+    """The corpus adds a GatewayClass to cases that had none, and the
+    reference translated those cases without it (its EnvoyProxy was handed
+    to the translator directly).  So where the golden has no gatewayClass,
+    the GatewayClass ancestors that libegw (rightly) gives the class's
+    EnvoyProxy are not part of the reference's answer: drop them from egw's
+    output, in the EnvoyProxy objects and in the infra IR."""
+    def strip(status):
+        if isinstance(status, dict) and isinstance(status.get('ancestors'), list):
+            status['ancestors'] = [a for a in status['ancestors']
+                                   if not (isinstance(a, dict) and
+                                           (a.get('ancestorRef') or {}).get('kind') == 'GatewayClass')]
+    for key in ('envoyProxyForGatewayClass', 'envoyProxiesForGateways'):
+        for o in as_list(got.get(key)):
+            if isinstance(o, dict):
+                strip(o.get('status'))
+    for fleet in (got.get('infraIR') or {}).values():
+        cfg = ((fleet or {}).get('proxy') or {}).get('config')
+        if isinstance(cfg, dict):
+            strip(cfg.get('status'))
+
+
 def score(case, exp, run, fmt):
     """Returns (parts {name: bool}, diffs [(path, want, got)], note)."""
     fam = case['family']
@@ -567,6 +589,8 @@ def score(case, exp, run, fmt):
     if fam in ('gatewayapi', 'gatewayapi-extensions'):
         want = exp['doc']
         got = got if isinstance(got, dict) else {}
+        if 'gatewayClass' not in want:
+            drop_added_class(got)
         ok = True
         for kind, objs in want.items():
             if kind in ('xdsIR', 'infraIR'):
