@@ -784,9 +784,10 @@ static egw_node *redact_secret(egw_arena *a, const egw_node *n, bool inside)
 		bool in = inside || !strcmp(m->key, "privateKey") || !strcmp(m->key, "secret") ||
 			  !strcmp(m->key, "genericSecret");
 		egw_node *v = m->val;
-		if (in && (!strcmp(m->key, "inlineBytes")))
+		bool empty = v && v->kind == EGW_STR && v->len == 0; /* nothing to hide */
+		if (in && !empty && !strcmp(m->key, "inlineBytes"))
 			v = egw_nstr(a, "W3JlZGFjdGVkXQ==");
-		else if (in && !strcmp(m->key, "inlineString"))
+		else if (in && !empty && !strcmp(m->key, "inlineString"))
 			v = egw_nstr(a, "[redacted]");
 		else
 			v = redact_secret(a, v, in);
@@ -910,7 +911,10 @@ static egw_node *build_result(render_job *j)
 	egw_result *r = j->r;
 	egw_arena *a = r->arena;
 	egw_node *doc = egw_obj(a);
-	if ((j->parts & EGW_RENDER_GATEWAY_API) && r->have_rs) {
+	if ((j->parts & (EGW_RENDER_GATEWAY_API | EGW_RENDER_RESOURCES)) && r->have_rs) {
+		/* EGW_RENDER_RESOURCES alone: the GatewayClass without its
+		 * acceptance, which egctl reports only with the gateway-api output */
+		bool class_status = (j->parts & EGW_RENDER_GATEWAY_API) != 0;
 		for (int k = 0; k < EGW_K__COUNT; k++) {
 			for (size_t i = 0; i < r->rs.n[k]; i++) {
 				egw_object *o = r->rs.items[k][i];
@@ -924,7 +928,8 @@ static egw_node *build_result(render_job *j)
 				EGW_OBJ_EACH(o->node, q, m)
 				if (strcmp(m->key, "status"))
 					egw_obj_append(a, obj, m->key, m->klen, m->val);
-				egw_obj_set(a, obj, "status", o->status);
+				if (class_status || o->kind != EGW_K_GATEWAYCLASS)
+					egw_obj_set(a, obj, "status", o->status);
 				if (is_single_key(key)) {
 					egw_obj_set(a, doc, key, obj);
 				} else {

@@ -55,7 +55,7 @@ var goEnums = map[string]int64{
 	"EGW_D_HOOK": int64(DiagHook),
 
 	"EGW_RENDER_GATEWAY_API": int64(RenderGatewayAPI), "EGW_RENDER_IR": int64(RenderIR),
-	"EGW_RENDER_XDS": int64(RenderXDS), "EGW_RENDER_BOOTSTRAP": 1 << XDSBootstrap,
+	"EGW_RENDER_XDS": int64(RenderXDS), "EGW_RENDER_RESOURCES": int64(RenderResources), "EGW_RENDER_BOOTSTRAP": 1 << XDSBootstrap,
 
 	"EGW_OPTIONS_VERSION": OptionsVersion,
 }

@@ -112,6 +112,7 @@ const (
 	RenderGatewayAPI RenderPart = 1 // input objects grouped by kind, with status
 	RenderIR         RenderPart = 2 // xdsIR and infraIR, keyed by fleet
 	RenderXDS        RenderPart = 4 // per fleet an Envoy config dump
+	RenderResources  RenderPart = 8 // the objects without the GatewayClass's status (egctl --to ir)
 )
 
 // Severity of a diagnostic (egw_severity).

@@ -379,6 +379,10 @@ enum {
 	EGW_RENDER_GATEWAY_API = 1, /**< input objects grouped by kind, with status */
 	EGW_RENDER_IR = 2,          /**< xdsIR and infraIR, keyed by fleet */
 	EGW_RENDER_XDS = 4,         /**< per fleet an Envoy config dump */
+	/** The input objects as EGW_RENDER_GATEWAY_API prints them, but the
+	 * GatewayClass without its status: what `egctl x translate --to ir`
+	 * prints beside the IR. */
+	EGW_RENDER_RESOURCES = 8,
 };
 
 /** Bit of egw_result_render's `type_mask` selecting the proxy's bootstrap

@@ -234,7 +234,7 @@ static int translate_cmd(int argc, char **argv)
 		if (n == 11 && !strncmp(p, "gateway-api", n))
 			parts |= EGW_RENDER_GATEWAY_API;
 		else if (n == 2 && !strncmp(p, "ir", n))
-			parts |= EGW_RENDER_IR | EGW_RENDER_GATEWAY_API; /* egctl prints both */
+			parts |= EGW_RENDER_IR | EGW_RENDER_RESOURCES; /* egctl prints both */
 		else if (n == 3 && !strncmp(p, "xds", n))
 			parts |= EGW_RENDER_XDS;
 		else if (n == 9 && !strncmp(p, "ratelimit", n))

@@ -41,7 +41,11 @@ static void cred_secret(xt *x, const egw_node *ci)
 	if (xfind(x, EGW_XDS_SECRET, sn))
 		return;
 	egw_node *s = xo(x);
-	xs(x, xobj(x, xobj(x, s, "genericSecret"), "secret"), "inlineBytes", xbytes_b64(x, G(ci, "credential")));
+	{
+		/* a DataSource must name its source: an absent credential is empty bytes */
+		const char *b = xbytes_b64(x, G(ci, "credential"));
+		xs(x, xobj(x, xobj(x, s, "genericSecret"), "secret"), "inlineBytes", b ? b : "");
+	}
 	xs(x, s, "name", sn);
 	xadd(x, EGW_XDS_SECRET, s);
 }

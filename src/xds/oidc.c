@@ -37,7 +37,11 @@ static void generic_secret(xt *x, const char *name, const egw_node *data)
 	if (xfind(x, EGW_XDS_SECRET, name))
 		return;
 	egw_node *s = xo(x);
-	xs(x, xobj(x, xobj(x, s, "genericSecret"), "secret"), "inlineBytes", xbytes_b64(x, data));
+	{
+		/* a DataSource must name its source: an absent secret is empty bytes */
+		const char *b = xbytes_b64(x, data);
+		xs(x, xobj(x, xobj(x, s, "genericSecret"), "secret"), "inlineBytes", b ? b : "");
+	}
 	xs(x, s, "name", name);
 	xadd(x, EGW_XDS_SECRET, s);
 }

@@ -135,6 +135,7 @@ class RenderPart(enum.IntFlag):
     GATEWAY_API = 1
     IR = 2
     XDS = 4
+    RESOURCES = 8  # the objects without the GatewayClass's status (egctl --to ir)
 
 
 # --------------------------------------------------------------------------
