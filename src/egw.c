@@ -546,6 +546,22 @@ static egw_arena *new_arena(const egw_options *opts, egw_alloc_fns *fns)
 	return egw_arena_new(fns);
 }
 
+/* The start every entry point shares: the options defaulted and checked,
+ * and the call's arena made (fns must live as long as the arena's creation
+ * call; the arena copies them). */
+static int begin_call(const egw_options *opts_in, egw_options *defaults, const egw_options **opts,
+		      egw_alloc_fns *fns, egw_arena **arena)
+{
+	egw_options_init(defaults, EGW_OPTIONS_VERSION);
+	*opts = opts_in ? opts_in : defaults;
+	int rc = check_options(*opts);
+	if (rc != EGW_OK)
+		return rc;
+	memset(fns, 0, sizeof *fns);
+	*arena = new_arena(*opts, fns);
+	return *arena ? EGW_OK : EGW_ENOMEM;
+}
+
 /* No variable of egw_translate changes after its setjmp, so none can be
  * clobbered; gcc's -Wclobbered cannot see that. */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -559,15 +575,12 @@ int egw_translate(egw_result **out, const egw_input *inputs, size_t n, const egw
 	if (n && !inputs)
 		return EGW_EINVAL;
 	egw_options defaults;
-	egw_options_init(&defaults, EGW_OPTIONS_VERSION);
-	const egw_options *const opts = opts_in ? opts_in : &defaults;
-	int rc = check_options(opts);
+	const egw_options *opts;
+	egw_alloc_fns fns;
+	egw_arena *a;
+	int rc = begin_call(opts_in, &defaults, &opts, &fns, &a);
 	if (rc != EGW_OK)
 		return rc;
-	egw_alloc_fns fns = { 0 };
-	egw_arena *a = new_arena(opts, &fns);
-	if (!a)
-		return EGW_ENOMEM;
 	jmp_buf jb;
 	if (setjmp(jb)) {
 		egw_arena_free(a);
@@ -585,15 +598,12 @@ int egw_parse(egw_documents **out, const egw_input *inputs, size_t n, const egw_
 	if (n && !inputs)
 		return EGW_EINVAL;
 	egw_options defaults;
-	egw_options_init(&defaults, EGW_OPTIONS_VERSION);
-	const egw_options *const opts = opts_in ? opts_in : &defaults;
-	int rc = check_options(opts);
+	const egw_options *opts;
+	egw_alloc_fns fns;
+	egw_arena *a;
+	int rc = begin_call(opts_in, &defaults, &opts, &fns, &a);
 	if (rc != EGW_OK)
 		return rc;
-	egw_alloc_fns fns = { 0 };
-	egw_arena *a = new_arena(opts, &fns);
-	if (!a)
-		return EGW_ENOMEM;
 	jmp_buf jb;
 	if (setjmp(jb)) {
 		egw_arena_free(a);
@@ -625,15 +635,12 @@ int egw_translate_documents(egw_result **out, const egw_documents *docs, const e
 	if (!docs)
 		return EGW_EINVAL;
 	egw_options defaults;
-	egw_options_init(&defaults, EGW_OPTIONS_VERSION);
-	const egw_options *const opts = opts_in ? opts_in : &defaults;
-	int rc = check_options(opts);
+	const egw_options *opts;
+	egw_alloc_fns fns;
+	egw_arena *a;
+	int rc = begin_call(opts_in, &defaults, &opts, &fns, &a);
 	if (rc != EGW_OK)
 		return rc;
-	egw_alloc_fns fns = { 0 };
-	egw_arena *a = new_arena(opts, &fns);
-	if (!a)
-		return EGW_ENOMEM;
 	jmp_buf jb;
 	if (setjmp(jb)) {
 		egw_arena_free(a);
