@@ -39,10 +39,6 @@ struct egw_fleet {
 	egw_node *patch_statuses;
 };
 
-typedef struct status_item {
-	egw_status s;
-} status_item;
-
 struct egw_result {
 	egw_arena *arena;
 	egw_ctx ctx;

@@ -107,20 +107,6 @@ static void print_diags(const egw_result *r)
 	}
 }
 
-static int has_word(const char *list, const char *word)
-{
-	size_t wl = strlen(word);
-	const char *p = list;
-	while (p && *p) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-		if (n == wl && !strncmp(p, word, n))
-			return 1;
-		p = comma ? comma + 1 : NULL;
-	}
-	return 0;
-}
-
 static int translate_cmd(int argc, char **argv)
 {
 	const char *files[MAX_FILES];
@@ -245,7 +231,6 @@ static int translate_cmd(int argc, char **argv)
 		}
 		p = comma ? comma + 1 : NULL;
 	}
-	(void)has_word;
 	unsigned mask = 0;
 	static const char *const types[] = { "listener", "route", "cluster", "endpoint", "secret" };
 	if (!strcmp(type, "all")) {
