@@ -101,13 +101,9 @@ static const char *btp_lb(pol_ctx *pc, egw_node *lb, egw_node **out)
 				}
 			}
 		} else if (!strcmp(ct, "Cookie")) {
-			egw_node *c = egw_get(ch, "cookie");
-			if (c)
-				egw_obj_set(t->a, x, "cookie", egw_clone(t->a, c));
+			pol_copy(t, x, ch, "cookie");
 		} else if (!strcmp(ct, "QueryParams")) {
-			egw_node *q = egw_get(ch, "queryParams");
-			if (q)
-				egw_obj_set(t->a, x, "queryParams", egw_clone(t->a, q));
+			pol_copy(t, x, ch, "queryParams");
 		}
 		int64_t ts;
 		if (egw_node_int(egw_get(ch, "tableSize"), &ts))
@@ -134,9 +130,7 @@ static const char *btp_lb(pol_ctx *pc, egw_node *lb, egw_node **out)
 			egw_set_bool(t->a, b, "keepResponseHeaders", false);
 		egw_obj_set(t->a, o, "backendUtilization", b);
 	}
-	egw_node *eo = egw_get(lb, "endpointOverride");
-	if (eo)
-		egw_obj_set(t->a, o, "endpointOverride", egw_clone(t->a, eo));
+	pol_copy(t, o, lb, "endpointOverride");
 	*out = o;
 	return NULL;
 }
@@ -163,12 +157,8 @@ static const char *btp_cb(pol_ctx *pc, egw_node *cb, egw_node **out)
 			return egw_sprintf(t->a, "invalid %s value %lld", keys[i][1], (long long)v);
 		egw_set_int(t->a, o, keys[i][0], v);
 	}
-	egw_node *pe = egw_get(cb, "perEndpoint");
-	if (pe)
-		egw_obj_set(t->a, o, "perEndpoint", egw_clone(t->a, pe));
-	egw_node *rb = egw_get(cb, "retryBudget");
-	if (rb)
-		egw_obj_set(t->a, o, "retryBudget", egw_clone(t->a, rb));
+	pol_copy(t, o, cb, "perEndpoint");
+	pol_copy(t, o, cb, "retryBudget");
 	*out = o;
 	return NULL;
 }
@@ -252,9 +242,7 @@ static egw_node *btp_fault(pol_ctx *pc, egw_node *fi)
 	egw_node *dl = egw_get(fi, "delay");
 	if (dl) {
 		egw_node *x = egw_set_obj(t->a, o, "delay");
-		egw_node *pct = egw_get(dl, "percentage");
-		if (pct)
-			egw_obj_set(t->a, x, "percentage", egw_clone(t->a, pct));
+		pol_copy(t, x, dl, "percentage");
 		double d = 0;
 		const char *fd = egw_get_str(dl, "fixedDelay", NULL);
 		if (fd)
@@ -321,9 +309,7 @@ static egw_node *btp_upgrade(pol_ctx *pc, egw_node *hu)
 	{
 		egw_node *o = egw_arr_push(t->a, arr, egw_obj(t->a));
 		egw_set_str(t->a, o, "type", egw_get_str(c, "type", ""));
-		egw_node *cn = egw_get(c, "connect");
-		if (cn)
-			egw_obj_set(t->a, o, "connect", egw_clone(t->a, cn));
+		pol_copy(t, o, c, "connect");
 	}
 	return arr;
 }
@@ -520,9 +506,7 @@ static const char *btp_response_override(pol_ctx *pc, ir_pol *p, egw_node *ros, 
 		const char *ct = egw_get_str(rs, "contentType", NULL);
 		if (ct)
 			egw_set_str(t->a, x, "contentType", ct);
-		egw_node *st = egw_get(rs, "statusCode");
-		if (st)
-			egw_obj_set(t->a, x, "statusCode", egw_clone(t->a, st));
+		pol_copy(t, x, rs, "statusCode");
 	}
 	*out = o;
 	return NULL;
@@ -635,9 +619,7 @@ static const char *rl_rule(pol_ctx *pc, egw_node *rule, egw_node **out)
 			} else {
 				return "unable to translate rateLimit: invalid path type.";
 			}
-			egw_node *inv = egw_get(path, "invert");
-			if (inv)
-				egw_obj_set(t->a, m, "invert", egw_clone(t->a, inv));
+			pol_copy(t, m, path, "invert");
 		}
 		egw_node *sc = egw_get(sel, "sourceCIDR");
 		if (sc) {
@@ -655,12 +637,8 @@ static const char *rl_rule(pol_ctx *pc, egw_node *rule, egw_node **out)
 	if (mm->n)
 		egw_obj_set(t->a, o, "methodMatches", mm);
 	egw_obj_set(t->a, o, "limit", egw_clone(t->a, egw_get(rule, "limit")));
-	egw_node *sh = egw_get(rule, "shared");
-	if (sh)
-		egw_obj_set(t->a, o, "shared", egw_clone(t->a, sh));
-	egw_node *sm = egw_get(rule, "shadowMode");
-	if (sm)
-		egw_obj_set(t->a, o, "shadowMode", egw_clone(t->a, sm));
+	pol_copy(t, o, rule, "shared");
+	pol_copy(t, o, rule, "shadowMode");
 	egw_node *xr = egw_get(rule, "xRateLimitHeaders");
 	if (xr)
 		egw_obj_set(t->a, o, "xRateLimitOption", egw_clone(t->a, xr));
@@ -672,9 +650,7 @@ static const char *rl_rule(pol_ctx *pc, egw_node *rule, egw_node **out)
 		if (!c)
 			continue;
 		egw_node *x = egw_set_obj(t->a, o, ik[i]);
-		egw_node *num = egw_get(c, "number");
-		if (num)
-			egw_obj_set(t->a, x, "number", egw_clone(t->a, num));
+		pol_copy(t, x, c, "number");
 		egw_node *md = egw_get(c, "metadata");
 		if (md)
 			egw_set_str(t->a, x, "format",
@@ -798,12 +774,8 @@ static const char *btp_retry(pol_ctx *pc, egw_node *rt, egw_node **out)
 	if (!rt)
 		return NULL;
 	egw_node *o = egw_obj(t->a);
-	egw_node *n = egw_get(rt, "numRetries");
-	if (n)
-		egw_obj_set(t->a, o, "numRetries", egw_clone(t->a, n));
-	egw_node *na = egw_get(rt, "numAttemptsPerPriority");
-	if (na)
-		egw_obj_set(t->a, o, "numAttemptsPerPriority", egw_clone(t->a, na));
+	pol_copy(t, o, rt, "numRetries");
+	pol_copy(t, o, rt, "numAttemptsPerPriority");
 	egw_node *ro = egw_get(rt, "retryOn");
 	if (ro) {
 		egw_node *x = egw_set_obj(t->a, o, "retryOn");
@@ -864,9 +836,7 @@ static const char *btp_build(pol_ctx *pc, ir_pol *p, void **featp)
 	ERR("LoadBalancer", btp_lb(pc, egw_get(spec, "loadBalancer"), &x));
 	if (x)
 		egw_obj_set(t->a, tr, "loadBalancer", x);
-	egw_node *pp = egw_get(spec, "proxyProtocol");
-	if (pp)
-		egw_obj_set(t->a, tr, "proxyProtocol", egw_clone(t->a, pp));
+	pol_copy(t, tr, spec, "proxyProtocol");
 	egw_node *hc = pol_health_check(t, egw_get(spec, "healthCheck"));
 	if (hc)
 		egw_obj_set(t->a, tr, "healthCheck", hc);
@@ -900,9 +870,7 @@ static const char *btp_build(pol_ctx *pc, ir_pol *p, void **featp)
 	x = btp_dns(pc, p, egw_get(spec, "dns"));
 	if (x)
 		egw_obj_set(t->a, tr, "dns", x);
-	egw_node *rb = egw_get(spec, "requestBuffer");
-	if (rb)
-		egw_obj_set(t->a, tr, "requestBuffer", egw_clone(t->a, rb));
+	pol_copy(t, tr, spec, "requestBuffer");
 	x = btp_compression(pc, spec);
 	if (x)
 		egw_obj_set(t->a, tr, "compression", x);
@@ -1147,9 +1115,7 @@ egw_node *pol_backend_settings(pol_ctx *pc, ir_pol *p, egw_node *bs, const char 
 		egw_obj_set(t->a, tr, "healthCheck", x);
 	SET("http2", btp_http2(pc, egw_get(bs, "http2"), &x));
 	SET("loadBalancer", btp_lb(pc, egw_get(bs, "loadBalancer"), &x));
-	egw_node *pp = egw_get(bs, "proxyProtocol");
-	if (pp)
-		egw_obj_set(t->a, tr, "proxyProtocol", egw_clone(t->a, pp));
+	pol_copy(t, tr, bs, "proxyProtocol");
 	SET("retry", btp_retry(pc, egw_get(bs, "retry"), &x));
 	SET("tcpKeepalive", btp_keepalive(pc, egw_get(bs, "tcpKeepalive"), &x));
 	SET("timeout", btp_timeout(pc, egw_get(bs, "timeout"), &x));

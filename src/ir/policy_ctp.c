@@ -56,9 +56,7 @@ static const char *ctp_connection(ir_tr *t, egw_node *c, egw_node **out)
 			egw_obj_set(t->a, l, m->key, pol_durations(t, m->val));
 		}
 	}
-	egw_node *mape = egw_get(c, "maxAcceptPerSocketEvent");
-	if (mape)
-		egw_obj_set(t->a, o, "maxAcceptPerSocketEvent", egw_clone(t->a, mape));
+	pol_copy(t, o, c, "maxAcceptPerSocketEvent");
 	egw_node *bl = egw_get(c, "bufferLimit");
 	if (bl) {
 		const char *s = egw_text(bl);
@@ -511,9 +509,7 @@ static const char *ctp_listener(pol_ctx *pc, ir_pol *p, ir_lis *l, egw_node *ref
 		pol_note_deprecated(t, p, "spec.headers.preserveXRequestID", "spec.headers.requestID");
 	egw_node *ppn = egw_get(spec, "proxyProtocol");
 	if (l->xk == XL_HTTP) {
-		egw_node *cid = egw_get(spec, "clientIPDetection");
-		if (cid)
-			egw_obj_set(t->a, x, "clientIPDetection", egw_clone(t->a, cid));
+		pol_copy(t, x, spec, "clientIPDetection");
 		egw_node *hh = egw_path(spec, "headers.host");
 		if (egw_len(hh))
 			egw_obj_set(t->a, x, "host", egw_clone(t->a, hh));

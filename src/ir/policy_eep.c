@@ -260,9 +260,7 @@ static const char *eep_dynmod(pol_ctx *pc, ir_pol *p, pol_irroute *ir, egw_node 
 					   "DynamicModule: dynamic module \"%s\" is not registered in the EnvoyProxy dynamicModules allowlist",
 					   name);
 		egw_node *x = egw_arr_push(t->a, arr, egw_obj(t->a));
-		egw_node *cfg = egw_get(dm, "config");
-		if (cfg)
-			egw_obj_set(t->a, x, "config", egw_clone(t->a, cfg));
+		pol_copy(t, x, dm, "config");
 		egw_set_bool(t->a, x, "doNotClose", egw_node_bool(egw_get(reg, "doNotClose"), false));
 		egw_set_str(t->a, x, "filterName", egw_get_str(dm, "filterName", name));
 		egw_set_bool(t->a, x, "loadGlobally", egw_node_bool(egw_get(reg, "loadGlobally"), false));

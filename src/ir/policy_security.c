@@ -79,9 +79,7 @@ static const char *sp_basic(pol_ctx *pc, ir_pol *p, egw_node *ba, egw_node **out
 	egw_node *o = egw_obj(t->a);
 	egw_set_str(t->a, o, "name", egw_sprintf(t->a, "securitypolicy/%s/%s", p->o->ns, p->o->name));
 	egw_set_str(t->a, o, "users", users);
-	egw_node *fw = egw_get(ba, "forwardUsernameHeader");
-	if (fw)
-		egw_obj_set(t->a, o, "forwardUsernameHeader", egw_clone(t->a, fw));
+	pol_copy(t, o, ba, "forwardUsernameHeader");
 	*out = o;
 	return NULL;
 }

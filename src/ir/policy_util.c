@@ -99,6 +99,13 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(txt(*(egw_node *const *)a), txt(*(egw_node *const *)b));
 }
 
+void pol_copy(ir_tr *t, egw_node *dst, const egw_node *src, const char *key)
+{
+	egw_node *v = egw_get(src, key);
+	if (v)
+		egw_obj_set(t->a, dst, key, egw_clone(t->a, v));
+}
+
 egw_node *pol_sorted_unique(ir_tr *t, egw_node *arr, bool numeric)
 {
 	if (!arr || arr->kind != EGW_ARR)
@@ -207,17 +214,13 @@ egw_node *pol_health_check(ir_tr *t, egw_node *hc)
 		} else if (!strcmp(type, "GRPC")) {
 			egw_node *h = egw_get(ac, "grpc");
 			egw_node *x = egw_set_obj(t->a, a, "grpc");
-			egw_node *s = egw_get(h, "service");
-			if (s)
-				egw_obj_set(t->a, x, "service", egw_clone(t->a, s));
+			pol_copy(t, x, h, "service");
 		}
 	}
 	egw_node *pa = egw_get(hc, "passive");
 	if (pa)
 		egw_obj_set(t->a, o, "passive", pol_durations(t, pa));
-	egw_node *pt = egw_get(hc, "panicThreshold");
-	if (pt)
-		egw_obj_set(t->a, o, "panicThreshold", egw_clone(t->a, pt));
+	pol_copy(t, o, hc, "panicThreshold");
 	return o;
 }
 

@@ -15,6 +15,9 @@ const char *pol_quantity_canonical(ir_tr *t, const char *s);
 egw_node *pol_cidr(ir_tr *t, const char *cidr);
 /* Sorted, deduplicated copy of an array of strings or integers. */
 egw_node *pol_sorted_unique(ir_tr *t, egw_node *arr, bool numeric);
+/* Copies src[key] into dst[key] when src has it (the policies pass many
+ * fields through to the IR unchanged). */
+void pol_copy(ir_tr *t, egw_node *dst, const egw_node *src, const char *key);
 /* HealthCheck IR from a spec.healthCheck, or NULL. */
 egw_node *pol_health_check(ir_tr *t, egw_node *hc);
 /* Copy of obj with every Go duration string reformatted the Go way. */
