@@ -1055,6 +1055,9 @@ static void process_route(drv *d, ir_pol *p, pol_target *tg)
 	}
 }
 
+static void apply_listeners(drv *d, ir_pol *p, void *feat, const char *err, ir_gw *g, ir_lis **ls,
+			    size_t nls, const char *section, bool skip_lset);
+
 static void process_gw(drv *d, ir_pol *p, pol_target *tg)
 {
 	pol_ctx *pc = d->pc;
@@ -1072,29 +1075,8 @@ static void process_gw(drv *d, ir_pol *p, pol_target *tg)
 	p->late_err = NULL;
 	const char *err = d->ops->build(pc, p, &feat);
 	ir_gw *g = pg->g;
-	for (size_t li = 0; li < g->nls; li++) {
-		ir_lis *l = g->ls[li];
-		if (!l->xl || (tg->section && (l->lset || strcmp(l->name, tg->section))))
-			continue;
-		pol_irroute tmp;
-		tmp.listener = l->xl;
-		tmp.fleet = g->irkey;
-		tmp.xk = l->xk;
-		if (l->xk == XL_HTTP || l->xk == XL_TCP) {
-			egw_node *r;
-			EGW_ARR_EACH(egw_get(l->xl, "routes"), ri, r)
-			{
-				tmp.route = r;
-				if (d->ops->is_set && d->ops->is_set(&tmp))
-					continue;
-				d->ops->apply(pc, p, feat, err, &tmp);
-			}
-		} else if (l->xk == XL_UDP) {
-			tmp.route = egw_get(l->xl, "route");
-			if (tmp.route && !(d->ops->is_set && d->ops->is_set(&tmp)))
-				d->ops->apply(pc, p, feat, err, &tmp);
-		}
-	}
+	/* a section names a Gateway listener, never a ListenerSet's */
+	apply_listeners(d, p, feat, err, g, g->ls, g->nls, tg->section, true);
 	if (!err)
 		err = p->late_err;
 	if (err)
