@@ -150,46 +150,32 @@ static void hdr_mods(ir_tr *t, egw_node *src, egw_node *ho, const char *addk, co
 		}
 		return;
 	}
+	/* add (kept unless the same name and value came before), set and
+	 * addIfAbsent (first of a name wins): one IR list, told apart by flags */
+	static const struct {
+		const char *key;
+		bool by_value, add_if_absent, append;
+	} kinds[] = {
+		{ "add", true, false, true },
+		{ "set", false, false, false },
+		{ "addIfAbsent", false, true, false },
+	};
 	egw_node *add = egw_arr(t->a);
-	egw_node *h;
-	egw_node *seen_add = egw_arr(t->a);
-	EGW_ARR_EACH(egw_get(src, "add"), i, h)
-	{
-		const char *n = egw_get_str(h, "name", ""), *v = egw_get_str(h, "value", "");
-		if (hdr_seen(seen_add, n, v))
-			continue;
-		egw_node *x = egw_arr_push(t->a, add, egw_obj(t->a));
-		egw_set_bool(t->a, x, "addIfAbsent", false);
-		egw_set_bool(t->a, x, "append", true);
-		egw_set_str(t->a, x, "name", n);
-		egw_arr_push(t->a, egw_set_arr(t->a, x, "value"), ir_s(t, v));
-		egw_arr_push(t->a, seen_add, x);
-	}
-	egw_node *seen_set = egw_arr(t->a);
-	EGW_ARR_EACH(egw_get(src, "set"), i, h)
-	{
-		const char *n = egw_get_str(h, "name", ""), *v = egw_get_str(h, "value", "");
-		if (hdr_seen(seen_set, n, NULL))
-			continue;
-		egw_node *x = egw_arr_push(t->a, add, egw_obj(t->a));
-		egw_set_bool(t->a, x, "addIfAbsent", false);
-		egw_set_bool(t->a, x, "append", false);
-		egw_set_str(t->a, x, "name", n);
-		egw_arr_push(t->a, egw_set_arr(t->a, x, "value"), ir_s(t, v));
-		egw_arr_push(t->a, seen_set, x);
-	}
-	egw_node *seen_aia = egw_arr(t->a);
-	EGW_ARR_EACH(egw_get(src, "addIfAbsent"), i, h)
-	{
-		const char *n = egw_get_str(h, "name", ""), *v = egw_get_str(h, "value", "");
-		if (hdr_seen(seen_aia, n, NULL))
-			continue;
-		egw_node *x = egw_arr_push(t->a, add, egw_obj(t->a));
-		egw_set_bool(t->a, x, "addIfAbsent", true);
-		egw_set_bool(t->a, x, "append", false);
-		egw_set_str(t->a, x, "name", n);
-		egw_arr_push(t->a, egw_set_arr(t->a, x, "value"), ir_s(t, v));
-		egw_arr_push(t->a, seen_aia, x);
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		egw_node *seen = egw_arr(t->a);
+		egw_node *h;
+		EGW_ARR_EACH(egw_get(src, kinds[k].key), i, h)
+		{
+			const char *n = egw_get_str(h, "name", ""), *v = egw_get_str(h, "value", "");
+			if (hdr_seen(seen, n, kinds[k].by_value ? v : NULL))
+				continue;
+			egw_node *x = egw_arr_push(t->a, add, egw_obj(t->a));
+			egw_set_bool(t->a, x, "addIfAbsent", kinds[k].add_if_absent);
+			egw_set_bool(t->a, x, "append", kinds[k].append);
+			egw_set_str(t->a, x, "name", n);
+			egw_arr_push(t->a, egw_set_arr(t->a, x, "value"), ir_s(t, v));
+			egw_arr_push(t->a, seen, x);
+		}
 	}
 	if (add->n)
 		egw_obj_set(t->a, ho, addk, add);
