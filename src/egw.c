@@ -473,7 +473,7 @@ static int translate_in(egw_arena *a, egw_result **out, const egw_input *inputs,
 	c->controller_ns = copy_view(a, opts->controller_namespace, "envoy-gateway-system");
 	c->ratelimit_ns = copy_view(a, opts->ratelimit_namespace, c->controller_ns);
 	c->dns_domain = copy_view(a, opts->dns_domain, "cluster.local");
-	c->now_unix = opts->now_unix ? opts->now_unix : 1767225600; /* 2026-01-01T00:00:00Z */
+	c->now_unix = opts->now_unix; /* 0: no clock, no validity checks */
 	/* the copied options must not point into host memory after the call */
 	r->opts.config.data = NULL;
 	r->opts.config.len = 0;
@@ -728,7 +728,47 @@ static bool is_secret_key(const char *k)
 	return false;
 }
 
-/* Copy of an IR tree with secret material replaced, as Envoy Gateway dumps it. */
+static bool has_mark(const char *s, size_t n, const char *mark)
+{
+	size_t ml = strlen(mark);
+	for (size_t i = 0; i + ml <= n; i++)
+		if (s[i] == mark[0] && !memcmp(s + i, mark, ml))
+			return true;
+	return false;
+}
+
+/* True when s (text, or base64 of text) holds a PEM private key: a key
+ * pasted where a certificate belongs must not be printed either. */
+static bool holds_private_pem(egw_arena *a, const egw_node *v)
+{
+	static const char mark[] = "PRIVATE KEY-----";
+	if (!v || v->kind != EGW_STR || v->len < 16)
+		return false;
+	const char *s = v->str;
+	if (has_mark(s, v->len, mark))
+		return true;
+	static const char b64c[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned char *out = egw_alloc(a, v->len);
+	size_t o = 0;
+	unsigned acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < v->len; i++) {
+		const char *p = s[i] ? strchr(b64c, s[i]) : NULL;
+		if (!p) {
+			if (s[i] == '=' || s[i] == '\n' || s[i] == '\r')
+				continue;
+			return false;
+		}
+		acc = (acc << 6) | (unsigned)(p - b64c);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return has_mark((const char *)out, o, mark);
+}
+
 /* Copy of an IR tree with secret material replaced, as Envoy Gateway dumps
  * it.  `parent` is the key n hangs under; `in_api_keys` says n is (inside)
  * apiKeyAuth.credentials, whose `key`s are the API keys themselves. */
@@ -749,7 +789,8 @@ static egw_node *redact_ir_in(egw_arena *a, const egw_node *n, const char *paren
 	for (size_t i = 0; i < n->n; i++) {
 		const egw_member *m = &n->c.members[i];
 		egw_node *v = m->val;
-		bool secret = is_secret_key(m->key) || (in_api_keys && !strcmp(m->key, "key"));
+		bool secret = is_secret_key(m->key) || (in_api_keys && !strcmp(m->key, "key")) ||
+			      holds_private_pem(a, v);
 		/* the whole value, whatever its shape: IR input spells bytes as a
 		 * list of numbers, and a mistyped object or list must not slip
 		 * through (tests/reliability/test_secrets.c, "broken IR") */
@@ -788,6 +829,9 @@ static egw_node *redact_secret(egw_arena *a, const egw_node *n, bool inside)
 			  !strcmp(m->key, "genericSecret");
 		egw_node *v = m->val;
 		bool empty = v && v->kind == EGW_STR && v->len == 0; /* nothing to hide */
+		bool inl = !strcmp(m->key, "inlineBytes") || !strcmp(m->key, "inlineString");
+		if (!in && inl && holds_private_pem(a, v))
+			in = true; /* a key where a certificate belongs */
 		if (in && !empty && !strcmp(m->key, "inlineBytes"))
 			v = egw_nstr(a, "W3JlZGFjdGVkXQ==");
 		else if (in && !empty && !strcmp(m->key, "inlineString"))
@@ -799,6 +843,78 @@ static egw_node *redact_secret(egw_arena *a, const egw_node *n, bool inside)
 	return o;
 }
 
+/* API keys travel inline in the api_key_auth filter's config (Envoy has no
+ * SDS for them) and Envoy marks them sensitive: renderings redact them as
+ * Envoy's own config dump does.  Copy on write: n itself when nothing in it
+ * is an API key. */
+static egw_node *redact_api_keys(egw_arena *a, egw_node *n, bool in_auth)
+{
+	if (!n || (n->kind != EGW_OBJ && n->kind != EGW_ARR))
+		return n;
+	if (n->kind == EGW_ARR) {
+		egw_node *o = NULL;
+		for (size_t i = 0; i < n->n; i++) {
+			egw_node *v = redact_api_keys(a, n->c.items[i], in_auth);
+			if (v != n->c.items[i] && !o) {
+				o = egw_arr(a);
+				for (size_t j = 0; j < i; j++)
+					egw_arr_push(a, o, n->c.items[j]);
+			}
+			if (o)
+				egw_arr_push(a, o, v);
+		}
+		return o ? o : n;
+	}
+	const char *type = egw_get_str(n, "@type", NULL);
+	if (type && (strstr(type, ".api_key_auth.v3.ApiKeyAuth")))
+		in_auth = true;
+	egw_node *o = NULL;
+	for (size_t i = 0; i < n->n; i++) {
+		const egw_member *m = &n->c.members[i];
+		egw_node *v = m->val;
+		if (in_auth && !strcmp(m->key, "credentials") && v && v->kind == EGW_ARR) {
+			egw_node *cs = egw_arr(a);
+			egw_node *c;
+			EGW_ARR_EACH(v, k, c)
+			{
+				egw_node *cc = c;
+				if (c && c->kind == EGW_OBJ && egw_get(c, "key")) {
+					cc = egw_obj(a);
+					egw_member *cm;
+					EGW_OBJ_EACH(c, q, cm)
+					egw_obj_append(a, cc, cm->key, cm->klen,
+						       strcmp(cm->key, "key") ? cm->val : egw_nstr(a, "[redacted]"));
+				}
+				egw_arr_push(a, cs, cc);
+			}
+			v = cs;
+		} else {
+			v = redact_api_keys(a, v, in_auth);
+		}
+		if (v != m->val && !o) {
+			o = egw_obj(a);
+			for (size_t j = 0; j < i; j++)
+				egw_obj_append(a, o, n->c.members[j].key, n->c.members[j].klen,
+					       n->c.members[j].val);
+		}
+		if (o)
+			egw_obj_append(a, o, m->key, m->klen, v);
+	}
+	return o ? o : n;
+}
+
+/* One resource as a rendering shows it. */
+static egw_node *rendered_resource(egw_arena *a, egw_xds_type t, egw_node *res, bool redact)
+{
+	if (!redact)
+		return res;
+	if (t == EGW_XDS_SECRET)
+		return redact_secret(a, res, false);
+	if (t == EGW_XDS_LISTENER || t == EGW_XDS_ROUTE)
+		return redact_api_keys(a, res, false);
+	return res;
+}
+
 static egw_node *fleet_xds_node(egw_arena *a, const egw_fleet *f, unsigned mask, bool redact)
 {
 	egw_node *o = egw_obj(a);
@@ -808,7 +924,7 @@ static egw_node *fleet_xds_node(egw_arena *a, const egw_fleet *f, unsigned mask,
 		egw_node *arr = egw_set_arr(a, o, egw_xds_type_key[t]);
 		egw_node *res;
 		EGW_ARR_EACH(f->res[t], i, res)
-		egw_arr_push(a, arr, redact && t == EGW_XDS_SECRET ? redact_secret(a, res, false) : res);
+		egw_arr_push(a, arr, rendered_resource(a, (egw_xds_type)t, res, redact));
 	}
 	/* the statuses the IR's EnvoyPatchPolicies got while patching */
 	if (egw_len(f->patch_statuses))
@@ -874,7 +990,7 @@ static egw_node *config_dump(egw_ctx *c, const egw_fleet *f, unsigned mask, bool
 		egw_node *res;
 		EGW_ARR_EACH(f->res[t], i, res)
 		{
-			egw_node *body = redact && t == EGW_XDS_SECRET ? redact_secret(a, res, false) : res;
+			egw_node *body = rendered_resource(a, t, res, redact);
 			egw_node *typed = egw_obj(a);
 			egw_set_str(a, typed, "@type", egw_sprintf(a, TYPE_URL_PREFIX "%s", egw_xds_type_msg[t]));
 			egw_member *m;

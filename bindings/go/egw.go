@@ -97,8 +97,9 @@ type Options struct {
 	// EndpointSlices for Services with ClusterIPs where the input lacks them
 	// (egctl --add-missing-resources).
 	AddMissingResources bool
-	// Now is the time used for certificate validity checks; the zero time
-	// means 2026-01-01T00:00:00Z (so results do not depend on the clock).
+	// Now is the time at which certificates must be valid; the zero time
+	// means no clock: validity windows are not checked (pass time.Now() to
+	// refuse expired certificates as Envoy Gateway does).
 	Now time.Time
 	// Limits on hostile input.
 	Limits Limits

@@ -165,7 +165,8 @@ typedef struct egw_options {
 	 * EndpointSlices unless an EnvoyProxy or BackendTrafficPolicy says
 	 * otherwise (routingType); `egctl x translate` does this. */
 	int service_routing;
-	/** Unix time used for certificate validity checks; 0 = 2026-01-01T00:00:00Z. */
+	/** Unix time at which certificates must be valid (notBefore/notAfter);
+	 * 0 = the host gave no clock: validity windows are not checked. */
 	int64_t now_unix;
 	egw_limits limits;
 	egw_fetch_fn fetch;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "egw/egw.h"
 
@@ -80,6 +81,8 @@ static void usage(FILE *out)
 	      "      --service-routing      route Services to their ClusterIPs, as egctl does\n"
 	      "                             (the default without --config)\n"
 	      "      --show-secrets         print xDS Secrets' private keys (redacted by default)\n"
+	      "      --now UNIX             the time certificates are checked at, in seconds\n"
+	      "                             since 1970 (default: now; 0: no validity check)\n"
 	      "  egw version                print the library version\n",
 	      out);
 }
@@ -117,6 +120,7 @@ static int translate_cmd(int argc, char **argv)
 	size_t nflags = 0;
 	int add_missing = 0;
 	int show_secrets = 0;
+	long long now = (long long)time(NULL); /* the CLI is a host: it may read the clock */
 	/* -1: decided below.  With an EnvoyGateway configuration egw behaves as
 	 * the Envoy Gateway controller (EndpointSlices); without one as egctl,
 	 * which routes to ClusterIPs. */
@@ -190,6 +194,15 @@ static int translate_cmd(int argc, char **argv)
 			service_routing = 1;
 		} else if (!strcmp(a, "--show-secrets")) {
 			show_secrets = 1;
+		} else if (!strcmp(a, "--now")) {
+			NEXT();
+			char *e;
+			errno = 0;
+			now = strtoll(val, &e, 10);
+			if (errno || *e || e == val || now < 0) {
+				fprintf(stderr, "egw: --now wants seconds since 1970, not %s\n", val);
+				return 2;
+			}
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
 			return 0;
@@ -310,6 +323,7 @@ static int translate_cmd(int argc, char **argv)
 	/* files read without --config get what the API server would have added,
 	 * as egctl's loader does */
 	opts.crd_defaults = config == NULL;
+	opts.now_unix = (int64_t)now;
 
 	egw_result *r = NULL;
 	int trc = egw_translate(&r, inputs, nfiles, &opts);

@@ -462,10 +462,19 @@ static void tls_secrets(ir_tr *t, ir_lis *l)
 				     !b64_text(egw_get(sec->node, "data"), "tls.key")))
 				msg = egw_sprintf(t->a, "Secret %s/%s must contain tls.crt and tls.key", sns, name);
 		}
+		bool bad_pem = false;
+		if (!msg) {
+			egw_node *d = egw_get(sec->node, "data");
+			msg = ir_tls_secret_error(t, sns, name, b64_text(d, "tls.crt"), b64_text(d, "tls.key"));
+			bad_pem = msg != NULL;
+		}
 		if (msg) {
 			if (nerr)
 				egw_buf_putc(&errs, '\n');
-			egw_buf_printf(&errs, "certificate refs %zu: %s", i, msg);
+			if (bad_pem) /* Envoy Gateway's later check: its text has no ref index */
+				egw_buf_puts(&errs, msg);
+			else
+				egw_buf_printf(&errs, "certificate refs %zu: %s", i, msg);
 			if (!reason)
 				reason = rsn;
 			nerr++;

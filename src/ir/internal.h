@@ -131,6 +131,21 @@ bool ir_regex_valid(const char *re);
 char ir_regex_bad_op(const char *re);
 bool ir_label_selector_matches(egw_node *sel, egw_node *labels);
 
+/* ---- x509.c ---- */
+/* Envoy Gateway's checks of a TLS Secret's tls.crt and tls.key (base64):
+ * PEM, certificate shape and validity at the host's time, key format, and
+ * that the key belongs to the leaf.  NULL when fine, else the error text. */
+const char *ir_tls_secret_error(ir_tr *t, const char *ns, const char *name, const char *crt_b64,
+				const char *key_b64);
+
+/* A CA bundle (PEM text) with its expired or malformed certificates dropped
+ * and the rest re-encoded; NULL when none is left.  *err: the dropped ones'
+ * errors, one per line (NULL when none). */
+const char *ir_ca_bundle(ir_tr *t, const char *pem, size_t n, const char **err);
+/* A CRL (PEM text) that does not parse or is outside its validity window
+ * at the host's time: the error text; NULL when fine. */
+const char *ir_crl_error(ir_tr *t, const char *pem, size_t n);
+
 /* ---- gateway.c ---- */
 void ir_gateways(ir_tr *t);
 void ir_listeners(ir_tr *t);

@@ -391,14 +391,34 @@ static const char *ctp_tls_obj(pol_ctx *pc, ir_pol *p, egw_node *tls)
 					data = "";
 			}
 		}
-		egw_buf_puts(&pem, data);
-		if (pem.len && pem.data[pem.len - 1] != '\n')
-			egw_buf_putc(&pem, '\n');
+		/* a bundle of trust anchors: expired or malformed ones are
+		 * dropped, the rest re-encoded; none left refuses the policy */
+		const char *err;
+		const char *valid = ir_ca_bundle(t, data, strlen(data), &err);
+		if (!valid)
+			return egw_sprintf(t->a, "TLS: no valid certificates exist in %s: %s", name, err);
+		egw_buf_puts(&pem, valid);
 	}
 	if (pem.len) {
 		egw_node *ca = egw_set_obj(t->a, tls, "caCertificate");
 		egw_set_str(t->a, ca, "certificate", ir_b64_encode(t, pem.data, pem.len));
 		egw_set_str(t->a, ca, "name", egw_sprintf(t->a, "%s/%s/ca.crt", p->o->ns, p->o->name));
+	}
+	/* checked after the CA is in place: Envoy Gateway keeps it when a CRL is refused */
+	EGW_ARR_EACH(egw_path(cv, "crl.refs"), i, ref)
+	{
+		const char *kind = egw_get_str(ref, "kind", "Secret");
+		const char *ns = egw_get_str(ref, "namespace", p->o->ns), *name = egw_get_str(ref, "name", "");
+		bool cm = !strcmp(kind, "ConfigMap");
+		egw_object *o = egw_res_find(t->rs, cm ? EGW_K_CONFIGMAP : EGW_K_SECRET, ns, name);
+		const char *v = o ? egw_get_str(egw_get(o->node, "data"), "ca.crl", NULL) : NULL;
+		if (!v)
+			continue;
+		size_t n = strlen(v);
+		const char *crl = cm ? v : ir_b64_decode(t, v, &n);
+		const char *err = crl ? ir_crl_error(t, crl, n) : "unable to decode pem data for CRL";
+		if (err)
+			return egw_sprintf(t->a, "TLS: invalid crl in %s: %s", name, err);
 	}
 	const char *mode = egw_get_str(cv, "mode", NULL);
 	if (mode && strcmp(mode, "Require") && !pem.len)

@@ -249,6 +249,19 @@ SECRET_KEYS = ('privateKey', 'genericSecret')
 REDACTED = ('[redacted]', 'W3JlZGFjdGVkXQ==', '')
 
 
+def is_api_key_auth(v):
+    """The api_key_auth filter's config: its credentials' keys are marked
+    sensitive in Envoy's API, and egw's renderings redact them."""
+    return isinstance(v, dict) and '.api_key_auth.v3.ApiKeyAuth' in str(v.get('@type', ''))
+
+
+def api_key_creds(v):
+    """(index, credential) pairs whose key is private, in an ApiKeyAuth config."""
+    creds = v.get('credentials') if is_api_key_auth(v) else None
+    return [(i, c) for i, c in enumerate(creds) if isinstance(c, dict) and 'key' in c] \
+        if isinstance(creds, list) else []
+
+
 def redact(v, inside=False):
     if isinstance(v, dict):
         out = {}
@@ -257,6 +270,8 @@ def redact(v, inside=False):
                 out[k] = '[redacted]'  # empty stays empty: "" equals absent
             else:
                 out[k] = redact(x, inside or k in SECRET_KEYS)
+        for i, c in api_key_creds(v):
+            out['credentials'][i] = dict(c, key='[redacted]')
         return out
     if isinstance(v, list):
         return [redact(x, inside) for x in v]
@@ -266,9 +281,12 @@ def redact(v, inside=False):
 def redact_like_egw(v, inside=False):
     """What egw prints for private values (self-test input)."""
     if isinstance(v, dict):
-        return {k: ('W3JlZGFjdGVkXQ==' if k == 'inlineBytes' else '[redacted]')
-                if inside and k in ('inlineBytes', 'inlineString') and isinstance(x, str) and x
-                else redact_like_egw(x, inside or k in SECRET_KEYS) for k, x in v.items()}
+        out = {k: ('W3JlZGFjdGVkXQ==' if k == 'inlineBytes' else '[redacted]')
+               if inside and k in ('inlineBytes', 'inlineString') and isinstance(x, str) and x
+               else redact_like_egw(x, inside or k in SECRET_KEYS) for k, x in v.items()}
+        for i, c in api_key_creds(v):
+            out['credentials'][i] = dict(out['credentials'][i], key='[redacted]')
+        return out
     if isinstance(v, list):
         return [redact_like_egw(x, inside) for x in v]
     return v
@@ -285,6 +303,9 @@ def leaks(v, path='', inside=False, out=None):
                 out.append(p)
             else:
                 leaks(x, p, inside or k in SECRET_KEYS, out)
+        for i, c in api_key_creds(v):
+            if c['key'] not in REDACTED:
+                out.append(f'{path}.credentials[{i}].key')
     elif isinstance(v, list):
         for i, x in enumerate(v):
             leaks(x, f'{path}[{i}]', inside, out)

@@ -952,7 +952,8 @@ def translate(*inputs: Union[InputLike, Documents],
     translate` does for files (add a GatewayClass/Namespaces/EndpointSlices
     where missing; fill in the CRD defaults the API server would; route to
     Service ClusterIPs rather than EndpointSlices).  now_unix: the time for
-    certificate checks (0 = 2026-01-01T00:00:00Z).
+    certificate validity checks (0 = no clock: not checked; pass
+    int(time.time()) to refuse expired certificates as Envoy Gateway does).
 
     Returns a Result; raises Error (a subclass per code) when the call
     fails.  Problems in the input are Result.diagnostics, not exceptions.
