@@ -336,8 +336,9 @@ static const char *ctp_tls_obj(pol_ctx *pc, ir_pol *p, egw_node *tls)
 		if (!cipher_known(egw_text(c) ? egw_text(c) : ""))
 			return egw_sprintf(t->a, "TLS: unsupported cipher suite: %s", egw_text(c));
 	}
-	const char *lists[] = { "ciphers", "ecdhCurves", "signatureAlgorithms", "alpnProtocols" };
-	for (int i = 0; i < 4; i++) {
+	const char *lists[] = { "ciphers", "ecdhCurves", "signatureAlgorithms", "alpnProtocols",
+				"fingerprints" };
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
 		egw_node *v = egw_get(spec, lists[i]);
 		if (v)
 			egw_obj_set(t->a, tls, lists[i], egw_clone(t->a, v));
