@@ -161,7 +161,7 @@ static void custom_order(xt *x, egw_node *hf)
 
 static const hfilter *const filters[] = {
 	&hf_grpc, &hf_health_check, &hf_fault, &hf_cors, &hf_session, &hf_buffer, &hf_compressor,
-	&hf_ratelimit, &hf_local_ratelimit, &hf_extauthz, &hf_basic_auth, &hf_api_key_auth,
+	&hf_ratelimit, &hf_local_ratelimit, &hf_extauthz, &hf_basic_auth, &hf_api_key_auth, &hf_jwt,
 	&hf_extproc, &hf_lua, &hf_wasm, &hf_header_mutation, &hf_credential,
 	&hf_custom_response, &hf_dynamic_modules, &hf_rbac, &hf_geoip, &hf_dfp_deny, &hf_oidc,
 };

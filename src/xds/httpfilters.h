@@ -34,8 +34,14 @@ extern const hfilter hf_ratelimit, hf_local_ratelimit;
 extern const hfilter hf_rbac, hf_geoip, hf_dfp_deny, hf_oidc;
 extern const hfilter hf_header_mutation, hf_credential, hf_custom_response, hf_dynamic_modules;
 const char *xds_url_cluster(xt *x, const char *url);
+/* Adds the cluster of an external service's IR destination (with its
+ * traffic settings); returns its name (NULL without a destination). */
+const char *xds_service_cluster(xt *x, const egw_node *dest, const egw_node *traffic);
 egw_node *xds_upstream_filters(xt *x, const cluster_args *ca);
 extern const hfilter hf_extauthz, hf_basic_auth, hf_api_key_auth, hf_extproc, hf_lua, hf_wasm;
+extern const hfilter hf_jwt;
+/* A RetryPolicy (config.core.v3) from an IR retry: for fetches outside routes. */
+egw_node *xds_retry_policy_core(xt *x, const egw_node *rt);
 const char *xds_json_compact(xt *x, const egw_node *n);
 extern const hfilter hf_grpc, hf_health_check, hf_fault, hf_cors, hf_session, hf_buffer, hf_compressor;
 

@@ -11,7 +11,6 @@
 
 #define OAUTH2 "envoy.filters.http.oauth2"
 
-egw_node *xds_retry_policy_core(xt *x, const egw_node *rt);
 
 static const egw_node *oidc_of(const egw_node *r)
 {
@@ -51,6 +50,41 @@ static egw_node *path_exact(xt *x, const char *p)
 	egw_node *o = xo(x);
 	xs(x, xobj(x, o, "path"), "exact", p);
 	return o;
+}
+
+static void pass_through_add(xt *x, egw_node *ms, const char *name, const char *prefix)
+{
+	const egw_node *m;
+	EGW_ARR_EACH(ms, i, m)
+	{
+		const char *mp = GS(G(m, "stringMatch"), "prefix");
+		if (!strcmp(GS(m, "name"), name) && (mp == prefix || (mp && prefix && !strcmp(mp, prefix))))
+			return;
+	}
+	egw_node *n = xpush(x, ms, xo(x));
+	xs(x, n, "name", name);
+	if (prefix)
+		xs(x, xobj(x, n, "stringMatch"), "prefix", prefix);
+}
+
+/* Requests that carry a token skip the login flow: with JWT providers on the
+ * route, the headers they read tokens from (Authorization with "Bearer "
+ * for a provider that names none); without, the Authorization header. */
+static void pass_through(xt *x, egw_node *ms, const egw_node *jwt_providers)
+{
+	if (!egw_len(jwt_providers)) {
+		pass_through_add(x, ms, "authorization", "Bearer ");
+		return;
+	}
+	const egw_node *p;
+	EGW_ARR_EACH(jwt_providers, i, p) {
+		const egw_node *hs = G(G(p, "extractFrom"), "headers");
+		if (!G(p, "extractFrom"))
+			pass_through_add(x, ms, "Authorization", "Bearer ");
+		const egw_node *h;
+		EGW_ARR_EACH(hs, j, h)
+			pass_through_add(x, ms, GS(h, "name") ? GS(h, "name") : "", GS(h, "valuePrefix"));
+	}
 }
 
 static void oidc_route(xt *x, egw_node *xr, const egw_node *r)
@@ -109,11 +143,8 @@ static void oidc_route(xt *x, egw_node *xr, const egw_node *r)
 	if (GS(o, "forwardIDTokenHeader"))
 		xs(x, xobj(x, c, "forwardIdToken"), "header", GS(o, "forwardIDTokenHeader"));
 	const egw_node *pt = G(o, "passThroughAuthHeader");
-	if (GB(o, "passThroughAuthHeader") && pt) {
-		egw_node *m = xpush(x, xarr(x, c, "passThroughMatcher"), xo(x));
-		xs(x, m, "name", "authorization");
-		xs(x, xobj(x, m, "stringMatch"), "prefix", "Bearer ");
-	}
+	if (GB(o, "passThroughAuthHeader") && pt)
+		pass_through(x, xarr(x, c, "passThroughMatcher"), G(G(G(r, "security"), "jwt"), "providers"));
 	/* keep the client's Authorization header unless the filter writes one */
 	const char *idh = GS(o, "forwardIDTokenHeader");
 	if (!GB(o, "forwardAccessToken") && !(idh && !strcasecmp(idh, "Authorization")))
@@ -131,19 +162,8 @@ static void oidc_route(xt *x, egw_node *xr, const egw_node *r)
 	xs(x, c, "statPrefix", name);
 	egw_node *te = xobj(x, c, "tokenEndpoint");
 	const egw_node *dest = G(prov, "destination");
-	const char *cluster;
-	if (dest) {
-		cluster_args ca = {0};
-		ca.name = GS(dest, "name");
-		ca.settings = G(dest, "settings");
-		ca.traffic = G(prov, "traffic");
-		ca.metadata = G(dest, "metadata");
-		ca.is_http = true;
-		ca.service = true;
-		xds_cluster_add(x, &ca);
-		cluster = ca.name;
-	} else
-		cluster = xds_url_cluster(x, GS(prov, "tokenEndpoint"));
+	const char *cluster = dest ? xds_service_cluster(x, dest, G(prov, "traffic"))
+				   : xds_url_cluster(x, GS(prov, "tokenEndpoint"));
 	xs(x, te, "cluster", cluster);
 	const char *tt = xdur(x, G(G(G(G(prov, "traffic"), "timeout"), "http"), "requestTimeout"));
 	xs(x, te, "timeout", tt ? tt : "10s");

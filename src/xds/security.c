@@ -97,10 +97,10 @@ static const char *b64dec(xt *x, const egw_node *n)
 	return xbytes_raw(x, n, &len);
 }
 
-static void dest_cluster(xt *x, const egw_node *d, const egw_node *traffic)
+const char *xds_service_cluster(xt *x, const egw_node *d, const egw_node *traffic)
 {
 	if (!d)
-		return;
+		return NULL;
 	cluster_args ca = {0};
 	ca.name = GS(d, "name");
 	ca.settings = G(d, "settings");
@@ -109,6 +109,7 @@ static void dest_cluster(xt *x, const egw_node *d, const egw_node *traffic)
 	ca.is_http = true;
 	ca.service = true;
 	xds_cluster_add(x, &ca);
+	return ca.name;
 }
 
 static egw_node *header_patterns(xt *x, const egw_node *hdrs)
@@ -167,7 +168,7 @@ static void extauthz_hcm(xt *x, egw_node *hf, const egw_node *hl)
 			xs(x, eg, "authority", GS(g, "authority"));
 			xs(x, eg, "clusterName", GS(G(g, "destination"), "name"));
 			xs(x, gs, "timeout", xdur(x, G(ea, "timeout")) ? xdur(x, G(ea, "timeout")) : "10s");
-			dest_cluster(x, G(g, "destination"), G(ea, "traffic"));
+			xds_service_cluster(x, G(g, "destination"), G(ea, "traffic"));
 		} else if (h) {
 			egw_node *hs = xobj(x, c, "httpService");
 			if (egw_len(G(h, "headersToBackend")))
@@ -186,7 +187,7 @@ static void extauthz_hcm(xt *x, egw_node *hf, const egw_node *hl)
 			xs(x, su, "timeout", xdur(x, G(ea, "timeout")) ? xdur(x, G(ea, "timeout")) : "10s");
 			xs(x, su, "uri", egw_sprintf(x->a, "http://%s%s", GS(h, "authority") ? GS(h, "authority") : "",
 						     po ? po : path ? path : ""));
-			dest_cluster(x, G(h, "destination"), G(ea, "traffic"));
+			xds_service_cluster(x, G(h, "destination"), G(ea, "traffic"));
 		}
 		if (GB(ea, "includeRouteMetadata"))
 			xpush_s(x, xarr(x, c, "routeMetadataContextNamespaces"), "envoy-gateway");
@@ -367,7 +368,7 @@ static void extproc_hcm(xt *x, egw_node *hf, const egw_node *hl)
 			const char *soe = http_status_name(GI(ep, "statusOnError", 0));
 			if (soe)
 				xs(x, xobj(x, c, "statusOnError"), "code", soe);
-			dest_cluster(x, G(ep, "destination"), G(ep, "traffic"));
+			xds_service_cluster(x, G(ep, "destination"), G(ep, "traffic"));
 		}
 	}
 }
