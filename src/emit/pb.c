@@ -873,7 +873,12 @@ int egw_pb_encode(egw_ctx *c, const char *full_name, const egw_node *json, uint8
 	/* the encoder state (about 10 KiB, mostly the error path) lives on the
 	 * stack: one per resource in the arena was most of serialization's memory */
 	enc estate;
-	memset(&estate, 0, sizeof estate);
+	/* not the whole struct: path[] is only read below npath */
+	estate.p = NULL;
+	estate.n = estate.cap = 0;
+	estate.err = NULL;
+	estate.depth = 0;
+	estate.npath = 0;
 	enc *e = &estate;
 	e->a = c->arena;
 	*out = NULL;

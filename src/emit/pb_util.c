@@ -122,7 +122,12 @@ static const ProtobufCFieldDescriptor *by_proto_name(const ProtobufCMessageDescr
 const ProtobufCFieldDescriptor *pb_find_field(const ProtobufCMessageDescriptor *d, const char *key,
 					      size_t klen)
 {
-	const ProtobufCFieldDescriptor *f = by_proto_name(d, key, klen);
+	/* a key without capitals is its proto name (or nothing); one with
+	 * capitals cannot be one (Envoy's field names are snake_case) */
+	bool camel = false;
+	for (size_t i = 0; i < klen && !camel; i++)
+		camel = key[i] >= 'A' && key[i] <= 'Z';
+	const ProtobufCFieldDescriptor *f = camel ? NULL : by_proto_name(d, key, klen);
 	if (f)
 		return f;
 	/* lowerCamelCase -> snake_case, then check the round trip */

@@ -71,6 +71,7 @@ static bool ext_registered(const egw_node *config, const char *group, const char
 static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *seq);
 
 static int cmp_created(const char *a, const char *b);
+static void set_created(egw_object *o, const char *ts);
 
 /* The object as compact JSON with every object's keys sorted: equal for
  * equal content, whatever the key order or position. */
@@ -186,7 +187,7 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 		prev->api_version = av;
 		prev->group = group;
 		prev->kind_name = kind;
-		prev->created = egw_get_str(md, "creationTimestamp", "");
+		set_created(prev, egw_get_str(md, "creationTimestamp", ""));
 		return prev;
 	}
 	egw_object *o = egw_alloc(a, sizeof *o);
@@ -197,7 +198,7 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 	o->kind_name = kind;
 	o->ns = ns;
 	o->name = name;
-	o->created = egw_get_str(md, "creationTimestamp", "");
+	set_created(o, egw_get_str(md, "creationTimestamp", ""));
 	o->seq = (*seq)++;
 	if (rs->n[k] == rs->cap[k]) {
 		size_t nc = rs->cap[k] ? rs->cap[k] * 2 : 16;
@@ -224,13 +225,26 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 
 /* An RFC 3339 time ("2024-01-01T00:00:00Z", with a fraction or an offset)
  * as seconds and nanoseconds since the epoch. */
+static bool digits_at(const char *s, int n, unsigned *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		*v = *v * 10 + (unsigned)(s[i] - '0');
+	}
+	return true;
+}
+
 static bool rfc3339(const char *s, int64_t *sec, long *nsec)
 {
 	unsigned Y, M, D, h, m, x;
-	int n = 0;
-	if (sscanf(s, "%4u-%2u-%2u%*1[Tt ]%2u:%2u:%2u%n", &Y, &M, &D, &h, &m, &x, &n) != 6 || n != 19)
+	if (strlen(s) < 20 || !digits_at(s, 4, &Y) || s[4] != '-' || !digits_at(s + 5, 2, &M) ||
+	    s[7] != '-' || !digits_at(s + 8, 2, &D) || !strchr("Tt ", s[10]) || !s[10] ||
+	    !digits_at(s + 11, 2, &h) || s[13] != ':' || !digits_at(s + 14, 2, &m) || s[16] != ':' ||
+	    !digits_at(s + 17, 2, &x))
 		return false;
-	const char *p = s + n;
+	const char *p = s + 19;
 	long ns = 0;
 	if (*p == '.') {
 		int digits = 0;
@@ -247,7 +261,7 @@ static bool rfc3339(const char *s, int64_t *sec, long *nsec)
 		p++;
 	} else if (*p == '+' || *p == '-') {
 		unsigned oh, om;
-		if (sscanf(p + 1, "%2u:%2u", &oh, &om) != 2 || strlen(p) != 6)
+		if (strlen(p) != 6 || !digits_at(p + 1, 2, &oh) || p[3] != ':' || !digits_at(p + 4, 2, &om))
 			return false;
 		off = (int64_t)(oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
 		p += 6;
@@ -261,14 +275,18 @@ static bool rfc3339(const char *s, int64_t *sec, long *nsec)
 	return true;
 }
 
+static void set_created(egw_object *o, const char *ts)
+{
+	o->created = ts;
+	o->created_ok = rfc3339(ts, &o->created_sec, &o->created_nsec);
+}
+
 /* creationTimestamps compare as times (Envoy Gateway compares metav1.Time).
  * Text that is no RFC 3339 time ("" when absent) sorts first, as text, so
  * the order stays total (and the sort independent of input order). */
-static int cmp_created(const char *a, const char *b)
+static int cmp_times(const char *a, bool pa, int64_t sa, long na, const char *b, bool pb, int64_t sb,
+		     long nb)
 {
-	int64_t sa = 0, sb = 0;
-	long na = 0, nb = 0;
-	bool pa = rfc3339(a, &sa, &na), pb = rfc3339(b, &sb, &nb);
 	if (!pa || !pb)
 		return pa != pb ? (pa ? 1 : -1) : strcmp(a, b);
 	if (sa != sb)
@@ -276,10 +294,19 @@ static int cmp_created(const char *a, const char *b)
 	return na < nb ? -1 : na > nb;
 }
 
+static int cmp_created(const char *a, const char *b)
+{
+	int64_t sa = 0, sb = 0;
+	long na = 0, nb = 0;
+	bool pa = rfc3339(a, &sa, &na), pb = rfc3339(b, &sb, &nb);
+	return cmp_times(a, pa, sa, na, b, pb, sb, nb);
+}
+
 static int cmp_obj(const void *x, const void *y)
 {
 	const egw_object *a = *(egw_object *const *)x, *b = *(egw_object *const *)y;
-	int c = cmp_created(a->created, b->created);
+	int c = cmp_times(a->created, a->created_ok, a->created_sec, a->created_nsec, b->created,
+			  b->created_ok, b->created_sec, b->created_nsec);
 	if (c)
 		return c;
 	c = strcmp(a->ns, b->ns);

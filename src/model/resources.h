@@ -61,6 +61,11 @@ typedef struct egw_object {
 	const char *ns;        /* "" when cluster-scoped */
 	const char *name;
 	const char *created;   /* metadata.creationTimestamp or "" */
+	/* created as a time, parsed once for the sorts (created_ok false when
+	 * it is no RFC 3339 time) */
+	int64_t created_sec;
+	long created_nsec;
+	bool created_ok;
 	uint32_t seq;          /* position in the input (tie-break) */
 	/* Set by the IR stage.  NULL: the object gets no status in the output. */
 	egw_node *status;

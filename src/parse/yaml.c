@@ -104,6 +104,11 @@ static void type_plain(egw_node *n)
 {
 	const char *s = n->str;
 	size_t len = n->len;
+	/* most scalars are names: only these first characters can start a
+	 * null, a bool or a number */
+	char c0 = s[0];
+	if (len && !strchr("~nNtTfF.+-0123456789", c0))
+		return;
 	if (len == 0 || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
 	    !strcmp(s, "NULL")) {
 		n->kind = EGW_NULL;
@@ -491,6 +496,8 @@ static long parse_segment(egw_ctx *c, parser_box *b, uint32_t input, uint32_t li
 			egw_node *nd = ev->type == YAML_SEQUENCE_START_EVENT ? egw_arr(c->arena)
 									     : egw_obj(c->arena);
 			nd->pos = pos;
+			if (nd->kind == EGW_OBJ)
+				nd->flags |= EGW_NF_INPUT_KEYS;
 			const char *anchor = NULL;
 			yaml_char_t *a = ev->type == YAML_SEQUENCE_START_EVENT
 						 ? ev->data.sequence_start.anchor

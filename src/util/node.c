@@ -329,7 +329,12 @@ egw_node *egw_get(const egw_node *obj, const char *key)
 egw_node *egw_get_ci(const egw_node *obj, const char *key)
 {
 	egw_node *v = egw_get(obj, key);
-	if (v || !obj || obj->kind != EGW_OBJ)
+	/* Go's JSON decoding matches field names case-insensitively, and IR
+	 * input relies on it ("CACertificate", "SNI", "accesslog").  Only
+	 * objects read from input are scanned again: trees the stages build
+	 * use the exact names, and their common miss (an absent optional
+	 * field) stays one lookup. */
+	if (v || !obj || obj->kind != EGW_OBJ || !(obj->flags & EGW_NF_INPUT_KEYS))
 		return v;
 	size_t kl = strlen(key);
 	for (size_t i = 0; i < obj->n; i++)

@@ -49,6 +49,10 @@ struct egw_member {
 
 enum {
 	EGW_NF_QUOTED = 1, /* scalar was quoted in YAML: never a number/bool */
+	/* object read from input (set by the parser, kept by egw_clone): its
+	 * keys may differ in case from the names code looks up, so egw_get_ci
+	 * scans it again case-insensitively when the exact key is absent */
+	EGW_NF_INPUT_KEYS = 2,
 };
 
 struct egw_node {

@@ -149,7 +149,14 @@ START_TEST(lookup_small_object)
 	ck_assert_ptr_null(egw_get(o, "nam"));
 	ck_assert_ptr_null(egw_get(o, "names"));
 	ck_assert_ptr_null(egw_get(o, "Name"));
+	/* an object code built is looked up exactly, even by egw_get_ci ... */
+	ck_assert_ptr_null(egw_get_ci(o, "Name"));
+	ck_assert_str_eq(egw_text(egw_get_ci(o, "name")), "edge");
+	/* ... one read from input (the parser's flag, kept by clones) also
+	 * case-insensitively, as Go decodes IR input */
+	o->flags |= EGW_NF_INPUT_KEYS;
 	ck_assert_str_eq(egw_text(egw_get_ci(o, "Name")), "edge");
+	ck_assert_str_eq(egw_text(egw_get_ci(egw_clone(A, o), "Name")), "edge");
 	ck_assert_str_eq(egw_text(egw_get_ci(o, "PORT")), "80");
 	ck_assert_ptr_null(egw_get_ci(o, "nope"));
 	ck_assert_str_eq(egw_get_str(o, "missing", "dflt"), "dflt");
@@ -223,6 +230,8 @@ START_TEST(hash_index_past_twelve_members)
 	/* the empty key is a key like any other */
 	egw_set_str(A, o, "", "empty");
 	ck_assert_str_eq(egw_get_str(o, "", NULL), "empty");
+	ck_assert_ptr_null(egw_get_ci(o, "K7"));
+	o->flags |= EGW_NF_INPUT_KEYS;
 	ck_assert_str_eq(egw_text(egw_get_ci(o, "K7")), "7");
 }
 END_TEST

@@ -164,6 +164,22 @@ START_TEST(plain_scalar_typing)
 }
 END_TEST
 
+/* Mappings read from input are marked so that egw_get_ci finds keys
+ * spelled in another case, as Go's decoding of IR input does. */
+START_TEST(input_objects_match_keys_in_any_case)
+{
+	egw_node *d = doc1("CACertificate: {Name: ca}\nlist: [{SNI: x}]\n");
+	ck_assert(d->flags & EGW_NF_INPUT_KEYS);
+	egw_node *ca = egw_get_ci(d, "caCertificate");
+	ck_assert_ptr_nonnull(ca);
+	ck_assert_str_eq(egw_text(egw_get_ci(ca, "name")), "ca");
+	ck_assert_str_eq(egw_text(egw_get_ci(egw_get(d, "list")->c.items[0], "sni")), "x");
+	ck_assert_ptr_null(egw_get_ci(d, "caCertificat"));
+	/* the typing of "Name"-like plain scalars is unchanged: strings */
+	ck_assert(egw_get(ca, "Name")->kind == EGW_STR);
+}
+END_TEST
+
 START_TEST(quoted_scalars_are_strings)
 {
 	egw_node *d = doc1("a: \"true\"\n"
@@ -1169,6 +1185,7 @@ static Suite *parse_suite(void)
 	TCase *t = tcase_create("typing");
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, plain_scalar_typing);
+	tcase_add_test(t, input_objects_match_keys_in_any_case);
 	tcase_add_test(t, quoted_scalars_are_strings);
 	tcase_add_test(t, explicit_core_tags);
 	tcase_add_test(t, unicode_text);
