@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "policy.h"
 
 /* Adds an Accepted ancestor for ref to the EnvoyProxy's status. */
 void ir_envoyproxy_ancestor(ir_tr *t, egw_object *ep, egw_node *ref)
@@ -70,6 +71,26 @@ static egw_node *map_to_slice(ir_tr *t, egw_node *m)
 }
 
 /* A telemetry destination: the EnvoyProxy's backendRefs, or host/port. */
+/* A telemetry sink's backendSettings as the IR's traffic settings of its
+ * cluster (the same conversion as a policy's backendSettings). */
+static void telemetry_traffic(ir_tr *t, egw_object *epo, egw_node *x, egw_node *sink)
+{
+	egw_node *bs = egw_get(sink, "backendSettings");
+	if (!bs)
+		return;
+	pol_ctx pc;
+	memset(&pc, 0, sizeof pc);
+	pc.t = t;
+	ir_pol p;
+	memset(&p, 0, sizeof p);
+	p.o = epo;
+	p.kind = "EnvoyProxy";
+	const char *err;
+	egw_node *tr = pol_backend_settings(&pc, &p, bs, &err);
+	if (tr)
+		egw_obj_set(t->a, x, "traffic", tr);
+}
+
 static egw_node *telemetry_dest(ir_tr *t, egw_object *epo, egw_node *refs, const char *name,
 				const char *host, int64_t port, const char **authority)
 {
@@ -114,16 +135,16 @@ static egw_node *telemetry_dest(ir_tr *t, egw_object *epo, egw_node *refs, const
 	return d;
 }
 
+/* A sink's record format: the text and/or the attributes (without a type,
+ * both when both are given). */
 static void log_format(ir_tr *t, egw_node *x, egw_node *fmt, const char *json_key)
 {
-	const char *fty = egw_get_str(fmt, "type", "JSON");
-	if (!strcmp(fty, "Text")) {
-		const char *text = ir_str(fmt, "text");
-		if (text)
-			egw_set_str(t->a, x, "text", text);
-	} else if (egw_len(egw_get(fmt, "json"))) {
+	const char *fty = ir_str(fmt, "type");
+	const char *text = ir_str(fmt, "text");
+	if (text && (!fty || !strcmp(fty, "Text")))
+		egw_set_str(t->a, x, "text", text);
+	if (egw_len(egw_get(fmt, "json")) && (!fty || strcmp(fty, "Text")))
 		egw_obj_set(t->a, x, json_key, map_to_slice(t, egw_get(fmt, "json")));
-	}
 }
 
 static void file_log(ir_tr *t, egw_node *out, egw_node *fmt, const char *path, egw_node *matches,
@@ -202,6 +223,7 @@ void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep)
 					egw_obj_set(t->a, x, "celMatches", egw_clone(t->a, matches));
 				if (type)
 					egw_obj_set(t->a, x, "logType", egw_clone(t->a, type));
+				telemetry_traffic(t, epo, x, als);
 				egw_arr_push(t->a, egw_arr_ensure(t->a, out, "als"), x);
 			} else if (!strcmp(sty, "OpenTelemetry") && egw_get(sink, "openTelemetry") && epo) {
 				egw_node *ot = egw_get(sink, "openTelemetry");
@@ -224,6 +246,7 @@ void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep)
 					egw_obj_set(t->a, x, "celMatches", egw_clone(t->a, matches));
 				if (type)
 					egw_obj_set(t->a, x, "logType", egw_clone(t->a, type));
+				telemetry_traffic(t, epo, x, ot);
 				egw_arr_push(t->a, egw_arr_ensure(t->a, out, "openTelemetry"), x);
 			}
 		}
@@ -309,15 +332,27 @@ void ir_tracing(ir_tr *t, ir_gw *g)
 		egw_obj_set(t->a, x, "samplingRate", egw_clone(t->a, sr));
 	else
 		egw_set_int(t->a, x, "samplingRate", 100);
-	if (egw_get(tr, "samplingFraction")) {
-		egw_node *sf = egw_get(tr, "samplingFraction");
+	/* fractions become percentages: samplingFraction, and the client and
+	 * overall rates Envoy's tracing config has beside the random one */
+	static const char *const fractions[][2] = {
+		{ "samplingFraction", "samplingRate" },
+		{ "clientSamplingFraction", "clientSamplingRate" },
+		{ "overallSamplingFraction", "overallSamplingRate" },
+	};
+	for (size_t k = 0; k < sizeof fractions / sizeof fractions[0]; k++) {
+		egw_node *sf = egw_get(tr, fractions[k][0]);
+		if (!sf)
+			continue;
 		double num = (double)egw_get_int(sf, "numerator", 0), den = (double)egw_get_int(sf, "denominator", 100);
-		egw_obj_set(t->a, x, "samplingRate", egw_float(t->a, den ? 100.0 * num / den : 0));
+		egw_obj_set(t->a, x, fractions[k][1], egw_float(t->a, den ? 100.0 * num / den : 0));
 	}
+	if (egw_get(tr, "spanName"))
+		egw_obj_set(t->a, x, "spanName", egw_clone(t->a, egw_get(tr, "spanName")));
 	if (egw_get(tr, "customTags"))
 		egw_obj_set(t->a, x, "customTags", egw_clone(t->a, egw_get(tr, "customTags")));
 	egw_set_str(t->a, x, "serviceName",
 		    t->merge_gateways ? t->class_name : egw_sprintf(t->a, "%s.%s", g->name, g->ns));
+	telemetry_traffic(t, g->epo, x, prov);
 	egw_obj_set(t->a, g->xds, "tracing", x);
 }
 

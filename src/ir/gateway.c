@@ -788,6 +788,10 @@ static void add_ir_listener(ir_tr *t, ir_lis *l, egw_map *found_ports)
 		egw_node *path = egw_set_obj(t->a, x, "path");
 		egw_set_bool(t->a, path, "mergeSlashes", true);
 		egw_set_str(t->a, path, "escapedSlashesAction", "UnescapeAndRedirect");
+		/* how the request ID extension works with tracing */
+		const char *rid = ir_str(egw_path(g->ep, "spec.telemetry.requestID"), "tracing");
+		if (rid)
+			egw_set_str(t->a, x, "requestID", rid);
 		l->xk = XL_HTTP;
 		arrkey = "http";
 	} else if (!strcmp(p, "UDP")) {

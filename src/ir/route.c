@@ -475,6 +475,46 @@ static void set_direct(ir_tr *t, egw_node *routes, int code)
 }
 
 
+/* The cluster's stat name from the EnvoyProxy's clusterStatName template,
+ * or NULL when there is none. */
+static const char *cluster_stat_name(ir_tr *t, rctx *r, rparent *rp, egw_node *rule, size_t ri)
+{
+	const char *tmpl = egw_text(egw_path(rp->g->ep, "spec.telemetry.metrics.clusterStatName"));
+	if (!tmpl)
+		return NULL;
+	egw_buf refs;
+	egw_buf_init(&refs, t->a);
+	egw_node *br;
+	EGW_ARR_EACH(egw_get(rule, "backendRefs"), i, br)
+	egw_buf_printf(&refs, "%s%s/%s", refs.len ? "|" : "", egw_get_str(br, "namespace", r->o->ns),
+		       egw_get_str(br, "name", ""));
+	const char *rule_name = ir_str(rule, "name");
+	struct {
+		const char *var, *val;
+	} vars[] = {
+		{ "%ROUTE_KIND%", r->prefix },
+		{ "%ROUTE_NAMESPACE%", r->o->ns },
+		{ "%ROUTE_NAME%", r->o->name },
+		{ "%ROUTE_RULE_NAME%", rule_name && *rule_name ? rule_name : "-" },
+		{ "%ROUTE_RULE_NUMBER%", egw_sprintf(t->a, "%zu", ri) },
+		{ "%BACKEND_REFS%", egw_buf_str(&refs) },
+	};
+	egw_buf b;
+	egw_buf_init(&b, t->a);
+	for (const char *q = tmpl; *q;) {
+		size_t i = 0;
+		while (i < sizeof vars / sizeof vars[0] && strncmp(q, vars[i].var, strlen(vars[i].var)))
+			i++;
+		if (i < sizeof vars / sizeof vars[0]) {
+			egw_buf_puts(&b, vars[i].val);
+			q += strlen(vars[i].var);
+		} else {
+			egw_buf_putc(&b, *q++);
+		}
+	}
+	return egw_buf_str(&b);
+}
+
 static egw_node *http_parent_routes(ir_tr *t, rctx *r, rparent *rp, rerrs *es, size_t *n_unaccepted,
 				    egw_buf *unaccepted)
 {
@@ -559,6 +599,9 @@ static egw_node *http_parent_routes(ir_tr *t, rctx *r, rparent *rp, rerrs *es, s
 				egw_set_str(t->a, d, "name", dest);
 				egw_obj_set(t->a, d, "settings", settings);
 				egw_obj_set(t->a, d, "metadata", egw_get(x, "metadata"));
+				const char *sn = cluster_stat_name(t, r, rp, rule, ri);
+				if (sn)
+					egw_set_str(t->a, d, "statName", sn);
 			}
 		}
 		egw_node *x;

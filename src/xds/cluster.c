@@ -321,6 +321,7 @@ void xds_cluster_add(xt *x, const cluster_args *ca0)
 	bool dynamic = GB(st0, "isDynamicResolver");
 	egw_node *c = xo(x);
 	xs(x, c, "name", ca->name);
+	xs(x, c, "altStatName", ca->stat_name);
 	const egw_node *tr = ca->traffic;
 	const egw_node *lb = ca->lb ? ca->lb : G(tr, "loadBalancer");
 	xset(x, c, "circuitBreakers", circuit_breakers(x, G(tr, "circuitBreaker")));

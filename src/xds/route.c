@@ -380,6 +380,7 @@ static void route_clusters(xt *x, const egw_node *r, const egw_node *hl)
 		ca.is_http = true;
 		ca.use_client_protocol = GB(r, "useClientProtocol");
 		ca.metadata = G(d, "metadata");
+		ca.stat_name = GS(d, "statName");
 		const egw_node *ref;
 		EGW_ARR_EACH(G(d, "backendClusterRefs"), i, ref)
 			xds_backend_cluster(x, GS(ref, "name"), hl);

@@ -5,6 +5,18 @@
 
 #include "httpfilters.h"
 
+static egw_node *percent(xt *x, double v)
+{
+	egw_node *o = xo(x);
+	if (v == 0)
+		return o; /* the default, as Envoy Gateway writes it */
+	if (v == (double)(int64_t)v)
+		xi(x, o, "value", (int64_t)v);
+	else
+		xset(x, o, "value", egw_float(x->a, v));
+	return o;
+}
+
 static egw_node *sampling(xt *x, const egw_node *tr)
 {
 	egw_node *o = xo(x);
@@ -154,11 +166,11 @@ void xds_hcm_tracing(xt *x, egw_node *hcm)
 	if (!tr)
 		return;
 	egw_node *t = xobj(x, hcm, "tracing");
-	xobj(x, t, "clientSampling");
+	xset(x, t, "clientSampling", percent(x, xnum(G(tr, "clientSamplingRate"), 0)));
 	xset(x, t, "customTags", custom_tags(x, G(tr, "customTags")));
 	const egw_node *sn = G(tr, "spanName");
 	xs(x, t, "operation", GS(sn, "client"));
-	xi(x, xobj(x, t, "overallSampling"), "value", 100);
+	xset(x, t, "overallSampling", percent(x, xnum(G(tr, "overallSamplingRate"), 100)));
 	xset(x, t, "provider", provider(x, tr));
 	xset(x, t, "randomSampling", sampling(x, tr));
 	xb(x, t, "spawnUpstreamSpan", true);

@@ -110,6 +110,7 @@ typedef struct cluster_args {
 	const egw_node *metadata; /* destination metadata */
 	bool stream_timeout;      /* maxStreamDuration goes on the cluster (telemetry sinks) */
 	bool service;             /* a service the proxy calls itself: hashing goes on the cluster */
+	const char *stat_name;    /* the destination's statName: the cluster's altStatName */
 } cluster_args;
 void xds_cluster_add(xt *x, const cluster_args *ca);
 /* Adds the shared cluster of IR backendClusters entry `name`. */
