@@ -71,6 +71,34 @@ static egw_node *map_to_slice(ir_tr *t, egw_node *m)
 }
 
 /* A telemetry destination: the EnvoyProxy's backendRefs, or host/port. */
+egw_node *ir_health_check_log(ir_tr *t, egw_node *spec)
+{
+	egw_node *o = egw_obj(t->a);
+	egw_node *matches = egw_get(spec, "matches");
+	bool fail = !matches, ok = !matches;
+	egw_node *m;
+	EGW_ARR_EACH(matches, i, m)
+	{
+		fail |= ir_streq(egw_text(m), "Failure");
+		ok |= ir_streq(egw_text(m), "Success");
+	}
+	if (fail)
+		egw_set_bool(t->a, o, "alwaysLogHealthCheckFailures", true);
+	if (ok)
+		egw_set_bool(t->a, o, "alwaysLogHealthCheckSuccess", true);
+	egw_node *files = egw_set_arr(t->a, o, "fileSinks");
+	egw_node *s;
+	EGW_ARR_EACH(egw_get(spec, "sinks"), i, s)
+	{
+		const char *path = egw_text(egw_path(s, "file.path"));
+		if (ir_streq(egw_get_str(s, "type", "File"), "File") && path)
+			egw_set_str(t->a, egw_arr_push(t->a, files, egw_obj(t->a)), "path", path);
+	}
+	if (!egw_get(spec, "sinks"))
+		egw_set_str(t->a, egw_arr_push(t->a, files, egw_obj(t->a)), "path", "/dev/stdout");
+	return o;
+}
+
 /* A telemetry sink's backendSettings as the IR's traffic settings of its
  * cluster (the same conversion as a policy's backendSettings). */
 static void telemetry_traffic(ir_tr *t, egw_object *epo, egw_node *x, egw_node *sink)

@@ -303,6 +303,9 @@ void ir_gateways(ir_tr *t)
 				ir_tracing(t, g);
 				ir_metrics(t, g->xds, g->ep);
 			}
+			egw_node *hcl = egw_path(g->ep, "spec.telemetry.healthCheckLog");
+			if (hcl)
+				egw_obj_set(t->a, g->xds, "healthCheckLog", ir_health_check_log(t, hcl));
 		}
 		egw_node *l;
 		EGW_ARR_EACH(egw_get(spec, "listeners"), j, l)

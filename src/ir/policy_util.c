@@ -178,6 +178,10 @@ egw_node *pol_health_check(ir_tr *t, egw_node *hc)
 			if (!strcmp(m->key, "type") || !strcmp(m->key, "http") || !strcmp(m->key, "tcp") ||
 			    !strcmp(m->key, "grpc"))
 				continue;
+			if (!strcmp(m->key, "healthCheckLog")) {
+				egw_obj_set(t->a, a, "backendHealthCheckLog", ir_health_check_log(t, m->val));
+				continue;
+			}
 			egw_obj_set(t->a, a, m->key, pol_durations(t, m->val));
 		}
 		if (!strcmp(type, "HTTP")) {
@@ -194,7 +198,8 @@ egw_node *pol_health_check(ir_tr *t, egw_node *hc)
 				egw_arr_push(t->a, d, egw_int(t->a, 200));
 			}
 			egw_set_str(t->a, x, "host", egw_get_str(h, "hostname", ""));
-			egw_set_str(t->a, x, "method", egw_get_str(h, "method", "GET"));
+			if (ir_str(h, "method"))
+				egw_set_str(t->a, x, "method", ir_str(h, "method"));
 			egw_set_str(t->a, x, "path", egw_get_str(h, "path", ""));
 			egw_node *rb = payload(t, egw_get(h, "requestBody"));
 			if (rb)
