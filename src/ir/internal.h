@@ -180,8 +180,11 @@ bool ir_merge_rule_unsafe(ir_tr *t, ir_gw *g, egw_object *route, const char *kin
 bool ir_merge_ref_ok(ir_tr *t, ir_gw *g, egw_node *bref, egw_node *ds, const char *backend_ns);
 bool ir_merge_diverges(ir_tr *t, ir_lis *l, egw_object *route, const char *kind, const char *rule_name);
 void ir_merge_apply(ir_tr *t, ir_gw *g, egw_node *dest, bool diverges);
+/* Routes to Service cluster IPs rather than endpoints?  The most specific
+ * BackendTrafficPolicy routingType (rule, route, listener `listener` of g
+ * when not NULL, Gateway), else the EnvoyProxy's, else the host's default. */
 bool ir_service_routing(ir_tr *t, ir_gw *g, egw_object *route, const char *kind, const char *rule,
-			bool *diverges);
+			const char *listener, bool *diverges);
 
 /* ---- route.c ---- */
 void ir_routes(ir_tr *t);

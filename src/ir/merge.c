@@ -40,14 +40,39 @@ static bool btp_has_cluster_fields(egw_node *spec)
 	return false;
 }
 
-static void each_target(egw_node *spec, void (*fn)(void *, egw_node *), void *ud)
+/* Calls fn for each target of policy o: its targetRef(s), and the routes in
+ * its namespace its targetSelectors match (as {kind, name} references). */
+static void each_target(ir_tr *t, egw_object *o, void (*fn)(void *, egw_node *), void *ud)
 {
+	egw_node *spec = egw_get(o->node, "spec");
 	egw_node *tr = egw_get(spec, "targetRef");
 	if (tr)
 		fn(ud, tr);
 	egw_node *x;
 	EGW_ARR_EACH(egw_get(spec, "targetRefs"), i, x)
 	fn(ud, x);
+	static const egw_kind route_kinds[] = { EGW_K_HTTPROUTE, EGW_K_GRPCROUTE, EGW_K_TLSROUTE,
+						EGW_K_TCPROUTE, EGW_K_UDPROUTE };
+	egw_node *sel;
+	EGW_ARR_EACH(egw_get(spec, "targetSelectors"), si, sel)
+	{
+		const char *kind = egw_get_str(sel, "kind", "");
+		for (size_t k = 0; k < sizeof route_kinds / sizeof route_kinds[0]; k++) {
+			if (strcmp(egw_kind_info_of(route_kinds[k])->name, kind))
+				continue;
+			egw_object *ro;
+			EGW_RES_EACH(t->rs, route_kinds[k], i, ro)
+			{
+				if (strcmp(ro->ns, o->ns) ||
+				    !ir_label_selector_matches(sel, egw_path(ro->node, "metadata.labels")))
+					continue;
+				egw_node *ref = egw_obj(t->a);
+				egw_set_str(t->a, ref, "kind", kind);
+				egw_set_str(t->a, ref, "name", ro->name);
+				fn(ud, ref);
+			}
+		}
+	}
 }
 
 typedef struct btp_visit {
@@ -77,14 +102,19 @@ static void index_target(void *ud, egw_node *tr)
 	}
 	bool cluster = btp_has_cluster_fields(spec);
 	const char *rtype = egw_text(egw_get(spec, "routingType"));
-	if (rtype) {
+	/* a route policy that does not merge replaces the Gateway's: its
+	 * routing type, even unset (""), is the route's */
+	bool replaces = strstr(kind, "Route") && !egw_get(spec, "mergeType");
+	if (rtype || replaces) {
 		const char *k = NULL;
 		if (!strcmp(kind, "Gateway") && !sec)
 			k = egw_sprintf(t->a, "gw:%s/%s", ns, name);
+		else if (!strcmp(kind, "Gateway"))
+			k = egw_sprintf(t->a, "gwl:%s/%s/%s", ns, name, sec);
 		else if (strstr(kind, "Route"))
 			k = egw_sprintf(t->a, "%s/%s/%s%s%s", kind, ns, name, sec ? "/" : "", sec ? sec : "");
 		if (k && !egw_map_has(&v->mi->rt, k))
-			egw_map_put(&v->mi->rt, k, (void *)rtype);
+			egw_map_put(&v->mi->rt, k, (void *)(rtype ? rtype : ""));
 	}
 	if (!strcmp(kind, "Gateway")) {
 		if (sec) {
@@ -118,12 +148,12 @@ static merge_idx *index_of(ir_tr *t)
 	EGW_RES_EACH(t->rs, EGW_K_BACKENDTRAFFICPOLICY, i, o)
 	{
 		btp_visit v = { t, mi, o, false };
-		each_target(egw_get(o->node, "spec"), index_target, &v);
+		each_target(t, o, index_target, &v);
 	}
 	EGW_RES_EACH(t->rs, EGW_K_CLIENTTRAFFICPOLICY, i, o)
 	{
 		btp_visit v = { t, mi, o, true };
-		each_target(egw_get(o->node, "spec"), index_target, &v);
+		each_target(t, o, index_target, &v);
 	}
 	t->merge_idx = mi;
 	return mi;
@@ -292,7 +322,7 @@ static bool service_routing_for(ir_tr *t, ir_gw *g, const char *btp)
 }
 
 bool ir_service_routing(ir_tr *t, ir_gw *g, egw_object *route, const char *kind, const char *rule,
-			bool *diverges)
+			const char *listener, bool *diverges)
 {
 	merge_idx *mi = index_of(t);
 	const char *rt = NULL;
@@ -301,8 +331,12 @@ bool ir_service_routing(ir_tr *t, ir_gw *g, egw_object *route, const char *kind,
 	if (!rt && route)
 		rt = egw_map_get(&mi->rt, egw_sprintf(t->a, "%s/%s/%s", kind, route->ns, route->name));
 	const char *gw_rt = g ? egw_map_get(&mi->rt, egw_sprintf(t->a, "gw:%s/%s", g->ns, g->name)) : NULL;
+	if (!rt && g && listener)
+		rt = egw_map_get(&mi->rt, egw_sprintf(t->a, "gwl:%s/%s/%s", g->ns, g->name, listener));
 	if (!rt)
 		rt = gw_rt;
+	else if (!*rt)
+		rt = NULL; /* a replacing route policy without routingType */
 	bool eff = g ? service_routing_for(t, g, rt) : false;
 	if (diverges)
 		*diverges = g && eff != service_routing_for(t, g, gw_rt);

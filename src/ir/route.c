@@ -398,7 +398,9 @@ static egw_node *rule_settings(ir_tr *t, rctx *r, rparent *rp, egw_node *rule, l
 	t->cur_parent = rp->anc;
 	bool unsafe = ir_merge_rule_unsafe(t, rp->g, r->o, r->kind, rule);
 	bool rt_div = false;
-	t->svc_routing = ir_service_routing(t, rp->g, r->o, r->kind, ir_str(rule, "name"), &rt_div);
+	/* a listener policy's routingType counts when the route has one listener there */
+	const char *lis = rp->nls == 1 && !rp->ls[0]->lset ? rp->ls[0]->name : NULL;
+	t->svc_routing = ir_service_routing(t, rp->g, r->o, r->kind, ir_str(rule, "name"), lis, &rt_div);
 	if (rt_div)
 		unsafe = true;
 	EGW_ARR_EACH(egw_get(rule, "backendRefs"), bi, b)
