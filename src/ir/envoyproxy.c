@@ -70,7 +70,6 @@ static egw_node *map_to_slice(ir_tr *t, egw_node *m)
 	return out;
 }
 
-/* A telemetry destination: the EnvoyProxy's backendRefs, or host/port. */
 egw_node *ir_health_check_log(ir_tr *t, egw_node *spec)
 {
 	egw_node *o = egw_obj(t->a);
@@ -119,6 +118,7 @@ static void telemetry_traffic(ir_tr *t, egw_object *epo, egw_node *x, egw_node *
 		egw_obj_set(t->a, x, "traffic", tr);
 }
 
+/* A telemetry destination: the EnvoyProxy's backendRefs, or host/port. */
 static egw_node *telemetry_dest(ir_tr *t, egw_object *epo, egw_node *refs, const char *name,
 				const char *host, int64_t port, const char **authority)
 {
@@ -161,6 +161,32 @@ static egw_node *telemetry_dest(ir_tr *t, egw_object *epo, egw_node *refs, const
 		*authority = host;
 	}
 	return d;
+}
+
+void ir_metric_sinks(ir_tr *t, ir_gw *g)
+{
+	egw_node *out = NULL;
+	egw_node *s;
+	EGW_ARR_EACH(egw_path(g->ep, "spec.telemetry.metrics.sinks"), i, s)
+	{
+		egw_node *ot = egw_get(s, "openTelemetry");
+		if (!ir_streq(egw_get_str(s, "type", "OpenTelemetry"), "OpenTelemetry") || !ot)
+			continue;
+		const char *auth;
+		egw_node *d = telemetry_dest(t, g->epo, egw_get(ot, "backendRefs"),
+					     egw_sprintf(t->a, "metrics_otel_%zu", i), ir_str(ot, "host"),
+					     egw_get_int(ot, "port", 0), &auth);
+		if (!egw_len(egw_get(d, "settings")))
+			continue;
+		egw_node *x = egw_obj(t->a);
+		if (auth)
+			egw_set_str(t->a, x, "authority", auth);
+		egw_obj_set(t->a, x, "destination", d);
+		telemetry_traffic(t, g->epo, x, ot);
+		if (!out)
+			out = egw_set_arr(t->a, egw_get(g->infra, "proxy"), "resolvedMetricSinks");
+		egw_arr_push(t->a, out, x);
+	}
 }
 
 /* A sink's record format: the text and/or the attributes (without a type,

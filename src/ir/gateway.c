@@ -302,7 +302,11 @@ void ir_gateways(ir_tr *t)
 				ir_access_log(t, g->xds, g->ep);
 				ir_tracing(t, g);
 				ir_metrics(t, g->xds, g->ep);
+				ir_metric_sinks(t, g);
 			}
+			egw_node *fo = egw_path(g->ep, "spec.filterOrder");
+			if (egw_len(fo))
+				egw_obj_set(t->a, g->xds, "filterOrder", egw_clone(t->a, fo));
 			egw_node *hcl = egw_path(g->ep, "spec.telemetry.healthCheckLog");
 			if (hcl)
 				egw_obj_set(t->a, g->xds, "healthCheckLog", ir_health_check_log(t, hcl));

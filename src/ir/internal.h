@@ -160,6 +160,9 @@ egw_node *ir_envoyproxy_config(ir_tr *t, egw_object *ep, bool with_status);
 void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep);
 void ir_envoyproxy_normalize(ir_tr *t, egw_object *ep);
 void ir_tracing(ir_tr *t, ir_gw *g);
+/* The EnvoyProxy's OpenTelemetry metric sinks, resolved to destinations in
+ * the infra IR (proxy.resolvedMetricSinks). */
+void ir_metric_sinks(ir_tr *t, ir_gw *g);
 /* A health check log spec ({matches, sinks}) as the IR's health check
  * logger: which results are always logged, and the files. */
 egw_node *ir_health_check_log(ir_tr *t, egw_node *spec);

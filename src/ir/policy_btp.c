@@ -158,7 +158,20 @@ static const char *btp_cb(pol_ctx *pc, egw_node *cb, egw_node **out)
 		egw_set_int(t->a, o, keys[i][0], v);
 	}
 	pol_copy(t, o, cb, "perEndpoint");
-	pol_copy(t, o, cb, "retryBudget");
+	egw_node *rb = egw_get(cb, "retryBudget");
+	if (rb) {
+		/* the budget's fraction becomes a percentage */
+		egw_node *r = egw_clone(t->a, rb);
+		egw_node *pf = egw_get(rb, "percent");
+		if (pf && pf->kind == EGW_OBJ) {
+			int64_t n = 0, d = 100;
+			egw_node_int(egw_get(pf, "numerator"), &n);
+			egw_node_int(egw_get(pf, "denominator"), &d);
+			double num = (double)n, den = (double)d;
+			egw_obj_set(t->a, r, "percent", egw_float(t->a, den ? num * 100.0 / den : 0));
+		}
+		egw_obj_set(t->a, o, "retryBudget", r);
+	}
 	*out = o;
 	return NULL;
 }
