@@ -323,18 +323,26 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 		return ds;
 	}
 	egw_node *eps = egw_arr(t->a);
-	bool fqdn = false, ip = false;
+	bool fqdn = false, ip = false, uds = false;
+	/* services the proxy calls itself (ext_proc, ext_authz, telemetry) may
+	 * listen on Unix sockets; a route's backends may not */
+	bool service = route && (route->kind < EGW_K_HTTPROUTE || route->kind > EGW_K_UDPROUTE);
 	egw_node *ep;
 	EGW_ARR_EACH(egw_path(be->node, "spec.endpoints"), i, ep)
 	{
-		egw_node *f = egw_get(ep, "fqdn"), *ipn = egw_get(ep, "ip");
-		if (egw_get(ep, "unix")) {
+		egw_node *f = egw_get(ep, "fqdn"), *ipn = egw_get(ep, "ip"), *ux = egw_get(ep, "unix");
+		if (ux && !service) {
 			err->reason = "UnsupportedAddressType";
 			err->msg = "unix domain sockets are not supported in backend references";
 			return NULL;
 		}
 		egw_node *x = egw_obj(t->a);
-		if (f) {
+		if (ux) {
+			egw_set_str(t->a, x, "host", "");
+			egw_set_str(t->a, x, "path", egw_get_str(ux, "path", ""));
+			egw_set_int(t->a, x, "port", 0);
+			uds = true;
+		} else if (f) {
 			egw_set_str(t->a, x, "host", egw_get_str(f, "hostname", ""));
 			egw_set_int(t->a, x, "port", egw_get_int(f, "port", 0));
 			fqdn = true;
@@ -353,7 +361,7 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 			egw_set_str(t->a, x, "zone", zone);
 		egw_arr_push(t->a, eps, x);
 	}
-	if (fqdn && ip) {
+	if (fqdn && (ip || uds)) {
 		err->reason = "UnsupportedAddressType";
 		err->msg = "mixed FQDN and IP or Unix address type for the same backendRef is not supported";
 		return NULL;
@@ -362,7 +370,7 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 	if (own_tls)
 		egw_obj_set(t->a, ds, "tls", own_tls);
 	egw_obj_set(t->a, ds, "endpoints", eps);
-	egw_set_str(t->a, ds, "addressType", fqdn && ip ? "Mixed" : fqdn ? "FQDN" : "IP");
+	egw_set_str(t->a, ds, "addressType", uds ? (ip ? "STATIC" : "UDS") : fqdn ? "FQDN" : "IP");
 	egw_obj_set(t->a, ds, "metadata", ir_meta(t, "Backend", ns, name, NULL));
 	if (!attach_btls(t, ds, "Backend", ns, name,
 			 portn ? egw_sprintf(t->a, "%lld", (long long)port) : NULL, err))

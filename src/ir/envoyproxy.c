@@ -140,7 +140,7 @@ static egw_node *telemetry_dest(ir_tr *t, egw_object *epo, egw_node *refs, const
 			continue;
 		egw_set_str(t->a, ds, "protocol", "GRPC");
 		egw_obj_del(ds, "weight");
-		if (!*authority) {
+		if (i == 0) { /* the authority is the first backend's, if it has a name */
 			if (ir_streq(egw_text(egw_path(ds, "metadata.kind")), "Service"))
 				*authority = egw_sprintf(t->a, "%s.%s.svc", egw_text(egw_path(ds, "metadata.name")),
 							 egw_text(egw_path(ds, "metadata.namespace")));
