@@ -10,6 +10,27 @@
 #include "policy.h"
 
 /* Adds an Accepted ancestor for ref to the EnvoyProxy's status. */
+const char *ir_envoyproxy_invalid(ir_tr *t, egw_object *ep)
+{
+	egw_buf b;
+	egw_buf_init(&b, t->a);
+	egw_node *s;
+	EGW_ARR_EACH(egw_path(ep->node, "spec.telemetry.accessLog.settings"), i, s)
+	{
+		egw_node *k;
+		EGW_ARR_EACH(egw_get(s, "sinks"), j, k)
+		{
+			static const char *const need[][2] = { { "File", "file" },
+							       { "OpenTelemetry", "openTelemetry" } };
+			for (size_t n = 0; n < 2; n++)
+				if (ir_streq(egw_get_str(k, "type", ""), need[n][0]) && !egw_get(k, need[n][1]))
+					egw_buf_printf(&b, "%sunable to configure access log when using %s sink type but \"%s\" field being empty",
+						       b.len ? ", " : "", need[n][0], need[n][1]);
+		}
+	}
+	return b.len ? egw_sprintf(t->a, "[%s]", egw_buf_str(&b)) : NULL;
+}
+
 void ir_envoyproxy_ancestor(ir_tr *t, egw_object *ep, egw_node *ref)
 {
 	if (!ep->status)

@@ -253,6 +253,12 @@ void ir_gateways(ir_tr *t)
 				ir_envoyproxy_ancestor(t, ep, ref);
 			}
 		}
+		if (!g->ep_from_gw && t->gc_ep_invalid) {
+			/* Envoy Gateway's message has the doubled colon */
+			gw_not_accepted(t, g, "InvalidParameters",
+					egw_sprintf(t->a, "Invalid parametersRef:: %s", t->gc_ep_invalid));
+			g->accepted = false;
+		}
 		egw_node *addr;
 		EGW_ARR_EACH(egw_get(spec, "addresses"), j, addr)
 		{

@@ -73,6 +73,7 @@ struct ir_tr {
 	egw_object *gc;
 	egw_node *gc_ep;          /* EnvoyProxy of the class */
 	egw_object *gc_epo;
+	const char *gc_ep_invalid; /* why the class's EnvoyProxy is unusable, or NULL */
 	bool merge_gateways;
 	bool backend_enabled;
 	bool running_on_host;
@@ -160,6 +161,8 @@ egw_node *ir_envoyproxy_config(ir_tr *t, egw_object *ep, bool with_status);
 void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep);
 void ir_envoyproxy_normalize(ir_tr *t, egw_object *ep);
 void ir_tracing(ir_tr *t, ir_gw *g);
+/* What makes an EnvoyProxy unusable ("[problem, problem]"), or NULL. */
+const char *ir_envoyproxy_invalid(ir_tr *t, egw_object *ep);
 /* The EnvoyProxy's OpenTelemetry metric sinks, resolved to destinations in
  * the infra IR (proxy.resolvedMetricSinks). */
 void ir_metric_sinks(ir_tr *t, ir_gw *g);

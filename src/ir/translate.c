@@ -87,11 +87,22 @@ static void gateway_class(ir_tr *t)
 			egw_set_str(t->a, ref, "kind", "GatewayClass");
 			egw_set_str(t->a, ref, "name", t->gc->name);
 			ir_envoyproxy_ancestor(t, ep, ref);
+			t->gc_ep_invalid = ir_envoyproxy_invalid(t, ep);
+			if (t->gc_ep_invalid) {
+				/* the ancestor just added says why */
+				egw_node *anc = egw_get(ep->status, "ancestors");
+				egw_node *conds = egw_set_arr(t->a, egw_at(anc, anc->n - 1), "conditions");
+				ir_cond(t, conds, "Accepted", false, "InvalidParameters", t->gc_ep_invalid);
+			}
 		}
 	}
 	egw_node *st = egw_obj(t->a);
 	egw_node *conds = egw_set_arr(t->a, st, "conditions");
-	ir_cond(t, conds, "Accepted", true, "Accepted", "Valid GatewayClass");
+	if (t->gc_ep_invalid)
+		ir_cond(t, conds, "Accepted", false, "InvalidParameters",
+			egw_sprintf(t->a, "Invalid parametersRef: %s", t->gc_ep_invalid));
+	else
+		ir_cond(t, conds, "Accepted", true, "Accepted", "Valid GatewayClass");
 	t->gc->status = st;
 }
 
