@@ -104,8 +104,43 @@ static const char *app_protocol(egw_node *sp, const char *route_kind)
 	return "HTTP";
 }
 
-static bool attach_btls(ir_tr *t, egw_node *ds, const char *kind, const char *ns, const char *name,
-			const char *section, ir_dest_err *err)
+/* The EnvoyProxy's backendTLS (client certificate, versions, ciphers, ALPN)
+ * on a backend that BackendTLSPolicy makes TLS. */
+static void proxy_backend_tls(ir_tr *t, ir_gw *g, egw_node *tls)
+{
+	egw_node *bt = g ? egw_path(g->ep, "spec.backendTLS") : NULL;
+	if (!bt)
+		return;
+	static const char *const lists[] = { "alpnProtocols", "ciphers", "ecdhCurves",
+					     "signatureAlgorithms" };
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+		egw_node *v = egw_get_ci(bt, lists[i]);
+		if (egw_len(v))
+			egw_obj_set(t->a, tls, lists[i], egw_clone(t->a, v));
+	}
+	static const char *const strs[] = { "maxVersion", "minVersion" };
+	for (size_t i = 0; i < 2; i++) {
+		const char *v = egw_text(egw_get_ci(bt, strs[i]));
+		if (v)
+			egw_set_str(t->a, tls, strs[i], v);
+	}
+	egw_node *cr = egw_get_ci(bt, "clientCertificateRef");
+	if (!cr || !g->epo)
+		return;
+	const char *cns = egw_get_str(cr, "namespace", g->epo->ns), *cn = egw_get_str(cr, "name", "");
+	egw_object *sec = egw_res_find(t->rs, EGW_K_SECRET, cns, cn);
+	egw_node *data = sec ? egw_get(sec->node, "data") : NULL;
+	const char *crt = egw_text(egw_get(data, "tls.crt")), *key = egw_text(egw_get(data, "tls.key"));
+	if (!crt || !key)
+		return;
+	egw_node *c = egw_arr_push(t->a, egw_set_arr(t->a, tls, "clientCertificates"), egw_obj(t->a));
+	egw_set_str(t->a, c, "certificate", ir_pem_normalize(t, crt));
+	egw_set_str(t->a, c, "name", egw_sprintf(t->a, "%s/%s", cns, cn));
+	egw_set_str(t->a, c, "privateKey", ir_pem_normalize(t, key));
+}
+
+static bool attach_btls(ir_tr *t, ir_gw *g, egw_node *ds, const char *kind, const char *ns,
+			const char *name, const char *section, ir_dest_err *err)
 {
 	if (!t->cur_parent)
 		return true;
@@ -116,15 +151,16 @@ static bool attach_btls(ir_tr *t, egw_node *ds, const char *kind, const char *ns
 		err->msg = e;
 		return false;
 	}
-	if (tls)
+	if (tls) {
+		proxy_backend_tls(t, g, tls);
 		egw_obj_set(t->a, ds, "tls", tls);
+	}
 	return true;
 }
 
 egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind,
 			     egw_node *bref, const char *setting_name, ir_gw *g, ir_dest_err *err)
 {
-	(void)g;
 	const char *grp = ir_str(bref, "group");
 	const char *kind = ir_str(bref, "kind");
 	if (!kind)
@@ -245,7 +281,7 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 		}
 		egw_obj_set(t->a, ds, "metadata",
 			    ir_meta(t, "Service", ns, name, egw_sprintf(t->a, "%lld", (long long)port)));
-		if (!attach_btls(t, ds, "Service", ns, name, ir_str(sp, "name"), err))
+		if (!attach_btls(t, g, ds, "Service", ns, name, ir_str(sp, "name"), err))
 			return NULL;
 		return ds;
 	}
@@ -278,7 +314,7 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 		egw_set_str(t->a, ds, "addressType", at);
 		egw_obj_set(t->a, ds, "metadata",
 			    ir_meta(t, "ServiceImport", ns, name, egw_sprintf(t->a, "%lld", (long long)port)));
-		if (!attach_btls(t, ds, "ServiceImport", ns, name, ir_str(sp, "name"), err))
+		if (!attach_btls(t, g, ds, "ServiceImport", ns, name, ir_str(sp, "name"), err))
 			return NULL;
 		return ds;
 	}
@@ -372,7 +408,7 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 	egw_obj_set(t->a, ds, "endpoints", eps);
 	egw_set_str(t->a, ds, "addressType", uds ? (ip ? "STATIC" : "UDS") : fqdn ? "FQDN" : "IP");
 	egw_obj_set(t->a, ds, "metadata", ir_meta(t, "Backend", ns, name, NULL));
-	if (!attach_btls(t, ds, "Backend", ns, name,
+	if (!attach_btls(t, g, ds, "Backend", ns, name,
 			 portn ? egw_sprintf(t->a, "%lld", (long long)port) : NULL, err))
 		return NULL;
 	egw_node *ptls = egw_get(ds, "tls");
