@@ -65,6 +65,8 @@ def arg_cases(egw, root):
         (["translate"], "no input"),
         (["translate", "-f"], "-f needs a value"),
         (["translate", "-f", quick, "--output"], "--output needs a value"),
+        (["translate", "-f", quick, "--now", "yesterday"], "--now wants seconds"),
+        (["translate", "-f", quick, "--now", "-5"], "--now wants seconds"),
     ]
     for a, msg in bad:
         rc, out, err = run(egw, a)
@@ -99,6 +101,16 @@ def arg_cases(egw, root):
     rc, out, _ = run(egw, ["translate", "-o", "json", "-f", quick])
     d = json.loads(out) if rc == 0 else {}
     check(rc == 0 and set(d) == {"xds"}, f"--to defaults to xds (got {sorted(d)})")
+    # --now: certificates are checked at that time (the golden HTTPS case's
+    # certificate is valid 2025 .. 2035); the default is the clock
+    https = os.path.join(root, "testdata", "golden", "https-terminate", "input.yaml")
+    if os.path.exists(https):
+        verdicts = {}
+        for now in ("0", "1893456000", "4102444800"):  # none, 2030, 2100
+            rc, out, _ = run(egw, ["translate", "--to", "gateway-api", "-o", "json", "--now", now, "-f", https])
+            verdicts[now] = rc == 0 and "has expired since" in out
+        check(verdicts == {"0": False, "1893456000": False, "4102444800": True},
+              f"--now moves the certificate check (expired at: {verdicts})")
     # the same file twice is a duplicate of every object
     rc, out, err = run(egw, ["translate", "-o", "json", "-f", quick, "-f", quick])
     check(rc == 0 and "duplicate" in err, "the same file twice: duplicates diagnosed, exit 0")
