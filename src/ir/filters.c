@@ -24,7 +24,19 @@ const char *ir_cond_msg(ir_tr *t, const char *m)
 	return r;
 }
 
+static void err_add(ir_tr *t, rerrs *es, const char *type, const char *reason, const char *text);
+
 void ir_err_add(ir_tr *t, rerrs *es, const char *type, const char *reason, const char *msg)
+{
+	err_add(t, es, type, reason, ir_cond_msg(t, msg));
+}
+
+void ir_err_add_raw(ir_tr *t, rerrs *es, const char *type, const char *reason, const char *msg)
+{
+	err_add(t, es, type, reason, msg);
+}
+
+static void err_add(ir_tr *t, rerrs *es, const char *type, const char *reason, const char *text)
 {
 	rerr *e = NULL;
 	for (size_t i = 0; i < es->n; i++)
@@ -60,7 +72,7 @@ void ir_err_add(ir_tr *t, rerrs *es, const char *type, const char *reason, const
 	}
 	if (e->n)
 		egw_buf_putc(&e->msgs, '\n');
-	egw_buf_puts(&e->msgs, ir_cond_msg(t, msg));
+	egw_buf_puts(&e->msgs, text);
 	e->n++;
 }
 

@@ -426,9 +426,14 @@ static egw_node *rule_settings(ir_tr *t, rctx *r, rparent *rp, egw_node *rule, l
 					egw_sprintf(t->a, "failed to find endpoints: %s", err.msg));
 				continue;
 			}
-			ir_err_add(t, es, "ResolvedRefs", err.reason,
-				ri >= 0 ? egw_sprintf(t->a, "failed to process route rule %ld backendRef %zu: %s", ri, bi, err.msg)
-					: err.msg);
+			/* an L4 route's backend errors are printed as they come,
+			 * an HTTP route's as sentences */
+			if (ri >= 0)
+				ir_err_add(t, es, "ResolvedRefs", err.reason,
+					   egw_sprintf(t->a, "failed to process route rule %ld backendRef %zu: %s",
+						       ri, bi, err.msg));
+			else
+				ir_err_add_raw(t, es, "ResolvedRefs", err.reason, err.msg);
 			*dest_err = true;
 			ds = egw_obj(t->a);
 			egw_set_str(t->a, ds, "name", sname);

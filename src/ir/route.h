@@ -44,7 +44,10 @@ typedef struct filt {
 } filt;
 
 const char *ir_cond_msg(ir_tr *t, const char *m);
+/* Adds msg as a sentence (capital first letter, final period) ... */
 void ir_err_add(ir_tr *t, rerrs *es, const char *type, const char *reason, const char *msg);
+/* ... or as written. */
+void ir_err_add_raw(ir_tr *t, rerrs *es, const char *type, const char *reason, const char *msg);
 void ir_process_filters(ir_tr *t, rctx *r, egw_node *filters, size_t ri, filt *f, rerrs *es);
 void ir_apply_filters(ir_tr *t, egw_node *x, filt *f);
 egw_node *ir_backend_filters(ir_tr *t, rctx *r, egw_node *filters, const char **err,
