@@ -155,7 +155,8 @@ static void run_path(const char *path)
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, cmp_str);
+	if (n) /* qsort wants a non-NULL base, even for nothing */
+		qsort(names, n, sizeof *names, cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		run_path(names[i]);
 		free(names[i]);
