@@ -748,6 +748,16 @@ static bool holds_private_pem(egw_arena *a, const egw_node *v)
 	if (has_mark(s, v->len, mark))
 		return true;
 	static const char b64c[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	/* a base64 PEM key is long and all base64: most strings (names,
+	 * paths) fail that test at once, before anything is allocated */
+	if (v->len < 64)
+		return false;
+	for (size_t i = 0; i < v->len; i++) {
+		char ch = s[i];
+		if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      ch == '+' || ch == '/' || ch == '=' || ch == '\n' || ch == '\r'))
+			return false;
+	}
 	unsigned char *out = egw_alloc(a, v->len);
 	size_t o = 0;
 	unsigned acc = 0;
