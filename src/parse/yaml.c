@@ -348,9 +348,11 @@ static bool hex4(const char *p, const char *end, unsigned *out)
 /* JSON writes a character beyond the BMP as a surrogate pair, "\ud83d\ude00"
  * (Python's json.dumps does so by default), which YAML's \u escape, and so
  * libyaml, rejects.  In a segment that is JSON (it starts with { or [),
- * each pair inside a string becomes YAML's "\U0001f600".  Returns data, or
- * an arena copy with *len updated.  Columns after a pair on its line move
- * left by two. */
+ * each pair inside a string becomes YAML's "\U0001f600".  And JSON allows a
+ * line break between a key and its colon, which YAML does not (an implicit
+ * key is one line): the colon moves up behind the key, the break stays, so
+ * line numbers do not change.  Returns data, or an arena copy with *len
+ * updated.  Columns after a pair on its line move left by two. */
 static const char *join_surrogates(egw_ctx *c, const char *data, size_t *len)
 {
 	const char *p = data, *end = data + *len;
@@ -391,6 +393,26 @@ static const char *join_surrogates(egw_ctx *c, const char *data, size_t *len)
 		}
 		if (*q == '"')
 			in_str = !in_str;
+		if (!in_str && *q == '"') {
+			/* a key whose colon is on a later line */
+			const char *w = q + 1;
+			bool brk = false;
+			while (w < end && (*w == ' ' || *w == '\t' || *w == '\r' || *w == '\n'))
+				brk |= *w++ == '\n';
+			if (brk && w < end && *w == ':') {
+				if (!out) {
+					out = egw_alloc_raw(c->arena, *len + 1);
+					k = (size_t)(q - data);
+					memcpy(out, data, k);
+				}
+				out[k++] = '"';
+				out[k++] = ':';
+				memcpy(out + k, q + 1, (size_t)(w - q - 1));
+				k += (size_t)(w - q - 1);
+				q = w; /* the colon, already written */
+				continue;
+			}
+		}
 		if (out)
 			out[k++] = *q;
 	}

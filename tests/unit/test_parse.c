@@ -646,6 +646,26 @@ END_TEST
 
 /* ---- JSON ---- */
 
+/* JSON allows a line break between a key and its colon; YAML does not.  The
+ * reader moves the colon up and keeps the line numbers. */
+START_TEST(json_key_colon_on_next_line)
+{
+	egw_node *d = doc1("{\n"
+			   "  \"kind\"\n"
+			   "  : \"Service\",\n"
+			   "  \"spec\" \r\n\t:\n"
+			   "  {\"port\"\n:80, \"text\": \"a\\\" \\n : b\"}\n"
+			   "}\n");
+	ck_assert_uint_eq(C.n_diags, 0);
+	ck_assert_str_eq(egw_get_str(d, "kind", ""), "Service");
+	ck_assert_int_eq(egw_get_int(egw_get(d, "spec"), "port", -1), 80);
+	/* a quote and a newline inside a string are not a key's end */
+	ck_assert_str_eq(egw_text(egw_path(d, "spec.text")), "a\" \n : b");
+	/* the value 80 keeps its line (7: after the colon that moved up) */
+	ck_assert_uint_eq(egw_get(egw_get(d, "spec"), "port")->pos.line, 7);
+}
+END_TEST
+
 START_TEST(json_input)
 {
 	egw_node *d = doc1("{\n"
@@ -1216,6 +1236,7 @@ static Suite *parse_suite(void)
 
 	t = tcase_create("json");
 	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, json_key_colon_on_next_line);
 	tcase_add_test(t, json_input);
 	tcase_add_test(t, json_surrogate_pairs);
 	suite_add_tcase(s, t);
