@@ -297,7 +297,26 @@ static void yaml_node(egw_buf *b, const egw_node *n, int depth)
 		for (size_t i = 0; i < n->n; i++) {
 			if (!(cont && i == 0))
 				indent(b, d);
-			yaml_key(b, n->c.members[i].key, n->c.members[i].klen);
+			const char *k = n->c.members[i].key;
+			size_t kl = n->c.members[i].klen;
+			/* YAML limits an implicit key to 1024 characters; a key
+			 * that may be longer once written (an escape is at most
+			 * six) goes in the explicit form, "? key" then ": value" */
+			if (kl > 170) {
+				egw_buf kb;
+				egw_buf_init(&kb, b->arena);
+				yaml_key(&kb, k, kl);
+				if (kb.len > 1000) {
+					egw_buf_puts(b, "? ");
+					egw_buf_put(b, kb.data, kb.len);
+					egw_buf_putc(b, '\n');
+					indent(b, d);
+				} else {
+					egw_buf_put(b, kb.data, kb.len);
+				}
+			} else {
+				yaml_key(b, k, kl);
+			}
 			egw_buf_putc(b, ':');
 			yaml_value(b, n->c.members[i].val, d, false);
 		}

@@ -475,6 +475,32 @@ START_TEST(yaml_structure_roundtrip)
 }
 END_TEST
 
+/* Keys past YAML's 1024-character limit for implicit keys are written as
+ * explicit "? key" entries (found by the yaml fuzz target). */
+START_TEST(yaml_long_keys)
+{
+	char key[3001];
+	memset(key, 'k', sizeof key - 1);
+	key[sizeof key - 1] = 0;
+	char ctl[201]; /* escapes make 200 control characters 1,200 long */
+	memset(ctl, 1, sizeof ctl - 1);
+	ctl[sizeof ctl - 1] = 0;
+	egw_node *o = egw_obj(A);
+	egw_set_str(A, o, key, "scalar");
+	egw_node *inner = egw_set_obj(A, o, ctl);
+	egw_set_int(A, inner, key, 1);
+	egw_node *seq = egw_obj_set(A, o, "list", egw_arr(A));
+	egw_node *item = egw_arr_push(A, seq, egw_obj(A));
+	egw_set_str(A, item, key, "first member of an item");
+	egw_obj_set(A, o, "kk", egw_arr(A));
+	egw_obj_set(A, egw_obj_set(A, o, key + 2000, egw_obj(A)), "x", egw_arr(A));
+	egw_arr_push(A, egw_get(egw_get(o, key + 2000), "x"), egw_int(A, 2));
+	const char *y = egw_to_yaml(A, o);
+	ck_assert_msg(strstr(y, "? kkk") != NULL, "a long key is not explicit:\n%.200s", y);
+	assert_yaml_roundtrip(o, "long keys");
+}
+END_TEST
+
 START_TEST(yaml_member_order_kept)
 {
 	egw_node *o = egw_obj(A);
@@ -503,6 +529,7 @@ static Suite *emit_suite(void)
 	tcase_add_test(t, yaml_scalar_documents);
 	tcase_add_test(t, yaml_quotes_yaml11_lookalikes);
 	tcase_add_test(t, yaml_structure_roundtrip);
+	tcase_add_test(t, yaml_long_keys);
 	tcase_add_test(t, yaml_member_order_kept);
 	suite_add_tcase(s, t);
 	return s;
