@@ -12,6 +12,7 @@
  * none, validity windows are not checked.
  */
 #include "internal.h"
+#include "../util/civil.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -189,28 +190,6 @@ typedef struct {
 	der point;        /* KEY_EC, KEY_ED25519: the public key bytes */
 } cert_info;
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static bool digits(const uint8_t *p, size_t n, unsigned *v)
-{
-	*v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-		*v = *v * 10 + (unsigned)(p[i] - '0');
-	}
-	return true;
-}
-
 /* UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ. */
 static bool der_time(der *in, int64_t *out)
 {
@@ -221,23 +200,24 @@ static bool der_time(der *in, int64_t *out)
 	unsigned y, mo, d, h, mi, s;
 	const uint8_t *p = v.p;
 	if (tag == T_UTCTIME && v.n == 13) {
-		if (!digits(p, 2, &y))
+		if (!egw_digits((const char *)p, 2, &y))
 			return false;
 		y += y < 50 ? 2000 : 1900;
 		p += 2;
 	} else if (tag == T_GENTIME && v.n == 15) {
-		if (!digits(p, 4, &y))
+		if (!egw_digits((const char *)p, 4, &y))
 			return false;
 		p += 4;
 	} else {
 		return false;
 	}
-	if (!digits(p, 2, &mo) || !digits(p + 2, 2, &d) || !digits(p + 4, 2, &h) ||
-	    !digits(p + 6, 2, &mi) || !digits(p + 8, 2, &s) || p[10] != 'Z')
+	const char *c = (const char *)p;
+	if (!egw_digits(c, 2, &mo) || !egw_digits(c + 2, 2, &d) || !egw_digits(c + 4, 2, &h) ||
+	    !egw_digits(c + 6, 2, &mi) || !egw_digits(c + 8, 2, &s) || p[10] != 'Z')
 		return false;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59)
 		return false;
-	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+	*out = egw_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 	return true;
 }
 
@@ -249,17 +229,9 @@ static const char *fmt_time(ir_tr *t, int64_t u)
 		rem += 86400;
 		days--;
 	}
-	/* civil_from_days */
-	int64_t z = days + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = (int64_t)yoe + era * 400;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	unsigned d = doy - (153 * mp + 2) / 5 + 1;
-	unsigned m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
+	int64_t y;
+	unsigned m, d;
+	egw_civil_from_days(days, &y, &m, &d);
 	return egw_sprintf(t->a, "%04lld-%02u-%02u %02u:%02u:%02u +0000 UTC", (long long)y, m, d,
 			   (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "resources.h"
 
+#include "../util/civil.h"
 #include "../util/text.h"
 
 #include <stdio.h>
@@ -211,38 +212,15 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 	return o;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* An RFC 3339 time ("2024-01-01T00:00:00Z", with a fraction or an offset)
  * as seconds and nanoseconds since the epoch. */
-static bool digits_at(const char *s, int n, unsigned *v)
-{
-	*v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		*v = *v * 10 + (unsigned)(s[i] - '0');
-	}
-	return true;
-}
-
 static bool rfc3339(const char *s, int64_t *sec, long *nsec)
 {
 	unsigned Y, M, D, h, m, x;
-	if (strlen(s) < 20 || !digits_at(s, 4, &Y) || s[4] != '-' || !digits_at(s + 5, 2, &M) ||
-	    s[7] != '-' || !digits_at(s + 8, 2, &D) || !strchr("Tt ", s[10]) || !s[10] ||
-	    !digits_at(s + 11, 2, &h) || s[13] != ':' || !digits_at(s + 14, 2, &m) || s[16] != ':' ||
-	    !digits_at(s + 17, 2, &x))
+	if (strlen(s) < 20 || !egw_digits(s, 4, &Y) || s[4] != '-' || !egw_digits(s + 5, 2, &M) ||
+	    s[7] != '-' || !egw_digits(s + 8, 2, &D) || !strchr("Tt ", s[10]) || !s[10] ||
+	    !egw_digits(s + 11, 2, &h) || s[13] != ':' || !egw_digits(s + 14, 2, &m) || s[16] != ':' ||
+	    !egw_digits(s + 17, 2, &x))
 		return false;
 	const char *p = s + 19;
 	long ns = 0;
@@ -261,7 +239,7 @@ static bool rfc3339(const char *s, int64_t *sec, long *nsec)
 		p++;
 	} else if (*p == '+' || *p == '-') {
 		unsigned oh, om;
-		if (strlen(p) != 6 || !digits_at(p + 1, 2, &oh) || p[3] != ':' || !digits_at(p + 4, 2, &om))
+		if (strlen(p) != 6 || !egw_digits(p + 1, 2, &oh) || p[3] != ':' || !egw_digits(p + 4, 2, &om))
 			return false;
 		off = (int64_t)(oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
 		p += 6;
@@ -270,7 +248,7 @@ static bool rfc3339(const char *s, int64_t *sec, long *nsec)
 	}
 	if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || x > 60)
 		return false;
-	*sec = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + x - off;
+	*sec = egw_days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + x - off;
 	*nsec = ns;
 	return true;
 }

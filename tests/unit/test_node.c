@@ -13,6 +13,7 @@
 
 #include "util/arena.h"
 #include "util/buf.h"
+#include "util/civil.h"
 #include "util/map.h"
 #include "util/node.h"
 
@@ -642,6 +643,27 @@ START_TEST(arena_oom_jumps)
 }
 END_TEST
 
+/* Calendar arithmetic: known days, and the round trip over four centuries. */
+START_TEST(civil_days)
+{
+	ck_assert_int_eq(egw_days_from_civil(1970, 1, 1), 0);
+	ck_assert_int_eq(egw_days_from_civil(2000, 3, 1), 11017);
+	ck_assert_int_eq(egw_days_from_civil(1969, 12, 31), -1);
+	ck_assert_int_eq(egw_days_from_civil(2036, 11, 24), 24434); /* 2111132653 / 86400 */
+	for (int64_t day = -146097; day <= 146097; day += 7) {
+		int64_t y;
+		unsigned m, d;
+		egw_civil_from_days(day, &y, &m, &d);
+		ck_assert(m >= 1 && m <= 12 && d >= 1 && d <= 31);
+		ck_assert_int_eq(egw_days_from_civil(y, m, d), day);
+	}
+	unsigned v;
+	ck_assert(egw_digits("2026x", 4, &v) && v == 2026);
+	ck_assert(!egw_digits("20a6", 4, &v));
+	ck_assert(egw_digits("", 0, &v) && v == 0);
+}
+END_TEST
+
 START_TEST(map_basics)
 {
 	egw_map m;
@@ -728,6 +750,7 @@ static Suite *node_suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, arena_allocations);
 	tcase_add_test(t, arena_oom_jumps);
+	tcase_add_test(t, civil_days);
 	tcase_add_test(t, map_basics);
 	tcase_add_test(t, buf_basics);
 	suite_add_tcase(s, t);
