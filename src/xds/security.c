@@ -385,17 +385,20 @@ const hfilter hf_extproc = {extproc_hcm, extproc_route};
 
 #define LUA "envoy.filters.http.lua"
 
+/* Envoy Gateway's IR spells a Lua entry's fields with capitals (Name, Code,
+ * FilterContext): the IR stage writes them so, and IR input matches any case. */
+
 static void lua_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
 	const egw_node *r;
 	EGW_ARR_EACH(G(hl, "routes"), i, r) {
 		const egw_node *l;
 		EGW_ARR_EACH(G(G(r, "envoyExtensions"), "luas"), j, l) {
-			const char *name = egw_sprintf(x->a, "%s/%s", LUA, GS(l, "name") ? GS(l, "name") : "");
+			const char *name = egw_sprintf(x->a, "%s/%s", LUA, GS(l, "Name") ? GS(l, "Name") : "");
 			if (hf_has(hf, name))
 				continue;
 			egw_node *c = hf_add(x, hf, name, "envoy.extensions.filters.http.lua.v3.Lua", true);
-			xs(x, xobj(x, c, "defaultSourceCode"), "inlineString", GS(l, "code"));
+			xs(x, xobj(x, c, "defaultSourceCode"), "inlineString", GS(l, "Code"));
 		}
 	}
 }
@@ -404,10 +407,10 @@ static void lua_route(xt *x, egw_node *xr, const egw_node *r)
 {
 	const egw_node *l;
 	EGW_ARR_EACH(G(G(r, "envoyExtensions"), "luas"), j, l) {
-		const char *name = egw_sprintf(x->a, "%s/%s", LUA, GS(l, "name") ? GS(l, "name") : "");
-		if (G(l, "filterContext")) {
+		const char *name = egw_sprintf(x->a, "%s/%s", LUA, GS(l, "Name") ? GS(l, "Name") : "");
+		if (G(l, "FilterContext")) {
 			egw_node *c = hf_route_cfg(x, xr, name, "envoy.extensions.filters.http.lua.v3.LuaPerRoute");
-			xset(x, c, "filterContext", xcopy(x, G(l, "filterContext")));
+			xset(x, c, "filterContext", xcopy(x, G(l, "FilterContext")));
 		} else
 			hf_route_enable(x, xr, name);
 	}
