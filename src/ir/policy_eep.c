@@ -8,6 +8,7 @@
 
 #include "policy.h"
 #include "policy_util.h"
+#include "../util/sha256.h"
 
 static egw_node *refs_of(ir_tr *t, egw_node *svc)
 {
@@ -152,7 +153,7 @@ static const char *eep_wasm(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node *ou
 		egw_set_str(t->a, hw, "originalDownloadingURL", url);
 		egw_set_str(t->a, hw, "servingURL",
 			    egw_sprintf(t->a, "https://envoy-gateway.%s.svc.%s:18002/%s.wasm", cns, dom,
-					pol_sha256_hex(t, url, strlen(url))));
+					egw_sha256_hex(t->a, url, strlen(url))));
 		egw_set_str(t->a, hw, "sha256", sum);
 		egw_set_str(t->a, x, "name", name);
 		const char *rid = egw_get_str(w, "rootID", NULL);

@@ -23,7 +23,6 @@ egw_node *pol_health_check(ir_tr *t, egw_node *hc);
 /* Copy of obj with every Go duration string reformatted the Go way. */
 egw_node *pol_durations(ir_tr *t, egw_node *obj);
 /* Lower-case hex SHA-256 of data. */
-const char *pol_sha256_hex(ir_tr *t, const char *data, size_t n);
 /* Copy without repeated strings (first kept). */
 egw_node *pol_dedup_strings(ir_tr *t, egw_node *arr);
 

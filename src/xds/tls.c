@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "../util/sha256.h"
 #include "names.h"
 #include "xds_int.h"
 
@@ -61,7 +62,7 @@ static egw_node *sds_remote(xt *x, const egw_node *sd)
 	for (char *p = flat; *p; p++)
 		if (*p == '/')
 			*p = '_';
-	const char *cname = egw_sprintf(x->a, "sds_%s_%.32s", flat, sha256_hex(x, path, strlen(path)));
+	const char *cname = egw_sprintf(x->a, "sds_%s_%.32s", flat, egw_sha256_hex(x->a, path, strlen(path)));
 	if (!xfind(x, EGW_XDS_CLUSTER, cname)) {
 		egw_node *cl = xo(x);
 		xs(x, cl, "connectTimeout", "10s");

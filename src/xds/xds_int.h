@@ -66,8 +66,6 @@ const char *xbytes_b64(xt *x, const egw_node *n);
 /* IR []byte -> raw text (decoded). */
 const char *xbytes_raw(xt *x, const egw_node *n, size_t *len);
 const char *b64enc(xt *x, const unsigned char *d, size_t n);
-/* Lowercase hex SHA-256 of s[0..n). */
-const char *sha256_hex(xt *x, const char *s, size_t n);
 
 /* Resources. */
 egw_node *xfind(xt *x, egw_xds_type t, const char *name);

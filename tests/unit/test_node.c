@@ -14,6 +14,7 @@
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/civil.h"
+#include "util/sha256.h"
 #include "util/map.h"
 #include "util/node.h"
 
@@ -664,6 +665,24 @@ START_TEST(civil_days)
 }
 END_TEST
 
+/* SHA-256 against FIPS 180-4's examples and a multi-block input (one pad
+ * block, two pad blocks, several data blocks). */
+START_TEST(sha256_vectors)
+{
+	ck_assert_str_eq(egw_sha256_hex(A, "", 0),
+			 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	ck_assert_str_eq(egw_sha256_hex(A, "abc", 3),
+			 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	const char *s56 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	ck_assert_str_eq(egw_sha256_hex(A, s56, strlen(s56)),
+			 "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	char big[1000];
+	memset(big, 'a', sizeof big);
+	ck_assert_str_eq(egw_sha256_hex(A, big, sizeof big),
+			 "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+}
+END_TEST
+
 START_TEST(map_basics)
 {
 	egw_map m;
@@ -751,6 +770,7 @@ static Suite *node_suite(void)
 	tcase_add_test(t, arena_allocations);
 	tcase_add_test(t, arena_oom_jumps);
 	tcase_add_test(t, civil_days);
+	tcase_add_test(t, sha256_vectors);
 	tcase_add_test(t, map_basics);
 	tcase_add_test(t, buf_basics);
 	suite_add_tcase(s, t);
