@@ -949,26 +949,17 @@ static int route_cmp(egw_node *a, egw_node *b)
 	size_t la = path_len(pa), lb = path_len(pb);
 	if (la != lb)
 		return la > lb ? -1 : 1;
-	size_t ha = egw_len(egw_get(a, "headerMatches")), hb = egw_len(egw_get(b, "headerMatches"));
-	if (ha != hb)
-		return ha > hb ? -1 : 1;
-	size_t ea = n_exact(egw_get(a, "headerMatches")), eb = n_exact(egw_get(b, "headerMatches"));
-	if (ea != eb)
-		return ea > eb ? -1 : 1;
-	size_t qa = egw_len(egw_get(a, "queryParamMatches")), qb = egw_len(egw_get(b, "queryParamMatches"));
-	if (qa != qb)
-		return qa > qb ? -1 : 1;
-	ea = n_exact(egw_get(a, "queryParamMatches"));
-	eb = n_exact(egw_get(b, "queryParamMatches"));
-	if (ea != eb)
-		return ea > eb ? -1 : 1;
-	size_t ca = egw_len(egw_get(a, "cookieMatches")), cb = egw_len(egw_get(b, "cookieMatches"));
-	if (ca != cb)
-		return ca > cb ? -1 : 1;
-	ea = n_exact(egw_get(a, "cookieMatches"));
-	eb = n_exact(egw_get(b, "cookieMatches"));
-	if (ea != eb)
-		return ea > eb ? -1 : 1;
+	/* more header, then query, then cookie matches first; among equals,
+	 * more exact ones first */
+	static const char *const kinds[] = { "headerMatches", "queryParamMatches", "cookieMatches" };
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		egw_node *ma = egw_get(a, kinds[k]), *mb = egw_get(b, kinds[k]);
+		if (egw_len(ma) != egw_len(mb))
+			return egw_len(ma) > egw_len(mb) ? -1 : 1;
+		size_t ea = n_exact(ma), eb = n_exact(mb);
+		if (ea != eb)
+			return ea > eb ? -1 : 1;
+	}
 	return 0; /* equal routes keep their translation order */
 }
 
