@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "egw_pb_registry.h"
+#include "../util/civil.h"
 
 /* ---- registry ---- */
 
@@ -370,29 +371,6 @@ char *pb_duration_format(egw_arena *a, int64_t secs, int32_t nanos)
 #define TS_MIN -62135596800LL /* 0001-01-01T00:00:00Z */
 #define TS_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 static bool fixed_num(const char *s, size_t n, size_t *i, int width, unsigned *v)
 {
 	unsigned x = 0;
@@ -448,7 +426,7 @@ bool pb_timestamp_parse(const char *s, size_t n, int64_t *secs, int32_t *nanos)
 	}
 	if (i != n)
 		return false;
-	int64_t t = days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + se - off;
+	int64_t t = egw_days_from_civil(Y, M, D) * 86400 + h * 3600 + mi * 60 + se - off;
 	if (t < TS_MIN || t > TS_MAX)
 		return false;
 	*secs = t;
@@ -467,7 +445,7 @@ char *pb_timestamp_format(egw_arena *a, int64_t secs, int32_t nanos)
 	}
 	int64_t y;
 	unsigned m, d;
-	civil_from_days(days, &y, &m, &d);
+	egw_civil_from_days(days, &y, &m, &d);
 	char frac[16];
 	put_frac(frac, sizeof frac, nanos);
 	return egw_sprintf(a, "%04lld-%02u-%02uT%02u:%02u:%02u%sZ", (long long)y, m, d,
