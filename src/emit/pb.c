@@ -874,8 +874,9 @@ int egw_pb_encode(egw_ctx *c, const char *full_name, const egw_node *json, uint8
 	 * stack: one per resource in the arena was most of serialization's memory */
 	enc estate;
 	/* not the whole struct: path[] is only read below npath */
-	estate.p = NULL;
-	estate.n = estate.cap = 0;
+	estate.p = c->scratch;
+	estate.cap = c->scratch_cap;
+	estate.n = 0;
 	estate.err = NULL;
 	estate.depth = 0;
 	estate.npath = 0;
@@ -893,12 +894,17 @@ int egw_pb_encode(egw_ctx *c, const char *full_name, const egw_node *json, uint8
 		return -1;
 	}
 	int rc = json->kind == EGW_NULL ? 0 : enc_body(e, d, json, false);
+	/* keep the (possibly grown) buffer for the next resource */
+	c->scratch = e->p;
+	c->scratch_cap = e->cap;
 	if (rc) {
 		*err = e->err ? e->err : "encoding failed";
 		return -1;
 	}
-	reserve(e, 1); /* never hand out NULL for an empty message */
-	*out = e->p;
+	/* an exact copy: never NULL, even for an empty message */
+	*out = egw_alloc_raw(c->arena, e->n ? e->n : 1);
+	if (e->n)
+		memcpy(*out, e->p, e->n);
 	*len = e->n;
 	return 0;
 }

@@ -39,6 +39,12 @@ typedef struct egw_ctx {
 	size_t n_inputs;
 	egw_diag_item *diag_head, *diag_tail;
 	size_t n_diags;
+	/* A reusable arena buffer for output of unknown size (the protobuf
+	 * encoder writes each resource here, then copies it out exactly):
+	 * growing a fresh buffer per resource left twice the output behind
+	 * as garbage. */
+	uint8_t *scratch;
+	size_t scratch_cap;
 } egw_ctx;
 
 /* Adds a diagnostic.  `at` gives the position (may be NULL); `obj` is the

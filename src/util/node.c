@@ -27,6 +27,8 @@ static uint64_t hash_key(const char *k, size_t n)
 	return h;
 }
 
+_Static_assert(sizeof(void *) != 8 || sizeof(egw_node) == 48, "egw_node grew past 48 bytes");
+
 static egw_node *mk(egw_arena *a, egw_nkind k)
 {
 	egw_node *n = egw_alloc(a, sizeof *n);
@@ -127,6 +129,8 @@ egw_node *egw_obj(egw_arena *a) { return mk(a, EGW_OBJ); }
 
 egw_node *egw_arr_push(egw_arena *a, egw_node *arr, egw_node *v)
 {
+	if (arr->kind != EGW_ARR)
+		return v; /* a caller's bug; the node's fields are not an array's */
 	if (arr->n == arr->cap) {
 		size_t nc = arr->cap ? arr->cap * 2 : 4;
 		arr->c.items = egw_realloc(a, arr->c.items, arr->cap * sizeof(egw_node *),
@@ -171,6 +175,8 @@ egw_node *egw_obj_append(egw_arena *a, egw_node *obj, const char *key, size_t kl
 egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_t klen,
 			     egw_node *v)
 {
+	if (obj->kind != EGW_OBJ)
+		return v; /* a caller's bug; the node's fields are not an object's */
 	if (obj->n == obj->cap) {
 		size_t nc = obj->cap ? obj->cap * 2 : 4;
 		obj->c.members = egw_realloc(a, obj->c.members, obj->cap * sizeof(egw_member),
@@ -293,9 +299,12 @@ egw_node *egw_clone(egw_arena *a, const egw_node *n)
 	egw_node *c = mk(a, (egw_nkind)n->kind);
 	c->flags = n->flags;
 	c->pos = n->pos;
-	c->str = n->str; /* scalars' text is immutable: share it */
-	c->len = n->len;
-	c->v = n->v;
+	if (n->kind != EGW_ARR && n->kind != EGW_OBJ) {
+		c->str = n->str; /* scalars' text is immutable: share it */
+		c->len = n->len;
+		c->v = n->v;
+		return c;
+	}
 	if (n->kind == EGW_ARR) {
 		if (n->n) {
 			c->c.items = egw_alloc_raw(a, n->n * sizeof(egw_node *));

@@ -60,21 +60,28 @@ struct egw_node {
 	uint8_t flags;
 	egw_pos pos;
 	/* Scalars: the text (for STR the value; for INT/FLOAT/BOOL the literal).
-	 * Always NUL-terminated; len excludes the NUL. */
+	 * Always NUL-terminated; len excludes the NUL.  NULL for containers. */
 	const char *str;
-	size_t len;
-	union {
-		bool b;
-		int64_t i;
-		double f;
-	} v;
-	/* ARR: items[n]; OBJ: members[n] (32-bit: a node is 64 bytes) */
-	uint32_t n, cap;
+	/* ARR: items[n]; OBJ: members[n] */
 	union {
 		egw_node **items;
 		egw_member *members;
 	} c;
-	void *index; /* OBJ: lazily built hash index */
+	/* A node is 48 bytes: fields only one kind uses share their place.
+	 * Read them only after checking kind. */
+	union {
+		union {
+			bool b;
+			int64_t i;
+			double f;
+		} v;         /* scalars */
+		void *index; /* OBJ: hash index, built once the object grows */
+	};
+	union {
+		uint32_t len; /* scalars: bytes of str */
+		uint32_t cap; /* containers: room in items/members */
+	};
+	uint32_t n; /* containers: items or members; 0 for scalars */
 };
 
 /* ---- construction (all allocate in the arena) ---- */
