@@ -667,6 +667,12 @@ static void attach_http(ir_tr *t, rctx *r, rparent *rp, egw_node *routes, bool *
 {
 	egw_node *rhosts = egw_path(r->o->node, "spec.hostnames");
 	*intersect = rp->nls == 0;
+	/* the listeners that take the routes, and their hostnames; each route
+	 * is copied for every (listener, hostname) but the last, which takes
+	 * the route built for this parent itself (nothing reads it after) */
+	egw_unshare(t->a, routes);
+	egw_node **lhosts = egw_alloc(t->a, (rp->nls ? rp->nls : 1) * sizeof *lhosts);
+	size_t last = 0;
 	for (size_t i = 0; i < rp->nls; i++) {
 		ir_lis *l = rp->ls[i];
 		egw_node *hosts = ir_compute_hosts(t, rhosts, l);
@@ -676,14 +682,23 @@ static void attach_http(ir_tr *t, rctx *r, rparent *rp, egw_node *routes, bool *
 		l->attached++;
 		if (!l->ready || !l->xl || l->xk != XL_HTTP)
 			continue;
+		lhosts[i] = hosts;
+		last = i + 1;
+	}
+	for (size_t i = 0; i < rp->nls; i++) {
+		ir_lis *l = rp->ls[i];
+		egw_node *hosts = lhosts[i];
+		if (!hosts)
+			continue;
 		egw_node *lr = egw_arr_ensure(t->a, l->xl, "routes");
 		egw_node *h;
 		EGW_ARR_EACH(hosts, hi, h)
 		{
+			bool final = i + 1 == last && hi + 1 == hosts->n;
 			egw_node *x;
 			EGW_ARR_EACH(routes, k, x)
 			{
-				egw_node *c = egw_clone(t->a, x);
+				egw_node *c = final ? x : egw_clone(t->a, x);
 				egw_node *rd = egw_get(c, "redirect");
 				if (rd && !egw_get(rd, "port")) {
 					int64_t port = l->port;

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define INDEX_AT 12 /* objects with more members get a hash index */
+#define INDEX_AT 12
+enum { NF_SEEN = 0x80 }; /* egw_unshare's walk mark, cleared before it returns */ /* objects with more members get a hash index */
 
 typedef struct obj_index {
 	egw_arena *arena;
@@ -132,7 +133,7 @@ egw_node *egw_arr_push(egw_arena *a, egw_node *arr, egw_node *v)
 	if (arr->kind != EGW_ARR)
 		return v; /* a caller's bug; the node's fields are not an array's */
 	if (arr->n == arr->cap) {
-		size_t nc = arr->cap ? arr->cap * 2 : 4;
+		size_t nc = arr->cap ? arr->cap * 2 : 2;
 		arr->c.items = egw_realloc(a, arr->c.items, arr->cap * sizeof(egw_node *),
 					   nc * sizeof(egw_node *));
 		arr->cap = nc;
@@ -178,7 +179,7 @@ egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_
 	if (obj->kind != EGW_OBJ)
 		return v; /* a caller's bug; the node's fields are not an object's */
 	if (obj->n == obj->cap) {
-		size_t nc = obj->cap ? obj->cap * 2 : 4;
+		size_t nc = obj->cap ? obj->cap * 2 : 2;
 		obj->c.members = egw_realloc(a, obj->c.members, obj->cap * sizeof(egw_member),
 					     nc * sizeof(egw_member));
 		obj->cap = nc;
@@ -297,7 +298,7 @@ egw_node *egw_clone(egw_arena *a, const egw_node *n)
 	if (!n)
 		return NULL;
 	egw_node *c = mk(a, (egw_nkind)n->kind);
-	c->flags = n->flags;
+	c->flags = n->flags & (uint8_t)~NF_SEEN;
 	c->pos = n->pos;
 	if (n->kind != EGW_ARR && n->kind != EGW_OBJ) {
 		c->str = n->str; /* scalars' text is immutable: share it */
@@ -322,6 +323,40 @@ egw_node *egw_clone(egw_arena *a, const egw_node *n)
 					   egw_clone(a, n->c.members[i].val)); /* keys are immutable: share */
 	}
 	return c;
+}
+
+static void unshare_mark(egw_arena *a, egw_node *n)
+{
+	n->flags |= NF_SEEN;
+	for (size_t i = 0; i < n->n; i++) {
+		egw_node **slot = n->kind == EGW_ARR ? &n->c.items[i] : &n->c.members[i].val;
+		egw_node *v = *slot;
+		if (!v || (v->kind != EGW_ARR && v->kind != EGW_OBJ))
+			continue;
+		if (v->flags & NF_SEEN)
+			*slot = egw_clone(a, v); /* a fresh copy nobody else holds */
+		else
+			unshare_mark(a, v);
+	}
+}
+
+static void unshare_clear(egw_node *n)
+{
+	n->flags &= (uint8_t)~NF_SEEN;
+	for (size_t i = 0; i < n->n; i++) {
+		egw_node *v = n->kind == EGW_ARR ? n->c.items[i] : n->c.members[i].val;
+		if (v && (v->kind == EGW_ARR || v->kind == EGW_OBJ) && (v->flags & NF_SEEN))
+			unshare_clear(v);
+	}
+}
+
+egw_node *egw_unshare(egw_arena *a, egw_node *root)
+{
+	if (!root || (root->kind != EGW_ARR && root->kind != EGW_OBJ))
+		return root;
+	unshare_mark(a, root);
+	unshare_clear(root);
+	return root;
 }
 
 egw_node *egw_getn(const egw_node *obj, const char *key, size_t klen)

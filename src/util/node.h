@@ -123,6 +123,12 @@ egw_node *egw_arr_ensure(egw_arena *a, egw_node *obj, const char *key);
 /* Deep copy. */
 egw_node *egw_clone(egw_arena *a, const egw_node *n);
 
+/* Replaces every container reached a second time under root (a subtree
+ * two places share) by a deep copy, so each place can be changed on its own
+ * afterwards; nodes outside root are not seen.  Cheaper than egw_clone when
+ * only the sharing has to go.  Returns root. */
+egw_node *egw_unshare(egw_arena *a, egw_node *root);
+
 /* ---- access (NULL-safe: a NULL node or wrong kind gives NULL/default) ---- */
 egw_node *egw_get(const egw_node *obj, const char *key);
 egw_node *egw_getn(const egw_node *obj, const char *key, size_t klen);

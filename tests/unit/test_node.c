@@ -377,6 +377,53 @@ START_TEST(clone_is_deep)
 }
 END_TEST
 
+START_TEST(unshare_copies_second_places)
+{
+	/* two routes and a route's destination share one metadata object,
+	 * and both routes share one settings array */
+	egw_node *meta = egw_obj(A);
+	egw_set_str(A, meta, "name", "r");
+	egw_node *settings = egw_arr(A);
+	egw_arr_push(A, settings, egw_nstr(A, "s"));
+	egw_node *routes = egw_arr(A);
+	egw_node *r0 = egw_arr_push(A, routes, egw_obj(A));
+	egw_node *r1 = egw_arr_push(A, routes, egw_obj(A));
+	egw_obj_set(A, r0, "metadata", meta);
+	egw_node *d0 = egw_set_obj(A, r0, "destination");
+	egw_obj_set(A, d0, "metadata", meta);
+	egw_obj_set(A, d0, "settings", settings);
+	egw_obj_set(A, r1, "metadata", meta);
+	egw_obj_set(A, r1, "settings", settings);
+	egw_node *before = egw_clone(A, routes);
+
+	ck_assert_ptr_eq(egw_unshare(A, routes), routes);
+	ck_assert(egw_equal(routes, before)); /* same content */
+	/* the first place keeps the node, every later place has its own copy */
+	ck_assert_ptr_eq(egw_get(r0, "metadata"), meta);
+	ck_assert_ptr_ne(egw_get(d0, "metadata"), meta);
+	ck_assert_ptr_ne(egw_get(r1, "metadata"), meta);
+	ck_assert_ptr_ne(egw_get(r1, "metadata"), egw_get(d0, "metadata"));
+	ck_assert_ptr_eq(egw_get(d0, "settings"), settings);
+	ck_assert_ptr_ne(egw_get(r1, "settings"), settings);
+	/* so a change in one place stays there */
+	egw_set_str(A, egw_get(d0, "metadata"), "extra", "x");
+	ck_assert_ptr_null(egw_get(meta, "extra"));
+	ck_assert_ptr_null(egw_get(egw_get(r1, "metadata"), "extra"));
+	/* the walk's marks are gone: a second pass changes nothing, and
+	 * flags the input had are kept */
+	egw_node *m1 = egw_get(r1, "metadata");
+	egw_unshare(A, routes);
+	ck_assert_ptr_eq(egw_get(r1, "metadata"), m1);
+	ck_assert_ptr_eq(egw_get(r0, "metadata"), meta);
+	ck_assert_uint_eq(meta->flags, 0);
+	ck_assert_uint_eq(routes->flags, 0);
+	/* scalars and NULL pass through */
+	ck_assert_ptr_null(egw_unshare(A, NULL));
+	egw_node *s = egw_nstr(A, "x");
+	ck_assert_ptr_eq(egw_unshare(A, s), s);
+}
+END_TEST
+
 /* ---- equality ---- */
 
 static egw_node *obj2(const char *k1, egw_node *v1, const char *k2, egw_node *v2)
@@ -755,6 +802,7 @@ static Suite *node_suite(void)
 	tcase_add_test(t, replace_in_place_keeps_order);
 	tcase_add_test(t, delete_members);
 	tcase_add_test(t, clone_is_deep);
+	tcase_add_test(t, unshare_copies_second_places);
 	tcase_add_test(t, sort_members);
 	suite_add_tcase(s, t);
 
