@@ -31,8 +31,12 @@ struct egw_fleet {
 	const char *name;
 	egw_node *xds_ir;
 	egw_node *infra_ir;
-	egw_node *res[EGW_XDS_TYPE_COUNT]; /* canonical JSON trees, in generation order */
-	egw_resource *items[EGW_XDS_TYPE_COUNT];
+	/* the resources in the order the xds stage made them (renderings show
+	 * them so, as egctl does); their trees are gone once serialized, and a
+	 * rendering decodes the protobuf */
+	egw_resource *made[EGW_XDS_TYPE_COUNT];
+	egw_resource *items[EGW_XDS_TYPE_COUNT]; /* by name, for the accessors */
+	egw_node *decoded[EGW_XDS_TYPE_COUNT];   /* made[] as trees, once a rendering asked */
 	size_t n[EGW_XDS_TYPE_COUNT];
 	uint64_t version;
 	const char *error; /* xds translation error, or NULL */
@@ -152,7 +156,32 @@ static egw_pos pos_or_none(egw_pos p)
 	return p;
 }
 
-static void emit_fleet(egw_result *r, egw_fleet *f, egw_xds_out *xo)
+/* egw_clone shares scalars' text and keys with the original, but a result
+ * must not depend on the egw_documents it came from: the host may free them
+ * first (a use after free found by tests/fuzz/fuzz_yaml.c's
+ * parse-and-translate oracle, which frees the documents before rendering). */
+static egw_node *own_text(egw_arena *a, egw_node *n)
+{
+	if (!n)
+		return NULL;
+	if (n->str)
+		n->str = egw_strndup(a, n->str, n->len);
+	if (n->kind == EGW_ARR) {
+		for (size_t i = 0; i < n->n; i++)
+			own_text(a, n->c.items[i]);
+	} else if (n->kind == EGW_OBJ) {
+		for (size_t i = 0; i < n->n; i++) {
+			n->c.members[i].key = egw_arena_intern(a, n->c.members[i].key, n->c.members[i].klen);
+			own_text(a, n->c.members[i].val);
+		}
+	}
+	return n;
+}
+
+/* Serializes the xds stage's resources into the result: protobuf, names
+ * and hashes in the result's arena (xc is the stage's own context, whose
+ * arena goes when the fleet is done). */
+static void emit_fleet(egw_result *r, egw_fleet *f, egw_ctx *xc, egw_xds_out *xo)
 {
 	egw_ctx *c = &r->ctx;
 	egw_buf snap;
@@ -161,7 +190,7 @@ static void emit_fleet(egw_result *r, egw_fleet *f, egw_xds_out *xo)
 		egw_node *arr = xo->res[t];
 		size_t n = egw_len(arr);
 		f->items[t] = egw_alloc(c->arena, (n ? n : 1) * sizeof(egw_resource));
-		egw_node **nodes = egw_alloc(c->arena, (n ? n : 1) * sizeof(egw_node *));
+		const char *type_url = egw_sprintf(c->arena, TYPE_URL_PREFIX "%s", egw_xds_type_msg[t]);
 		size_t k = 0;
 		egw_node *res;
 		EGW_ARR_EACH(arr, i, res)
@@ -171,26 +200,22 @@ static void emit_fleet(egw_result *r, egw_fleet *f, egw_xds_out *xo)
 			size_t len = 0;
 			const char *err = NULL;
 			if (egw_pb_encode(c, egw_xds_type_msg[t], res, &bytes, &len, &err) != 0) {
-				egw_diag_at(c, EGW_D_UNSUPPORTED, EGW_SEV_ERROR, pos_or_none(res->pos), NULL, NULL,
+				egw_diag_at(xc, EGW_D_UNSUPPORTED, EGW_SEV_ERROR, pos_or_none(res->pos), NULL, NULL,
 					    name,
-					    egw_sprintf(c->arena, "%s %s cannot be serialized: %s",
+					    egw_sprintf(xc->arena, "%s %s cannot be serialized: %s",
 							egw_xds_type_key[t], name, err ? err : "?"));
 				continue;
 			}
 			egw_resource *rr = &f->items[t][k];
-			rr->name = view(name);
-			rr->type_url = view(egw_sprintf(c->arena, TYPE_URL_PREFIX "%s", egw_xds_type_msg[t]));
+			rr->name = view(egw_strdup(c->arena, name ? name : ""));
+			rr->type_url = view(type_url);
 			rr->proto.data = (const char *)bytes;
 			rr->proto.len = len;
 			rr->version = XXH64(bytes, len, 0);
-			nodes[k] = res;
 			k++;
 		}
-		/* the accessors list resources by name; renderings keep the
-		 * order the xds stage produced them in, as egctl prints them */
-		f->res[t] = egw_arr(c->arena);
-		for (size_t i = 0; i < k; i++)
-			egw_arr_push(c->arena, f->res[t], nodes[i]);
+		f->made[t] = egw_alloc_raw(c->arena, (k ? k : 1) * sizeof(egw_resource));
+		memcpy(f->made[t], f->items[t], k * sizeof(egw_resource));
 		qsort(f->items[t], k, sizeof(egw_resource), cmp_res);
 		for (size_t i = 0; i < k; i++)
 			egw_buf_printf(&snap, "%d/%s/%016llx\n", t, f->items[t][i].name.data,
@@ -198,24 +223,87 @@ static void emit_fleet(egw_result *r, egw_fleet *f, egw_xds_out *xo)
 		f->n[t] = k;
 	}
 	f->version = XXH64(snap.data ? snap.data : "", snap.len, 0);
-	f->patch_statuses = xo->patch_statuses;
+	if (xo->patch_statuses)
+		f->patch_statuses = own_text(c->arena, egw_clone(c->arena, xo->patch_statuses));
 }
 
+/* The xds stage's arena, released on every way out of the call. */
+typedef struct stage_arena {
+	egw_arena *a;
+} stage_arena;
+
+static void stage_arena_free(void *p)
+{
+	stage_arena *s = p;
+	egw_arena_free(s->a);
+	s->a = NULL;
+}
+
+static const char *dup_or_null(egw_arena *a, const char *s) { return s ? egw_strdup(a, s) : NULL; }
+
+/* Translates one fleet's IR to xDS in an arena of its own, serializes the
+ * resources into the result, and drops the trees: a fleet's xDS trees are
+ * about ten times its protobuf, and only one fleet's are alive at a time. */
 static void translate_fleet(egw_result *r, egw_fleet *f)
 {
+	egw_arena *a = r->ctx.arena;
+	stage_arena *sa = egw_alloc(a, sizeof *sa);
+	egw_arena_defer(a, stage_arena_free, sa);
+	sa->a = egw_arena_new_sibling(a);
+	if (!sa->a)
+		egw_arena_oom(a);
+	egw_ctx xc = r->ctx;
+	xc.arena = sa->a;
+	xc.diag_head = xc.diag_tail = NULL;
+	xc.n_diags = 0;
+	xc.scratch = NULL;
+	xc.scratch_cap = 0;
+
 	egw_xds_out xo;
 	memset(&xo, 0, sizeof xo);
-	if (egw_xds_translate(&r->ctx, f->xds_ir, &xo) != 0) {
-		f->error = xo.error ? xo.error : "xds translation failed";
-		egw_diag_at(&r->ctx, EGW_D_REJECTED, EGW_SEV_ERROR,
+	if (egw_xds_translate(&xc, f->xds_ir, &xo) != 0) {
+		f->error = egw_strdup(a, xo.error ? xo.error : "xds translation failed");
+		egw_diag_at(&xc, EGW_D_REJECTED, EGW_SEV_ERROR,
 			    pos_or_none(f->xds_ir ? f->xds_ir->pos : (egw_pos){ 0, 0, 0 }),
 			    NULL, NULL, f->name,
-			    egw_sprintf(r->ctx.arena, "fleet %s: %s", f->name, f->error));
+			    egw_sprintf(xc.arena, "fleet %s: %s", f->name, f->error));
 	}
-	for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++)
-		if (!xo.res[t])
-			xo.res[t] = egw_arr(r->ctx.arena);
-	emit_fleet(r, f, &xo);
+	emit_fleet(r, f, &xc, &xo);
+	/* the stage's diagnostics move to the result, in order */
+	for (const egw_diag_item *d = xc.diag_head; d; d = d->next)
+		egw_diag_at(&r->ctx, d->code, d->severity, d->pos, dup_or_null(a, d->kind),
+			    dup_or_null(a, d->ns), dup_or_null(a, d->name), dup_or_null(a, d->message));
+	stage_arena_free(sa);
+}
+
+/* A fleet's resources of type t as trees, in the order they were made,
+ * decoded from their protobuf into arena a. */
+static egw_node *fleet_res(egw_ctx *c, const egw_fleet *cf, int t)
+{
+	egw_fleet *f = (egw_fleet *)cf; /* renderings run under the result's lock */
+	if (f->decoded[t])
+		return f->decoded[t];
+	egw_arena *a = c->arena;
+	egw_node *arr = egw_reserve(a, egw_arr(a), f->n[t]);
+	/* the decoder's temporaries go to an arena emptied per resource */
+	stage_arena *tmp = egw_alloc(a, sizeof *tmp);
+	egw_arena_defer(a, stage_arena_free, tmp);
+	tmp->a = egw_arena_new_sibling(a);
+	if (!tmp->a)
+		egw_arena_oom(a);
+	for (size_t i = 0; i < f->n[t]; i++) {
+		const egw_resource *rr = &f->made[t][i];
+		const char *err = NULL;
+		egw_node *n = egw_pb_decode_tmp(c, tmp->a, egw_xds_type_msg[t],
+						(const uint8_t *)rr->proto.data, rr->proto.len, &err);
+		/* the bytes are our own encoding: decoding cannot fail unless
+		 * the two disagree, which the tests check resource by resource */
+		egw_arr_push(a, arr, n ? n : egw_obj(a));
+		egw_arena_reset(tmp->a);
+	}
+	stage_arena_free(tmp);
+	f->decoded[t] = arr; /* kept for the next rendering of the fleet */
+	return arr;
 }
 
 static int cmp_status(const void *x, const void *y)
@@ -427,27 +515,6 @@ static int run(egw_result *r, const egw_input *inputs, size_t n, const egw_optio
 	return translate_docs(r, docs, o);
 }
 
-/* egw_clone shares scalars' text and keys with the original, but a result
- * must not depend on the egw_documents it came from: the host may free them
- * first (a use after free found by tests/fuzz/fuzz_yaml.c's
- * parse-and-translate oracle, which frees the documents before rendering). */
-static egw_node *own_text(egw_arena *a, egw_node *n)
-{
-	if (!n)
-		return NULL;
-	if (n->str)
-		n->str = egw_strndup(a, n->str, n->len);
-	if (n->kind == EGW_ARR) {
-		for (size_t i = 0; i < n->n; i++)
-			own_text(a, n->c.items[i]);
-	} else if (n->kind == EGW_OBJ) {
-		for (size_t i = 0; i < n->n; i++) {
-			n->c.members[i].key = egw_arena_intern(a, n->c.members[i].key, n->c.members[i].klen);
-			own_text(a, n->c.members[i].val);
-		}
-	}
-	return n;
-}
 
 /* Everything after the OOM point is set: an allocation failure anywhere
  * below longjmps back to egw_translate, which frees the arena. */
@@ -933,7 +1000,7 @@ static egw_node *fleet_xds_node(egw_arena *a, const egw_fleet *f, unsigned mask,
 			continue;
 		egw_node *arr = egw_set_arr(a, o, egw_xds_type_key[t]);
 		egw_node *res;
-		EGW_ARR_EACH(f->res[t], i, res)
+		EGW_ARR_EACH(fleet_res(&f->r->ctx, f, t), i, res)
 		egw_arr_push(a, arr, rendered_resource(a, (egw_xds_type)t, res, redact));
 	}
 	/* the statuses the IR's EnvoyPatchPolicies got while patching */
@@ -998,7 +1065,7 @@ static egw_node *config_dump(egw_ctx *c, const egw_fleet *f, unsigned mask, bool
 		egw_set_str(a, d, "@type", egw_sprintf(a, TYPE_URL_PREFIX "%s", dump_type[t]));
 		egw_node *lst = egw_set_arr(a, d, list_key[t]);
 		egw_node *res;
-		EGW_ARR_EACH(f->res[t], i, res)
+		EGW_ARR_EACH(fleet_res(c, f, t), i, res)
 		{
 			egw_node *body = rendered_resource(a, t, res, redact);
 			egw_node *typed = egw_obj(a);

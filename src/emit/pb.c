@@ -470,7 +470,8 @@ static int enc_map(enc *e, const ProtobufCFieldDescriptor *f, const egw_node *v)
 		return fail(e, "expected an object (map), got %s", kind_name(v));
 	const ProtobufCMessageDescriptor *ed = f->descriptor;
 	const ProtobufCFieldDescriptor *kf = &ed->fields[0], *vf = &ed->fields[1];
-	mkey *keys = EGW_NEWN(e->a, mkey, v->n ? v->n : 1);
+	mkey small[8];
+	mkey *keys = v->n <= 8 ? small : EGW_NEWN(e->a, mkey, v->n);
 	bool numeric = kf->type != PROTOBUF_C_TYPE_STRING && kf->type != PROTOBUF_C_TYPE_BOOL;
 	for (size_t i = 0; i < v->n; i++) {
 		keys[i].m = &v->c.members[i];
@@ -571,7 +572,10 @@ static int enc_plain(enc *e, const ProtobufCMessageDescriptor *d, const egw_node
 {
 	if (v->kind != EGW_OBJ)
 		return fail(e, "expected an object (%s), got %s", d->name, kind_name(v));
-	fent *fs = EGW_NEWN(e->a, fent, v->n ? v->n : 1);
+	/* on the stack when small (most messages): an arena array per
+	 * message was garbage as large as the output */
+	fent small[16];
+	fent *fs = v->n <= 16 ? small : EGW_NEWN(e->a, fent, v->n);
 	size_t nf = 0;
 	for (size_t i = 0; i < v->n; i++) {
 		const egw_member *m = &v->c.members[i];
@@ -615,7 +619,8 @@ static int enc_struct(enc *e, const egw_node *v)
 {
 	if (v->kind != EGW_OBJ)
 		return fail(e, "expected an object (Struct), got %s", kind_name(v));
-	mkey *keys = EGW_NEWN(e->a, mkey, v->n ? v->n : 1);
+	mkey small[8];
+	mkey *keys = v->n <= 8 ? small : EGW_NEWN(e->a, mkey, v->n);
 	for (size_t i = 0; i < v->n; i++)
 		keys[i].m = &v->c.members[i];
 	qsort(keys, v->n, sizeof *keys, cmp_mkey_str);

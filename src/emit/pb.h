@@ -30,6 +30,12 @@ int egw_pb_encode(egw_ctx *c, const char *full_name, const egw_node *json, uint8
 egw_node *egw_pb_decode(egw_ctx *c, const char *full_name, const uint8_t *buf, size_t len,
 			const char **err);
 
+/* As egw_pb_decode, with the decoder's temporaries (about a kilobyte per
+ * message) in tmp instead of c->arena; the tree itself is in c->arena and
+ * does not point into tmp, so the caller may reset tmp right after. */
+egw_node *egw_pb_decode_tmp(egw_ctx *c, egw_arena *tmp, const char *full_name, const uint8_t *buf,
+			    size_t len, const char **err);
+
 /* True when the registry knows `full_name`. */
 int egw_pb_known(const char *full_name);
 

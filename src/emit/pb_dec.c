@@ -21,6 +21,7 @@
 
 typedef struct dec {
 	egw_arena *a;
+	egw_arena *tmp; /* records and indexes, dropped after the call (or a) */
 	const char *err;
 	int depth;
 } dec;
@@ -129,7 +130,7 @@ static bool split(dec *d, const ProtobufCMessageDescriptor *md, const uint8_t *p
 {
 	const uint8_t *end = p + n;
 	size_t cap = 8, k = 0;
-	rec *rs = EGW_NEWN(d->a, rec, cap);
+	rec *rs = EGW_NEWN(d->tmp, rec, cap);
 	while (p < end) {
 		uint64_t tag;
 		if (!get_varint(&p, end, &tag) || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff)
@@ -144,7 +145,7 @@ static bool split(dec *d, const ProtobufCMessageDescriptor *md, const uint8_t *p
 			continue; /* unknown field: not part of the JSON */
 		r.f = f;
 		if (k == cap) {
-			rs = egw_realloc(d->a, rs, cap * sizeof *rs, cap * 2 * sizeof *rs);
+			rs = egw_realloc(d->tmp, rs, cap * sizeof *rs, cap * 2 * sizeof *rs);
 			cap *= 2;
 		}
 		rs[k++] = r;
@@ -503,13 +504,13 @@ static egw_node *dec_plain(dec *d, const ProtobufCMessageDescriptor *md, const u
 		return obj;
 	/* records grouped by field, in field-number order, keeping wire order
 	 * within a field (a stable sort by field index) */
-	size_t *cnt = EGW_NEWN(d->a, size_t, md->n_fields + 1);
+	size_t *cnt = EGW_NEWN(d->tmp, size_t, md->n_fields + 1);
 	for (size_t i = 0; i < nr; i++)
 		cnt[rs[i].f - md->fields + 1]++;
 	for (unsigned i = 0; i < md->n_fields; i++)
 		cnt[i + 1] += cnt[i];
-	const rec **by = EGW_NEWN(d->a, const rec *, nr);
-	size_t *last = EGW_NEWN(d->a, size_t, md->n_fields); /* 1 + wire position of the last record */
+	const rec **by = EGW_NEWN(d->tmp, const rec *, nr);
+	size_t *last = EGW_NEWN(d->tmp, size_t, md->n_fields); /* 1 + wire position of the last record */
 	for (size_t i = 0; i < nr; i++) {
 		size_t fi = (size_t)(rs[i].f - md->fields);
 		by[cnt[fi]++] = &rs[i];
@@ -558,7 +559,7 @@ static egw_node *dec_plain(dec *d, const ProtobufCMessageDescriptor *md, const u
 				size_t tot = 0;
 				for (size_t k = start; k < end; k++)
 					tot += by[k]->n;
-				uint8_t *cat = egw_alloc_raw(d->a, tot ? tot : 1);
+				uint8_t *cat = egw_alloc_raw(d->tmp, tot ? tot : 1);
 				size_t off = 0;
 				for (size_t k = start; k < end; k++) {
 					memcpy(cat + off, by[k]->p, by[k]->n);
@@ -617,10 +618,16 @@ static egw_node *dec_body(dec *d, const ProtobufCMessageDescriptor *md, const ui
 egw_node *egw_pb_decode(egw_ctx *c, const char *full_name, const uint8_t *buf, size_t len,
 			const char **err)
 {
+	return egw_pb_decode_tmp(c, NULL, full_name, buf, len, err);
+}
+
+egw_node *egw_pb_decode_tmp(egw_ctx *c, egw_arena *tmp, const char *full_name, const uint8_t *buf,
+			    size_t len, const char **err)
+{
 	const char *dummy;
 	if (!err)
 		err = &dummy;
-	dec dd = {.a = c->arena};
+	dec dd = {.a = c->arena, .tmp = tmp ? tmp : c->arena};
 	const ProtobufCMessageDescriptor *md = full_name ? pb_lookup(full_name, strlen(full_name)) : NULL;
 	if (!md) {
 		*err = egw_sprintf(c->arena, "unknown message type %s", full_name ? full_name : "(null)");

@@ -47,7 +47,7 @@ egw_node *ir_sf(ir_tr *t, const char *fmt, ...)
 egw_node *ir_meta(ir_tr *t, const char *kind, const char *ns, const char *name,
 		  const char *section)
 {
-	egw_node *m = egw_obj(t->a);
+	egw_node *m = egw_reserve(t->a, egw_obj(t->a), section && *section ? 4 : 3);
 	egw_set_str(t->a, m, "kind", kind);
 	egw_set_str(t->a, m, "name", name);
 	egw_set_str(t->a, m, "namespace", ns);

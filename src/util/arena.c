@@ -71,6 +71,38 @@ egw_arena *egw_arena_new(const egw_alloc_fns *fns)
 	return a;
 }
 
+egw_arena *egw_arena_new_sibling(const egw_arena *a)
+{
+	egw_arena *s = egw_arena_new(&a->fns);
+	if (s)
+		s->oom = a->oom;
+	return s;
+}
+
+void egw_arena_reset(egw_arena *a)
+{
+	for (deferred *d = a->defers; d; d = d->next)
+		d->fn(d->ptr);
+	a->defers = NULL;
+	a->strs = NULL;
+	a->strs_mask = a->strs_n = 0;
+	block *keep = NULL;
+	for (block *b = a->head; b;) {
+		block *n = b->next;
+		if (!n && b->size == BLOCK_MIN) {
+			keep = b; /* the oldest block, if it is an ordinary one */
+		} else {
+			a->reserved -= HDR + b->size;
+			a->fns.free(b, a->fns.ud);
+		}
+		b = n;
+	}
+	if (keep)
+		keep->used = 0;
+	a->head = keep;
+	a->used = 0;
+}
+
 void egw_arena_free(egw_arena *a)
 {
 	if (!a)

@@ -30,6 +30,14 @@ typedef struct egw_alloc_fns {
  * first block cannot be allocated (the only NULL return in the arena API). */
 egw_arena *egw_arena_new(const egw_alloc_fns *fns);
 void egw_arena_free(egw_arena *a);
+/* A second arena with a's allocator and OOM point, for work whose memory
+ * can go before a's does.  NULL when its first block cannot be allocated. */
+egw_arena *egw_arena_new_sibling(const egw_arena *a);
+
+/* Forgets everything allocated in a, keeping its first block for reuse:
+ * for an arena of temporaries that a loop empties on each turn.  Runs and
+ * drops the deferred cleanups; interned strings are forgotten too. */
+void egw_arena_reset(egw_arena *a);
 
 /* Where to jump on allocation failure; NULL means abort().  The jump passes 1. */
 void egw_arena_set_oom(egw_arena *a, jmp_buf *jb);

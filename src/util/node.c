@@ -128,6 +128,18 @@ egw_node *egw_strf(egw_arena *a, const char *fmt, ...)
 egw_node *egw_arr(egw_arena *a) { return mk(a, EGW_ARR); }
 egw_node *egw_obj(egw_arena *a) { return mk(a, EGW_OBJ); }
 
+egw_node *egw_reserve(egw_arena *a, egw_node *n, size_t count)
+{
+	if (!n || (n->kind != EGW_ARR && n->kind != EGW_OBJ) || count <= n->cap || count > UINT32_MAX)
+		return n;
+	if (n->kind == EGW_ARR)
+		n->c.items = egw_realloc(a, n->c.items, n->cap * sizeof(egw_node *), count * sizeof(egw_node *));
+	else
+		n->c.members = egw_realloc(a, n->c.members, n->cap * sizeof(egw_member), count * sizeof(egw_member));
+	n->cap = (uint32_t)count;
+	return n;
+}
+
 egw_node *egw_arr_push(egw_arena *a, egw_node *arr, egw_node *v)
 {
 	if (arr->kind != EGW_ARR)

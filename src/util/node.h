@@ -96,6 +96,11 @@ egw_node *egw_strf(egw_arena *a, const char *fmt, ...) __attribute__((format(pri
 egw_node *egw_arr(egw_arena *a);
 egw_node *egw_obj(egw_arena *a);
 
+/* Makes room for n members (OBJ) or items (ARR) in one allocation: a
+ * builder that knows how many it will add leaves no outgrown arrays behind.
+ * Returns n. */
+egw_node *egw_reserve(egw_arena *a, egw_node *n, size_t count);
+
 /* Appends; returns v. */
 egw_node *egw_arr_push(egw_arena *a, egw_node *arr, egw_node *v);
 /* Sets key (replacing an existing member in place, keeping its position);

@@ -72,23 +72,41 @@ static size_t yaml_scan(const char *data, size_t len)
 	return tokens;
 }
 
+/* The host allocator egw_translate gets: counts calls and bytes, and the
+ * most bytes held at once (the library's peak heap; each block carries its
+ * size in a header so frees can be subtracted). */
 typedef struct counts {
-	size_t allocs, frees, bytes;
+	size_t allocs, frees, bytes, live, peak;
 } counts;
+
+#define COUNT_HDR 16 /* keeps the block 16-aligned */
 
 static void *count_malloc(size_t n, void *ud)
 {
 	counts *c = ud;
+	unsigned char *p = malloc(n + COUNT_HDR);
+	if (!p)
+		return NULL;
+	memcpy(p, &n, sizeof n);
 	c->allocs++;
 	c->bytes += n;
-	return malloc(n);
+	c->live += n;
+	if (c->live > c->peak)
+		c->peak = c->live;
+	return p + COUNT_HDR;
 }
 
 static void count_free(void *p, void *ud)
 {
 	counts *c = ud;
+	if (!p)
+		return;
+	unsigned char *b = (unsigned char *)p - COUNT_HDR;
+	size_t n;
+	memcpy(&n, b, sizeof n);
 	c->frees++;
-	free(p);
+	c->live -= n;
+	free(b);
 }
 
 static void ctx_init(egw_ctx *c, egw_arena *a, egw_options *o)
@@ -151,20 +169,29 @@ static void run_stages(const char *data, size_t len, stage_times *st)
 	egw_ir_translate(&c, &rs, &ir);
 	double t4 = now();
 	st->mem_ir = egw_arena_used(a);
-	size_t nf = 0, nres = 0, out = 0;
-	egw_xds_out *xo = calloc(egw_len(ir.xds_ir) + 1, sizeof *xo);
+	/* as egw_translate does: each fleet's xDS trees in an arena of their
+	 * own, serialized into the main one, then released */
+	size_t nf = 0, nres = 0, out = 0, xds_bytes = 0;
+	double t_xds = 0, t_ser = 0;
 	egw_member *m;
 	EGW_OBJ_EACH(ir.xds_ir, i, m)
 	{
-		egw_xds_translate(&c, m->val, &xo[nf]);
-		nf++;
-	}
-	double t5 = now();
-	st->mem_xds = egw_arena_used(a);
-	for (size_t f = 0; f < nf; f++)
+		egw_arena *xa = egw_arena_new(NULL);
+		egw_ctx xc = c;
+		xc.arena = xa;
+		xc.scratch = NULL;
+		xc.scratch_cap = 0;
+		xc.diag_head = xc.diag_tail = NULL;
+		xc.n_diags = 0;
+		egw_xds_out xo;
+		memset(&xo, 0, sizeof xo);
+		double s0 = now();
+		egw_xds_translate(&xc, m->val, &xo);
+		double s1 = now();
+		xds_bytes += egw_arena_used(xa);
 		for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++) {
 			egw_node *r;
-			EGW_ARR_EACH(xo[f].res[t], i, r)
+			EGW_ARR_EACH(xo.res[t], k, r)
 			{
 				uint8_t *b;
 				size_t bl;
@@ -174,8 +201,14 @@ static void run_stages(const char *data, size_t len, stage_times *st)
 				nres++;
 			}
 		}
-	double t6 = now();
-	st->mem_serialize = egw_arena_used(a);
+		t_xds += s1 - s0;
+		t_ser += now() - s1;
+		egw_arena_free(xa);
+		nf++;
+	}
+	double t5 = t4 + t_xds, t6 = t5 + t_ser;
+	st->mem_xds = st->mem_ir + xds_bytes;
+	st->mem_serialize = st->mem_xds + (egw_arena_used(a) - st->mem_ir);
 	size_t statuses = 0;
 	for (int k = 0; k < EGW_K__COUNT; k++)
 		for (size_t i = 0; i < rs.n[k]; i++)
@@ -191,7 +224,6 @@ static void run_stages(const char *data, size_t len, stage_times *st)
 	st->out_bytes = out;
 	st->arena_bytes = egw_arena_reserved(a);
 	st->statuses = statuses;
-	free(xo);
 	egw_arena_free(a);
 }
 
@@ -231,7 +263,7 @@ int main(int argc, char **argv)
 	double *sp = calloc((size_t)repeat * 7, sizeof(double));
 	size_t tokens = 0;
 	stage_times st = { 0 };
-	counts cnt = { 0, 0, 0 };
+	counts cnt = { 0, 0, 0, 0, 0 };
 	size_t diags = 0;
 	for (int r = 0; r < repeat; r++) {
 		double t0 = now();
@@ -246,7 +278,7 @@ int main(int argc, char **argv)
 		sp[4 * repeat + r] = st.serialize;
 		sp[5 * repeat + r] = st.clone;
 
-		counts c = { 0, 0, 0 };
+		counts c = { 0, 0, 0, 0, 0 };
 		egw_allocator al = { count_malloc, count_free, &c };
 		egw_options o;
 		egw_options_init(&o, EGW_OPTIONS_VERSION);
@@ -292,7 +324,7 @@ int main(int argc, char **argv)
 	       " \"ratio_to_scan\": {\"parse\": %.3f, \"translate\": %.3f, \"serialize\": %.3f, \"total\": %.3f, "
 	       "\"retranslate\": %.3f},\n"
 	       " \"peak_rss_bytes\": %ld, \"arena_bytes\": %zu, \"allocs\": %zu, \"alloc_bytes\": %zu, "
-	       "\"leaked_allocs\": %zd,\n"
+	       "\"leaked_allocs\": %zd, \"translate_peak_bytes\": %zu,\n"
 	       " \"fleets\": %zu, \"resources\": %zu, \"output_bytes\": %zu, \"statuses\": %zu, "
 	       "\"diagnostics\": %zu,\n"
 	       " \"arena_bytes_by_stage\": {\"parse\": %zu, \"clone\": %zu, \"model\": %zu, \"ir\": %zu, "
@@ -300,7 +332,7 @@ int main(int argc, char **argv)
 	       argv[1], len, tokens, repeat, m_scan, m[0], m[1], m[2], m[3], m[4], translate, m[5],
 	       m_total, m_retr, m[0] / m_scan, translate / m_scan, m[4] / m_scan, m_total / m_scan,
 	       m_retr / m_scan, ru.ru_maxrss * 1024L, st.arena_bytes, cnt.allocs,
-	       cnt.bytes, (ssize_t)cnt.allocs - (ssize_t)cnt.frees, st.fleets, st.resources,
+	       cnt.bytes, (ssize_t)cnt.allocs - (ssize_t)cnt.frees, cnt.peak, st.fleets, st.resources,
 	       st.out_bytes, st.statuses, diags, st.mem_parse, st.mem_clone - st.mem_parse,
 	       st.mem_model - st.mem_clone, st.mem_ir - st.mem_model, st.mem_xds - st.mem_ir,
 	       st.mem_serialize - st.mem_xds);

@@ -3,7 +3,8 @@
  * Fail-the-Nth-allocation sweep (upb, jansson's test_chaos.c, nghttp2's
  * failmalloc): for representative inputs, a counting egw_allocator fails
  * allocation N for every N from 1 to the total a clean run makes
- * (translation and every rendering).  Each run must end in EGW_ENOMEM where
+ * (translation and every rendering; renderings at about 1,500 evenly spread
+ * points when they make more allocations).  Each run must end in EGW_ENOMEM where
  * the failure hit (translation, or the one rendering), leave the result
  * usable when a rendering failed (the next renderings give the clean run's
  * bytes), and give back every byte: allocations == frees.
@@ -132,7 +133,12 @@ static void sweep(const input_case *ic, size_t stride)
 	size_t total = clean.allocs, in_translate = tc.allocs;
 	double t0 = rel_now();
 	size_t runs = 0, bad = 0;
-	for (size_t n = 1; n <= total + 1; n += (n < 200 || stride < 2) ? 1 : stride) {
+	/* every allocation of the translation fails once; the renderings
+	 * (which decode each resource's protobuf into a tree, thousands of
+	 * allocations in the debug pool) at about 1,500 evenly spread points */
+	size_t render_step = (total - in_translate) / 1500 + 1;
+	for (size_t n = 1; n <= total + 1;
+	     n += (n < 200 || stride < 2) ? (n >= in_translate && n < total ? render_step : 1) : stride) {
 		rel_counter c = { 0 };
 		c.fail_at = n;
 		egw_allocator fal = rel_counting_allocator(&c);

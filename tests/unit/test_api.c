@@ -613,6 +613,92 @@ START_TEST(custom_allocator_balances)
 }
 END_TEST
 
+/* Bytes held at once, through a header with each block's size. */
+typedef struct peak_counter {
+	size_t live, peak, total, frees;
+} peak_counter;
+
+static void *peak_malloc(size_t n, void *ud)
+{
+	peak_counter *c = ud;
+	unsigned char *p = malloc(n + 16);
+	if (!p)
+		return NULL;
+	memcpy(p, &n, sizeof n);
+	c->live += n;
+	c->total += n;
+	if (c->live > c->peak)
+		c->peak = c->live;
+	return p + 16;
+}
+
+static void peak_free(void *p, void *ud)
+{
+	peak_counter *c = ud;
+	if (!p)
+		return;
+	unsigned char *b = (unsigned char *)p - 16;
+	size_t n;
+	memcpy(&n, b, sizeof n);
+	c->live -= n;
+	c->frees++;
+	free(b);
+}
+
+/* Each fleet's xDS trees live in an arena of their own that is freed once
+ * the fleet is serialized: with eight fleets the call gives memory back
+ * before it returns, so its peak is below what it allocated; the xDS
+ * renderings, decoded from the kept protobuf, still show every fleet. */
+START_TEST(fleet_trees_released_during_call)
+{
+	static char buf[32768];
+	size_t n = (size_t)snprintf(buf, sizeof buf,
+				    "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\n"
+				    "metadata: {name: eg}\nspec: {controllerName: "
+				    "gateway.envoyproxy.io/gatewayclass-controller}\n");
+	for (int i = 0; i < 8; i++)
+		n += (size_t)snprintf(
+			buf + n, sizeof buf - n,
+			"---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n"
+			"metadata: {name: gw-%d, namespace: default}\n"
+			"spec:\n  gatewayClassName: eg\n  listeners:\n  - {name: http, protocol: HTTP, port: 80}\n"
+			"---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+			"metadata: {name: route-%d, namespace: default}\n"
+			"spec:\n  parentRefs: [{name: gw-%d}]\n  rules:\n  - backendRefs: [{name: svc, port: 80}]\n",
+			i, i, i);
+	snprintf(buf + n, sizeof buf - n,
+		 "---\napiVersion: v1\nkind: Service\nmetadata: {name: svc, namespace: default}\n"
+		 "spec:\n  clusterIP: 10.0.0.1\n  ports: [{port: 80}]\n"
+		 "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+		 "metadata:\n  name: svc-1\n  namespace: default\n"
+		 "  labels: {kubernetes.io/service-name: svc}\n"
+		 "addressType: IPv4\nports: [{port: 80}]\n"
+		 "endpoints: [{addresses: [10.1.0.1], conditions: {ready: true}}]\n");
+	peak_counter c = { 0 };
+	egw_allocator al = { peak_malloc, peak_free, &c };
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.allocator = &al;
+	egw_input in = input("fleets.yaml", buf);
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &o), EGW_OK);
+	ck_assert_uint_eq(egw_result_fleet_count(r), 8);
+	ck_assert_uint_gt(c.frees, 0);
+	ck_assert_uint_lt(c.peak, c.total);
+	for (size_t i = 0; i < 8; i++) {
+		const egw_fleet *f = egw_result_fleet(r, i);
+		egw_str out;
+		ck_assert_int_eq(egw_fleet_render_xds(f, 0, EGW_FORMAT_JSON, &out), EGW_OK);
+		char want[64];
+		snprintf(want, sizeof want, "\"httproute/default/route-%zu/rule/0\"", i);
+		ck_assert_msg(strstr(out.data, want), "fleet %zu renders no %s", i, want);
+		ck_assert(strstr(out.data, "\"virtualHosts\""));
+	}
+	egw_result_free(r);
+	ck_assert_uint_eq(c.live, 0);
+}
+END_TEST
+
 /* The options are only read during the call: an allocator struct that goes
  * away after egw_translate must not be used by later calls on the result. */
 static size_t stale_calls;
@@ -1387,6 +1473,7 @@ static Suite *api_suite(void)
 	t = tcase_create("memory");
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, custom_allocator_balances);
+	tcase_add_test(t, fleet_trees_released_during_call);
 	tcase_add_test(t, allocator_struct_not_kept);
 	tcase_add_test(t, allocation_failure_sweep);
 	tcase_add_test(t, render_out_of_memory);

@@ -691,6 +691,81 @@ START_TEST(arena_oom_jumps)
 }
 END_TEST
 
+/* A sibling shares the allocator and OOM point; reset empties an arena for
+ * reuse: nothing of it is counted, the deferred cleanups ran, its interned
+ * strings are gone, and it hands out memory again. */
+START_TEST(arena_sibling_and_reset)
+{
+	counting cnt = { 0, 0 };
+	egw_alloc_fns fns = { c_malloc, c_free, &cnt };
+	egw_arena *a = egw_arena_new(&fns);
+	jmp_buf jb;
+	egw_arena_set_oom(a, &jb);
+	egw_arena *s = egw_arena_new_sibling(a);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_ptr_eq(egw_arena_get_oom(s), &jb);
+	size_t before = cnt.mallocs;
+	static int one = 1;
+	defer_n = 0;
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 100; i++)
+			memset(egw_alloc(s, 1000), 0x5A, 1000); /* past one block */
+		(void)egw_alloc(s, 100000);                  /* a block of its own */
+		const char *k = egw_arena_intern(s, "name", 4);
+		ck_assert_ptr_eq(egw_arena_intern(s, "name", 4), k);
+		egw_arena_defer(s, log_defer, &one);
+		ck_assert_uint_ge(egw_arena_used(s), 200000);
+		egw_arena_reset(s);
+		ck_assert_uint_eq(egw_arena_used(s), 0);
+		ck_assert_int_eq(defer_n, round + 1);
+		/* memory handed out after a reset is usable and zeroed */
+		unsigned char *p = egw_alloc(s, 64);
+		for (int j = 0; j < 64; j++)
+			ck_assert(p[j] == 0);
+		egw_arena_reset(s);
+	}
+	/* the two arenas and the one kept block are all that is left */
+	ck_assert_uint_gt(cnt.mallocs, before);
+	ck_assert_uint_le(cnt.mallocs - cnt.frees, 3);
+	ck_assert_uint_le(egw_arena_reserved(s), 70000);
+	egw_arena_free(s);
+	egw_arena_free(a);
+	ck_assert_uint_eq(cnt.mallocs, cnt.frees);
+}
+END_TEST
+
+/* egw_reserve makes room once: the appends after it move nothing. */
+START_TEST(reserve_room)
+{
+	egw_node *o = egw_reserve(A, egw_obj(A), 5);
+	ck_assert_uint_eq(o->cap, 5);
+	egw_set_str(A, o, "a", "1");
+	egw_member *first = o->c.members;
+	for (int i = 0; i < 4; i++) {
+		char k[4] = { 'b', (char)('0' + i), 0 };
+		egw_set_int(A, o, k, i);
+	}
+	ck_assert_ptr_eq(o->c.members, first);
+	ck_assert_uint_eq(egw_len(o), 5);
+	ck_assert_str_eq(egw_get_str(o, "a", ""), "1");
+	egw_node *arr = egw_reserve(A, egw_arr(A), 3);
+	egw_arr_push(A, arr, egw_int(A, 1));
+	egw_node **items = arr->c.items;
+	egw_arr_push(A, arr, egw_int(A, 2));
+	egw_arr_push(A, arr, egw_int(A, 3));
+	ck_assert_ptr_eq(arr->c.items, items);
+	egw_arr_push(A, arr, egw_int(A, 4)); /* past the room: grows as usual */
+	ck_assert_uint_eq(egw_len(arr), 4);
+	ck_assert(egw_at(arr, 3)->v.i == 4);
+	/* never shrinks, and ignores scalars and NULL */
+	ck_assert_uint_eq(egw_reserve(A, arr, 1)->cap, arr->cap);
+	egw_node *sc = egw_nstr(A, "x");
+	ck_assert_ptr_eq(egw_reserve(A, sc, 10), sc);
+	ck_assert_uint_eq(sc->len, 1);
+	ck_assert_ptr_null(egw_reserve(A, NULL, 3));
+}
+END_TEST
+
 /* Calendar arithmetic: known days, and the round trip over four centuries. */
 START_TEST(civil_days)
 {
@@ -817,6 +892,8 @@ static Suite *node_suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, arena_allocations);
 	tcase_add_test(t, arena_oom_jumps);
+	tcase_add_test(t, arena_sibling_and_reset);
+	tcase_add_test(t, reserve_room);
 	tcase_add_test(t, civil_days);
 	tcase_add_test(t, sha256_vectors);
 	tcase_add_test(t, map_basics);

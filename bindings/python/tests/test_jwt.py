@@ -72,7 +72,7 @@ def jwt_config(fleet):
 def route_requirements(fleet):
     out = {}
     for rc in fleet.to_dict("route")["routes"]:
-        for vh in rc["virtualHosts"]:
+        for vh in rc.get("virtualHosts", []):
             for r in vh["routes"]:
                 cfg = r.get("typedPerFilterConfig", {}).get(JWT)
                 out[r["name"]] = cfg["requirementName"] if cfg else None
