@@ -171,7 +171,9 @@ static egw_node *own_text(egw_arena *a, egw_node *n)
 			own_text(a, n->c.items[i]);
 	} else if (n->kind == EGW_OBJ) {
 		for (size_t i = 0; i < n->n; i++) {
-			n->c.members[i].key = egw_arena_intern(a, n->c.members[i].key, n->c.members[i].klen);
+			egw_member_rekey(&n->c.members[i],
+					 egw_arena_intern(a, n->c.members[i].key, n->c.members[i].klen),
+					 n->c.members[i].klen);
 			own_text(a, n->c.members[i].val);
 		}
 	}

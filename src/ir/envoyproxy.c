@@ -463,7 +463,7 @@ static void normalize_keys(ir_tr *t, egw_node *n)
 		if (k[0] >= 'A' && k[0] <= 'Z' && k[1] >= 'a' && k[1] <= 'z') {
 			char *nk = egw_strdup(t->a, k);
 			nk[0] = (char)(nk[0] - 'A' + 'a');
-			m->key = nk;
+			egw_member_rekey(m, nk, m->klen);
 			n->index = NULL; /* the lookup index is rebuilt on demand */
 		}
 		if (!free_form(m->key))

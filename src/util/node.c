@@ -18,6 +18,24 @@ typedef struct obj_index {
 	uint32_t *slots; /* member index + 1; 0 = empty */
 } obj_index;
 
+static uint32_t key_prefix(const char *k, size_t n)
+{
+	uint32_t p = 0;
+	if (n >= 4)
+		memcpy(&p, k, 4);
+	else
+		for (size_t i = 0; i < n; i++)
+			((unsigned char *)&p)[i] = (unsigned char)k[i];
+	return p;
+}
+
+void egw_member_rekey(egw_member *m, const char *key, size_t klen)
+{
+	m->key = key;
+	m->klen = (uint32_t)klen;
+	m->pre = key_prefix(key, klen);
+}
+
 static uint64_t hash_key(const char *k, size_t n)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -197,8 +215,7 @@ egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_
 		obj->cap = nc;
 	}
 	egw_member *m = &obj->c.members[obj->n++];
-	m->key = key;
-	m->klen = klen;
+	egw_member_rekey(m, key, klen);
 	m->val = v;
 	if (obj->index) {
 		obj_index *ix = obj->index;
@@ -212,16 +229,25 @@ egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_
 	return v;
 }
 
+static inline bool key_is(const egw_member *m, const char *key, size_t klen, uint64_t want)
+{
+	return m->klen_pre == want && (klen <= 4 || memcmp(m->key + 4, key + 4, klen - 4) == 0);
+}
+
 static egw_member *find(const egw_node *obj, const char *key, size_t klen)
 {
-	if (!obj || obj->kind != EGW_OBJ)
+	if (!obj || obj->kind != EGW_OBJ || klen > UINT32_MAX)
 		return NULL;
+	egw_member w;
+	w.klen = (uint32_t)klen;
+	w.pre = key_prefix(key, klen);
+	uint64_t pre = w.klen_pre;
 	if (obj->index) {
 		const obj_index *ix = obj->index;
 		size_t s = hash_key(key, klen) & ix->mask;
 		while (ix->slots[s]) {
 			egw_member *m = &obj->c.members[ix->slots[s] - 1];
-			if (m->klen == klen && memcmp(m->key, key, klen) == 0)
+			if (key_is(m, key, klen, pre))
 				return m;
 			s = (s + 1) & ix->mask;
 		}
@@ -229,7 +255,7 @@ static egw_member *find(const egw_node *obj, const char *key, size_t klen)
 	}
 	for (size_t i = 0; i < obj->n; i++) {
 		egw_member *m = &obj->c.members[i];
-		if (m->klen == klen && memcmp(m->key, key, klen) == 0)
+		if (key_is(m, key, klen, pre))
 			return m;
 	}
 	return NULL;

@@ -43,9 +43,21 @@ typedef struct egw_member egw_member;
 
 struct egw_member {
 	const char *key; /* NUL-terminated, arena */
-	size_t klen;
+	/* klen and the key's first four bytes (zero-padded), as one word too: a
+	 * lookup compares that before it reads the key, which lives elsewhere */
+	union {
+		struct {
+			uint32_t klen;
+			uint32_t pre;
+		};
+		uint64_t klen_pre;
+	};
 	egw_node *val;
 };
+
+/* Gives member m a new key (same arena rules as egw_obj_append_ref); the
+ * owning object's hash index, if any, must be dropped by the caller. */
+void egw_member_rekey(egw_member *m, const char *key, size_t klen);
 
 enum {
 	EGW_NF_QUOTED = 1, /* scalar was quoted in YAML: never a number/bool */

@@ -50,15 +50,43 @@ egw_node *hf_fraction(xt *x, const egw_node *pct)
 	return o;
 }
 
-const egw_node *hf_first_route_with(const egw_node *hl, const char *section, const char *key)
+static void first_key(char *buf, size_t cap, const char *section, const char *key, size_t klen)
 {
-	const egw_node *r;
-	EGW_ARR_EACH(G(hl, "routes"), i, r) {
-		const egw_node *sec = section ? G(r, section) : r;
-		if (G(sec, key))
-			return r;
+	size_t n = 0;
+	for (const char *p = section ? section : ""; *p && n + 1 < cap; p++)
+		buf[n++] = (char)tolower((unsigned char)*p);
+	if (n + 1 < cap)
+		buf[n++] = '/';
+	for (size_t i = 0; i < klen && n + 1 < cap; i++)
+		buf[n++] = (char)tolower((unsigned char)key[i]);
+	buf[n] = 0;
+}
+
+const egw_node *hf_first_route_with(xt *x, const egw_node *hl, const char *section, const char *key)
+{
+	static const char *const sections[] = { NULL, "traffic", "security" };
+	char k[160];
+	if (x->first_hl != hl) {
+		/* every key of every route (and of its traffic and security
+		 * parts), first route first: Go's JSON field matching is
+		 * case-insensitive, so the keys are kept in lower case */
+		egw_map_init(&x->first_with, x->a);
+		x->first_hl = hl;
+		const egw_node *r;
+		EGW_ARR_EACH(G(hl, "routes"), i, r) {
+			for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
+				const egw_node *sec = sections[s] ? G(r, sections[s]) : r;
+				const egw_member *m;
+				EGW_OBJ_EACH(sec, j, m) {
+					first_key(k, sizeof k, sections[s], m->key, m->klen);
+					if (!egw_map_get(&x->first_with, k))
+						egw_map_put(&x->first_with, k, (void *)r);
+				}
+			}
+		}
 	}
-	return NULL;
+	first_key(k, sizeof k, section, key, strlen(key));
+	return egw_map_get(&x->first_with, k);
 }
 
 /* ---- gRPC ---- */
@@ -100,7 +128,7 @@ const hfilter hf_health_check = {hc_hcm, NULL};
 
 static void fault_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	if (hf_first_route_with(hl, "traffic", "faultInjection") && !hf_has(hf, FAULT))
+	if (hf_first_route_with(x, hl, "traffic", "faultInjection") && !hf_has(hf, FAULT))
 		hf_add(x, hf, FAULT, FAULT_MSG, false);
 }
 
@@ -134,7 +162,7 @@ const hfilter hf_fault = {fault_hcm, fault_route};
 
 static void cors_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	if (hf_first_route_with(hl, "security", "cors") && !hf_has(hf, CORS))
+	if (hf_first_route_with(x, hl, "security", "cors") && !hf_has(hf, CORS))
 		hf_add(x, hf, CORS, "envoy.extensions.filters.http.cors.v3.Cors", false);
 }
 
@@ -229,7 +257,7 @@ static egw_node *session_state(xt *x, const egw_node *r)
 
 static void session_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	const egw_node *r = hf_first_route_with(hl, NULL, "sessionPersistence");
+	const egw_node *r = hf_first_route_with(x, hl, NULL, "sessionPersistence");
 	if (!r || hf_has(hf, SESSION))
 		return;
 	egw_node *c = hf_add(x, hf, SESSION, "envoy.extensions.filters.http.stateful_session.v3.StatefulSession", true);
@@ -252,7 +280,7 @@ const hfilter hf_session = {session_hcm, session_route};
 
 static void buffer_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	const egw_node *r = hf_first_route_with(hl, "traffic", "requestBuffer");
+	const egw_node *r = hf_first_route_with(x, hl, "traffic", "requestBuffer");
 	if (!r || hf_has(hf, BUFFER))
 		return;
 	egw_node *c = hf_add(x, hf, BUFFER, "envoy.extensions.filters.http.buffer.v3.Buffer", true);

@@ -19,7 +19,7 @@ static const egw_node *oidc_of(const egw_node *r)
 
 static void oidc_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	if (hf_first_route_with(hl, "security", "oidc") && !hf_has(hf, OAUTH2))
+	if (hf_first_route_with(x, hl, "security", "oidc") && !hf_has(hf, OAUTH2))
 		hf_add(x, hf, OAUTH2, "envoy.extensions.filters.http.oauth2.v3.OAuth2", false);
 }
 

@@ -185,7 +185,7 @@ static egw_node *action(xt *x, const char *name, const char *act)
 
 static void rbac_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	if (!hf_first_route_with(hl, "security", "authorization") || hf_has(hf, RBAC))
+	if (!hf_first_route_with(x, hl, "security", "authorization") || hf_has(hf, RBAC))
 		return;
 	hf_add(x, hf, RBAC, "envoy.extensions.filters.http.rbac.v3.RBAC", false);
 }

@@ -283,7 +283,7 @@ static void apikey_fill(xt *x, egw_node *c, const egw_node *ak)
 
 static void apikey_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	const egw_node *r = hf_first_route_with(hl, "security", "apiKeyAuth");
+	const egw_node *r = hf_first_route_with(x, hl, "security", "apiKeyAuth");
 	if (!r || hf_has(hf, APIKEY))
 		return;
 	egw_node *c = hf_add(x, hf, APIKEY, "envoy.extensions.filters.http.api_key_auth.v3.ApiKeyAuth", true);

@@ -26,6 +26,9 @@ typedef struct xt {
 	bool name_v2;
 	egw_buf err; /* accumulated errors, newline-joined */
 	const egw_node *cur_hl; /* the HTTP listener being translated */
+	/* hf_first_route_with's answers for one listener, from one pass */
+	const egw_node *first_hl;
+	egw_map first_with; /* "section/key" (lower case) -> first IR route */
 	egw_map backend_clusters; /* name -> IR backendClusters entry */
 } xt;
 

@@ -734,6 +734,42 @@ START_TEST(arena_sibling_and_reset)
 }
 END_TEST
 
+/* Lookups compare length and the first four bytes before the key: keys
+ * that share them, or are shorter than four bytes, still find their own
+ * member, in small objects (scanned) and large ones (hashed). */
+START_TEST(lookup_shared_prefixes)
+{
+	static const char *const keys[] = { "name", "namespace", "names", "nam", "n", "", "na",
+					    "nameX", "namespaceS", "x" };
+	for (int big = 0; big < 2; big++) {
+		egw_node *o = egw_obj(A);
+		if (big)
+			for (int i = 0; i < 20; i++) {
+				char k[8];
+				snprintf(k, sizeof k, "pad%d", i);
+				egw_set_int(A, o, k, i);
+			}
+		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+			egw_set_int(A, o, keys[i], (int64_t)i);
+		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+			egw_node *v = egw_get(o, keys[i]);
+			ck_assert_msg(v && v->v.i == (int64_t)i, "key \"%s\" (%s object)", keys[i],
+				      big ? "hashed" : "scanned");
+		}
+		ck_assert_ptr_null(egw_get(o, "namespac"));
+		ck_assert_ptr_null(egw_get(o, "nameY"));
+		ck_assert_ptr_eq(egw_getn(o, "name", 3), egw_get(o, "nam"));
+		/* a member given a new key is found under it, not the old one */
+		egw_member *m = &o->c.members[o->n - 1]; /* "x" */
+		egw_member_rekey(m, "y", 1);
+		if (big)
+			o->index = NULL; /* as egw_member_rekey's callers do */
+		ck_assert_ptr_nonnull(egw_get(o, "y"));
+		ck_assert_ptr_null(egw_get(o, "x"));
+	}
+}
+END_TEST
+
 /* egw_reserve makes room once: the appends after it move nothing. */
 START_TEST(reserve_room)
 {
@@ -894,6 +930,7 @@ static Suite *node_suite(void)
 	tcase_add_test(t, arena_oom_jumps);
 	tcase_add_test(t, arena_sibling_and_reset);
 	tcase_add_test(t, reserve_room);
+	tcase_add_test(t, lookup_shared_prefixes);
 	tcase_add_test(t, civil_days);
 	tcase_add_test(t, sha256_vectors);
 	tcase_add_test(t, map_basics);
