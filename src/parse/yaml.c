@@ -10,10 +10,13 @@
 #include "../util/map.h"
 
 struct frame;
+struct pending;
 
 typedef struct parser_box {
 	struct frame *stack; /* the frame stack, kept across the buffer's segments */
 	size_t stack_cap;
+	struct pending *pend; /* children of the open containers, likewise kept */
+	size_t pend_cap;
 	yaml_parser_t p;
 	bool p_live;
 	yaml_event_t ev;
@@ -30,8 +33,19 @@ static void box_cleanup(void *ptr)
 	b->ev_live = b->p_live = false;
 }
 
+/* A child of an open container, waiting for the container to end: then the
+ * container gets an array of exactly its size (growing one as children come
+ * left the outgrown copies behind, a third of the parsed tree). */
+typedef struct pending {
+	const char *key; /* mapping key (its text), NULL in a sequence */
+	uint32_t klen;
+	egw_pos kpos; /* where the key is, for a duplicate's warning */
+	egw_node *val;
+} pending;
+
 typedef struct frame {
 	egw_node *node;
+	size_t base; /* the container's first child in pstate.pend */
 	egw_node key;  /* pending mapping key (a scalar, held by value: keys
 			* need no node of their own once they are members) */
 	bool has_key;
@@ -45,6 +59,8 @@ typedef struct pstate {
 	uint32_t line0; /* line offset of the segment in the buffer */
 	frame *stack;
 	size_t depth, cap;
+	pending *pend;
+	size_t npend, pcap;
 	egw_map anchors;
 	size_t alias_nodes;
 	bool failed;  /* syntax error */
@@ -232,6 +248,7 @@ static void push(pstate *s, egw_node *n, const char *anchor)
 	}
 	frame *f = &s->stack[s->depth++];
 	f->node = n;
+	f->base = s->npend;
 	f->has_key = false;
 	f->anchor = anchor;
 	f->merges = NULL;
@@ -278,6 +295,39 @@ static void apply_merges(pstate *s, frame *f)
 	}
 }
 
+static void pend_push(pstate *s, const char *key, size_t klen, egw_pos kpos, egw_node *v)
+{
+	if (s->npend == s->pcap) {
+		size_t nc = s->pcap ? s->pcap * 2 : 64;
+		s->pend = egw_realloc(s->c->arena, s->pend, s->pcap * sizeof *s->pend, nc * sizeof *s->pend);
+		s->pcap = nc;
+	}
+	s->pend[s->npend++] = (pending){ key, (uint32_t)klen, kpos, v };
+}
+
+/* Gives the container of frame f its children, in one allocation. */
+static void materialize(pstate *s, frame *f)
+{
+	egw_arena *a = s->c->arena;
+	egw_node *n = f->node;
+	size_t k = s->npend - f->base;
+	const pending *p = s->pend + f->base;
+	egw_reserve(a, n, k);
+	for (size_t i = 0; i < k; i++) {
+		if (n->kind == EGW_ARR) {
+			egw_arr_push(a, n, p[i].val);
+		} else if (egw_getn(n, p[i].key, p[i].klen)) {
+			egw_node at = { .kind = EGW_STR, .pos = p[i].kpos };
+			egw_diag(s->c, EGW_D_DUPLICATE, EGW_SEV_WARNING, &at, NULL,
+				 "duplicate key \"%s\"; the last value is used", p[i].key);
+			egw_obj_setn(a, n, p[i].key, p[i].klen, p[i].val);
+		} else {
+			egw_obj_append_ref(a, n, p[i].key, p[i].klen, p[i].val); /* the key's text */
+		}
+	}
+	s->npend = f->base;
+}
+
 /* Attaches a finished node to its parent (or returns it as the root). */
 static egw_node *attach(pstate *s, egw_node *n, egw_node **root)
 {
@@ -287,7 +337,7 @@ static egw_node *attach(pstate *s, egw_node *n, egw_node **root)
 	}
 	frame *f = &s->stack[s->depth - 1];
 	if (f->node->kind == EGW_ARR) {
-		egw_arr_push(s->c->arena, f->node, n);
+		pend_push(s, NULL, 0, n->pos, n);
 	} else if (!f->has_key) {
 		if (n->kind == EGW_ARR || n->kind == EGW_OBJ) {
 			egw_diag(s->c, EGW_D_SYNTAX, EGW_SEV_ERROR, n, NULL,
@@ -305,13 +355,7 @@ static egw_node *attach(pstate *s, egw_node *n, egw_node **root)
 			merge_later(s, f, k, n);
 			return n;
 		}
-		if (egw_getn(f->node, k->str, k->len)) {
-			egw_diag(s->c, EGW_D_DUPLICATE, EGW_SEV_WARNING, k, NULL,
-				 "duplicate key \"%s\"; the last value is used", k->str);
-			egw_obj_setn(s->c->arena, f->node, k->str, k->len, n);
-		} else {
-			egw_obj_append_ref(s->c->arena, f->node, k->str, k->len, n); /* the key node's text */
-		}
+		pend_push(s, k->str, k->len, k->pos, n);
 	}
 	return n;
 }
@@ -434,7 +478,7 @@ static long parse_segment(egw_ctx *c, parser_box *b, uint32_t input, uint32_t li
 	yaml_parser_set_input_string(&b->p, (const unsigned char *)data, len);
 
 	pstate s = { .c = c, .input = input, .line0 = line0, .alias_nodes = *alias_nodes,
-		     .stack = b->stack, .cap = b->stack_cap };
+		     .stack = b->stack, .cap = b->stack_cap, .pend = b->pend, .pcap = b->pend_cap };
 	egw_map_init(&s.anchors, c->arena);
 	long ndocs = 0;
 	egw_node *root = NULL;
@@ -461,6 +505,7 @@ static long parse_segment(egw_ctx *c, parser_box *b, uint32_t input, uint32_t li
 		case YAML_DOCUMENT_START_EVENT:
 			root = NULL;
 			s.depth = 0;
+			s.npend = 0;
 			egw_map_init(&s.anchors, c->arena);
 			break;
 		case YAML_DOCUMENT_END_EVENT:
@@ -532,6 +577,7 @@ static long parse_segment(egw_ctx *c, parser_box *b, uint32_t input, uint32_t li
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT: {
 			frame f = s.stack[--s.depth];
+			materialize(&s, &f);
 			apply_merges(&s, &f);
 			attach(&s, f.node, &root);
 			if (f.anchor)
@@ -572,6 +618,8 @@ static long parse_segment(egw_ctx *c, parser_box *b, uint32_t input, uint32_t li
 	box_cleanup(b);
 	b->stack = s.stack; /* keep the grown stack for the next segment */
 	b->stack_cap = s.cap;
+	b->pend = s.pend;
+	b->pend_cap = s.pcap;
 	*alias_nodes = s.alias_nodes;
 	return s.limited ? -1 : ndocs;
 }

@@ -27,16 +27,21 @@ def name(r):
 
 
 def table(rows):
+    # heap peak: the most bytes egw_translate held at once through the
+    # host's allocator (the library's own memory); peak RSS: the whole
+    # benchmark process, input buffer and stage-by-stage runs included
     out = ["| workload | input | scan | parse | translate | serialize | total | total/scan | "
-           "re-translate/scan | peak RSS | RSS/input | resources | statuses |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           "re-translate/scan | heap peak | heap/input | peak RSS | RSS/input | resources | statuses |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         s = r["seconds"]
         ms = lambda x: f"{x * 1000:.1f} ms"
-        out.append("| {} | {:.1f} MiB | {} | {} | {} | {} | {} | {:.2f} | {:.2f} | {:.0f} MiB | {:.1f} | {} | {} |".format(
+        heap = r.get("translate_peak_bytes", 0)
+        out.append("| {} | {:.1f} MiB | {} | {} | {} | {} | {} | {:.2f} | {:.2f} | {:.0f} MiB | {:.1f} | {:.0f} MiB | {:.1f} | {} | {} |".format(
             name(r), r["input_bytes"] / 2**20, ms(s["yaml_scan"]), ms(s["parse"]), ms(s["translate"]),
             ms(s["serialize"]), ms(s["total"]), r["ratio_to_scan"]["total"],
-            r["ratio_to_scan"]["retranslate"], r["peak_rss_bytes"] / 2**20,
+            r["ratio_to_scan"]["retranslate"], heap / 2**20, heap / r["input_bytes"],
+            r["peak_rss_bytes"] / 2**20,
             r["peak_rss_bytes"] / r["input_bytes"], r["resources"], r["statuses"]))
     routes = [r for r in rows if name(r).startswith("routes-")]
     if len(routes) >= 2:
@@ -44,12 +49,16 @@ def table(rows):
         base = routes[0]
         n0 = int(name(base).split("-")[1])
         out.append("")
-        out.append("| routes | total per route | vs. smallest |")
-        out.append("|---:|---:|---:|")
+        # the scaling target compares with 1,000 routes
+        k = [r for r in routes if name(r) == "routes-1000"]
+        ref = k[0]["seconds"]["total"] / 1000 if k else None
+        out.append("| routes | total per route | vs. smallest | vs. 1,000 |")
+        out.append("|---:|---:|---:|---:|")
         for r in routes:
             n = int(name(r).split("-")[1])
             per = r["seconds"]["total"] / n
-            out.append(f"| {n} | {per * 1e6:.1f} µs | {per / (base['seconds']['total'] / n0):.2f}× |")
+            vs = f"{per / ref:.2f}×" if ref else "–"
+            out.append(f"| {n} | {per * 1e6:.1f} µs | {per / (base['seconds']['total'] / n0):.2f}× | {vs} |")
     return "\n".join(out) + "\n"
 
 
