@@ -517,7 +517,6 @@ static int run(egw_result *r, const egw_input *inputs, size_t n, const egw_optio
 	return translate_docs(r, docs, o);
 }
 
-
 /* Everything after the OOM point is set: an allocation failure anywhere
  * below longjmps back to egw_translate, which frees the arena. */
 struct egw_documents {

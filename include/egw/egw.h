@@ -299,7 +299,8 @@ typedef enum egw_format {
 
 /**
  * Renders a fleet's resources of the types in `type_mask` (bits 1<<egw_xds_type;
- * 0 = all) in Envoy's canonical JSON form, as
+ * 0 = all) in Envoy's canonical JSON form (decoded from the protobuf the
+ * fleet hands out: fields in field-number order, defaults omitted), as
  * {"listeners":[...],"routes":[...],"clusters":[...],"endpoints":[...],"secrets":[...]},
  * plus "envoyPatchPolicies" (each policy's status) when the IR had any.
  * Secret bytes are redacted unless fmt has EGW_FORMAT_SHOW_SECRETS.

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define INDEX_AT 12
-enum { NF_SEEN = 0x80 }; /* egw_unshare's walk mark, cleared before it returns */ /* objects with more members get a hash index */
+#define INDEX_AT 12 /* objects with more members get a hash index */
+enum { NF_SEEN = 0x80 }; /* egw_unshare's walk mark, cleared before it returns */
 
 typedef struct obj_index {
 	egw_arena *arena;
@@ -238,16 +238,16 @@ static egw_member *find(const egw_node *obj, const char *key, size_t klen)
 {
 	if (!obj || obj->kind != EGW_OBJ || klen > UINT32_MAX)
 		return NULL;
-	egw_member w;
+	egw_member w; /* the length and prefix wanted, as a member holds them */
 	w.klen = (uint32_t)klen;
 	w.pre = key_prefix(key, klen);
-	uint64_t pre = w.klen_pre;
+	uint64_t want = w.klen_pre;
 	if (obj->index) {
 		const obj_index *ix = obj->index;
 		size_t s = hash_key(key, klen) & ix->mask;
 		while (ix->slots[s]) {
 			egw_member *m = &obj->c.members[ix->slots[s] - 1];
-			if (key_is(m, key, klen, pre))
+			if (key_is(m, key, klen, want))
 				return m;
 			s = (s + 1) & ix->mask;
 		}
@@ -255,7 +255,7 @@ static egw_member *find(const egw_node *obj, const char *key, size_t klen)
 	}
 	for (size_t i = 0; i < obj->n; i++) {
 		egw_member *m = &obj->c.members[i];
-		if (key_is(m, key, klen, pre))
+		if (key_is(m, key, klen, want))
 			return m;
 	}
 	return NULL;

@@ -50,43 +50,60 @@ egw_node *hf_fraction(xt *x, const egw_node *pct)
 	return o;
 }
 
-static void first_key(char *buf, size_t cap, const char *section, const char *key, size_t klen)
+/* The questions the filters ask (hf_first_route_with's callers); one pass
+ * over a listener's routes answers them all. */
+static const struct {
+	const char *section, *key;
+} asked[] = {
+	{ "traffic", "faultInjection" }, { "traffic", "requestBuffer" }, { "security", "cors" },
+	{ "security", "oidc" },           { "security", "authorization" }, { "security", "apiKeyAuth" },
+	{ NULL, "sessionPersistence" },
+};
+#define N_ASKED (sizeof asked / sizeof asked[0])
+
+static const egw_node *first_route_scan(const egw_node *hl, const char *section, const char *key)
 {
-	size_t n = 0;
-	for (const char *p = section ? section : ""; *p && n + 1 < cap; p++)
-		buf[n++] = (char)tolower((unsigned char)*p);
-	if (n + 1 < cap)
-		buf[n++] = '/';
-	for (size_t i = 0; i < klen && n + 1 < cap; i++)
-		buf[n++] = (char)tolower((unsigned char)key[i]);
-	buf[n] = 0;
+	const egw_node *r;
+	EGW_ARR_EACH(G(hl, "routes"), i, r) {
+		const egw_node *sec = section ? G(r, section) : r;
+		if (G(sec, key))
+			return r;
+	}
+	return NULL;
 }
 
 const egw_node *hf_first_route_with(xt *x, const egw_node *hl, const char *section, const char *key)
 {
-	static const char *const sections[] = { NULL, "traffic", "security" };
-	char k[160];
+	size_t q = 0;
+	while (q < N_ASKED && !((asked[q].section == section ||
+				 (asked[q].section && section && !strcmp(asked[q].section, section))) &&
+				!strcmp(asked[q].key, key)))
+		q++;
+	if (q == N_ASKED)
+		return first_route_scan(hl, section, key); /* a question not in the list */
 	if (x->first_hl != hl) {
-		/* every key of every route (and of its traffic and security
-		 * parts), first route first: Go's JSON field matching is
-		 * case-insensitive, so the keys are kept in lower case */
-		egw_map_init(&x->first_with, x->a);
-		x->first_hl = hl;
+		const egw_node **first = egw_alloc(x->a, N_ASKED * sizeof *first);
+		size_t open = N_ASKED;
 		const egw_node *r;
 		EGW_ARR_EACH(G(hl, "routes"), i, r) {
-			for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
-				const egw_node *sec = sections[s] ? G(r, sections[s]) : r;
-				const egw_member *m;
-				EGW_OBJ_EACH(sec, j, m) {
-					first_key(k, sizeof k, sections[s], m->key, m->klen);
-					if (!egw_map_get(&x->first_with, k))
-						egw_map_put(&x->first_with, k, (void *)r);
+			const egw_node *traffic = G(r, "traffic"), *security = G(r, "security");
+			for (size_t k = 0; k < N_ASKED; k++) {
+				if (first[k])
+					continue;
+				const egw_node *sec = !asked[k].section ? r
+						      : asked[k].section[0] == 't' ? traffic : security;
+				if (sec && G(sec, asked[k].key)) {
+					first[k] = r;
+					open--;
 				}
 			}
+			if (!open)
+				break;
 		}
+		x->first_hl = hl;
+		x->first_with = first;
 	}
-	first_key(k, sizeof k, section, key, strlen(key));
-	return egw_map_get(&x->first_with, k);
+	return x->first_with[q];
 }
 
 /* ---- gRPC ---- */

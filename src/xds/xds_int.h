@@ -28,7 +28,7 @@ typedef struct xt {
 	const egw_node *cur_hl; /* the HTTP listener being translated */
 	/* hf_first_route_with's answers for one listener, from one pass */
 	const egw_node *first_hl;
-	egw_map first_with; /* "section/key" (lower case) -> first IR route */
+	const egw_node **first_with; /* per question in filters_basic.c's list */
 	egw_map backend_clusters; /* name -> IR backendClusters entry */
 } xt;
 
