@@ -34,8 +34,8 @@ static void box_cleanup(void *ptr)
 }
 
 /* A child of an open container, waiting for the container to end: then the
- * container gets an array of exactly its size (growing one as children come
- * left the outgrown copies behind, a third of the parsed tree). */
+ * container gets an array of exactly its size (an array grown as children
+ * arrived left each outgrown copy behind in the arena). */
 typedef struct pending {
 	const char *key; /* mapping key (its text), NULL in a sequence */
 	uint32_t klen;
@@ -311,6 +311,8 @@ static void materialize(pstate *s, frame *f)
 	egw_arena *a = s->c->arena;
 	egw_node *n = f->node;
 	size_t k = s->npend - f->base;
+	if (!k)
+		return; /* an empty container (pend may not exist yet) */
 	const pending *p = s->pend + f->base;
 	egw_reserve(a, n, k);
 	for (size_t i = 0; i < k; i++) {

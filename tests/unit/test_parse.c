@@ -777,6 +777,37 @@ START_TEST(duplicate_keys)
 }
 END_TEST
 
+/* Containers get their children when they end, in an array of exactly
+ * their size; empty ones (also as a buffer's very first container, before
+ * any child was ever seen: a fuzzer's find under UBSan) get none. */
+START_TEST(containers_sized_exactly)
+{
+	egw_node *e = doc1("{}");
+	ck_assert_int_eq(e->kind, EGW_OBJ);
+	ck_assert_uint_eq(egw_len(e), 0);
+	e = doc1("[]");
+	ck_assert_int_eq(e->kind, EGW_ARR);
+	ck_assert_uint_eq(egw_len(e), 0);
+	egw_node *d = doc1("a: {}\nb: []\nc: {x: {y: {}}}\nd:\n- {}\n- []\n- [1, [2, 3], {k: v}]\n");
+	ck_assert_uint_eq(egw_len(d), 4);
+	ck_assert_uint_eq(d->cap, 4);
+	ck_assert_uint_eq(egw_len(egw_get(d, "a")), 0);
+	ck_assert_uint_eq(egw_len(egw_get(d, "b")), 0);
+	ck_assert_int_eq(egw_path(d, "c.x.y")->kind, EGW_OBJ);
+	egw_node *l = egw_get(d, "d");
+	ck_assert_uint_eq(egw_len(l), 3);
+	ck_assert_uint_eq(l->cap, 3);
+	egw_node *last = egw_at(l, 2);
+	ck_assert_uint_eq(egw_len(last), 3);
+	ck_assert_uint_eq(last->cap, 3);
+	ck_assert(egw_at(egw_at(last, 1), 1)->v.i == 3);
+	ck_assert_str_eq(egw_get_str(egw_at(last, 2), "k", ""), "v");
+	/* positions are the children's own */
+	ck_assert_uint_eq(egw_at(l, 1)->pos.line, 6);
+	ck_assert_uint_eq(C.n_diags, 0);
+}
+END_TEST
+
 START_TEST(non_scalar_keys)
 {
 	egw_node *d = parse("ok: 1\n---\n? [a, b]\n: 1\n---\nalso: ok\n");
@@ -1221,6 +1252,7 @@ static Suite *parse_suite(void)
 	tcase_add_test(t, anchors_and_aliases);
 	tcase_add_test(t, merge_keys);
 	tcase_add_test(t, duplicate_keys);
+	tcase_add_test(t, containers_sized_exactly);
 	tcase_add_test(t, non_scalar_keys);
 	tcase_add_test(t, parse_one_document);
 	suite_add_tcase(s, t);
