@@ -241,6 +241,17 @@ static void stage_arena_free(void *p)
 	s->a = NULL;
 }
 
+/* A sibling of a, freed with a if nobody frees it first (OOM jumps). */
+static stage_arena *stage_arena_new(egw_arena *a)
+{
+	stage_arena *s = egw_alloc(a, sizeof *s);
+	egw_arena_defer(a, stage_arena_free, s);
+	s->a = egw_arena_new_sibling(a);
+	if (!s->a)
+		egw_arena_oom(a);
+	return s;
+}
+
 static const char *dup_or_null(egw_arena *a, const char *s) { return s ? egw_strdup(a, s) : NULL; }
 
 /* Translates one fleet's IR to xDS in an arena of its own, serializes the
@@ -249,17 +260,8 @@ static const char *dup_or_null(egw_arena *a, const char *s) { return s ? egw_str
 static void translate_fleet(egw_result *r, egw_fleet *f)
 {
 	egw_arena *a = r->ctx.arena;
-	stage_arena *sa = egw_alloc(a, sizeof *sa);
-	egw_arena_defer(a, stage_arena_free, sa);
-	sa->a = egw_arena_new_sibling(a);
-	if (!sa->a)
-		egw_arena_oom(a);
-	egw_ctx xc = r->ctx;
-	xc.arena = sa->a;
-	xc.diag_head = xc.diag_tail = NULL;
-	xc.n_diags = 0;
-	xc.scratch = NULL;
-	xc.scratch_cap = 0;
+	stage_arena *sa = stage_arena_new(a);
+	egw_ctx xc = egw_ctx_in_arena(&r->ctx, sa->a);
 
 	egw_xds_out xo;
 	memset(&xo, 0, sizeof xo);
@@ -288,11 +290,7 @@ static egw_node *fleet_res(egw_ctx *c, const egw_fleet *cf, int t)
 	egw_arena *a = c->arena;
 	egw_node *arr = egw_reserve(a, egw_arr(a), f->n[t]);
 	/* the decoder's temporaries go to an arena emptied per resource */
-	stage_arena *tmp = egw_alloc(a, sizeof *tmp);
-	egw_arena_defer(a, stage_arena_free, tmp);
-	tmp->a = egw_arena_new_sibling(a);
-	if (!tmp->a)
-		egw_arena_oom(a);
+	stage_arena *tmp = stage_arena_new(a);
 	for (size_t i = 0; i < f->n[t]; i++) {
 		const egw_resource *rr = &f->made[t][i];
 		const char *err = NULL;

@@ -70,3 +70,14 @@ bool egw_runtime_flag(const egw_ctx *c, const char *flag)
 			return true;
 	return false;
 }
+
+egw_ctx egw_ctx_in_arena(const egw_ctx *c, egw_arena *a)
+{
+	egw_ctx x = *c;
+	x.arena = a;
+	x.diag_head = x.diag_tail = NULL;
+	x.n_diags = 0;
+	x.scratch = NULL;
+	x.scratch_cap = 0;
+	return x;
+}

@@ -59,4 +59,9 @@ void egw_diag_at(egw_ctx *c, int code, int severity, egw_pos pos, const char *ki
 
 bool egw_runtime_flag(const egw_ctx *c, const char *flag);
 
+/* A copy of c for a stage that works in arena a (a sibling of c's, freed
+ * first): same options and limits, no diagnostics yet, no scratch buffer.
+ * The caller moves the stage's diagnostics on before a goes. */
+egw_ctx egw_ctx_in_arena(const egw_ctx *c, egw_arena *a);
+
 #endif

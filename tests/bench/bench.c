@@ -177,12 +177,7 @@ static void run_stages(const char *data, size_t len, stage_times *st)
 	EGW_OBJ_EACH(ir.xds_ir, i, m)
 	{
 		egw_arena *xa = egw_arena_new(NULL);
-		egw_ctx xc = c;
-		xc.arena = xa;
-		xc.scratch = NULL;
-		xc.scratch_cap = 0;
-		xc.diag_head = xc.diag_tail = NULL;
-		xc.n_diags = 0;
+		egw_ctx xc = egw_ctx_in_arena(&c, xa);
 		egw_xds_out xo;
 		memset(&xo, 0, sizeof xo);
 		double s0 = now();
