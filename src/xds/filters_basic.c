@@ -91,7 +91,8 @@ const egw_node *hf_first_route_with(xt *x, const egw_node *hl, const char *secti
 				if (first[k])
 					continue;
 				const egw_node *sec = !asked[k].section ? r
-						      : asked[k].section[0] == 't' ? traffic : security;
+						      : !strcmp(asked[k].section, "traffic") ? traffic
+											      : security;
 				if (sec && G(sec, asked[k].key)) {
 					first[k] = r;
 					open--;
