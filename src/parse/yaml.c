@@ -125,21 +125,24 @@ static void type_plain(egw_node *n)
 	char c0 = s[0];
 	if (len && !strchr("~nNtTfF.+-0123456789", c0))
 		return;
-	if (len == 0 || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-	    !strcmp(s, "NULL")) {
+	/* the keywords by length first: "name" and "namespace" start with n */
+	if (len == 0 || (len == 1 && c0 == '~') ||
+	    (len == 4 && (!strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL")))) {
 		n->kind = EGW_NULL;
 		return;
 	}
-	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")) {
+	if (len == 4 && (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))) {
 		n->kind = EGW_BOOL;
 		n->v.b = true;
 		return;
 	}
-	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")) {
+	if (len == 5 && (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))) {
 		n->kind = EGW_BOOL;
 		n->v.b = false;
 		return;
 	}
+	if (c0 == 'n' || c0 == 'N' || c0 == 't' || c0 == 'T' || c0 == 'f' || c0 == 'F')
+		return; /* a name: no number or special float starts with a letter */
 	const char *d = s;
 	size_t dl = len;
 	if (*d == '-' || *d == '+') {
