@@ -22,9 +22,10 @@ egw_node *hf_route_cfg(xt *x, egw_node *xr, const char *name, const char *msg);
 /* Enables a disabled-by-default filter on a route (FilterConfig {config: {}}). */
 void hf_route_enable(xt *x, egw_node *xr, const char *name);
 
-/* The IR route of hl, first one with the given traffic/security key.  The
- * first call for a listener reads all its routes once; later calls look the
- * answer up (a listener's filters ask a score of such questions). */
+/* The IR route of hl, first one with the given traffic/security key.  For
+ * the questions in filters_basic.c's list, the first call for a listener
+ * answers them all in one pass over its routes and later calls look the
+ * answer up; any other question scans the routes. */
 const egw_node *hf_first_route_with(xt *x, const egw_node *hl, const char *section, const char *key);
 /* Fraction {numerator, denominator: MILLION} from a percentage. */
 egw_node *hf_fraction(xt *x, const egw_node *pct);
