@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -60,6 +61,9 @@ struct egw_result {
 	egw_map renders;      /* rendered text by request, so rendering again costs nothing */
 	bool renders_init;
 	unsigned generation;  /* bumped when a status changes: old renderings are stale */
+	/* the parsed documents translated (egw_translate_documents): the result
+	 * reads their text and nodes, so it holds a reference; NULL otherwise */
+	egw_documents *docs;
 };
 
 const char *egw_strerror(int code)
@@ -156,10 +160,9 @@ static egw_pos pos_or_none(egw_pos p)
 	return p;
 }
 
-/* egw_clone shares scalars' text and keys with the original, but a result
- * must not depend on the egw_documents it came from: the host may free them
- * first (a use after free found by tests/fuzz/fuzz_yaml.c's
- * parse-and-translate oracle, which frees the documents before rendering). */
+/* egw_clone shares scalars' text and keys with the original: a tree copied
+ * out of an arena that goes (a fleet's xds stage) needs its text copied
+ * too. */
 static egw_node *own_text(egw_arena *a, egw_node *n)
 {
 	if (!n)
@@ -433,7 +436,8 @@ static int translate_docs(egw_result *r, egw_node *docs, const egw_options *o)
 			f->name = egw_len(docs) == 1 ? "" : egw_sprintf(a, "%zu", i);
 			if (d->pos.input < n && c->input_names[d->pos.input][0] && r->n_fleets == 1)
 				f->name = c->input_names[d->pos.input];
-			f->xds_ir = d;
+			/* the xds stage changes the IR it reads */
+			f->xds_ir = egw_frozen(d) ? egw_clone(a, d) : d;
 			translate_fleet(r, f);
 		}
 		return EGW_OK;
@@ -520,9 +524,18 @@ static int run(egw_result *r, const egw_input *inputs, size_t n, const egw_optio
 struct egw_documents {
 	egw_arena *arena;
 	egw_ctx ctx;       /* input names, limits and the parse diagnostics */
-	egw_node *docs;
+	egw_node *docs;    /* frozen: translations share them and never change them */
 	int rc;            /* what parsing returned */
+	/* the host's handle plus one per result translated from them: the
+	 * memory goes with the last (results read the nodes, not copies) */
+	atomic_size_t refs;
 };
+
+static void documents_release(egw_documents *d)
+{
+	if (d && atomic_fetch_sub_explicit(&d->refs, 1, memory_order_acq_rel) == 1)
+		egw_arena_free(d->arena);
+}
 
 static int translate_in(egw_arena *a, egw_result **out, const egw_input *inputs, size_t n,
 			const egw_options *opts, const egw_documents *parsed)
@@ -561,8 +574,17 @@ static int translate_in(egw_arena *a, egw_result **out, const egw_input *inputs,
 			egw_diag_at(c, d->code, d->severity, d->pos, d->kind ? egw_strdup(a, d->kind) : NULL,
 				    d->ns ? egw_strdup(a, d->ns) : NULL, d->name ? egw_strdup(a, d->name) : NULL,
 				    egw_strdup(a, d->message));
-		rc = parsed->rc == EGW_OK ? translate_docs(r, own_text(a, egw_clone(a, parsed->docs)), opts)
-					  : parsed->rc;
+		/* the documents are not copied: they are frozen (no stage changes
+		 * them; one that must copies the object first) and the result
+		 * keeps them alive.  Only the list is the result's own. */
+		egw_node *docs = NULL;
+		if (parsed->rc == EGW_OK) {
+			docs = egw_reserve(a, egw_arr(a), egw_len(parsed->docs));
+			egw_node *d;
+			EGW_ARR_EACH(parsed->docs, i, d)
+			egw_arr_push(a, docs, d);
+		}
+		rc = docs ? translate_docs(r, docs, opts) : parsed->rc;
 	} else {
 		rc = run(r, inputs, n, opts);
 	}
@@ -580,6 +602,11 @@ static int translate_in(egw_arena *a, egw_result **out, const egw_input *inputs,
 	if (pthread_mutex_init(&r->lock, NULL) != 0) {
 		egw_arena_free(a);
 		return EGW_ENOMEM;
+	}
+	if (parsed) {
+		/* the caller's own handle keeps them alive until here */
+		r->docs = (egw_documents *)parsed;
+		atomic_fetch_add_explicit(&r->docs->refs, 1, memory_order_relaxed);
 	}
 	*out = r;
 	return rc;
@@ -679,6 +706,8 @@ int egw_parse(egw_documents **out, const egw_input *inputs, size_t n, const egw_
 	set_limits(&d->ctx.limits, &opts->limits);
 	d->docs = egw_arr(a);
 	d->rc = parse_inputs(&d->ctx, inputs, n, d->docs);
+	egw_freeze(d->docs);
+	atomic_init(&d->refs, 1);
 	d->ctx.opts = NULL; /* not kept: the caller's options die with the call */
 	egw_arena_set_oom(a, NULL);
 	if (d->rc == EGW_EINVAL) {
@@ -714,8 +743,7 @@ int egw_translate_documents(egw_result **out, const egw_documents *docs, const e
 
 void egw_documents_free(egw_documents *d)
 {
-	if (d)
-		egw_arena_free(d->arena);
+	documents_release(d);
 }
 
 size_t egw_documents_count(const egw_documents *d)
@@ -728,7 +756,9 @@ void egw_result_free(egw_result *r)
 	if (!r)
 		return;
 	pthread_mutex_destroy(&r->lock);
+	egw_documents *d = r->docs;
 	egw_arena_free(r->arena);
+	documents_release(d);
 }
 
 /* ---- fleets ---- */

@@ -325,10 +325,11 @@ func (a *cargs) result(op string, rc C.int, cr *C.egw_result) (*Result, error) {
 
 // Documents are parsed inputs that many translations can share: a host that
 // keeps its objects and re-translates on every change parses once and
-// translates as often as it likes (each translation copies the documents,
-// a fraction of parsing's cost).  Several goroutines may translate from one
+// translates as often as it likes (each translation reads the documents in
+// place and never changes them).  Several goroutines may translate from one
 // Documents at once.  Close frees it (a finalizer does so too: like a
-// Result, Documents own their libegw memory).
+// Result, Documents own their libegw memory); Results made from it keep
+// what they read, so Close may come first.
 type Documents struct {
 	mu sync.RWMutex
 	c  *C.egw_documents

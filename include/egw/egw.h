@@ -221,9 +221,13 @@ EGW_EXTERN int egw_translate(egw_result **out, const egw_input *inputs, size_t n
  * Parsed input that many translations can share.  A host that keeps its
  * objects and re-translates on every change parses once with egw_parse() and
  * calls egw_translate_documents() as often as it likes: each translation
- * copies the documents (a fraction of parsing's cost) and never changes
- * them, so several threads may translate from one egw_documents at once.
- * Parse diagnostics are repeated in every result.
+ * reads the documents in place, without copying them, and never changes
+ * them (an object a translation must complete, say with a default
+ * namespace, is copied first), so several threads may translate from one
+ * egw_documents at once.  A result made from documents holds a reference
+ * to them: egw_documents_free() may come before egw_result_free(), and the
+ * documents' memory goes with the last of them.  Parse diagnostics are
+ * repeated in every result.
  */
 typedef struct egw_documents egw_documents;
 

@@ -81,6 +81,9 @@ static void usage(FILE *out)
 	      "      --service-routing      route Services to their ClusterIPs, as egctl does\n"
 	      "                             (the default without --config)\n"
 	      "      --show-secrets         print xDS Secrets' private keys (redacted by default)\n"
+	      "      --parse-first          parse with egw_parse, then translate the parsed\n"
+	      "                             documents, as a host that re-translates on every\n"
+	      "                             change does (same output; for testing that path)\n"
 	      "      --now UNIX             the time certificates are checked at, in seconds\n"
 	      "                             since 1970 (default: now; 0: no validity check)\n"
 	      "  egw version                print the library version\n",
@@ -120,6 +123,7 @@ static int translate_cmd(int argc, char **argv)
 	size_t nflags = 0;
 	int add_missing = 0;
 	int show_secrets = 0;
+	int parse_first = 0;
 	long long now = (long long)time(NULL); /* the CLI is a host: it may read the clock */
 	/* -1: decided below.  With an EnvoyGateway configuration egw behaves as
 	 * the Envoy Gateway controller (EndpointSlices); without one as egctl,
@@ -194,6 +198,8 @@ static int translate_cmd(int argc, char **argv)
 			service_routing = 1;
 		} else if (!strcmp(a, "--show-secrets")) {
 			show_secrets = 1;
+		} else if (!strcmp(a, "--parse-first")) {
+			parse_first = 1;
 		} else if (!strcmp(a, "--now")) {
 			NEXT();
 			char *e;
@@ -326,7 +332,16 @@ static int translate_cmd(int argc, char **argv)
 	opts.now_unix = (int64_t)now;
 
 	egw_result *r = NULL;
-	int trc = egw_translate(&r, inputs, nfiles, &opts);
+	int trc;
+	if (parse_first) {
+		egw_documents *docs = NULL;
+		trc = egw_parse(&docs, inputs, nfiles, &opts);
+		if (trc == 0)
+			trc = egw_translate_documents(&r, docs, &opts);
+		egw_documents_free(docs); /* the result keeps what it needs */
+	} else {
+		trc = egw_translate(&r, inputs, nfiles, &opts);
+	}
 	if (r)
 		print_diags(r);
 	if (trc < 0) {

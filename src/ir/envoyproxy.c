@@ -463,12 +463,35 @@ static void normalize_keys(ir_tr *t, egw_node *n)
 		if (k[0] >= 'A' && k[0] <= 'Z' && k[1] >= 'a' && k[1] <= 'z') {
 			char *nk = egw_strdup(t->a, k);
 			nk[0] = (char)(nk[0] - 'A' + 'a');
-			egw_member_rekey(m, nk, m->klen);
-			n->index = NULL; /* the lookup index is rebuilt on demand */
+			egw_obj_rekey(n, i, nk, m->klen);
 		}
 		if (!free_form(m->key))
 			normalize_keys(t, m->val);
 	}
+}
+
+/* Whether normalize_keys would change a key under n. */
+static bool keys_to_normalize(const egw_node *n)
+{
+	if (!n)
+		return false;
+	if (n->kind == EGW_ARR) {
+		egw_node *x;
+		EGW_ARR_EACH(n, i, x)
+		if (keys_to_normalize(x))
+			return true;
+		return false;
+	}
+	if (n->kind != EGW_OBJ)
+		return false;
+	for (size_t i = 0; i < n->n; i++) {
+		const egw_member *m = &n->c.members[i];
+		if (m->key[0] >= 'A' && m->key[0] <= 'Z' && m->key[1] >= 'a' && m->key[1] <= 'z')
+			return true;
+		if (!free_form(m->key) && keys_to_normalize(m->val))
+			return true;
+	}
+	return false;
 }
 
 void ir_envoyproxy_normalize(ir_tr *t, egw_object *ep)
@@ -476,7 +499,10 @@ void ir_envoyproxy_normalize(ir_tr *t, egw_object *ep)
 	if (ep->user)
 		return;
 	ep->user = ep;
-	normalize_keys(t, egw_get(ep->node, "spec"));
+	/* parsed documents shared by several translations are not changed:
+	 * an EnvoyProxy with keys to fix is copied first */
+	if (keys_to_normalize(egw_get(ep->node, "spec")))
+		normalize_keys(t, egw_get(egw_object_writable(t->c, ep), "spec"));
 }
 
 /* The telemetry backendRefs of an EnvoyProxy must resolve; returns the

@@ -159,6 +159,9 @@ void ir_overlapping_tls(ir_tr *t);
 void ir_envoyproxy_ancestor(ir_tr *t, egw_object *ep, egw_node *ref);
 egw_node *ir_envoyproxy_config(ir_tr *t, egw_object *ep, bool with_status);
 void ir_access_log(ir_tr *t, egw_node *xds, egw_node *ep);
+/* Lower-cases Go-style capitalised keys in the spec once; may replace
+ * ep->node by a copy (shared parsed documents), so call it before keeping
+ * pointers into the node. */
 void ir_envoyproxy_normalize(ir_tr *t, egw_object *ep);
 void ir_tracing(ir_tr *t, ir_gw *g);
 /* What makes an EnvoyProxy unusable ("[problem, problem]"), or NULL. */

@@ -77,9 +77,9 @@ static void gateway_class(ir_tr *t)
 					      egw_get_str(pr, "namespace", ""),
 					      egw_get_str(pr, "name", ""));
 		if (ep) {
+			ir_envoyproxy_normalize(t, ep); /* may copy ep->node: first */
 			t->gc_ep = ep->node;
 			t->gc_epo = ep;
-			ir_envoyproxy_normalize(t, ep);
 		}
 		if (ep) {
 			egw_node *ref = egw_obj(t->a);

@@ -126,7 +126,8 @@ static void add_services(egw_ctx *c, egw_resources *rs)
 			egw_resources_add(c, rs, o);
 			continue;
 		}
-		egw_node *have = egw_arr_ensure(a, egw_obj_ensure(a, svc->node, "spec"), "ports");
+		egw_node *have = egw_arr_ensure(a, egw_obj_ensure(a, egw_object_writable(c, svc), "spec"),
+						"ports");
 		egw_node *p;
 		EGW_ARR_EACH(ports, q, p)
 		{
@@ -149,18 +150,19 @@ void egw_resources_complete(egw_ctx *c, egw_resources *rs, bool add_missing)
 		egw_object *o;
 		EGW_RES_EACH(rs, EGW_K_GATEWAYCLASS, i, o)
 		{
-			egw_node *spec = egw_obj_ensure(a, o->node, "spec");
-			const char *cn = egw_get_str(spec, "controllerName", "");
-			if (!cn[0])
-				egw_set_str(a, spec, "controllerName",
-					    egw_get_str(egw_get(rs->config, "gateway"), "controllerName",
-							"gateway.envoyproxy.io/gatewayclass-controller"));
+			if (egw_get_str(egw_get(o->node, "spec"), "controllerName", "")[0])
+				continue;
+			egw_node *spec = egw_obj_ensure(a, egw_object_writable(c, o), "spec");
+			egw_set_str(a, spec, "controllerName",
+				    egw_get_str(egw_get(rs->config, "gateway"), "controllerName",
+						"gateway.envoyproxy.io/gatewayclass-controller"));
 		}
 		EGW_RES_EACH(rs, EGW_K_SERVICE, i, o)
 		{
-			egw_node *spec = egw_obj_ensure(a, o->node, "spec");
-			if (!egw_get_str(spec, "clusterIP", "")[0])
-				egw_set_str(a, spec, "clusterIP", STAND_IN_CLUSTER_IP);
+			if (egw_get_str(egw_get(o->node, "spec"), "clusterIP", "")[0])
+				continue;
+			egw_node *spec = egw_obj_ensure(a, egw_object_writable(c, o), "spec");
+			egw_set_str(a, spec, "clusterIP", STAND_IN_CLUSTER_IP);
 		}
 		add_services(c, rs);
 	}

@@ -152,6 +152,10 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 		const egw_str *dn = &c->opts->default_namespace;
 		if (dn->data) {
 			ns = egw_strndup(a, dn->data, dn->len);
+			if (egw_frozen(doc)) { /* shared parsed documents: fill a copy */
+				doc = egw_clone(a, doc);
+				md = egw_get(doc, "metadata");
+			}
 			egw_set_str(a, md, "namespace", ns);
 		} else {
 			ns = "";
@@ -318,6 +322,13 @@ void egw_resources_build(egw_ctx *c, egw_resources *rs, egw_node *docs, egw_node
 egw_object *egw_resources_add(egw_ctx *c, egw_resources *rs, egw_node *doc)
 {
 	return add_object(c, rs, doc, &rs->next_seq);
+}
+
+egw_node *egw_object_writable(egw_ctx *c, egw_object *o)
+{
+	if (egw_frozen(o->node))
+		o->node = egw_clone(c->arena, o->node);
+	return o->node;
 }
 
 void egw_resources_sort(egw_resources *rs)

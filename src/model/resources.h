@@ -93,6 +93,11 @@ void egw_resources_build(egw_ctx *c, egw_resources *rs, egw_node *docs, egw_node
 /* Adds one object (diagnostics as for input objects); returns it or NULL.
  * Call egw_resources_sort afterwards. */
 egw_object *egw_resources_add(egw_ctx *c, egw_resources *rs, egw_node *doc);
+
+/* The object's node, made the translation's own first when it is part of
+ * shared parsed documents (EGW_NF_FROZEN): call it before changing o->node,
+ * and before keeping pointers into it. */
+egw_node *egw_object_writable(egw_ctx *c, egw_object *o);
 void egw_resources_sort(egw_resources *rs);
 
 egw_object *egw_res_find(const egw_resources *rs, egw_kind k, const char *ns, const char *name);

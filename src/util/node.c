@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "node.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -11,6 +12,11 @@
 
 #define INDEX_AT 12 /* objects with more members get a hash index */
 enum { NF_SEEN = 0x80 }; /* egw_unshare's walk mark, cleared before it returns */
+
+/* Every function that changes a container checks it is not part of shared,
+ * parsed documents (see EGW_NF_FROZEN): a stage that forgot to copy first
+ * would change what other translations are reading. */
+#define WRITABLE(n) assert(!((n)->flags & EGW_NF_FROZEN))
 
 typedef struct obj_index {
 	egw_arena *arena;
@@ -150,6 +156,7 @@ egw_node *egw_reserve(egw_arena *a, egw_node *n, size_t count)
 {
 	if (!n || (n->kind != EGW_ARR && n->kind != EGW_OBJ) || count <= n->cap || count > UINT32_MAX)
 		return n;
+	WRITABLE(n);
 	if (n->kind == EGW_ARR)
 		n->c.items = egw_realloc(a, n->c.items, n->cap * sizeof(egw_node *), count * sizeof(egw_node *));
 	else
@@ -162,6 +169,7 @@ egw_node *egw_arr_push(egw_arena *a, egw_node *arr, egw_node *v)
 {
 	if (arr->kind != EGW_ARR)
 		return v; /* a caller's bug; the node's fields are not an array's */
+	WRITABLE(arr);
 	if (arr->n == arr->cap) {
 		size_t nc = arr->cap ? arr->cap * 2 : 2;
 		arr->c.items = egw_realloc(a, arr->c.items, arr->cap * sizeof(egw_node *),
@@ -179,6 +187,15 @@ static void index_insert(obj_index *ix, const egw_member *members, uint32_t mi)
 	while (ix->slots[s])
 		s = (s + 1) & ix->mask;
 	ix->slots[s] = mi + 1;
+}
+
+/* The index again after members moved or changed keys. */
+static void index_rebuild(egw_node *obj)
+{
+	obj_index *ix = obj->index;
+	memset(ix->slots, 0, (ix->mask + 1) * sizeof(uint32_t));
+	for (size_t j = 0; j < obj->n; j++)
+		index_insert(ix, obj->c.members, (uint32_t)j);
 }
 
 static void index_build(egw_arena *a, egw_node *obj)
@@ -208,6 +225,7 @@ egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_
 {
 	if (obj->kind != EGW_OBJ)
 		return v; /* a caller's bug; the node's fields are not an object's */
+	WRITABLE(obj);
 	if (obj->n == obj->cap) {
 		size_t nc = obj->cap ? obj->cap * 2 : 2;
 		obj->c.members = egw_realloc(a, obj->c.members, obj->cap * sizeof(egw_member),
@@ -265,6 +283,7 @@ egw_node *egw_obj_setn(egw_arena *a, egw_node *obj, const char *key, size_t klen
 {
 	egw_member *m = find(obj, key, klen);
 	if (m) {
+		WRITABLE(obj);
 		m->val = v;
 		return v;
 	}
@@ -281,17 +300,24 @@ egw_node *egw_obj_del(egw_node *obj, const char *key)
 	egw_member *m = find(obj, key, strlen(key));
 	if (!m)
 		return NULL;
+	WRITABLE(obj);
 	egw_node *old = m->val;
 	size_t i = (size_t)(m - obj->c.members);
 	memmove(m, m + 1, (obj->n - i - 1) * sizeof *m);
 	obj->n--;
-	if (obj->index) {
-		obj_index *ix = obj->index;
-		memset(ix->slots, 0, (ix->mask + 1) * sizeof(uint32_t));
-		for (size_t j = 0; j < obj->n; j++)
-			index_insert(ix, obj->c.members, (uint32_t)j);
-	}
+	if (obj->index)
+		index_rebuild(obj);
 	return old;
+}
+
+void egw_obj_rekey(egw_node *obj, size_t i, const char *key, size_t klen)
+{
+	if (!obj || obj->kind != EGW_OBJ || i >= obj->n)
+		return;
+	WRITABLE(obj);
+	egw_member_rekey(&obj->c.members[i], key, klen);
+	if (obj->index)
+		index_rebuild(obj);
 }
 
 egw_node *egw_set_str(egw_arena *a, egw_node *obj, const char *key, const char *s)
@@ -336,7 +362,7 @@ egw_node *egw_clone(egw_arena *a, const egw_node *n)
 	if (!n)
 		return NULL;
 	egw_node *c = mk(a, (egw_nkind)n->kind);
-	c->flags = n->flags & (uint8_t)~NF_SEEN;
+	c->flags = n->flags & (uint8_t)~(NF_SEEN | EGW_NF_FROZEN);
 	c->pos = n->pos;
 	if (n->kind != EGW_ARR && n->kind != EGW_OBJ) {
 		c->str = n->str; /* scalars' text is immutable: share it */
@@ -363,13 +389,22 @@ egw_node *egw_clone(egw_arena *a, const egw_node *n)
 	return c;
 }
 
+void egw_freeze(egw_node *n)
+{
+	if (!n)
+		return;
+	n->flags |= EGW_NF_FROZEN;
+	for (size_t i = 0; i < n->n; i++)
+		egw_freeze(n->kind == EGW_ARR ? n->c.items[i] : n->c.members[i].val);
+}
+
 static void unshare_mark(egw_arena *a, egw_node *n)
 {
 	n->flags |= NF_SEEN;
 	for (size_t i = 0; i < n->n; i++) {
 		egw_node **slot = n->kind == EGW_ARR ? &n->c.items[i] : &n->c.members[i].val;
 		egw_node *v = *slot;
-		if (!v || (v->kind != EGW_ARR && v->kind != EGW_OBJ))
+		if (!v || (v->kind != EGW_ARR && v->kind != EGW_OBJ) || (v->flags & EGW_NF_FROZEN))
 			continue;
 		if (v->flags & NF_SEEN)
 			*slot = egw_clone(a, v); /* a fresh copy nobody else holds */
@@ -390,7 +425,7 @@ static void unshare_clear(egw_node *n)
 
 egw_node *egw_unshare(egw_arena *a, egw_node *root)
 {
-	if (!root || (root->kind != EGW_ARR && root->kind != EGW_OBJ))
+	if (!root || (root->kind != EGW_ARR && root->kind != EGW_OBJ) || (root->flags & EGW_NF_FROZEN))
 		return root;
 	unshare_mark(a, root);
 	unshare_clear(root);
@@ -595,14 +630,11 @@ void egw_obj_sort(egw_node *obj, bool deep)
 	if (!obj)
 		return;
 	if (obj->kind == EGW_OBJ) {
+		WRITABLE(obj);
 		if (obj->n > 1)
 			qsort(obj->c.members, obj->n, sizeof(egw_member), cmp_member);
-		if (obj->index) {
-			obj_index *ix = obj->index;
-			memset(ix->slots, 0, (ix->mask + 1) * sizeof(uint32_t));
-			for (size_t j = 0; j < obj->n; j++)
-				index_insert(ix, obj->c.members, (uint32_t)j);
-		}
+		if (obj->index)
+			index_rebuild(obj);
 		if (deep)
 			for (size_t i = 0; i < obj->n; i++)
 				egw_obj_sort(obj->c.members[i].val, true);

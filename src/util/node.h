@@ -65,6 +65,11 @@ enum {
 	 * keys may differ in case from the names code looks up, so egw_get_ci
 	 * scans it again case-insensitively when the exact key is absent */
 	EGW_NF_INPUT_KEYS = 2,
+	/* part of parsed documents (egw_parse) that any number of translations
+	 * read, possibly at once: nothing may change it.  A stage that must
+	 * change such an object works on a copy (egw_clone's copies are
+	 * writable); the node functions that change a tree assert this. */
+	EGW_NF_FROZEN = 4,
 };
 
 struct egw_node {
@@ -125,6 +130,9 @@ egw_node *egw_obj_append(egw_arena *a, egw_node *obj, const char *key, size_t kl
  * at klen and live in the arena (or be static) for the tree's lifetime. */
 egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_t klen,
 			     egw_node *v);
+/* Gives obj's i-th member a new key (kept, as egw_obj_append_ref keeps
+ * it); the hash index follows. */
+void egw_obj_rekey(egw_node *obj, size_t i, const char *key, size_t klen);
 /* Removes key; returns the old value or NULL. */
 egw_node *egw_obj_del(egw_node *obj, const char *key);
 /* Convenience setters; each returns the new child. */
@@ -137,12 +145,18 @@ egw_node *egw_set_arr(egw_arena *a, egw_node *obj, const char *key);  /* new emp
 egw_node *egw_obj_ensure(egw_arena *a, egw_node *obj, const char *key);
 egw_node *egw_arr_ensure(egw_arena *a, egw_node *obj, const char *key);
 
-/* Deep copy. */
+/* Deep copy; the copy is writable (never EGW_NF_FROZEN). */
 egw_node *egw_clone(egw_arena *a, const egw_node *n);
+
+/* Marks every node under root EGW_NF_FROZEN. */
+void egw_freeze(egw_node *root);
+static inline bool egw_frozen(const egw_node *n) { return n && (n->flags & EGW_NF_FROZEN); }
 
 /* Replaces every container reached a second time under root (a subtree
  * two places share) by a deep copy, so each place can be changed on its own
- * afterwards; nodes outside root are not seen.  Cheaper than egw_clone when
+ * afterwards; nodes outside root are not seen, nor are frozen ones (they
+ * are never changed, so sharing them is safe, and the walk must not mark
+ * what other translations read).  Cheaper than egw_clone when
  * only the sharing has to go.  Returns root. */
 egw_node *egw_unshare(egw_arena *a, egw_node *root);
 

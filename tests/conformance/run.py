@@ -700,9 +700,15 @@ def snapshot_egw(egw, tmpdir, tries=4):
     return None
 
 
+PARSE_FIRST = False  # --parse-first: every translation through egw_parse + egw_translate_documents
+
+
 def run_case(case, egw, shown=None):
     t0 = time.monotonic()
     argv, cwd, fmt = command(case, egw)
+    if PARSE_FIRST and 'translate' in argv:
+        i = argv.index('translate') + 1
+        argv = argv[:i] + ['--parse-first'] + argv[i:]
     run = execute(argv, cwd)
     if shown:
         argv = [shown] + argv[1:]
@@ -1016,6 +1022,9 @@ def main(argv=None):
     ap.add_argument('--list-failing', action='store_true', help='print every failing case')
     ap.add_argument('--no-snapshot', action='store_true',
                     help='run egw in place instead of a private copy (see snapshot_egw)')
+    ap.add_argument('--parse-first', action='store_true',
+                    help='run egw translate --parse-first: the parsed-documents path a '
+                         're-translating host takes must pass the same cases')
     ap.add_argument('-j', '--jobs', type=int, default=max(2, os.cpu_count() or 2))
     a = ap.parse_args(argv)
 
@@ -1053,6 +1062,11 @@ def main(argv=None):
         print('run.py: no case matches', file=sys.stderr)
         return 2
     egw = os.path.abspath(a.egw)
+    global PARSE_FIRST
+    PARSE_FIRST = a.parse_first
+    if a.parse_first and a.update:
+        print('run.py: --update is for the default path, not --parse-first', file=sys.stderr)
+        return 2
     if not a.self_test and not os.access(egw, os.X_OK):
         print(f'run.py: egw binary not found or not executable: {egw} (ninja -C build)',
               file=sys.stderr)

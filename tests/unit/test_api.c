@@ -1229,6 +1229,80 @@ START_TEST(documents_shared_by_threads)
 }
 END_TEST
 
+/* Translations from parsed documents read them in place: every stage that
+ * fills something in (the namespace of an object without one, CRD defaults,
+ * missing ClusterIPs and controller names, an EnvoyProxy's Go-style keys)
+ * works on a copy of that object.  The node functions assert that nothing
+ * changes the frozen documents, so this input, which takes each of those
+ * paths, aborts a debug build if one of them forgets to copy.  Only the
+ * HTTPRoute lacks a namespace: the others reach the later copies. */
+static const char cow_manifest[] =
+	"apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\n"
+	"metadata: {name: eg}\n"
+	"spec:\n  parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: proxy, namespace: web}\n"
+	"---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\n"
+	"metadata: {name: proxy, namespace: web}\n"
+	"spec:\n  Logging:\n    Level: {default: warn}\n"
+	"---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n"
+	"metadata: {name: edge, namespace: web}\n"
+	"spec:\n  gatewayClassName: eg\n  listeners:\n  - {name: http, protocol: HTTP, port: 80}\n"
+	"---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+	"metadata: {name: r}\n"
+	"spec:\n  parentRefs: [{name: edge}]\n  rules:\n  - backendRefs: [{name: svc, port: 8080}]\n"
+	"---\napiVersion: v1\nkind: Service\nmetadata: {name: svc, namespace: web}\n"
+	"spec:\n  ports: [{port: 8080}]\n";
+
+START_TEST(documents_read_in_place)
+{
+	counter c = { 0 };
+	egw_allocator al = { count_malloc, count_free, &c };
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.crd_defaults = 1;
+	o.add_missing_resources = 1;
+	o.default_namespace = S("web");
+	o.service_routing = 1;
+	egw_input in = input("cow.yaml", cow_manifest);
+	egw_result *direct = NULL;
+	ck_assert_int_eq(egw_translate(&direct, &in, 1, &o), EGW_OK);
+	char *want = render_all(direct);
+	egw_result_free(direct);
+	/* what the copies are for is in the output */
+	ck_assert_ptr_nonnull(strstr(want, "\"namespace\": \"web\""));
+	ck_assert_ptr_nonnull(strstr(want, "\"from\": \"Same\""));
+	ck_assert_ptr_nonnull(strstr(want, "\"controllerName\""));
+	ck_assert_ptr_nonnull(strstr(want, "\"1.2.3.4\"")); /* the stand-in ClusterIP */
+	ck_assert_ptr_nonnull(strstr(want, "\"logging\""));
+	ck_assert_ptr_null(strstr(want, "\"Logging\""));
+
+	egw_options po = o;
+	po.allocator = &al;
+	egw_documents *docs = NULL;
+	ck_assert_int_eq(egw_parse(&docs, &in, 1, &po), EGW_OK);
+	egw_result *r[2] = { NULL, NULL };
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(egw_translate_documents(&r[i], docs, &o), EGW_OK);
+		char *got = render_all(r[i]);
+		ck_assert_str_eq(got, want); /* the first translation left nothing behind */
+		free(got);
+	}
+	/* the results hold the documents: the host's handle may go first */
+	egw_documents_free(docs);
+	ck_assert_uint_gt(c.live, 0);
+	for (int i = 0; i < 2; i++) {
+		char *got = render_all(r[i]);
+		ck_assert_str_eq(got, want);
+		free(got);
+		egw_result_free(r[i]);
+		if (i == 0)
+			ck_assert_uint_gt(c.live, 0);
+	}
+	ck_assert_uint_eq(c.live, 0); /* gone with the last result */
+	ck_assert_uint_eq(c.mallocs, c.frees);
+	free(want);
+}
+END_TEST
+
 /* ---- translation-level (depend on the IR and xds stages) ---- */
 
 static const egw_fleet *the_fleet(const egw_result *r)
@@ -1490,6 +1564,7 @@ static Suite *api_suite(void)
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, parse_once_translate_many);
 	tcase_add_test(t, documents_shared_by_threads);
+	tcase_add_test(t, documents_read_in_place);
 	suite_add_tcase(s, t);
 
 	/* Translation-level: these need the IR and xds stages. */

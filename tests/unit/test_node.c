@@ -377,6 +377,50 @@ START_TEST(clone_is_deep)
 }
 END_TEST
 
+/* Parsed documents shared by translations are frozen: copies are
+ * writable, unshare leaves frozen subtrees (and their flags) alone, and a
+ * rekey keeps the hash index right. */
+START_TEST(freeze_clone_rekey)
+{
+	egw_node *doc = egw_obj(A);
+	egw_node *spec = egw_set_obj(A, doc, "spec");
+	for (int i = 0; i < 20; i++) /* past the size that gets an index */
+		egw_set_int(A, spec, i == 7 ? "Level" : egw_strf(A, "k%d", i)->str, i);
+	egw_node *list = egw_set_arr(A, doc, "list");
+	egw_arr_push(A, list, egw_nstr(A, "x"));
+	ck_assert(!egw_frozen(doc));
+	egw_freeze(doc);
+	ck_assert(egw_frozen(doc) && egw_frozen(spec) && egw_frozen(egw_at(list, 0)));
+	ck_assert(!egw_frozen(NULL));
+
+	egw_node *copy = egw_clone(A, doc);
+	ck_assert(egw_equal(copy, doc));
+	ck_assert(!egw_frozen(copy) && !egw_frozen(egw_get(copy, "spec")) &&
+		  !egw_frozen(egw_at(egw_get(copy, "list"), 0)));
+
+	/* a tree that links one frozen subtree twice: nothing copied, no mark
+	 * left on the frozen nodes */
+	egw_node *ir = egw_arr(A);
+	egw_arr_push(A, ir, spec);
+	egw_arr_push(A, ir, spec);
+	egw_unshare(A, ir);
+	ck_assert_ptr_eq(egw_at(ir, 0), spec);
+	ck_assert_ptr_eq(egw_at(ir, 1), spec);
+	ck_assert_uint_eq(spec->flags, EGW_NF_FROZEN);
+
+	/* rekey on the copy: found under the new key only, through the index */
+	egw_node *cs = egw_get(copy, "spec");
+	ck_assert_ptr_nonnull(cs->index);
+	egw_obj_rekey(cs, 7, "level", 5);
+	ck_assert_ptr_null(egw_get(cs, "Level"));
+	ck_assert_int_eq(egw_get_int(cs, "level", -1), 7);
+	ck_assert_int_eq(egw_get_int(cs, "k19", -1), 19);
+	ck_assert_int_eq(egw_get_int(spec, "Level", -1), 7); /* the original is untouched */
+	egw_obj_rekey(cs, 99, "x", 1); /* out of range: nothing */
+	egw_obj_rekey(NULL, 0, "x", 1);
+}
+END_TEST
+
 START_TEST(unshare_copies_second_places)
 {
 	/* two routes and a route's destination share one metadata object,
@@ -914,6 +958,7 @@ static Suite *node_suite(void)
 	tcase_add_test(t, delete_members);
 	tcase_add_test(t, clone_is_deep);
 	tcase_add_test(t, unshare_copies_second_places);
+	tcase_add_test(t, freeze_clone_rekey);
 	tcase_add_test(t, sort_members);
 	suite_add_tcase(s, t);
 
