@@ -126,6 +126,15 @@ typedef enum egw_hook_point {
  * *out to new JSON (the library copies it before the next hook call; the
  * host keeps ownership).  Leave *out {NULL,0} to keep the resource.  Return
  * 0, or non-zero to fail (fail-open keeps the resource unchanged).
+ *
+ * Extension server policies (objects of the kinds in the configuration's
+ * extensionManager.policyResources) are attached where their targetRef,
+ * targetRefs or targetSelectors point and get Envoy Gateway's status: a
+ * route or route rule's policies are POST_ROUTE's `extensionPolicies`, a
+ * Gateway or listener's are POST_TRANSLATE's `extensionResources`.  With
+ * an extension manager configured, an object of a kind nobody registered
+ * whose spec names targets is taken as such a policy too (an info
+ * diagnostic says so); without one it is ignored with a warning.
  */
 typedef int (*egw_hook_fn)(void *ud, egw_hook_point point, egw_str resource,
 			   egw_str context, egw_str *out);

@@ -295,8 +295,9 @@ static bool selector_ns_ok(ir_tr *t, egw_object *pol, egw_node *sel, const char 
 	} else if (strcmp(from, "All")) {
 		return false;
 	}
-	const egw_kind_info *pk = egw_kind_info_of(pol->kind);
-	return ir_refgrant_allows(t, EG_GROUP, pk ? pk->name : "", pol->ns, group, kind, ns, name);
+	/* the grant is from the policy's own group and kind (an extension
+	 * server policy's are its own) */
+	return ir_refgrant_allows(t, pol->group, pol->kind_name, pol->ns, group, kind, ns, name);
 }
 
 pol_target *pol_targets(pol_ctx *pc, egw_object *o, bool routes, size_t *n)
@@ -1310,6 +1311,7 @@ void ir_policies(ir_tr *t)
 	ir_policy_security(&pc);
 	ir_policy_eep(&pc);
 	ir_policy_epp(&pc);
+	ir_policy_ext(&pc);
 	client_certificates(t);
 }
 

@@ -2,12 +2,13 @@
 /*
  * Envoy Gateway's policy kinds in the IR stage (ClientTrafficPolicy,
  * BackendTrafficPolicy, SecurityPolicy, EnvoyExtensionPolicy,
- * EnvoyPatchPolicy).  policy.c holds what they share: target resolution
- * (targetRef, targetRefs, targetSelectors), the index from a route object
- * to its IR routes, per-policy ancestor status (bounded, with the
- * aggregated condition past 16 ancestors) and the conflict/override
- * bookkeeping; one file per kind does the rest.  Everything lives in the
- * translation arena; every lookup goes through an egw_map.
+ * EnvoyPatchPolicy, extension server policies).  policy.c holds what they
+ * share: target resolution (targetRef, targetRefs, targetSelectors), the
+ * index from a route object to its IR routes, per-policy ancestor status
+ * (bounded, with the aggregated condition past 16 ancestors) and the
+ * conflict/override bookkeeping; one file per kind does the rest.
+ * Everything lives in the translation arena; every lookup goes through an
+ * egw_map.
  */
 #ifndef EGW_IR_POLICY_H
 #define EGW_IR_POLICY_H
@@ -139,6 +140,7 @@ void ir_policy_btp(pol_ctx *pc);
 void ir_policy_security(pol_ctx *pc);
 void ir_policy_eep(pol_ctx *pc);
 void ir_policy_epp(pol_ctx *pc);
+void ir_policy_ext(pol_ctx *pc);
 
 /* Route-or-gateway policy driver shared by BTP, SecurityPolicy and EEP. */
 typedef struct pol_kind_ops {

@@ -52,21 +52,34 @@ static void split_api_version(egw_arena *a, const char *av, const char **group)
 	*group = slash ? egw_strndup(a, av, (size_t)(slash - av)) : "";
 }
 
-static bool ext_registered(const egw_node *config, const char *group, const char *kind)
+/* Whether group/kind is listed in extensionManager.<list> of the config. */
+static bool ext_listed(const egw_node *config, const char *list, const char *group, const char *kind)
 {
-	const char *lists[] = { "resources", "policyResources", "backendResources" };
-	const egw_node *em = egw_get(config, "extensionManager");
-	for (size_t l = 0; l < 3; l++) {
-		const egw_node *arr = egw_get(em, lists[l]);
-		const egw_node *it;
-		EGW_ARR_EACH(arr, i, it)
-		{
-			if (!strcmp(egw_get_str(it, "group", ""), group) &&
-			    !strcmp(egw_get_str(it, "kind", ""), kind))
-				return true;
-		}
+	const egw_node *it;
+	EGW_ARR_EACH(egw_get(egw_get(config, "extensionManager"), list), i, it)
+	{
+		if (!strcmp(egw_get_str(it, "group", ""), group) && !strcmp(egw_get_str(it, "kind", ""), kind))
+			return true;
 	}
 	return false;
+}
+
+static bool ext_registered(const egw_node *config, const char *group, const char *kind)
+{
+	return ext_listed(config, "resources", group, kind) ||
+	       ext_listed(config, "policyResources", group, kind) ||
+	       ext_listed(config, "backendResources", group, kind);
+}
+
+/* An object of a kind nobody registered that is shaped as a policy (its
+ * spec names targets) while an extension manager is configured: taken as
+ * an extension server policy, as if its kind were in policyResources. */
+static bool policy_shaped(const egw_node *config, const egw_node *doc)
+{
+	if (!egw_get(config, "extensionManager"))
+		return false;
+	const egw_node *spec = egw_get(doc, "spec");
+	return egw_get(spec, "targetRef") || egw_get(spec, "targetRefs") || egw_get(spec, "targetSelectors");
 }
 
 static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint32_t *seq);
@@ -126,8 +139,18 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 			break;
 		}
 	}
-	if (k == EGW_K__COUNT && ext_registered(rs->config, group, kind))
+	bool ext_policy = false;
+	if (k == EGW_K__COUNT && ext_registered(rs->config, group, kind)) {
 		k = EGW_K_EXTENSION;
+		ext_policy = ext_listed(rs->config, "policyResources", group, kind);
+	} else if (k == EGW_K__COUNT && policy_shaped(rs->config, doc)) {
+		k = EGW_K_EXTENSION;
+		ext_policy = true;
+		egw_diag(c, EGW_D_UNKNOWN_KIND, EGW_SEV_INFO, egw_get(doc, "kind"), doc,
+			 "%s %s is not in extensionManager.policyResources; its targets make it an "
+			 "extension server policy",
+			 av, kind);
+	}
 	if (k == EGW_K__COUNT) {
 		egw_diag(c, EGW_D_UNKNOWN_KIND, EGW_SEV_WARNING, egw_get(doc, "kind"), doc,
 			 "%s %s is not a kind libegw translates; ignored", av, kind);
@@ -192,6 +215,7 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 		prev->api_version = av;
 		prev->group = group;
 		prev->kind_name = kind;
+		prev->ext_policy = ext_policy;
 		set_created(prev, egw_get_str(md, "creationTimestamp", ""));
 		return prev;
 	}
@@ -201,6 +225,7 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 	o->api_version = av;
 	o->group = group;
 	o->kind_name = kind;
+	o->ext_policy = ext_policy;
 	o->ns = ns;
 	o->name = name;
 	set_created(o, egw_get_str(md, "creationTimestamp", ""));

@@ -67,6 +67,9 @@ typedef struct egw_object {
 	long created_nsec;
 	bool created_ok;
 	uint32_t seq;          /* position in the input (tie-break) */
+	/* EXTENSION: an extension server policy (its kind is in
+	 * extensionManager.policyResources, or it is shaped as a policy) */
+	bool ext_policy;
 	/* Set by the IR stage.  NULL: the object gets no status in the output. */
 	egw_node *status;
 	/* Output group key when it differs from the kind's (e.g.

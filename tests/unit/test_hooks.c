@@ -190,6 +190,116 @@ START_TEST(no_hooks_same_as_keeping_hooks)
 }
 END_TEST
 
+/* ---- extension server policies (src/ir/policy_ext.c) ---- */
+
+static const char policy_manifest[] =
+	"apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\n"
+	"spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n"
+	"---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n"
+	"metadata: {name: edge, namespace: web, creationTimestamp: '2024-01-01T00:00:00Z'}\n"
+	"spec:\n  gatewayClassName: eg\n  listeners:\n  - {name: http, protocol: HTTP, port: 80}\n"
+	"---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+	"metadata: {name: r, namespace: web, creationTimestamp: '2024-01-01T00:00:01Z'}\n"
+	"spec:\n  parentRefs: [{name: edge, sectionName: http}]\n"
+	"  rules:\n  - name: main\n    backendRefs: [{name: svc, port: 8080}]\n"
+	"---\napiVersion: v1\nkind: Service\nmetadata: {name: svc, namespace: web}\n"
+	"spec: {clusterIP: 10.0.0.1, ports: [{port: 8080}]}\n"
+	"---\napiVersion: policy.example.io/v1\nkind: Limits\n"
+	"metadata: {name: on-rule, namespace: web, creationTimestamp: '2024-01-01T00:00:02Z'}\n"
+	"spec:\n  targetRef: {group: gateway.networking.k8s.io, kind: HTTPRoute, name: r, sectionName: main}\n"
+	"  rps: 10\n"
+	"---\napiVersion: policy.example.io/v1\nkind: Limits\n"
+	"metadata: {name: no-rule, namespace: web, creationTimestamp: '2024-01-01T00:00:03Z'}\n"
+	"spec:\n  targetRef: {group: gateway.networking.k8s.io, kind: HTTPRoute, name: r, sectionName: nope}\n"
+	"---\napiVersion: policy.example.io/v1\nkind: Limits\n"
+	"metadata: {name: on-gateway, namespace: web, creationTimestamp: '2024-01-01T00:00:04Z'}\n"
+	"spec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: edge}]\n";
+
+static const char policy_config[] =
+	"apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyGateway\n"
+	"gateway: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n"
+	"extensionManager:\n"
+	"  policyResources: [{group: policy.example.io, version: v1, kind: Limits}]\n"
+	"  hooks: {xdsTranslator: {post: [Route, Translation]}}\n"
+	"  service: {fqdn: {hostname: ext.example, port: 443}}\n";
+
+static egw_result *run_policies(hook_state *st, const char *config)
+{
+	egw_options o;
+	ck_assert_int_eq(egw_options_init(&o, EGW_OPTIONS_VERSION), 0);
+	for (int p = 0; p < 5; p++)
+		o.hooks[p] = hook;
+	o.hooks_ud = st;
+	if (config) {
+		o.config.data = config;
+		o.config.len = strlen(config);
+	}
+	egw_input in = { { "m.yaml", 6 }, { policy_manifest, sizeof policy_manifest - 1 } };
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &o), 0);
+	return r;
+}
+
+/* The status JSON of the named Limits object, or NULL. */
+static const char *limits_status(const egw_result *r, const char *name)
+{
+	for (size_t i = 0; i < egw_result_status_count(r); i++) {
+		egw_status s;
+		ck_assert_int_eq(egw_result_status(r, i, &s), 0);
+		if (!strcmp(s.kind.data, "Limits") && !strcmp(s.name.data, name))
+			return s.status_json.data;
+	}
+	return NULL;
+}
+
+START_TEST(extension_server_policies_reach_the_hooks)
+{
+	hook_state st;
+	state_init(&st);
+	egw_result *r = run_policies(&st, policy_config);
+	/* one ancestor per Gateway reached, as Envoy Gateway words it */
+	const char *s = limits_status(r, "on-rule");
+	ck_assert_msg(s && strstr(s, "\"sectionName\":\"http\"") && strstr(s, "Policy has been accepted."), "%s", s);
+	s = limits_status(r, "no-rule");
+	ck_assert_msg(s && strstr(s, "\"reason\":\"TargetNotFound\"") &&
+			      strstr(s, "No section name nope found for HTTPRoute web/r"),
+		      "%s", s);
+	s = limits_status(r, "on-gateway");
+	ck_assert_msg(s && strstr(s, "Policy has been accepted.") && !strstr(s, "sectionName"), "%s", s);
+	/* the route hook gets the rule's policy, the translation hook the
+	 * Gateway's */
+	const char *ctx = st.seen_ctx[EGW_HOOK_POST_ROUTE];
+	ck_assert_msg(ctx && strstr(ctx, "\"extensionPolicies\":[{\"apiVersion\":\"policy.example.io/v1\","
+				       "\"kind\":\"Limits\",\"metadata\":{\"name\":\"on-rule\""),
+		      "%s", ctx);
+	ck_assert_ptr_null(strstr(ctx, "no-rule"));
+	ctx = st.seen_ctx[EGW_HOOK_POST_TRANSLATE];
+	ck_assert_msg(ctx && strstr(ctx, "\"name\":\"on-gateway\"") && !strstr(ctx, "on-rule"), "%s", ctx);
+	/* the IR carries them with their final status */
+	egw_str ir;
+	ck_assert_int_eq(egw_fleet_render_xds_ir(egw_result_fleet(r, 0), EGW_FORMAT_JSON, &ir), 0);
+	ck_assert_ptr_nonnull(strstr(ir.data, "\"extensionRefs\""));
+	ck_assert_ptr_nonnull(strstr(ir.data, "\"extensionServerPolicies\""));
+	egw_result_free(r);
+	state_free(&st);
+
+	/* without an extension manager the kind means nothing: ignored, with
+	 * a warning, and no status */
+	state_init(&st);
+	r = run_policies(&st, NULL);
+	ck_assert_ptr_null(limits_status(r, "on-rule"));
+	bool warned = false;
+	for (size_t i = 0; i < egw_result_diagnostic_count(r); i++) {
+		egw_diagnostic d;
+		egw_result_diagnostic(r, i, &d);
+		warned |= d.code == EGW_D_UNKNOWN_KIND && d.severity == EGW_SEV_WARNING;
+	}
+	ck_assert(warned);
+	egw_result_free(r);
+	state_free(&st);
+}
+END_TEST
+
 START_TEST(hooks_see_canonical_json)
 {
 	hook_state st;
@@ -374,6 +484,7 @@ static Suite *suite(void)
 	tcase_add_test(t, fail_closed_fails_the_fleet);
 	tcase_add_test(t, fail_closed_without_text_names_the_hook);
 	tcase_add_test(t, bad_reply_is_a_failure);
+	tcase_add_test(t, extension_server_policies_reach_the_hooks);
 	suite_add_tcase(s, t);
 	return s;
 }
