@@ -232,29 +232,6 @@ static void emit_fleet(egw_result *r, egw_fleet *f, egw_ctx *xc, egw_xds_out *xo
 		f->patch_statuses = own_text(c->arena, egw_clone(c->arena, xo->patch_statuses));
 }
 
-/* The xds stage's arena, released on every way out of the call. */
-typedef struct stage_arena {
-	egw_arena *a;
-} stage_arena;
-
-static void stage_arena_free(void *p)
-{
-	stage_arena *s = p;
-	egw_arena_free(s->a);
-	s->a = NULL;
-}
-
-/* A sibling of a, freed with a if nobody frees it first (OOM jumps). */
-static stage_arena *stage_arena_new(egw_arena *a)
-{
-	stage_arena *s = egw_alloc(a, sizeof *s);
-	egw_arena_defer(a, stage_arena_free, s);
-	s->a = egw_arena_new_sibling(a);
-	if (!s->a)
-		egw_arena_oom(a);
-	return s;
-}
-
 static const char *dup_or_null(egw_arena *a, const char *s) { return s ? egw_strdup(a, s) : NULL; }
 
 /* Translates one fleet's IR to xDS in an arena of its own, serializes the
@@ -263,7 +240,7 @@ static const char *dup_or_null(egw_arena *a, const char *s) { return s ? egw_str
 static void translate_fleet(egw_result *r, egw_fleet *f)
 {
 	egw_arena *a = r->ctx.arena;
-	stage_arena *sa = stage_arena_new(a);
+	egw_child *sa = egw_arena_child(a);
 	egw_ctx xc = egw_ctx_in_arena(&r->ctx, sa->a);
 
 	egw_xds_out xo;
@@ -280,7 +257,7 @@ static void translate_fleet(egw_result *r, egw_fleet *f)
 	for (const egw_diag_item *d = xc.diag_head; d; d = d->next)
 		egw_diag_at(&r->ctx, d->code, d->severity, d->pos, dup_or_null(a, d->kind),
 			    dup_or_null(a, d->ns), dup_or_null(a, d->name), dup_or_null(a, d->message));
-	stage_arena_free(sa);
+	egw_child_free(sa);
 }
 
 /* A fleet's resources of type t as trees, in the order they were made,
@@ -293,7 +270,7 @@ static egw_node *fleet_res(egw_ctx *c, const egw_fleet *cf, int t)
 	egw_arena *a = c->arena;
 	egw_node *arr = egw_reserve(a, egw_arr(a), f->n[t]);
 	/* the decoder's temporaries go to an arena emptied per resource */
-	stage_arena *tmp = stage_arena_new(a);
+	egw_child *tmp = egw_arena_child(a);
 	for (size_t i = 0; i < f->n[t]; i++) {
 		const egw_resource *rr = &f->made[t][i];
 		const char *err = NULL;
@@ -304,7 +281,7 @@ static egw_node *fleet_res(egw_ctx *c, const egw_fleet *cf, int t)
 		egw_arr_push(a, arr, n ? n : egw_obj(a));
 		egw_arena_reset(tmp->a);
 	}
-	stage_arena_free(tmp);
+	egw_child_free(tmp);
 	f->decoded[t] = arr; /* kept for the next rendering of the fleet */
 	return arr;
 }

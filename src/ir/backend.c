@@ -20,7 +20,7 @@ egw_node *ir_service_endpoints(ir_tr *t, const char *ns, const char *svc, egw_no
 			       const char **addr_type)
 {
 	egw_node *eps = egw_arr(t->a);
-	egw_node *slices = egw_map_get(&t->slices_by_svc, egw_sprintf(t->a, "%s%s/%s", t->mcs_lookup ? "mcs:" : "", ns, svc));
+	egw_node *slices = egw_map_get(&t->slices_by_svc, egw_sprintf(t->tmp, "%s%s/%s", t->mcs_lookup ? "mcs:" : "", ns, svc));
 	const char *pname = egw_get_str(svcport, "name", "");
 	const char *proto = port_proto(svcport);
 	bool fqdn = false, ip = false;

@@ -79,7 +79,7 @@ static void ancestor_status(ir_tr *t, egw_object *p, egw_node *ref, const char *
 	egw_map_put(&st->ancestors, key, a);
 	st->n++;
 	egw_obj_set(t->a, a, "ancestorRef", ref);
-	egw_set_str(t->a, a, "controllerName", t->controller);
+	egw_obj_set(t->a, a, "controllerName", ir_cs(t, t->controller));
 	egw_node *conds = egw_set_arr(t->a, a, "conditions");
 	if (err_msg) {
 		const char *m = ir_policy_msg(t, err_msg);
@@ -210,7 +210,7 @@ static void report_conflicts(ir_tr *t, egw_object *win, const char *kind, const 
 			egw_node *a = egw_arr_push(t->a, egw_arr_ensure(t->a, o->status, "ancestors"), egw_obj(t->a));
 			egw_map_put(&st->ancestors, key, a);
 			egw_obj_set(t->a, a, "ancestorRef", ancestor);
-			egw_set_str(t->a, a, "controllerName", t->controller);
+			egw_obj_set(t->a, a, "controllerName", ir_cs(t, t->controller));
 			ir_cond(t, egw_set_arr(t->a, a, "conditions"), "Accepted", false, "Conflicted",
 				egw_sprintf(t->a, "Policy conflicts with BackendTLSPolicy %s/%s.", win->ns, win->name));
 			break;

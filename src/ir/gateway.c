@@ -133,7 +133,7 @@ static void listener_sets(ir_tr *t)
 		const char *pns = ir_str(pr, "namespace");
 		if (!pns || !*pns)
 			pns = ls->ns;
-		ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", pns, egw_get_str(pr, "name", "")));
+		ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->tmp, "%s/%s", pns, egw_get_str(pr, "name", "")));
 		if (!g)
 			continue;
 		ls->status = egw_obj(t->a);

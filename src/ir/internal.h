@@ -66,6 +66,13 @@ struct ir_gw {
 struct ir_tr {
 	egw_ctx *c;
 	egw_arena *a;
+	/* lookup structures and keys that die with the stage (indexes, sort
+	 * buffers): freed before the xds stage runs, so never link them into
+	 * the IR or a status */
+	egw_arena *tmp;
+	egw_map shared; /* ir_cs's nodes by text (the map in tmp, the nodes in a) */
+	bool shared_init;
+	egw_node *null_node; /* shared null (lastTransitionTime) */
 	egw_resources *rs;
 	egw_ir_out *out;
 	const char *controller;   /* gateway.controllerName */
@@ -112,6 +119,10 @@ egw_node *ir_ext_object(ir_tr *t, egw_object *eo);
 bool ir_ext_registered(ir_tr *t, const char *list, const char *group, const char *kind);
 const char *ir_str(const egw_node *obj, const char *key); /* NULL when absent */
 egw_node *ir_s(ir_tr *t, const char *s);
+/* One shared node per text for fields that repeat it thousands of times
+ * (status conditions, metadata).  Safe because no stage changes a scalar
+ * node in place: they replace it (egw_obj_set). */
+egw_node *ir_cs(ir_tr *t, const char *s);
 egw_node *ir_sf(ir_tr *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 egw_node *ir_meta(ir_tr *t, const char *kind, const char *ns, const char *name,
 		  const char *section);

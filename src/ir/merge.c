@@ -198,7 +198,7 @@ bool ir_merge_rule_unsafe(ir_tr *t, ir_gw *g, egw_object *route, const char *kin
 		if (be && egw_node_bool(egw_path(be->node, "spec.fallback"), false))
 			return true;
 	}
-	return egw_map_has(&index_of(t)->gw_hash, egw_sprintf(t->a, "%s/%s", g->ns, g->name));
+	return egw_map_has(&index_of(t)->gw_hash, egw_sprintf(t->tmp, "%s/%s", g->ns, g->name));
 }
 
 bool ir_merge_ref_ok(ir_tr *t, ir_gw *g, egw_node *bref, egw_node *ds, const char *backend_ns)
@@ -231,18 +231,18 @@ bool ir_merge_diverges(ir_tr *t, ir_lis *l, egw_object *route, const char *kind,
 {
 	merge_idx *mi = index_of(t);
 	/* a rule-level policy shields its rule from the route-level one */
-	bool rule_has = rule_name && egw_map_has(&mi->rule_btp, egw_sprintf(t->a, "%s/%s/%s/%s", kind, route->ns,
+	bool rule_has = rule_name && egw_map_has(&mi->rule_btp, egw_sprintf(t->tmp, "%s/%s/%s/%s", kind, route->ns,
 									     route->name, rule_name));
-	if (!rule_has && egw_map_has(&mi->route, egw_sprintf(t->a, "%s/%s/%s", kind, route->ns, route->name)))
+	if (!rule_has && egw_map_has(&mi->route, egw_sprintf(t->tmp, "%s/%s/%s", kind, route->ns, route->name)))
 		return true;
 	if (rule_name &&
-	    egw_map_has(&mi->route, egw_sprintf(t->a, "%s/%s/%s/%s", kind, route->ns, route->name, rule_name)))
+	    egw_map_has(&mi->route, egw_sprintf(t->tmp, "%s/%s/%s/%s", kind, route->ns, route->name, rule_name)))
 		return true;
 	if (l->lset)
-		return egw_map_has(&mi->listener, egw_sprintf(t->a, "ls:%s/%s", l->lset->ns, l->lset->name)) ||
+		return egw_map_has(&mi->listener, egw_sprintf(t->tmp, "ls:%s/%s", l->lset->ns, l->lset->name)) ||
 		       egw_map_has(&mi->listener,
 				   egw_sprintf(t->a, "ls:%s/%s/%s", l->lset->ns, l->lset->name, l->name));
-	return egw_map_has(&mi->listener, egw_sprintf(t->a, "%s/%s/%s", l->gw->ns, l->gw->name, l->name));
+	return egw_map_has(&mi->listener, egw_sprintf(t->tmp, "%s/%s/%s", l->gw->ns, l->gw->name, l->name));
 }
 
 static const char *lower_dup(ir_tr *t, const char *s)
@@ -327,12 +327,12 @@ bool ir_service_routing(ir_tr *t, ir_gw *g, egw_object *route, const char *kind,
 	merge_idx *mi = index_of(t);
 	const char *rt = NULL;
 	if (route && rule)
-		rt = egw_map_get(&mi->rt, egw_sprintf(t->a, "%s/%s/%s/%s", kind, route->ns, route->name, rule));
+		rt = egw_map_get(&mi->rt, egw_sprintf(t->tmp, "%s/%s/%s/%s", kind, route->ns, route->name, rule));
 	if (!rt && route)
-		rt = egw_map_get(&mi->rt, egw_sprintf(t->a, "%s/%s/%s", kind, route->ns, route->name));
-	const char *gw_rt = g ? egw_map_get(&mi->rt, egw_sprintf(t->a, "gw:%s/%s", g->ns, g->name)) : NULL;
+		rt = egw_map_get(&mi->rt, egw_sprintf(t->tmp, "%s/%s/%s", kind, route->ns, route->name));
+	const char *gw_rt = g ? egw_map_get(&mi->rt, egw_sprintf(t->tmp, "gw:%s/%s", g->ns, g->name)) : NULL;
 	if (!rt && g && listener)
-		rt = egw_map_get(&mi->rt, egw_sprintf(t->a, "gwl:%s/%s/%s", g->ns, g->name, listener));
+		rt = egw_map_get(&mi->rt, egw_sprintf(t->tmp, "gwl:%s/%s/%s", g->ns, g->name, listener));
 	if (!rt)
 		rt = gw_rt;
 	else if (!*rt)

@@ -71,7 +71,7 @@ static egw_node *anc_get(pol_ctx *pc, ir_pol *p, egw_node *ref, bool create)
 	an = egw_arr_push(t->a, p->ancestors, egw_obj(t->a));
 	egw_obj_set(t->a, an, "ancestorRef", egw_clone(t->a, ref));
 	egw_set_arr(t->a, an, "conditions");
-	egw_set_str(t->a, an, "controllerName", t->controller);
+	egw_obj_set(t->a, an, "controllerName", ir_cs(t, t->controller));
 	egw_map_put(&p->amap, k, an);
 	return an;
 }
@@ -425,17 +425,17 @@ static void index_irroute(pol_ctx *pc, const char *name, egw_node *route, egw_no
 		return;
 	const char *s3 = strchr(s2 + 1, '/');
 	size_t nlen = s3 ? (size_t)(s3 - s2 - 1) : strlen(s2 + 1);
-	const char *key = egw_sprintf(t->a, "%s/%.*s/%.*s", kind, (int)(s2 - s1 - 1), s1 + 1,
+	const char *key = egw_sprintf(t->tmp, "%s/%.*s/%.*s", kind, (int)(s2 - s1 - 1), s1 + 1,
 				      (int)nlen, s2 + 1);
 	pol_route *r = egw_map_get(&pc->irindex, key);
 	if (!r) {
-		r = EGW_NEW(t->a, pol_route);
+		r = EGW_NEW(t->tmp, pol_route);
 		r->kind = kind;
 		egw_map_put(&pc->irindex, key, r);
 	}
 	if (r->nirs == r->capirs) {
 		size_t nc = r->capirs ? r->capirs * 2 : 4;
-		pol_irroute *nv = EGW_NEWN(t->a, pol_irroute, nc);
+		pol_irroute *nv = EGW_NEWN(t->tmp, pol_irroute, nc);
 		if (r->nirs)
 			memcpy(nv, r->irs, r->nirs * sizeof *nv);
 		r->irs = nv;
@@ -451,7 +451,7 @@ static void index_irroute(pol_ctx *pc, const char *name, egw_node *route, egw_no
 static void build_irindex(pol_ctx *pc)
 {
 	ir_tr *t = pc->t;
-	egw_map_init(&pc->irindex, t->a);
+	egw_map_init(&pc->irindex, t->tmp);
 	egw_member *fm;
 	EGW_OBJ_EACH(t->out->xds_ir, fi, fm)
 	{
@@ -479,7 +479,7 @@ static void build_irindex(pol_ctx *pc)
 
 pol_route *pol_irroutes(pol_ctx *pc, const char *kind, const char *ns, const char *name)
 {
-	return egw_map_get(&pc->irindex, egw_sprintf(pc->t->a, "%s/%s/%s", kind, ns, name));
+	return egw_map_get(&pc->irindex, egw_sprintf(pc->t->tmp, "%s/%s/%s", kind, ns, name));
 }
 
 static egw_kind route_kind_enum(const char *kind)
@@ -493,24 +493,24 @@ static egw_kind route_kind_enum(const char *kind)
 void pol_reset_targets(pol_ctx *pc)
 {
 	ir_tr *t = pc->t;
-	egw_map_init(&pc->lsets, t->a);
+	egw_map_init(&pc->lsets, t->tmp);
 	for (size_t gi = 0; gi < t->ngw; gi++) {
 		ir_gw *g = t->gws[gi];
 		for (size_t li = 0; li < g->nls; li++) {
 			ir_lis *l = g->ls[li];
 			if (!l->lset)
 				continue;
-			const char *k = egw_sprintf(t->a, "%s/%s", l->lset->ns, l->lset->name);
+			const char *k = egw_sprintf(t->tmp, "%s/%s", l->lset->ns, l->lset->name);
 			pol_ls *pl = egw_map_get(&pc->lsets, k);
 			if (!pl) {
-				pl = EGW_NEW(t->a, pol_ls);
+				pl = EGW_NEW(t->tmp, pol_ls);
 				pl->o = l->lset;
 				pl->g = g;
 				egw_map_put(&pc->lsets, k, pl);
 			}
 			if (pl->nls == pl->capls) {
 				size_t nc = pl->capls ? pl->capls * 2 : 4;
-				ir_lis **nv = EGW_NEWN(t->a, ir_lis *, nc);
+				ir_lis **nv = EGW_NEWN(t->tmp, ir_lis *, nc);
 				if (pl->nls)
 					memcpy(nv, pl->ls, pl->nls * sizeof *nv);
 				pl->ls = nv;
@@ -519,8 +519,8 @@ void pol_reset_targets(pol_ctx *pc)
 			pl->ls[pl->nls++] = l;
 		}
 	}
-	egw_map_init(&pc->routes, pc->t->a);
-	egw_map_init(&pc->gws, pc->t->a);
+	egw_map_init(&pc->routes, pc->t->tmp);
+	egw_map_init(&pc->gws, pc->t->tmp);
 	egw_map_init(&pc->gw_routes, pc->t->a);
 	egw_map_init(&pc->gw_routes_merged, pc->t->a);
 }
@@ -528,7 +528,7 @@ void pol_reset_targets(pol_ctx *pc)
 pol_route *pol_find_route(pol_ctx *pc, const char *kind, const char *ns, const char *name)
 {
 	ir_tr *t = pc->t;
-	const char *key = egw_sprintf(t->a, "%s/%s/%s", kind, ns, name);
+	const char *key = egw_sprintf(t->tmp, "%s/%s/%s", kind, ns, name);
 	pol_route *r = egw_map_get(&pc->routes, key);
 	if (r)
 		return r;
@@ -538,7 +538,7 @@ pol_route *pol_find_route(pol_ctx *pc, const char *kind, const char *ns, const c
 	egw_object *o = egw_res_find(t->rs, k, ns, name);
 	if (!o || !o->status)
 		return NULL;
-	r = EGW_NEW(t->a, pol_route);
+	r = EGW_NEW(t->tmp, pol_route);
 	r->o = o;
 	r->kind = kind;
 	pol_route *ix = egw_map_get(&pc->irindex, key);
@@ -553,14 +553,14 @@ pol_route *pol_find_route(pol_ctx *pc, const char *kind, const char *ns, const c
 pol_gw *pol_find_gw(pol_ctx *pc, const char *ns, const char *name)
 {
 	ir_tr *t = pc->t;
-	const char *key = egw_sprintf(t->a, "%s/%s", ns, name);
+	const char *key = egw_sprintf(t->tmp, "%s/%s", ns, name);
 	pol_gw *g = egw_map_get(&pc->gws, key);
 	if (g)
 		return g;
 	ir_gw *ig = egw_map_get(&t->gw_by_name, key);
 	if (!ig)
 		return NULL;
-	g = EGW_NEW(t->a, pol_gw);
+	g = EGW_NEW(t->tmp, pol_gw);
 	g->g = ig;
 	egw_map_put(&pc->gws, key, g);
 	return g;
@@ -780,7 +780,7 @@ static strset *gwr_routes(ir_tr *t, egw_map *m, const char *gwkey, const char *s
 {
 	if (!out)
 		out = strset_new(t);
-	strset *secs = egw_map_get(m, egw_sprintf(t->a, "%s\n\n", gwkey));
+	strset *secs = egw_map_get(m, egw_sprintf(t->tmp, "%s\n\n", gwkey));
 	egw_node *sn;
 	EGW_ARR_EACH(secs ? secs->arr : NULL, i, sn)
 	{
@@ -789,7 +789,7 @@ static strset *gwr_routes(ir_tr *t, egw_map *m, const char *gwkey, const char *s
 			continue;
 		if (skip_sections && pol_str_in(skip_sections, sec))
 			continue;
-		strset *rs = egw_map_get(m, egw_sprintf(t->a, "%s\n%s", gwkey, sec));
+		strset *rs = egw_map_get(m, egw_sprintf(t->tmp, "%s\n%s", gwkey, sec));
 		egw_node *x;
 		EGW_ARR_EACH(rs ? rs->arr : NULL, k, x)
 		strset_add(t, out, egw_text(x));
@@ -988,7 +988,7 @@ static void process_route(drv *d, ir_pol *p, pol_target *tg)
 			const char *ns = egw_get_str(pr, "namespace", r->o->ns);
 			const char *name = egw_get_str(pr, "name", "");
 			const char *sec = egw_text(egw_get(pr, "sectionName"));
-			ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", ns, name));
+			ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->tmp, "%s/%s", ns, name));
 			if (!g)
 				continue;
 			const char *gwkey = egw_sprintf(t->a, "%s/%s", ns, name);
@@ -1006,8 +1006,8 @@ static void process_route(drv *d, ir_pol *p, pol_target *tg)
 				if (!attached && !sec)
 					continue;
 				egw_node *aref = pol_ancestor_ref(pc, ns, name, l->name);
-				egw_object *lp = egw_map_get(&d->gwpol, egw_sprintf(t->a, "%s\n%s", gwkey, l->name));
-				egw_object *gp = egw_map_get(&d->gwpol, egw_sprintf(t->a, "%s\n", gwkey));
+				egw_object *lp = egw_map_get(&d->gwpol, egw_sprintf(t->tmp, "%s\n%s", gwkey, l->name));
+				egw_object *gp = egw_map_get(&d->gwpol, egw_sprintf(t->tmp, "%s\n", gwkey));
 				egw_object *parent = lp ? lp : gp;
 				void *feat = NULL;
 				const char *err;
@@ -1101,7 +1101,7 @@ static pol_ls *resolve_ls(pol_ctx *pc, ir_pol *p, pol_target *tg, const char **e
 	ir_tr *t = pc->t;
 	*er = *em = NULL;
 	const char *tns = tg->ns ? tg->ns : p->o->ns;
-	pol_ls *pl = egw_map_get(&pc->lsets, egw_sprintf(t->a, "%s/%s", tns, tg->name));
+	pol_ls *pl = egw_map_get(&pc->lsets, egw_sprintf(t->tmp, "%s/%s", tns, tg->name));
 	if (!pl)
 		return NULL;
 	if (tg->section) {
@@ -1225,7 +1225,7 @@ void pol_drive(pol_ctx *pc, const pol_kind_ops *ops)
 			if (strcmp(tg->kind, "Gateway"))
 				continue;
 			const char *tns = tg->ns ? tg->ns : o->ns;
-			ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", tns, tg->name));
+			ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->tmp, "%s/%s", tns, tg->name));
 			if (!g || (tg->section && !pol_find_listener(g, tg->section)))
 				continue;
 			const char *k = egw_sprintf(t->a, "%s/%s\n%s", tns, tg->name,

@@ -242,7 +242,7 @@ static const char *eep_dynmod(pol_ctx *pc, ir_pol *p, pol_irroute *ir, egw_node 
 	if (!egw_len(list))
 		return NULL;
 	egw_node *md = egw_get(ir->listener, "metadata");
-	ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", egw_get_str(md, "namespace", ""),
+	ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->tmp, "%s/%s", egw_get_str(md, "namespace", ""),
 							     egw_get_str(md, "name", "")));
 	egw_node *allow = g ? egw_path(g->ep, "spec.dynamicModules") : NULL;
 	egw_node *arr = egw_set_arr(t->a, ext, "dynamicModules");

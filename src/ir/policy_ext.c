@@ -140,7 +140,7 @@ static void route_target(pol_ctx *pc, ext_pol *ep, const pol_target *tg)
 			continue;
 		const char *gns = egw_get_str(pr, "namespace", ro->ns), *gname = egw_get_str(pr, "name", "");
 		const char *sec = egw_text(egw_get(pr, "sectionName"));
-		ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", gns, gname));
+		ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->tmp, "%s/%s", gns, gname));
 		if (!g || !g->xds)
 			continue; /* not a Gateway this translation owns */
 		egw_node *ref = pol_ancestor_ref(pc, gns, gname, sec);
@@ -184,7 +184,7 @@ static void gateway_target(pol_ctx *pc, ext_pol *ep, const pol_target *tg)
 {
 	ir_tr *t = pc->t;
 	const char *tns = tg->ns ? tg->ns : ep->p.o->ns;
-	ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", tns, tg->name));
+	ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->tmp, "%s/%s", tns, tg->name));
 	if (!g || !g->xds)
 		return;
 	egw_node *ref = obj_of(t, ep);

@@ -558,7 +558,7 @@ static const char *sp_geo_listener(pol_ctx *pc, pol_irroute *ir)
 {
 	ir_tr *t = pc->t;
 	egw_node *md = egw_get(ir->listener, "metadata");
-	ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", egw_get_str(md, "namespace", ""),
+	ir_gw *g = egw_map_get(&t->gw_by_name, egw_sprintf(t->tmp, "%s/%s", egw_get_str(md, "namespace", ""),
 							     egw_get_str(md, "name", "")));
 	egw_node *prov = g ? egw_path(g->ep, "spec.geoIP.provider") : NULL;
 	if (!prov)

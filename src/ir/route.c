@@ -46,7 +46,7 @@ static bool listener_allows_ns(ir_tr *t, ir_lis *l, const char *ns)
 static bool resolve_parents(ir_tr *t, rctx *r)
 {
 	egw_node *refs = egw_path(r->o->node, "spec.parentRefs");
-	r->ps = EGW_NEWN(t->a, rparent, egw_len(refs) + 1);
+	r->ps = EGW_NEWN(t->tmp, rparent, egw_len(refs) + 1);
 	egw_node *p;
 	EGW_ARR_EACH(refs, i, p)
 	{
@@ -69,9 +69,9 @@ static bool resolve_parents(ir_tr *t, rctx *r)
 			const char *gns = ir_str(lpr, "namespace");
 			if (!gns || !*gns)
 				gns = lset->ns;
-			g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", gns, egw_get_str(lpr, "name", "")));
+			g = egw_map_get(&t->gw_by_name, egw_sprintf(t->tmp, "%s/%s", gns, egw_get_str(lpr, "name", "")));
 		} else {
-			g = egw_map_get(&t->gw_by_name, egw_sprintf(t->a, "%s/%s", ns, egw_get_str(p, "name", "")));
+			g = egw_map_get(&t->gw_by_name, egw_sprintf(t->tmp, "%s/%s", ns, egw_get_str(p, "name", "")));
 		}
 		if (!g || !g->accepted || g->routes_blocked)
 			continue;
@@ -87,7 +87,7 @@ static bool resolve_parents(ir_tr *t, rctx *r)
 		egw_node *portn = egw_get(p, "port");
 		int64_t port = 0;
 		bool has_port = portn && egw_node_int(portn, &port);
-		rp->ls = EGW_NEWN(t->a, ir_lis *, g->nls + 1);
+		rp->ls = EGW_NEWN(t->tmp, ir_lis *, g->nls + 1);
 		size_t nsel = 0;
 		for (size_t j = 0; j < g->nls; j++) {
 			ir_lis *l = g->ls[j];
@@ -1035,7 +1035,7 @@ void ir_sort_routes(ir_tr *t)
 			if (egw_get_bool(l, "preserveRouteOrder", false))
 				continue;
 			if (routes && routes->kind == EGW_ARR)
-				stable_sort(t->a, routes->c.items, routes->n);
+				stable_sort(t->tmp, routes->c.items, routes->n);
 		}
 	}
 }

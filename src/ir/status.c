@@ -29,18 +29,22 @@ void ir_cond(ir_tr *t, egw_node *conds, const char *type, bool status, const cha
 	egw_node *c = ir_cond_find(conds, type);
 	if (!c) {
 		c = egw_arr_push(t->a, conds, egw_reserve(t->a, egw_obj(t->a), 5));
-		egw_obj_set(t->a, c, "type", ir_s(t, type));
+		egw_obj_set(t->a, c, "type", ir_cs(t, type));
 	}
 	/* conditions are set again as a route's parents are worked through:
-	 * only what changed gets new nodes */
+	 * only what changed is set; the texts repeat across objects, so their
+	 * nodes are shared (ir_cs) */
 	if (!ir_streq(egw_get_str(c, "status", NULL), st))
-		egw_obj_set(t->a, c, "status", egw_str_ref(t->a, st, strlen(st)));
+		egw_obj_set(t->a, c, "status", ir_cs(t, st));
 	if (!ir_streq(egw_get_str(c, "reason", NULL), reason))
-		egw_obj_set(t->a, c, "reason", ir_s(t, reason));
+		egw_obj_set(t->a, c, "reason", ir_cs(t, reason));
 	if (!ir_streq(egw_get_str(c, "message", NULL), msg))
-		egw_obj_set(t->a, c, "message", ir_s(t, msg));
-	if (!egw_get(c, "lastTransitionTime"))
-		egw_obj_set(t->a, c, "lastTransitionTime", egw_null(t->a));
+		egw_obj_set(t->a, c, "message", ir_cs(t, msg));
+	if (!egw_get(c, "lastTransitionTime")) {
+		if (!t->null_node)
+			t->null_node = egw_null(t->a);
+		egw_obj_set(t->a, c, "lastTransitionTime", t->null_node);
+	}
 }
 
 egw_node *ir_route_parent(ir_tr *t, egw_object *route, egw_node *pref)
@@ -56,7 +60,7 @@ egw_node *ir_route_parent(ir_tr *t, egw_object *route, egw_node *pref)
 	}
 	p = egw_arr_push(t->a, parents, egw_reserve(t->a, egw_obj(t->a), 3));
 	egw_obj_set(t->a, p, "parentRef", egw_clone(t->a, pref));
-	egw_set_str(t->a, p, "controllerName", t->controller);
+	egw_obj_set(t->a, p, "controllerName", ir_cs(t, t->controller));
 	egw_set_arr(t->a, p, "conditions");
 	return p;
 }

@@ -30,7 +30,7 @@ static int slice_order(const void *x, const void *y)
 static void index_slices(ir_tr *t)
 {
 	size_t n = t->rs->n[EGW_K_ENDPOINTSLICE];
-	egw_object **v = EGW_NEWN(t->a, egw_object *, n + 1);
+	egw_object **v = EGW_NEWN(t->tmp, egw_object *, n + 1);
 	for (size_t i = 0; i < n; i++)
 		v[i] = t->rs->items[EGW_K_ENDPOINTSLICE][i];
 	qsort(v, n, sizeof *v, slice_order);
@@ -40,20 +40,20 @@ static void index_slices(ir_tr *t)
 		const char *svc = egw_get_str(labels, "kubernetes.io/service-name", NULL);
 		const char *key;
 		if (svc) {
-			key = egw_sprintf(t->a, "%s/%s", o->ns, svc);
+			key = egw_sprintf(t->tmp, "%s/%s", o->ns, svc);
 		} else {
 			/* MCS: slices of an imported service */
 			svc = egw_get_str(labels, "multicluster.kubernetes.io/service-name", NULL);
 			if (!svc)
 				continue;
-			key = egw_sprintf(t->a, "mcs:%s/%s", o->ns, svc);
+			key = egw_sprintf(t->tmp, "mcs:%s/%s", o->ns, svc);
 		}
 		egw_node *arr = egw_map_get(&t->slices_by_svc, key);
 		if (!arr) {
-			arr = egw_arr(t->a);
+			arr = egw_arr(t->tmp);
 			egw_map_put(&t->slices_by_svc, key, arr);
 		}
-		egw_arr_push(t->a, arr, o->node);
+		egw_arr_push(t->tmp, arr, o->node);
 	}
 }
 
@@ -106,6 +106,8 @@ static void gateway_class(ir_tr *t)
 	t->gc->status = st;
 }
 
+static void translate(ir_tr *t);
+
 void egw_ir_translate(egw_ctx *c, egw_resources *rs, egw_ir_out *out)
 {
 	ir_tr tr;
@@ -117,9 +119,19 @@ void egw_ir_translate(egw_ctx *c, egw_resources *rs, egw_ir_out *out)
 	t->out = out;
 	out->xds_ir = egw_obj(c->arena);
 	out->infra_ir = egw_obj(c->arena);
+	egw_child *tmp = egw_arena_child(c->arena);
+	t->tmp = tmp->a;
+	translate(t);
+	egw_child_free(tmp);
+}
+
+static void translate(ir_tr *t)
+{
+	egw_ctx *c = t->c;
+	egw_resources *rs = t->rs;
 	egw_defaults_apply(c, rs);
 	egw_map_init(&t->gw_by_name, t->a);
-	egw_map_init(&t->slices_by_svc, t->a);
+	egw_map_init(&t->slices_by_svc, t->tmp);
 	egw_map_init(&t->xds_listeners, t->a);
 	egw_map_init(&t->backend_clusters, t->a);
 	t->controller = egw_text(egw_path(rs->config, "gateway.controllerName"));

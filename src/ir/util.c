@@ -23,6 +23,22 @@ egw_node *ir_s(ir_tr *t, const char *s)
 	return egw_strn(t->a, s ? s : "", s ? strlen(s) : 0);
 }
 
+egw_node *ir_cs(ir_tr *t, const char *s)
+{
+	if (!s)
+		s = "";
+	if (!t->shared_init) {
+		egw_map_init(&t->shared, t->tmp);
+		t->shared_init = true;
+	}
+	egw_node *n = egw_map_get(&t->shared, s);
+	if (!n) {
+		n = egw_strn(t->a, s, strlen(s));
+		egw_map_put(&t->shared, s, n);
+	}
+	return n;
+}
+
 egw_node *ir_sf(ir_tr *t, const char *fmt, ...)
 {
 	va_list ap;
@@ -48,11 +64,11 @@ egw_node *ir_meta(ir_tr *t, const char *kind, const char *ns, const char *name,
 		  const char *section)
 {
 	egw_node *m = egw_reserve(t->a, egw_obj(t->a), section && *section ? 4 : 3);
-	egw_set_str(t->a, m, "kind", kind);
-	egw_set_str(t->a, m, "name", name);
-	egw_set_str(t->a, m, "namespace", ns);
+	egw_obj_set(t->a, m, "kind", ir_cs(t, kind));
+	egw_obj_set(t->a, m, "name", ir_cs(t, name));
+	egw_obj_set(t->a, m, "namespace", ir_cs(t, ns));
 	if (section && *section)
-		egw_set_str(t->a, m, "sectionName", section);
+		egw_obj_set(t->a, m, "sectionName", ir_cs(t, section));
 	return m;
 }
 
@@ -146,8 +162,12 @@ egw_node *ir_compute_hosts(ir_tr *t, egw_node *route_hosts, ir_lis *l)
 		egw_arr_push(t->a, out, ir_s(t, lh ? lh : "*"));
 		return out;
 	}
+	/* a few hosts per route: a scan of what was picked finds repeats; a
+	 * map only for long lists */
+	bool big = egw_len(route_hosts) > 16;
 	egw_map seen;
-	egw_map_init(&seen, t->a);
+	if (big)
+		egw_map_init(&seen, t->tmp);
 	egw_node *h;
 	EGW_ARR_EACH(route_hosts, i, h)
 	{
@@ -170,10 +190,20 @@ egw_node *ir_compute_hosts(ir_tr *t, egw_node *route_hosts, ir_lis *l)
 		}
 		if (pick && l && ir_host_claimed_elsewhere(l, pick))
 			pick = NULL;
-		if (pick && !egw_map_has(&seen, pick)) {
-			egw_map_put(&seen, pick, (void *)pick);
-			egw_arr_push(t->a, out, ir_s(t, pick));
+		if (!pick)
+			continue;
+		bool dup = false;
+		if (big) {
+			dup = egw_map_has(&seen, pick);
+			if (!dup)
+				egw_map_put(&seen, pick, (void *)pick);
+		} else {
+			egw_node *x;
+			EGW_ARR_EACH(out, k, x)
+			dup |= !strcmp(egw_text(x), pick);
 		}
+		if (!dup)
+			egw_arr_push(t->a, out, ir_s(t, pick));
 	}
 	if (out->n > 1)
 		qsort(out->c.items, out->n, sizeof(egw_node *), cmp_str);

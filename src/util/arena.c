@@ -79,6 +79,30 @@ egw_arena *egw_arena_new_sibling(const egw_arena *a)
 	return s;
 }
 
+static void child_free(void *p)
+{
+	egw_child *c = p;
+	if (c->a)
+		egw_arena_free(c->a);
+	c->a = NULL;
+}
+
+egw_child *egw_arena_child(egw_arena *a)
+{
+	egw_child *c = egw_alloc(a, sizeof *c);
+	egw_arena_defer(a, child_free, c);
+	c->a = egw_arena_new_sibling(a);
+	if (!c->a)
+		egw_arena_oom(a);
+	return c;
+}
+
+void egw_child_free(egw_child *c)
+{
+	if (c)
+		child_free(c);
+}
+
 void egw_arena_reset(egw_arena *a)
 {
 	for (deferred *d = a->defers; d; d = d->next)

@@ -34,6 +34,15 @@ void egw_arena_free(egw_arena *a);
  * can go before a's does.  NULL when its first block cannot be allocated. */
 egw_arena *egw_arena_new_sibling(const egw_arena *a);
 
+/* A sibling of a whose memory goes before a's: the stage that made it calls
+ * egw_child_free when done; a frees it otherwise (on every way out, OOM
+ * jumps included).  Never NULL: failing to make it jumps to a's OOM point. */
+typedef struct egw_child {
+	egw_arena *a; /* NULL once freed */
+} egw_child;
+egw_child *egw_arena_child(egw_arena *a);
+void egw_child_free(egw_child *c); /* idempotent */
+
 /* Forgets everything allocated in a, keeping its first block for reuse:
  * for an arena of temporaries that a loop empties on each turn.  Runs and
  * drops the deferred cleanups; interned strings are forgotten too. */

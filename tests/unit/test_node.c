@@ -778,6 +778,35 @@ START_TEST(arena_sibling_and_reset)
 }
 END_TEST
 
+/* A child arena goes when its stage frees it, and at the latest with its
+ * parent (the way out after an OOM jump); freeing it twice is harmless. */
+START_TEST(arena_child_freed_early_or_with_parent)
+{
+	counting cnt = { 0, 0 };
+	egw_alloc_fns fns = { c_malloc, c_free, &cnt };
+	egw_arena *a = egw_arena_new(&fns);
+	jmp_buf jb;
+	egw_arena_set_oom(a, &jb);
+	(void)egw_alloc(a, 16); /* the parent's first block, which the child's handle shares */
+	size_t base = cnt.mallocs - cnt.frees;
+	egw_child *c = egw_arena_child(a);
+	ck_assert_ptr_nonnull(c->a);
+	ck_assert_ptr_eq(egw_arena_get_oom(c->a), &jb);
+	for (int i = 0; i < 200; i++)
+		(void)egw_alloc(c->a, 1000);
+	ck_assert_uint_gt(cnt.mallocs - cnt.frees, base + 1);
+	egw_child_free(c);
+	ck_assert_ptr_null(c->a);
+	ck_assert_uint_eq(cnt.mallocs - cnt.frees, base); /* all of it, now */
+	egw_child_free(c);
+	egw_child_free(NULL);
+	egw_child *kept = egw_arena_child(a);
+	(void)egw_alloc(kept->a, 100000);
+	egw_arena_free(a); /* takes the child with it */
+	ck_assert_uint_eq(cnt.mallocs, cnt.frees);
+}
+END_TEST
+
 /* Lookups compare length and the first four bytes before the key: keys
  * that share them, or are shorter than four bytes, still find their own
  * member, in small objects (scanned) and large ones (hashed). */
@@ -974,6 +1003,7 @@ static Suite *node_suite(void)
 	tcase_add_test(t, arena_allocations);
 	tcase_add_test(t, arena_oom_jumps);
 	tcase_add_test(t, arena_sibling_and_reset);
+	tcase_add_test(t, arena_child_freed_early_or_with_parent);
 	tcase_add_test(t, reserve_room);
 	tcase_add_test(t, lookup_shared_prefixes);
 	tcase_add_test(t, civil_days);
