@@ -191,6 +191,7 @@ static void emit_fleet(egw_result *r, egw_fleet *f, egw_ctx *xc, egw_xds_out *xo
 	egw_ctx *c = &r->ctx;
 	egw_buf snap;
 	egw_buf_init(&snap, c->arena);
+	egw_pb_run_begin(c); /* the fleet's trees live until the loop ends */
 	for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++) {
 		egw_node *arr = xo->res[t];
 		size_t n = egw_len(arr);
@@ -227,6 +228,7 @@ static void emit_fleet(egw_result *r, egw_fleet *f, egw_ctx *xc, egw_xds_out *xo
 				       (unsigned long long)f->items[t][i].version);
 		f->n[t] = k;
 	}
+	egw_pb_run_end(c);
 	f->version = XXH64(snap.data ? snap.data : "", snap.len, 0);
 	if (xo->patch_statuses)
 		f->patch_statuses = own_text(c->arena, egw_clone(c->arena, xo->patch_statuses));

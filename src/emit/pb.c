@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #include "pb_internal.h"
@@ -32,8 +33,22 @@ typedef struct seg {
 	size_t idx;
 } seg;
 
+/* One slot of the field cache: JSON keys repeat across a resource's
+ * messages (a route table's thousand routes), and their pointers are
+ * unique while the tree is alive (keys are interned), so (message, key
+ * pointer) finds the field without converting the name again. */
+#define FIELD_CACHE 512
+typedef struct field_slot {
+	const ProtobufCMessageDescriptor *d;
+	const char *key;
+	const ProtobufCFieldDescriptor *f;
+	unsigned gen;
+} field_slot;
+
 typedef struct enc {
 	egw_arena *a;
+	field_slot *fields;
+	unsigned gen; /* this resource's generation in fields */
 	uint8_t *p;
 	size_t n, cap;
 	const char *err;
@@ -568,6 +583,18 @@ static int cmp_fent(const void *x, const void *y)
 	return (a->f->id > b->f->id) - (a->f->id < b->f->id);
 }
 
+static const ProtobufCFieldDescriptor *field_of(enc *e, const ProtobufCMessageDescriptor *d,
+					       const egw_member *m)
+{
+	uintptr_t h = ((uintptr_t)d >> 4) ^ ((uintptr_t)m->key >> 3) ^ ((uintptr_t)m->key >> 11);
+	field_slot *s = &e->fields[h & (FIELD_CACHE - 1)];
+	if (s->gen == e->gen && s->d == d && s->key == m->key)
+		return s->f;
+	const ProtobufCFieldDescriptor *f = pb_find_field(d, m->key, m->klen);
+	*s = (field_slot){ d, m->key, f, e->gen };
+	return f;
+}
+
 static int enc_plain(enc *e, const ProtobufCMessageDescriptor *d, const egw_node *v, bool in_any)
 {
 	if (v->kind != EGW_OBJ)
@@ -581,7 +608,7 @@ static int enc_plain(enc *e, const ProtobufCMessageDescriptor *d, const egw_node
 		const egw_member *m = &v->c.members[i];
 		if (in_any && strcmp(m->key, "@type") == 0)
 			continue;
-		const ProtobufCFieldDescriptor *f = pb_find_field(d, m->key, m->klen);
+		const ProtobufCFieldDescriptor *f = field_of(e, d, m);
 		if (!f) {
 			push(e, SEG_KEY, m->key, m->klen, 0);
 			return fail(e, "unknown field (in %s)", d->name);
@@ -869,6 +896,29 @@ int egw_pb_known(const char *full_name)
 	return full_name && pb_lookup(full_name, strlen(full_name)) != NULL;
 }
 
+/* Makes every cached field lookup a miss (allocating the cache once). */
+static void next_generation(egw_ctx *c)
+{
+	if (!c->pb_fields || c->pb_gen == UINT_MAX) {
+		if (!c->pb_fields)
+			c->pb_fields = EGW_NEWN(c->arena, field_slot, FIELD_CACHE);
+		memset(c->pb_fields, 0, FIELD_CACHE * sizeof(field_slot));
+		c->pb_gen = 0;
+	}
+	c->pb_gen++;
+}
+
+void egw_pb_run_begin(egw_ctx *c)
+{
+	next_generation(c);
+	c->pb_run = true;
+}
+
+void egw_pb_run_end(egw_ctx *c)
+{
+	c->pb_run = false;
+}
+
 int egw_pb_encode(egw_ctx *c, const char *full_name, const egw_node *json, uint8_t **out,
 		  size_t *len, const char **err)
 {
@@ -887,6 +937,10 @@ int egw_pb_encode(egw_ctx *c, const char *full_name, const egw_node *json, uint8
 	estate.npath = 0;
 	enc *e = &estate;
 	e->a = c->arena;
+	if (!c->pb_run)
+		next_generation(c);
+	e->fields = c->pb_fields;
+	e->gen = c->pb_gen;
 	*out = NULL;
 	*len = 0;
 	const ProtobufCMessageDescriptor *d = full_name ? pb_lookup(full_name, strlen(full_name)) : NULL;

@@ -24,6 +24,13 @@
 int egw_pb_encode(egw_ctx *c, const char *full_name, const egw_node *json, uint8_t **out,
 		  size_t *len, const char **err);
 
+/* A run of encodings whose trees all stay alive until egw_pb_run_end (one
+ * fleet's resources): the encoder's field lookups carry over from one
+ * resource to the next.  Outside a run they last one resource, since a
+ * key's address may be reused once its tree is freed. */
+void egw_pb_run_begin(egw_ctx *c);
+void egw_pb_run_end(egw_ctx *c);
+
 /* Decodes wire bytes of message `full_name` into canonical JSON (fields in
  * field-number order, defaults omitted).  Returns NULL and sets *err on
  * malformed input or an unknown type. */

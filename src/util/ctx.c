@@ -79,5 +79,8 @@ egw_ctx egw_ctx_in_arena(const egw_ctx *c, egw_arena *a)
 	x.n_diags = 0;
 	x.scratch = NULL;
 	x.scratch_cap = 0;
+	x.pb_fields = NULL;
+	x.pb_gen = 0;
+	x.pb_run = false;
 	return x;
 }

@@ -45,6 +45,11 @@ typedef struct egw_ctx {
 	 * as garbage. */
 	uint8_t *scratch;
 	size_t scratch_cap;
+	/* The encoder's field lookups by (message, key), valid for one
+	 * resource (entries of older generations are misses) */
+	void *pb_fields;
+	unsigned pb_gen;
+	bool pb_run; /* inside egw_pb_run_begin/end: one generation */
 } egw_ctx;
 
 /* Adds a diagnostic.  `at` gives the position (may be NULL); `obj` is the

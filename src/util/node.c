@@ -290,11 +290,6 @@ egw_node *egw_obj_setn(egw_arena *a, egw_node *obj, const char *key, size_t klen
 	return egw_obj_append(a, obj, key, klen, v);
 }
 
-egw_node *egw_obj_set(egw_arena *a, egw_node *obj, const char *key, egw_node *v)
-{
-	return egw_obj_setn(a, obj, key, strlen(key), v);
-}
-
 egw_node *egw_obj_del(egw_node *obj, const char *key)
 {
 	egw_member *m = find(obj, key, strlen(key));
@@ -438,14 +433,10 @@ egw_node *egw_getn(const egw_node *obj, const char *key, size_t klen)
 	return m ? m->val : NULL;
 }
 
-egw_node *egw_get(const egw_node *obj, const char *key)
-{
-	return egw_getn(obj, key, strlen(key));
-}
 
-egw_node *egw_get_ci(const egw_node *obj, const char *key)
+egw_node *egw_get_cin(const egw_node *obj, const char *key, size_t klen)
 {
-	egw_node *v = egw_get(obj, key);
+	egw_node *v = egw_getn(obj, key, klen);
 	/* Go's JSON decoding matches field names case-insensitively, and IR
 	 * input relies on it ("CACertificate", "SNI", "accesslog").  Only
 	 * objects read from input are scanned again: trees the stages build
@@ -453,9 +444,8 @@ egw_node *egw_get_ci(const egw_node *obj, const char *key)
 	 * field) stays one lookup. */
 	if (v || !obj || obj->kind != EGW_OBJ || !(obj->flags & EGW_NF_INPUT_KEYS))
 		return v;
-	size_t kl = strlen(key);
 	for (size_t i = 0; i < obj->n; i++)
-		if (obj->c.members[i].klen == kl && strcasecmp(obj->c.members[i].key, key) == 0)
+		if (obj->c.members[i].klen == klen && strncasecmp(obj->c.members[i].key, key, klen) == 0)
 			return obj->c.members[i].val;
 	return NULL;
 }
@@ -494,12 +484,6 @@ const char *egw_text(const egw_node *n)
 	if (!n || n->kind == EGW_NULL || n->kind == EGW_ARR || n->kind == EGW_OBJ)
 		return NULL;
 	return n->str;
-}
-
-const char *egw_get_str(const egw_node *obj, const char *key, const char *def)
-{
-	const char *s = egw_text(egw_get(obj, key));
-	return s ? s : def;
 }
 
 bool egw_node_int(const egw_node *n, int64_t *out)

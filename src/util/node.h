@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "arena.h"
 
@@ -122,8 +123,11 @@ egw_node *egw_reserve(egw_arena *a, egw_node *n, size_t count);
 egw_node *egw_arr_push(egw_arena *a, egw_node *arr, egw_node *v);
 /* Sets key (replacing an existing member in place, keeping its position);
  * key is copied.  Returns v. */
-egw_node *egw_obj_set(egw_arena *a, egw_node *obj, const char *key, egw_node *v);
 egw_node *egw_obj_setn(egw_arena *a, egw_node *obj, const char *key, size_t klen, egw_node *v);
+static inline egw_node *egw_obj_set(egw_arena *a, egw_node *obj, const char *key, egw_node *v)
+{
+	return egw_obj_setn(a, obj, key, strlen(key), v);
+}
 /* Appends without looking for an existing key (parser use; caller ensures uniqueness). */
 egw_node *egw_obj_append(egw_arena *a, egw_node *obj, const char *key, size_t klen, egw_node *v);
 /* As egw_obj_append, but keeps the key pointer: key must be NUL-terminated
@@ -161,10 +165,19 @@ static inline bool egw_frozen(const egw_node *n) { return n && (n->flags & EGW_N
 egw_node *egw_unshare(egw_arena *a, egw_node *root);
 
 /* ---- access (NULL-safe: a NULL node or wrong kind gives NULL/default) ---- */
-egw_node *egw_get(const egw_node *obj, const char *key);
 egw_node *egw_getn(const egw_node *obj, const char *key, size_t klen);
 /* Case-insensitive lookup (Go's encoding/json matching). */
-egw_node *egw_get_ci(const egw_node *obj, const char *key);
+egw_node *egw_get_cin(const egw_node *obj, const char *key, size_t klen);
+/* The by-name lookups are inline so a literal key's length is known when
+ * compiling: the lookups of the stages' field names cost no strlen. */
+static inline egw_node *egw_get(const egw_node *obj, const char *key)
+{
+	return egw_getn(obj, key, strlen(key));
+}
+static inline egw_node *egw_get_ci(const egw_node *obj, const char *key)
+{
+	return egw_get_cin(obj, key, strlen(key));
+}
 /* Path lookup: keys separated by '.', e.g. "spec.gatewayClassName". */
 egw_node *egw_path(const egw_node *obj, const char *dotted);
 egw_node *egw_at(const egw_node *arr, size_t i);
@@ -173,7 +186,11 @@ size_t egw_len(const egw_node *n); /* items of ARR, members of OBJ, else 0 */
 /* Text of a scalar (any scalar kind), or NULL when n is NULL/null/container. */
 const char *egw_text(const egw_node *n);
 /* Text at key of obj, or def. */
-const char *egw_get_str(const egw_node *obj, const char *key, const char *def);
+static inline const char *egw_get_str(const egw_node *obj, const char *key, const char *def)
+{
+	const char *s = egw_text(egw_get(obj, key));
+	return s ? s : def;
+}
 /* Integer value: INT, or a FLOAT with integral value, or a STR that parses
  * as an integer.  Returns false when n is not such a value. */
 bool egw_node_int(const egw_node *n, int64_t *out);

@@ -180,6 +180,7 @@ static void run_stages(const char *data, size_t len, stage_times *st)
 		egw_xds_translate(&xc, m->val, &xo);
 		double s1 = now();
 		xds_bytes += egw_arena_used(xa);
+		egw_pb_run_begin(&c); /* as egw_translate: one run per fleet */
 		for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++) {
 			egw_node *r;
 			EGW_ARR_EACH(xo.res[t], k, r)
@@ -192,6 +193,7 @@ static void run_stages(const char *data, size_t len, stage_times *st)
 				nres++;
 			}
 		}
+		egw_pb_run_end(&c);
 		t_xds += s1 - s0;
 		t_ser += now() - s1;
 		egw_arena_free(xa);
