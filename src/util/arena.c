@@ -2,6 +2,7 @@
 #include "arena.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,13 +218,105 @@ char *egw_strdup(egw_arena *a, const char *s)
 	return egw_strndup(a, s, strlen(s));
 }
 
+/* Appends the decimal digits of u (negative when neg) at out[*k]. */
+static bool put_dec(char *out, size_t cap, size_t *k, unsigned long long u, bool neg)
+{
+	char d[24];
+	size_t n = 0;
+	do {
+		d[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (*k + n + neg >= cap)
+		return false;
+	if (neg)
+		out[(*k)++] = '-';
+	while (n)
+		out[(*k)++] = d[--n];
+	return true;
+}
+
+static bool put_signed(char *out, size_t cap, size_t *k, long long v)
+{
+	return put_dec(out, cap, k, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, v < 0);
+}
+
+/* The conversions the stages' keys and names use (%s %.*s %d %u %ld %lu
+ * %lld %llu %zu %%), without vsnprintf's machinery.  Returns the length,
+ * or -1 for anything else (flags, widths, floats, a NULL string) or output
+ * that does not fit: vsnprintf then does it all. */
+static int fast_format(char *out, size_t cap, const char *fmt, va_list ap)
+{
+	size_t k = 0;
+	for (const char *f = fmt; *f; f++) {
+		if (*f != '%') {
+			if (k + 1 >= cap)
+				return -1;
+			out[k++] = *f;
+			continue;
+		}
+		f++;
+		if (*f == '%') {
+			if (k + 1 >= cap)
+				return -1;
+			out[k++] = '%';
+		} else if (*f == 's' || (f[0] == '.' && f[1] == '*' && f[2] == 's')) {
+			size_t lim = (size_t)-1;
+			if (*f == '.') {
+				int prec = va_arg(ap, int);
+				if (prec < 0)
+					return -1;
+				lim = (size_t)prec;
+				f += 2;
+			}
+			const char *str = va_arg(ap, const char *);
+			if (!str)
+				return -1;
+			for (size_t i = 0; i < lim && str[i]; i++) {
+				if (k + 1 >= cap)
+					return -1;
+				out[k++] = str[i];
+			}
+		} else if (*f == 'd') {
+			if (!put_signed(out, cap, &k, va_arg(ap, int)))
+				return -1;
+		} else if (*f == 'u') {
+			if (!put_dec(out, cap, &k, va_arg(ap, unsigned), false))
+				return -1;
+		} else if (f[0] == 'z' && f[1] == 'u') {
+			f++;
+			if (!put_dec(out, cap, &k, va_arg(ap, size_t), false))
+				return -1;
+		} else if (f[0] == 'l' && (f[1] == 'd' || f[1] == 'u')) {
+			f++;
+			if (*f == 'd' ? !put_signed(out, cap, &k, va_arg(ap, long))
+				      : !put_dec(out, cap, &k, va_arg(ap, unsigned long), false))
+				return -1;
+		} else if (f[0] == 'l' && f[1] == 'l' && (f[2] == 'd' || f[2] == 'u')) {
+			f += 2;
+			if (*f == 'd' ? !put_signed(out, cap, &k, va_arg(ap, long long))
+				      : !put_dec(out, cap, &k, va_arg(ap, unsigned long long), false))
+				return -1;
+		} else {
+			return -1;
+		}
+	}
+	out[k] = 0;
+	return (int)k;
+}
+
 char *egw_sprintf(egw_arena *a, const char *fmt, ...)
 {
 	char small[256];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof small, fmt, ap);
+	int n = fast_format(small, sizeof small, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		va_start(ap, fmt);
+		n = vsnprintf(small, sizeof small, fmt, ap);
+		va_end(ap);
+	}
 	if (n < 0)
 		n = 0;
 	char *p = egw_alloc_raw(a, (size_t)n + 1);
