@@ -105,12 +105,13 @@ static const char *app_protocol(egw_node *sp, const char *route_kind)
 }
 
 /* The EnvoyProxy's backendTLS (client certificate, versions, ciphers, ALPN)
- * on a backend that BackendTLSPolicy makes TLS. */
-static void proxy_backend_tls(ir_tr *t, ir_gw *g, egw_node *tls)
+ * on a backend that BackendTLSPolicy makes TLS.  Returns why its client
+ * certificate cannot be used (the backend is then refused), or NULL. */
+static const char *proxy_backend_tls(ir_tr *t, ir_gw *g, egw_node *tls)
 {
 	egw_node *bt = g ? egw_path(g->ep, "spec.backendTLS") : NULL;
 	if (!bt)
-		return;
+		return NULL;
 	static const char *const lists[] = { "alpnProtocols", "ciphers", "ecdhCurves",
 					     "signatureAlgorithms" };
 	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
@@ -126,17 +127,27 @@ static void proxy_backend_tls(ir_tr *t, ir_gw *g, egw_node *tls)
 	}
 	egw_node *cr = egw_get_ci(bt, "clientCertificateRef");
 	if (!cr || !g->epo)
-		return;
-	const char *cns = egw_get_str(cr, "namespace", g->epo->ns), *cn = egw_get_str(cr, "name", "");
+		return NULL;
+	const char *epns = g->epo->ns;
+	const char *cns = egw_get_str(cr, "namespace", epns), *cn = egw_get_str(cr, "name", "");
+	if (strcmp(cns, epns))
+		return egw_sprintf(t->a,
+				   "ClientCertificateRef Secret is not located in the same namespace as EnvoyProxy. "
+				   "Secret namespace: %s does not match EnvoyProxy namespace: %s",
+				   cns, epns);
 	egw_object *sec = egw_res_find(t->rs, EGW_K_SECRET, cns, cn);
-	egw_node *data = sec ? egw_get(sec->node, "data") : NULL;
+	if (!sec)
+		return egw_sprintf(t->a, "failed to locate TLS secret for client auth: %s/%s specified in EnvoyProxy %s/%s",
+				   epns, cn, epns, g->epo->name);
+	egw_node *data = egw_get(sec->node, "data");
 	const char *crt = egw_text(egw_get(data, "tls.crt")), *key = egw_text(egw_get(data, "tls.key"));
 	if (!crt || !key)
-		return;
+		return NULL;
 	egw_node *c = egw_arr_push(t->a, egw_set_arr(t->a, tls, "clientCertificates"), egw_obj(t->a));
 	egw_set_str(t->a, c, "certificate", ir_pem_normalize(t, crt));
 	egw_set_str(t->a, c, "name", egw_sprintf(t->a, "%s/%s", cns, cn));
 	egw_set_str(t->a, c, "privateKey", ir_pem_normalize(t, key));
+	return NULL;
 }
 
 static bool attach_btls(ir_tr *t, ir_gw *g, egw_node *ds, const char *kind, const char *ns,
@@ -152,7 +163,12 @@ static bool attach_btls(ir_tr *t, ir_gw *g, egw_node *ds, const char *kind, cons
 		return false;
 	}
 	if (tls) {
-		proxy_backend_tls(t, g, tls);
+		e = proxy_backend_tls(t, g, tls);
+		if (e) {
+			err->reason = "InvalidBackendTLS";
+			err->msg = e;
+			return false;
+		}
 		egw_obj_set(t->a, ds, "tls", tls);
 	}
 	return true;

@@ -1378,6 +1378,68 @@ static egw_str gateway_status(const egw_result *r)
 	return (egw_str){ NULL, 0 };
 }
 
+/* An EnvoyProxy whose backendTLS client certificate cannot be used refuses
+ * the TLS backends it would apply to, as Envoy Gateway does: the route
+ * says why (ResolvedRefs InvalidBackendTLS) and gets a 500. */
+static char *client_cert_manifest(const char *ref)
+{
+	static char buf[4096];
+	snprintf(buf, sizeof buf,
+		 "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\n"
+		 "spec:\n  controllerName: gateway.envoyproxy.io/gatewayclass-controller\n"
+		 "  parametersRef: {group: gateway.envoyproxy.io, kind: EnvoyProxy, name: proxy, namespace: infra}\n"
+		 "---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyProxy\n"
+		 "metadata: {name: proxy, namespace: infra}\n"
+		 "spec:\n  backendTLS:\n    clientCertificateRef: %s\n"
+		 "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: web}\n"
+		 "spec:\n  gatewayClassName: eg\n  listeners:\n  - {name: http, protocol: HTTP, port: 80}\n"
+		 "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: web}\n"
+		 "spec:\n  parentRefs: [{name: edge}]\n  rules:\n  - backendRefs: [{name: tls-svc, port: 443}]\n"
+		 "---\napiVersion: v1\nkind: Service\nmetadata: {name: tls-svc, namespace: web}\n"
+		 "spec: {clusterIP: 10.0.0.9, ports: [{name: https, port: 443}]}\n"
+		 "---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+		 "metadata: {name: tls-svc, namespace: web, labels: {kubernetes.io/service-name: tls-svc}}\n"
+		 "addressType: IPv4\nports: [{name: https, port: 443}]\nendpoints: [{addresses: [10.1.1.1]}]\n"
+		 "---\napiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\nmetadata: {name: tls, namespace: web}\n"
+		 "spec:\n  targetRefs: [{group: '', kind: Service, name: tls-svc}]\n"
+		 "  validation: {wellKnownCACertificates: System, hostname: backend.example}\n",
+		 ref);
+	return buf;
+}
+
+static const char *route_status(const egw_result *r)
+{
+	for (size_t i = 0; i < egw_result_status_count(r); i++) {
+		egw_status s;
+		ck_assert_int_eq(egw_result_status(r, i, &s), EGW_OK);
+		if (str_eq(s.kind, "HTTPRoute") && str_eq(s.name, "r"))
+			return s.status_json.data;
+	}
+	return NULL;
+}
+
+START_TEST(proxy_client_certificate_refusals)
+{
+	egw_result *r = translate_text(client_cert_manifest("{name: missing}"), EGW_OK);
+	const char *st = route_status(r);
+	ck_assert_msg(st && strstr(st, "\"reason\":\"InvalidBackendTLS\"") &&
+			      strstr(st, "failed to locate TLS secret for client auth: infra/missing specified in "
+					 "EnvoyProxy infra/proxy"),
+		      "%s", st);
+	egw_str ir;
+	ck_assert_int_eq(egw_fleet_render_xds_ir(egw_result_fleet(r, 0), EGW_FORMAT_JSON, &ir), EGW_OK);
+	ck_assert_ptr_nonnull(strstr(ir.data, "\"statusCode\": 500"));
+	egw_result_free(r);
+
+	r = translate_text(client_cert_manifest("{name: cert, namespace: elsewhere}"), EGW_OK);
+	st = route_status(r);
+	ck_assert_msg(st && strstr(st, "ClientCertificateRef Secret is not located in the same namespace as "
+				       "EnvoyProxy. Secret namespace: elsewhere does not match EnvoyProxy namespace: infra"),
+		      "%s", st);
+	egw_result_free(r);
+}
+END_TEST
+
 START_TEST(translation_statuses)
 {
 	egw_result *r = translate_text(full_manifest(), EGW_OK);
@@ -1571,6 +1633,7 @@ static Suite *api_suite(void)
 	t = tcase_create("translation");
 	tcase_add_test(t, translation_fleet_resources);
 	tcase_add_test(t, translation_statuses);
+	tcase_add_test(t, proxy_client_certificate_refusals);
 	tcase_add_test(t, translation_set_gateway_infra);
 	tcase_add_test(t, set_gateway_infra_out_of_memory);
 	suite_add_tcase(s, t);
