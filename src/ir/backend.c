@@ -128,26 +128,7 @@ static const char *proxy_backend_tls(ir_tr *t, ir_gw *g, egw_node *tls)
 	egw_node *cr = egw_get_ci(bt, "clientCertificateRef");
 	if (!cr || !g->epo)
 		return NULL;
-	const char *epns = g->epo->ns;
-	const char *cns = egw_get_str(cr, "namespace", epns), *cn = egw_get_str(cr, "name", "");
-	if (strcmp(cns, epns))
-		return egw_sprintf(t->a,
-				   "ClientCertificateRef Secret is not located in the same namespace as EnvoyProxy. "
-				   "Secret namespace: %s does not match EnvoyProxy namespace: %s",
-				   cns, epns);
-	egw_object *sec = egw_res_find(t->rs, EGW_K_SECRET, cns, cn);
-	if (!sec)
-		return egw_sprintf(t->a, "failed to locate TLS secret for client auth: %s/%s specified in EnvoyProxy %s/%s",
-				   epns, cn, epns, g->epo->name);
-	egw_node *data = egw_get(sec->node, "data");
-	const char *crt = egw_text(egw_get(data, "tls.crt")), *key = egw_text(egw_get(data, "tls.key"));
-	if (!crt || !key)
-		return NULL;
-	egw_node *c = egw_arr_push(t->a, egw_set_arr(t->a, tls, "clientCertificates"), egw_obj(t->a));
-	egw_set_str(t->a, c, "certificate", ir_pem_normalize(t, crt));
-	egw_set_str(t->a, c, "name", egw_sprintf(t->a, "%s/%s", cns, cn));
-	egw_set_str(t->a, c, "privateKey", ir_pem_normalize(t, key));
-	return NULL;
+	return ir_client_certificate(t, "EnvoyProxy", g->epo, cr, tls);
 }
 
 static bool attach_btls(ir_tr *t, ir_gw *g, egw_node *ds, const char *kind, const char *ns,

@@ -276,6 +276,31 @@ void ir_btls_finish(ir_tr *t)
 	ir_ancestors_finish(t, egw_get(o->status, "ancestors"));
 }
 
+const char *ir_client_certificate(ir_tr *t, const char *owner_kind, egw_object *owner, egw_node *ref,
+				  egw_node *tls)
+{
+	const char *ons = owner->ns;
+	const char *cns = egw_get_str(ref, "namespace", ons), *cn = egw_get_str(ref, "name", "");
+	if (strcmp(cns, ons))
+		return egw_sprintf(t->a,
+				   "ClientCertificateRef Secret is not located in the same namespace as %s. "
+				   "Secret namespace: %s does not match %s namespace: %s",
+				   owner_kind, cns, owner_kind, ons);
+	egw_object *sec = egw_res_find(t->rs, EGW_K_SECRET, cns, cn);
+	if (!sec)
+		return egw_sprintf(t->a, "failed to locate TLS secret for client auth: %s/%s specified in %s %s/%s",
+				   ons, cn, owner_kind, ons, owner->name);
+	egw_node *data = egw_get(sec->node, "data");
+	const char *crt = egw_text(egw_get(data, "tls.crt")), *key = egw_text(egw_get(data, "tls.key"));
+	if (!crt || !key)
+		return NULL;
+	egw_node *c = egw_arr_push(t->a, egw_set_arr(t->a, tls, "clientCertificates"), egw_obj(t->a));
+	egw_set_str(t->a, c, "certificate", ir_pem_normalize(t, crt));
+	egw_set_str(t->a, c, "name", egw_sprintf(t->a, "%s/%s", cns, cn));
+	egw_set_str(t->a, c, "privateKey", ir_pem_normalize(t, key));
+	return NULL;
+}
+
 /* Upstream TLS a Backend asks for itself (spec.tls); NULL when none. */
 egw_node *ir_backend_own_tls(ir_tr *t, egw_object *be, const char **err)
 {
@@ -305,6 +330,14 @@ egw_node *ir_backend_own_tls(ir_tr *t, egw_object *be, const char **err)
 		egw_set_str(t->a, tls, "sni", sni);
 	if (egw_get_bool(bt, "autoSNIFromEndpointHostname", false))
 		egw_set_bool(t->a, tls, "autoSNIFromEndpointHostname", true);
+	egw_node *cr = egw_get(bt, "clientCertificateRef");
+	if (cr) {
+		const char *e = ir_client_certificate(t, "Backend", be, cr, tls);
+		if (e) {
+			*err = e;
+			return NULL;
+		}
+	}
 	egw_set_str(t->a, tls, "minVersion", "1.2");
 	egw_set_str(t->a, tls, "maxVersion", "1.3");
 	return tls;

@@ -188,6 +188,12 @@ bool ir_telemetry_ok(ir_tr *t, ir_gw *g);
 
 /* ---- btls.c ---- */
 void ir_btls_init(ir_tr *t);
+/* The client certificate a Backend's or EnvoyProxy's clientCertificateRef
+ * names, added to tls.clientCertificates; or why it cannot be used (the
+ * Secret must be in the owner's namespace and exist), as Envoy Gateway
+ * words it. */
+const char *ir_client_certificate(ir_tr *t, const char *owner_kind, egw_object *owner, egw_node *ref,
+				  egw_node *tls);
 egw_node *ir_backend_own_tls(ir_tr *t, egw_object *be, const char **err);
 void ir_btls_finish(ir_tr *t);
 /* Upstream TLS for a backend from its BackendTLSPolicy (NULL when none or

@@ -1431,6 +1431,34 @@ START_TEST(proxy_client_certificate_refusals)
 	ck_assert_ptr_nonnull(strstr(ir.data, "\"statusCode\": 500"));
 	egw_result_free(r);
 
+	/* a Backend's own client certificate, by the same rules */
+	static const char backend_manifest[] =
+		"apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\n"
+		"spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n"
+		"---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: web}\n"
+		"spec:\n  gatewayClassName: eg\n  listeners:\n  - {name: http, protocol: HTTP, port: 80}\n"
+		"---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: web}\n"
+		"spec:\n  parentRefs: [{name: edge}]\n  rules:\n"
+		"  - backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: be, port: 443}]\n"
+		"---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {name: be, namespace: web}\n"
+		"spec:\n  endpoints: [{fqdn: {hostname: be.example, port: 443}}]\n"
+		"  tls: {insecureSkipVerify: true, clientCertificateRef: {name: missing}}\n";
+	static const char enable_backend[] =
+		"apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyGateway\n"
+		"extensionApis: {enableBackend: true}\n";
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.config.data = enable_backend;
+	o.config.len = sizeof enable_backend - 1;
+	egw_input in = input("backend.yaml", backend_manifest);
+	r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &o), EGW_OK);
+	st = route_status(r);
+	ck_assert_msg(st && strstr(st, "failed to locate TLS secret for client auth: web/missing specified in "
+				       "Backend web/be"),
+		      "%s", st);
+	egw_result_free(r);
+
 	r = translate_text(client_cert_manifest("{name: cert, namespace: elsewhere}"), EGW_OK);
 	st = route_status(r);
 	ck_assert_msg(st && strstr(st, "ClientCertificateRef Secret is not located in the same namespace as "
