@@ -140,6 +140,11 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 		}
 	}
 	bool ext_policy = false;
+	/* an extension object whose apiVersion is its group alone (the version
+	 * left out) is still the extension's: the stage that uses it says
+	 * the apiVersion cannot be read, as Envoy Gateway does */
+	if (k == EGW_K__COUNT && !*group && !strchr(av, '/') && ext_registered(rs->config, av, kind))
+		group = av;
 	if (k == EGW_K__COUNT && ext_registered(rs->config, group, kind)) {
 		k = EGW_K_EXTENSION;
 		ext_policy = ext_listed(rs->config, "policyResources", group, kind);
