@@ -66,7 +66,8 @@ static void usage(FILE *out)
 	      "  -t, --type TYPE            all | bootstrap | listener | route | cluster |\n"
 	      "                             endpoint | secret (default: all)\n"
 	      "  -o, --output FMT           yaml (default) | json\n"
-	      "      --config FILE          EnvoyGateway configuration\n"
+	      "      --config FILE          EnvoyGateway configuration (default: egctl's,\n"
+	      "                             with the Backend and EnvoyPatchPolicy APIs on)\n"
 	      "  -n, --namespace NS         namespace for objects without one, and of the\n"
 	      "                             rate limit service (default envoy-gateway-system)\n"
 	      "      --controller-namespace NS  where the control plane runs\n"
@@ -308,6 +309,14 @@ static int translate_cmd(int argc, char **argv)
 		}
 		opts.config.data = cfg.data;
 		opts.config.len = cfg.len;
+	} else {
+		/* what egctl's translator enables without a configuration */
+		static const char egctl_config[] =
+			"apiVersion: gateway.envoyproxy.io/v1alpha1\n"
+			"kind: EnvoyGateway\n"
+			"extensionApis: {enableBackend: true, enableEnvoyPatchPolicy: true}\n";
+		opts.config.data = egctl_config;
+		opts.config.len = sizeof egctl_config - 1;
 	}
 	const char *def_ns = ns ? ns : "envoy-gateway-system";
 	opts.default_namespace.data = def_ns;

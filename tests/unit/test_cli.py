@@ -131,6 +131,24 @@ def arg_cases(egw, root):
         gws = json.loads(out).get("gateways", []) if rc == 0 else []
         check(rc == 0 and [g["metadata"].get("namespace") for g in gws] == ["envoy-gateway-system"],
               "without -n, objects without a namespace go to envoy-gateway-system (as egctl)")
+        # without --config, egctl's settings: the Backend API is on; a
+        # configuration that does not enable it turns it off
+        be = os.path.join(tmp, "backend.yaml")
+        with open(be, "w") as f:
+            f.write("apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\n"
+                    "metadata: {name: be, namespace: default}\n"
+                    "spec: {endpoints: [{fqdn: {hostname: be.example, port: 443}}]}\n")
+        cfg = os.path.join(tmp, "eg.yaml")
+        with open(cfg, "w") as f:
+            f.write("apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyGateway\n")
+        verdicts = []
+        for extra in ([], ["--config", cfg]):
+            rc, out, _ = run(egw, ["translate", "--to", "gateway-api", "-o", "json", "-f", p, "-f", be] + extra)
+            bes = json.loads(out).get("backends", []) if rc == 0 else []
+            conds = [c["type"] + "=" + c["status"] for b in bes for c in b.get("status", {}).get("conditions", [])]
+            verdicts.append(conds)
+        check(verdicts == [["Accepted=True"], ["Invalid=False"]],
+              f"Backend API on without --config, off with a config that does not enable it (got {verdicts})")
 
 
 DIAG_RE = re.compile(r"^(.*?):(\d+):(\d+): (error|warning|info): (.*)$")
