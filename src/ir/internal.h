@@ -91,7 +91,7 @@ struct ir_tr {
 	egw_map slices_by_svc;   /* "ns/svc" -> egw_node ARR of EndpointSlice nodes */
 	egw_map backend_clusters; /* "irkey\ncluster" -> setting */
 	egw_map xds_listeners;
-	egw_node *cur_parent; /* the route parentRef being translated (namespace filled in) */
+	egw_node *cur_parent; /* the route parentRef being translated, as written */
 	struct merge_idx *merge_idx;
 	bool mcs_lookup; /* ir_service_endpoints reads ServiceImport slices */
 	bool svc_routing; /* the destination being built routes to the cluster IP */   /* "irkey\nlistenername" -> IR listener */

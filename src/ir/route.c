@@ -77,9 +77,10 @@ static bool resolve_parents(ir_tr *t, rctx *r)
 			continue;
 		rparent *rp = &r->ps[r->nps++];
 		rp->pref = p;
+		/* BackendTLSPolicy ancestors name the parentRef as the route
+		 * wrote it (a missing namespace stays missing), as Envoy
+		 * Gateway's do */
 		rp->anc = egw_clone(t->a, p);
-		if (!ir_str(p, "namespace"))
-			egw_set_str(t->a, rp->anc, "namespace", ns);
 		rp->g = g;
 		rp->st = ir_route_parent(t, r->o, p);
 		rp->conds = egw_get(rp->st, "conditions");

@@ -7,7 +7,7 @@
 
 typedef struct rparent {
 	egw_node *pref;
-	egw_node *anc; /* pref with its namespace filled in (policy ancestor) */
+	egw_node *anc; /* a copy of pref (the BackendTLSPolicy ancestor) */
 	egw_node *st;    /* parents[] entry */
 	egw_node *conds;
 	ir_gw *g;

@@ -182,9 +182,18 @@ static void gateway(dflt *d, egw_node *spec)
 	}
 }
 
+/* EnvoyExtensionPolicy: each extProc's backendRefs (group, kind, weight). */
+static void extension_policy(dflt *d, egw_node *spec)
+{
+	egw_node *x;
+	EGW_ARR_EACH(egw_get(spec, "extProc"), i, x)
+	backend_refs(d, x);
+}
+
 static void apply(dflt *d, egw_kind k, egw_node *spec)
 {
 	switch (k) {
+	case EGW_K_ENVOYEXTENSIONPOLICY: extension_policy(d, spec); break;
 	case EGW_K_GATEWAY: gateway(d, spec); break;
 	case EGW_K_HTTPROUTE: http_route(d, spec); break;
 	case EGW_K_GRPCROUTE: grpc_route(d, spec); break;
