@@ -1457,7 +1457,10 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 		if (authority && !*authority) {
 			int64_t port = egw_get_int(br, "port", 0);
 			egw_node *fq = NULL;
-			if (!strcmp(kind, "Backend")) {
+			/* ext auth names a Backend's FQDN endpoint; ext proc names
+			 * the backendRef itself (name.namespace[:port]), as Envoy
+			 * Gateway does */
+			if (!strcmp(kind, "Backend") && strcmp(p->kind, "EnvoyExtensionPolicy")) {
 				egw_object *be = egw_res_find(t->rs, EGW_K_BACKEND, ns, name);
 				egw_node *ep;
 				EGW_ARR_EACH(egw_path(be ? be->node : NULL, "spec.endpoints"), k, ep)
@@ -1469,7 +1472,7 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 			if (fq)
 				*authority = egw_sprintf(t->a, "%s:%lld", egw_get_str(fq, "hostname", ""),
 							 (long long)egw_get_int(fq, "port", 0));
-			else if (!strcmp(kind, "Backend") || !port)
+			else if (!port)
 				*authority = egw_sprintf(t->a, "%s.%s", name, ns);
 			else
 				*authority = egw_sprintf(t->a, "%s.%s:%lld", name, ns, (long long)port);

@@ -1468,6 +1468,43 @@ START_TEST(proxy_client_certificate_refusals)
 }
 END_TEST
 
+/* An ext proc service's authority names its backendRef (name.namespace,
+ * and the port when the ref gives one), even for a Backend with an FQDN
+ * endpoint; ext auth names the FQDN instead (conformance covers that). */
+START_TEST(ext_proc_authority)
+{
+	static const char manifest[] =
+		"apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\n"
+		"spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n"
+		"---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: web}\n"
+		"spec:\n  gatewayClassName: eg\n  listeners:\n  - {name: http, protocol: HTTP, port: 80}\n"
+		"---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: web}\n"
+		"spec:\n  parentRefs: [{name: edge}]\n  rules:\n"
+		"  - backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: app, port: 8080}]\n"
+		"---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {name: app, namespace: web}\n"
+		"spec: {endpoints: [{fqdn: {hostname: app.example, port: 8080}}]}\n"
+		"---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {name: proc, namespace: web}\n"
+		"spec: {endpoints: [{fqdn: {hostname: proc.example, port: 9090}}]}\n"
+		"---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyExtensionPolicy\n"
+		"metadata: {name: p, namespace: web}\n"
+		"spec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}]\n"
+		"  extProc: [{backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: proc, port: 9090}]}]\n";
+	static const char config[] = "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyGateway\n"
+				     "extensionApis: {enableBackend: true}\n";
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.config.data = config;
+	o.config.len = sizeof config - 1;
+	egw_input in = input("m.yaml", manifest);
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &o), EGW_OK);
+	egw_str ir;
+	ck_assert_int_eq(egw_fleet_render_xds_ir(egw_result_fleet(r, 0), EGW_FORMAT_JSON, &ir), EGW_OK);
+	ck_assert_msg(strstr(ir.data, "\"authority\": \"proc.web:9090\"") != NULL, "%.2000s", ir.data);
+	egw_result_free(r);
+}
+END_TEST
+
 START_TEST(translation_statuses)
 {
 	egw_result *r = translate_text(full_manifest(), EGW_OK);
@@ -1661,6 +1698,7 @@ static Suite *api_suite(void)
 	t = tcase_create("translation");
 	tcase_add_test(t, translation_fleet_resources);
 	tcase_add_test(t, translation_statuses);
+	tcase_add_test(t, ext_proc_authority);
 	tcase_add_test(t, proxy_client_certificate_refusals);
 	tcase_add_test(t, translation_set_gateway_infra);
 	tcase_add_test(t, set_gateway_infra_out_of_memory);
