@@ -949,6 +949,45 @@ static egw_node *merge_specs(ir_tr *t, egw_node *base, egw_node *over, bool stra
 	return out;
 }
 
+/* A parent policy's references (ConfigMap valueRefs, basic auth users,
+ * client secrets, backendRefs) name objects in the parent's namespace; merged into a route's policy in
+ * another namespace they keep pointing there: each gets the namespace it
+ * resolves in (pol_ref_ns), and needs no ReferenceGrant. */
+static void mark_parent_refs(ir_tr *t, egw_node *n, const char *ns)
+{
+	if (!n)
+		return;
+	if (n->kind == EGW_ARR) {
+		egw_node *x;
+		EGW_ARR_EACH(n, i, x)
+		mark_parent_refs(t, x, ns);
+		return;
+	}
+	if (n->kind != EGW_OBJ)
+		return;
+	egw_member *m;
+	EGW_OBJ_EACH(n, i, m)
+	{
+		bool ref = !strcmp(m->key, "valueRef") || !strcmp(m->key, "users") ||
+			   !strcmp(m->key, "clientSecret") || !strcmp(m->key, "backendRef");
+		if (ref && m->val->kind == EGW_OBJ) {
+			egw_set_str(t->a, m->val, PARENT_NS_KEY, ns);
+		} else if (!strcmp(m->key, "backendRefs") && m->val->kind == EGW_ARR) {
+			egw_node *b;
+			EGW_ARR_EACH(m->val, k, b)
+			if (b->kind == EGW_OBJ)
+				egw_set_str(t->a, b, PARENT_NS_KEY, ns);
+		} else {
+			mark_parent_refs(t, m->val, ns);
+		}
+	}
+}
+
+const char *pol_ref_ns(const ir_pol *p, const egw_node *ref)
+{
+	return egw_get_str(ref, PARENT_NS_KEY, p->o->ns);
+}
+
 static void process_route(drv *d, ir_pol *p, pol_target *tg)
 {
 	pol_ctx *pc = d->pc;
@@ -1018,12 +1057,15 @@ static void process_route(drv *d, ir_pol *p, pol_target *tg)
 						pol_cond(pc, p, aref, "Accepted", false, "Invalid", pol_err_msg(t, err));
 					continue;
 				}
-				/* build from the merged spec */
+				/* build from the merged spec; the parent's references
+				 * stay in the parent's namespace */
 				egw_node *saved = p->o->node;
 				egw_node *mn = egw_clone(t->a, saved);
+				egw_node *pspec = egw_clone(t->a, egw_get(parent->node, "spec"));
+				if (strcmp(parent->ns, p->o->ns))
+					mark_parent_refs(t, pspec, parent->ns);
 				egw_obj_set(t->a, mn, "spec",
-					    merge_specs(t, egw_get(parent->node, "spec"), egw_get(saved, "spec"),
-							!strcmp(mt, "StrategicMerge")));
+					    merge_specs(t, pspec, egw_get(saved, "spec"), !strcmp(mt, "StrategicMerge")));
 				p->o->node = mn;
 				p->own = saved;
 				err = d->ops->build(pc, p, &feat);
@@ -1032,6 +1074,12 @@ static void process_route(drv *d, ir_pol *p, pol_target *tg)
 				p->own = NULL;
 				apply_route(d, p, feat, err, r, tg, g->irkey, l->name);
 				p->o->node = saved;
+				if (err) {
+					/* a merge that cannot be built is no merge: the
+					 * route's policy is invalid, the parent overridden */
+					pol_cond(pc, p, aref, "Accepted", false, "Invalid", pol_err_msg(t, err));
+					continue;
+				}
 				gwr_add(t, &pc->gw_routes_merged, gwkey, l->name,
 					egw_sprintf(t->a, "%s/%s", r->o->ns, r->o->name));
 				pol_cond(pc, p, aref, "Merged", true, "Merged",
@@ -1396,13 +1444,14 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 		const char *kind = egw_get_str(br, "kind", "Service");
 		const char *grp = egw_get_str(br, "group", "");
 		const char *name = egw_get_str(br, "name", "");
-		const char *ns = egw_get_str(br, "namespace", p->o->ns);
+		const char *from = pol_ref_ns(p, br); /* a merged parent's refs are the parent's */
+		const char *ns = egw_get_str(br, "namespace", from);
 		if (!strcmp(kind, "Service") && !egw_res_find(t->rs, EGW_K_SERVICE, ns, name)) {
 			add_line(t, &errs, egw_sprintf(t->a, "service %s/%s not found", ns, name));
 			continue;
 		}
-		if (strcmp(ns, p->o->ns) &&
-		    !ir_refgrant_allows(t, EG_GROUP, p->kind, p->o->ns, grp, kind, ns, name)) {
+		if (strcmp(ns, from) &&
+		    !ir_refgrant_allows(t, EG_GROUP, p->kind, from, grp, kind, ns, name)) {
 			add_line(t, &errs, egw_sprintf(t->a, "backend ref to %s %s/%s not permitted by any ReferenceGrant",
 						       kind, ns, name));
 			continue;

@@ -128,6 +128,12 @@ pol_gw *pol_resolve_gw(pol_ctx *pc, ir_pol *p, pol_target *tg, const char **err_
 egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const char *destname,
 			      const char *route_kind, const char **authority, const char **err);
 
+/* The namespace a policy's reference (valueRef, users) resolves in: the
+ * policy's own, or the parent policy's for what a merge took from it
+ * (marked with PARENT_NS_KEY, which needs no ReferenceGrant). */
+#define PARENT_NS_KEY "@parentNamespace"
+const char *pol_ref_ns(const ir_pol *p, const egw_node *ref);
+
 /* Copy with Go-style case-insensitive field names folded to lowerCamel. */
 egw_node *pol_lc_keys(ir_tr *t, egw_node *n);
 

@@ -502,10 +502,11 @@ static const char *btp_response_override(pol_ctx *pc, ir_pol *p, egw_node *ros, 
 		if (body) {
 			const char *text = NULL;
 			if (ir_streq(egw_get_str(body, "type", ""), "ValueRef")) {
-				const char *cm = egw_get_str(egw_get(body, "valueRef"), "name", "");
-				egw_object *c = egw_res_find(t->rs, EGW_K_CONFIGMAP, p->o->ns, cm);
+				egw_node *vr = egw_get(body, "valueRef");
+				const char *cm = egw_get_str(vr, "name", ""), *cns = pol_ref_ns(p, vr);
+				egw_object *c = egw_res_find(t->rs, EGW_K_CONFIGMAP, cns, cm);
 				if (!c)
-					return egw_sprintf(t->a, "can't find the referenced configmap %s/%s", p->o->ns, cm);
+					return egw_sprintf(t->a, "can't find the referenced configmap %s/%s", cns, cm);
 				text = egw_get_str(egw_get(c->node, "data"), "response.body", NULL);
 				if (!text)
 					return egw_sprintf(t->a,

@@ -66,8 +66,9 @@ static const char *sp_basic(pol_ctx *pc, ir_pol *p, egw_node *ba, egw_node **out
 	if (!ba)
 		return NULL;
 	egw_node *u = egw_get(ba, "users");
-	const char *ns = egw_get_str(u, "namespace", p->o->ns), *name = egw_get_str(u, "name", "");
-	if (strcmp(ns, p->o->ns) &&
+	const char *own = pol_ref_ns(p, u); /* a merged parent's users stay in its namespace */
+	const char *ns = egw_get_str(u, "namespace", own), *name = egw_get_str(u, "name", "");
+	if (strcmp(ns, own) &&
 	    !ir_refgrant_allows(t, EG_GROUP, "SecurityPolicy", p->o->ns, "", "Secret", ns, name))
 		return egw_sprintf(t->a, "BasicAuth: secret %s/%s is not permitted by any ReferenceGrant", ns, name);
 	egw_object *sec = egw_res_find(t->rs, EGW_K_SECRET, ns, name);
@@ -222,11 +223,12 @@ static const char *sp_jwt(pol_ctx *pc, ir_pol *p, egw_node *j, egw_node **out)
 				egw_node *lj = egw_get(x, "localJWKS");
 				if (lj && lj->kind == EGW_OBJ) {
 					if (ir_streq(egw_get_str(lj, "type", ""), "ValueRef")) {
-						const char *cm = egw_get_str(egw_get(lj, "valueRef"), "name", "");
-						egw_object *c = egw_res_find(t->rs, EGW_K_CONFIGMAP, p->o->ns, cm);
+						egw_node *vr = egw_get(lj, "valueRef");
+						const char *cm = egw_get_str(vr, "name", ""), *cns = pol_ref_ns(p, vr);
+						egw_object *c = egw_res_find(t->rs, EGW_K_CONFIGMAP, cns, cm);
 						if (!c)
 							return egw_sprintf(t->a, "JWT: local JWKS ConfigMap %s/%s not found",
-									   p->o->ns, cm);
+									   cns, cm);
 						egw_node *cd = egw_get(c->node, "data");
 						const char *jw = egw_get_str(cd, "jwks", NULL);
 						if (!jw && egw_len(cd) == 1)
@@ -358,11 +360,12 @@ static const char *secret_value(pol_ctx *pc, ir_pol *p, egw_node *ref, const cha
 				const char **ns_out, const char **name_out)
 {
 	ir_tr *t = pc->t;
-	const char *ns = egw_get_str(ref, "namespace", p->o->ns), *name = egw_get_str(ref, "name", "");
+	const char *own = pol_ref_ns(p, ref);
+	const char *ns = egw_get_str(ref, "namespace", own), *name = egw_get_str(ref, "name", "");
 	*ns_out = ns;
 	*name_out = name;
-	if (strcmp(ns, p->o->ns) &&
-	    !ir_refgrant_allows(t, EG_GROUP, "SecurityPolicy", p->o->ns, "", "Secret", ns, name))
+	if (strcmp(ns, own) &&
+	    !ir_refgrant_allows(t, EG_GROUP, "SecurityPolicy", own, "", "Secret", ns, name))
 		return egw_sprintf(t->a, "ref to Secret %s/%s not permitted by any ReferenceGrant", ns, name);
 	egw_object *sec = egw_res_find(t->rs, EGW_K_SECRET, ns, name);
 	if (!sec)
