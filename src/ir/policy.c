@@ -1007,7 +1007,7 @@ static void process_route(drv *d, ir_pol *p, pol_target *tg)
 	}
 	const char *mt = egw_text(egw_path(p->o->node, "spec.mergeType"));
 	p->target_kind = r->kind;
-	if (!mt || !d->ops->mergeable || !strcmp(r->kind, "TCPRoute")) {
+	if (!mt || !d->ops->mergeable) {
 		void *feat = NULL;
 		p->late_err = NULL;
 		const char *err = d->ops->build(pc, p, &feat);
