@@ -875,6 +875,7 @@ static egw_node *redact_ir_in(egw_arena *a, const egw_node *n, const char *paren
 		const egw_member *m = &n->c.members[i];
 		egw_node *v = m->val;
 		bool secret = is_secret_key(m->key) || (in_api_keys && !strcmp(m->key, "key")) ||
+			      (parent && !strcmp(parent, "contextExtensions") && !strcmp(m->key, "value")) ||
 			      holds_private_pem(a, v);
 		/* the whole value, whatever its shape: IR input spells bytes as a
 		 * list of numbers, and a mistyped object or list must not slip

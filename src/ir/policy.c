@@ -912,6 +912,23 @@ static void apply_route(drv *d, ir_pol *p, void *feat, const char *err, pol_rout
 	}
 }
 
+egw_node *pol_merge_by_name(ir_tr *t, egw_node *base, egw_node *over)
+{
+	egw_node *out = egw_clone(t->a, over);
+	egw_node *b;
+	EGW_ARR_EACH(base, i, b)
+	{
+		const char *n = egw_get_str(b, "name", NULL);
+		bool have = false;
+		egw_node *x;
+		EGW_ARR_EACH(over, j, x)
+		have |= n && ir_streq(egw_get_str(x, "name", NULL), n);
+		if (!have)
+			egw_arr_push(t->a, out, egw_clone(t->a, b));
+	}
+	return out;
+}
+
 static egw_node *merge_specs(ir_tr *t, egw_node *base, egw_node *over, bool strategic)
 {
 	if (strategic && base && over && base->kind == EGW_ARR && over->kind == EGW_ARR) {
@@ -1431,6 +1448,10 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 	egw_node *br;
 	egw_buf errs;
 	egw_buf_init(&errs, t->a);
+	/* a policy's services are reached as the host routes Services by
+	 * default (egctl: their ClusterIPs), whatever a route's rule says */
+	bool saved_routing = t->svc_routing;
+	t->svc_routing = t->c->opts->service_routing != 0;
 	/* a BackendTLSPolicy of these backends names this policy as its ancestor */
 	void *saved = t->cur_parent;
 	egw_node *self = egw_obj(t->a);
@@ -1528,6 +1549,7 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 		}
 	}
 	t->cur_parent = saved;
+	t->svc_routing = saved_routing;
 	if (errs.len)
 		*err = egw_buf_str(&errs);
 	if (!*err) {

@@ -134,6 +134,10 @@ egw_node *pol_ext_destination(pol_ctx *pc, ir_pol *p, egw_node *brefs, const cha
 #define PARENT_NS_KEY "@parentNamespace"
 const char *pol_ref_ns(const ir_pol *p, const egw_node *ref);
 
+/* A list keyed by name merged strategically: over's entries, then base's
+ * whose name over lacks (contextExtensions). */
+egw_node *pol_merge_by_name(ir_tr *t, egw_node *base, egw_node *over);
+
 /* Copy with Go-style case-insensitive field names folded to lowerCamel. */
 egw_node *pol_lc_keys(ir_tr *t, egw_node *n);
 

@@ -99,6 +99,46 @@ static egw_node *refs_of(ir_tr *t, egw_node *svc)
 	return arr;
 }
 
+/* The ext auth service's context extensions as the IR carries them:
+ * {name, value} with the value in base64, read from a ConfigMap or Secret
+ * key for a ValueRef (in the namespace the reference resolves in). */
+static const char *context_extensions(pol_ctx *pc, ir_pol *p, egw_node *list, egw_node **out)
+{
+	ir_tr *t = pc->t;
+	*out = NULL;
+	if (!list || list->kind != EGW_ARR)
+		return NULL;
+	egw_node *arr = egw_arr(t->a);
+	egw_node *ce;
+	EGW_ARR_EACH(list, i, ce)
+	{
+		const char *name = egw_get_str(ce, "name", "");
+		const char *value = NULL;
+		egw_node *vr = egw_get(ce, "valueRef");
+		if (vr) {
+			const char *ns = pol_ref_ns(p, vr), *kind = egw_get_str(vr, "kind", "ConfigMap");
+			const char *ref = egw_get_str(vr, "name", ""), *key = egw_get_str(vr, "key", "");
+			bool secret = !strcmp(kind, "Secret");
+			egw_object *o = egw_res_find(t->rs, secret ? EGW_K_SECRET : EGW_K_CONFIGMAP, ns, ref);
+			if (!o)
+				return egw_sprintf(t->a, "context extension %s: %s %s/%s not found", name, kind, ns, ref);
+			const char *v = egw_get_str(egw_get(o->node, "data"), key, NULL);
+			if (!v)
+				return egw_sprintf(t->a, "context extension %s: key %s not found in %s %s/%s", name,
+						   key, kind, ns, ref);
+			value = secret ? v : ir_b64_encode(t, v, strlen(v)); /* Secret data is base64 already */
+		} else {
+			const char *v = egw_get_str(ce, "value", "");
+			value = ir_b64_encode(t, v, strlen(v));
+		}
+		egw_node *x = egw_arr_push(t->a, arr, egw_obj(t->a));
+		egw_set_str(t->a, x, "name", name);
+		egw_set_str(t->a, x, "value", value);
+	}
+	*out = arr;
+	return NULL;
+}
+
 static const char *sp_extauth(pol_ctx *pc, ir_pol *p, egw_node *ea, egw_node **out)
 {
 	ir_tr *t = pc->t;
@@ -113,6 +153,15 @@ static const char *sp_extauth(pol_ctx *pc, ir_pol *p, egw_node *ea, egw_node **o
 	{
 		if (!strcmp(m->key, "grpc") || !strcmp(m->key, "http"))
 			continue;
+		if (!strcmp(m->key, "contextExtensions")) {
+			egw_node *ces;
+			const char *e = context_extensions(pc, p, m->val, &ces);
+			if (e)
+				return egw_sprintf(t->a, "ExtAuth: %s", e);
+			if (ces)
+				egw_obj_set(t->a, o, m->key, ces);
+			continue;
+		}
 		egw_obj_set(t->a, o, m->key, pol_durations(t, m->val));
 	}
 	egw_set_str(t->a, o, "name", base);
@@ -621,7 +670,6 @@ static bool sp_is_set(pol_irroute *ir)
  * identity of the policy it comes from; the route's features win. */
 static void sp_post_merge(pol_ctx *pc, ir_pol *p, egw_object *parent, void *featp, bool strategic)
 {
-	(void)strategic;
 	ir_tr *t = pc->t;
 	sp_feat *f = featp;
 	ir_pol pp;
@@ -640,6 +688,17 @@ static void sp_post_merge(pol_ctx *pc, ir_pol *p, egw_object *parent, void *feat
 	{
 		if (!egw_get(out, m->key))
 			egw_obj_set(t->a, out, m->key, m->val);
+	}
+	/* ext auth is the route's, but a strategic merge keeps the parent's
+	 * context extensions the route does not name */
+	egw_node *oe = egw_get(out, "extAuth"), *pe = egw_get(gf->sec, "extAuth");
+	if (strategic && oe && pe && oe != pe && egw_get(pe, "contextExtensions")) {
+		oe = egw_clone(t->a, oe);
+		egw_node *own_ce = egw_get(oe, "contextExtensions");
+		egw_obj_set(t->a, oe, "contextExtensions",
+			    own_ce ? pol_merge_by_name(t, egw_get(pe, "contextExtensions"), own_ce)
+				   : egw_clone(t->a, egw_get(pe, "contextExtensions")));
+		egw_obj_set(t->a, out, "extAuth", oe);
 	}
 	f->sec = out;
 	f->fatal = own->fatal || gf->fatal;

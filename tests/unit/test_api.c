@@ -1378,6 +1378,16 @@ static egw_str gateway_status(const egw_result *r)
 	return (egw_str){ NULL, 0 };
 }
 
+/* A GatewayClass, Gateway web/edge (HTTP on 80) and the start of HTTPRoute
+ * web/r's first rule: the tests below add its backendRefs and the rest. */
+#define EDGE_AND_ROUTE_R                                                                              \
+	"apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\n"            \
+	"spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n"                          \
+	"---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: web}\n" \
+	"spec:\n  gatewayClassName: eg\n  listeners:\n  - {name: http, protocol: HTTP, port: 80}\n"       \
+	"---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: web}\n" \
+	"spec:\n  parentRefs: [{name: edge}]\n  rules:\n"
+
 /* An EnvoyProxy whose backendTLS client certificate cannot be used refuses
  * the TLS backends it would apply to, as Envoy Gateway does: the route
  * says why (ResolvedRefs InvalidBackendTLS) and gets a 500. */
@@ -1474,12 +1484,7 @@ END_TEST
 START_TEST(ext_proc_authority)
 {
 	static const char manifest[] =
-		"apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\n"
-		"spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n"
-		"---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: web}\n"
-		"spec:\n  gatewayClassName: eg\n  listeners:\n  - {name: http, protocol: HTTP, port: 80}\n"
-		"---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: web}\n"
-		"spec:\n  parentRefs: [{name: edge}]\n  rules:\n"
+		EDGE_AND_ROUTE_R
 		"  - backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: app, port: 8080}]\n"
 		"---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {name: app, namespace: web}\n"
 		"spec: {endpoints: [{fqdn: {hostname: app.example, port: 8080}}]}\n"
@@ -1501,6 +1506,51 @@ START_TEST(ext_proc_authority)
 	egw_str ir;
 	ck_assert_int_eq(egw_fleet_render_xds_ir(egw_result_fleet(r, 0), EGW_FORMAT_JSON, &ir), EGW_OK);
 	ck_assert_msg(strstr(ir.data, "\"authority\": \"proc.web:9090\"") != NULL, "%.2000s", ir.data);
+	egw_result_free(r);
+}
+END_TEST
+
+/* Ext auth context extensions: an inline value and one read from a
+ * ConfigMap key reach the route's ext_authz settings; IR renderings
+ * redact their values. */
+START_TEST(ext_auth_context_extensions)
+{
+	static const char manifest[] =
+		EDGE_AND_ROUTE_R
+		"  - backendRefs: [{name: app, port: 80}]\n"
+		"---\napiVersion: v1\nkind: Service\nmetadata: {name: app, namespace: web}\n"
+		"spec: {clusterIP: 10.0.0.1, ports: [{port: 80}]}\n"
+		"---\napiVersion: v1\nkind: Service\nmetadata: {name: authz, namespace: web}\n"
+		"spec: {clusterIP: 10.0.0.2, ports: [{port: 9000}]}\n"
+		"---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+		"metadata: {name: authz, namespace: web, labels: {kubernetes.io/service-name: authz}}\n"
+		"addressType: IPv4\nports: [{port: 9000}]\nendpoints: [{addresses: [10.1.1.2]}]\n"
+		"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: ctx, namespace: web}\ndata: {tenant: blue-team}\n"
+		"---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: SecurityPolicy\nmetadata: {name: sp, namespace: web}\n"
+		"spec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}]\n"
+		"  extAuth:\n    http: {backendRefs: [{name: authz, port: 9000}]}\n"
+		"    contextExtensions:\n"
+		"    - {name: inline, type: Value, value: plain-text}\n"
+		"    - {name: fromcm, type: ValueRef, valueRef: {kind: ConfigMap, name: ctx, key: tenant}}\n";
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.service_routing = 1;
+	egw_input in = input("m.yaml", manifest);
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &o), EGW_OK);
+	const egw_fleet *f = egw_result_fleet(r, 0);
+	egw_str x;
+	ck_assert_int_eq(egw_fleet_render_xds(f, 1u << EGW_XDS_ROUTE, EGW_FORMAT_JSON, &x), EGW_OK);
+	ck_assert_msg(strstr(x.data, "\"inline\": \"plain-text\"") && strstr(x.data, "\"fromcm\": \"blue-team\""),
+		      "%.3000s", x.data);
+	/* with service routing the ext auth service is reached at its
+	 * ClusterIP too, not through its EndpointSlice */
+	ck_assert_int_eq(egw_fleet_render_xds(f, 1u << EGW_XDS_ENDPOINT, EGW_FORMAT_JSON, &x), EGW_OK);
+	ck_assert_msg(strstr(x.data, "10.0.0.2") && !strstr(x.data, "10.1.1.2"), "%.3000s", x.data);
+	ck_assert_int_eq(egw_fleet_render_xds_ir(f, EGW_FORMAT_JSON, &x), EGW_OK);
+	ck_assert_ptr_null(strstr(x.data, "plain-text"));
+	ck_assert_ptr_null(strstr(x.data, "Ymx1ZS10ZWFt")); /* base64 of blue-team */
+	ck_assert_ptr_nonnull(strstr(x.data, "\"[redacted]\""));
 	egw_result_free(r);
 }
 END_TEST
@@ -1698,6 +1748,7 @@ static Suite *api_suite(void)
 	t = tcase_create("translation");
 	tcase_add_test(t, translation_fleet_resources);
 	tcase_add_test(t, translation_statuses);
+	tcase_add_test(t, ext_auth_context_extensions);
 	tcase_add_test(t, ext_proc_authority);
 	tcase_add_test(t, proxy_client_certificate_refusals);
 	tcase_add_test(t, translation_set_gateway_infra);
