@@ -148,6 +148,13 @@ static const char *ca_bundle_refs(ir_tr *t, const char *ns, egw_node *refs, cons
 				*err = egw_sprintf(t->a, "secret %s not found in namespace %s", name, p->ns);
 				return NULL;
 			}
+			/* a Secret that names an SDS server holds no CA itself;
+			 * using one must be enabled (extensionApis.enableSDSSecretRef) */
+			if (ir_streq(egw_get_str(sec->node, "type", ""), "gateway.envoyproxy.io/sds") &&
+			    !egw_node_bool(egw_path(t->rs->config, "extensionApis.enableSDSSecretRef"), false)) {
+				*err = "SDS Secret reference is not enabled in EnvoyGateway configuration";
+				return NULL;
+			}
 			egw_node *data = egw_get(sec->node, "data");
 			const char *b64 = egw_text(egw_get(data, "ca.crt"));
 			if (!b64 && egw_len(data) == 1)
