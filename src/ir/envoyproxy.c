@@ -139,6 +139,18 @@ static void telemetry_traffic(ir_tr *t, egw_object *epo, egw_node *x, egw_node *
 		egw_obj_set(t->a, x, "traffic", tr);
 }
 
+/* No request to take a server name from: a telemetry backend reached over
+ * TLS without an SNI of its own is asked for its FQDN. */
+static void telemetry_sni(ir_tr *t, egw_node *ds)
+{
+	egw_node *tls = egw_get(ds, "tls");
+	if (!tls || egw_get(tls, "sni") || !ir_streq(egw_get_str(ds, "addressType", ""), "FQDN"))
+		return;
+	const char *h = egw_get_str(egw_at(egw_get(ds, "endpoints"), 0), "host", NULL);
+	if (h)
+		egw_set_str(t->a, tls, "sni", h);
+}
+
 /* A telemetry destination: the EnvoyProxy's backendRefs, or host/port. */
 static egw_node *telemetry_dest(ir_tr *t, egw_object *epo, egw_node *refs, const char *name,
 				const char *host, int64_t port, const char **authority)
@@ -161,6 +173,7 @@ static egw_node *telemetry_dest(ir_tr *t, egw_object *epo, egw_node *refs, const
 			continue;
 		egw_set_str(t->a, ds, "protocol", "GRPC");
 		egw_obj_del(ds, "weight");
+		telemetry_sni(t, ds);
 		if (i == 0) { /* the authority is the first backend's, if it has a name */
 			if (ir_streq(egw_text(egw_path(ds, "metadata.kind")), "Service"))
 				*authority = egw_sprintf(t->a, "%s.%s.svc", egw_text(egw_path(ds, "metadata.name")),
@@ -368,6 +381,7 @@ void ir_tracing(ir_tr *t, ir_gw *g)
 		egw_node *ds = ir_backend_setting(t, g->epo, "GRPCRoute", bref, "tracing/backend/-1", g, &err);
 		if (!ds)
 			continue;
+		telemetry_sni(t, ds);
 		egw_set_str(t->a, ds, "protocol", proto);
 		egw_obj_del(ds, "weight");
 		if (!authority) {
