@@ -139,6 +139,23 @@ static void telemetry_traffic(ir_tr *t, egw_object *epo, egw_node *x, egw_node *
 		egw_obj_set(t->a, x, "traffic", tr);
 }
 
+/* A telemetry backend's setting: a BackendTLSPolicy that makes it TLS
+ * names the EnvoyProxy as its ancestor. */
+static egw_node *telemetry_setting(ir_tr *t, egw_object *epo, egw_node *bref, const char *sname, ir_gw *g,
+				   ir_dest_err *err)
+{
+	void *saved = t->cur_parent;
+	egw_node *self = egw_obj(t->a);
+	egw_set_str(t->a, self, "group", EG_GROUP);
+	egw_set_str(t->a, self, "kind", "EnvoyProxy");
+	egw_set_str(t->a, self, "name", epo->name);
+	egw_set_str(t->a, self, "namespace", epo->ns);
+	t->cur_parent = self;
+	egw_node *ds = ir_backend_setting(t, epo, "GRPCRoute", bref, sname, g, err);
+	t->cur_parent = saved;
+	return ds;
+}
+
 /* No request to take a server name from: a telemetry backend reached over
  * TLS without an SNI of its own is asked for its FQDN. */
 static void telemetry_sni(ir_tr *t, egw_node *ds)
@@ -168,7 +185,7 @@ static egw_node *telemetry_dest(ir_tr *t, egw_object *epo, egw_node *refs, const
 		if (!ir_str(bref, "namespace"))
 			egw_set_str(t->a, bref, "namespace", epo->ns);
 		ir_dest_err err = { 0 };
-		egw_node *ds = ir_backend_setting(t, epo, "GRPCRoute", bref, sname, NULL, &err);
+		egw_node *ds = telemetry_setting(t, epo, bref, sname, NULL, &err);
 		if (!ds)
 			continue;
 		egw_set_str(t->a, ds, "protocol", "GRPC");
@@ -378,7 +395,7 @@ void ir_tracing(ir_tr *t, ir_gw *g)
 		if (!ir_str(bref, "namespace"))
 			egw_set_str(t->a, bref, "namespace", g->epo->ns);
 		ir_dest_err err = { 0 };
-		egw_node *ds = ir_backend_setting(t, g->epo, "GRPCRoute", bref, "tracing/backend/-1", g, &err);
+		egw_node *ds = telemetry_setting(t, g->epo, bref, "tracing/backend/-1", g, &err);
 		if (!ds)
 			continue;
 		telemetry_sni(t, ds);

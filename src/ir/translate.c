@@ -147,10 +147,10 @@ static void translate(ir_tr *t)
 	gateway_class(t);
 	if (!t->gc)
 		return;
+	ir_btls_init(t); /* before the gateways: their telemetry backends may be TLS */
 	ir_gateways(t);
 	ir_listeners(t);
 	ir_backends_status(t);
-	ir_btls_init(t);
 	ir_routes(t);
 	ir_policies(t); /* policy.h: CTP, BTP, SecurityPolicy, EEP, EPP */
 	ir_global_resources(t);
