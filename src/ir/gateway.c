@@ -469,6 +469,12 @@ static void tls_secrets(ir_tr *t, ir_lis *l)
 				if (!sec)
 					msg = egw_sprintf(t->a, "Secret %s/%s does not exist", sns, name);
 			}
+			if (!msg && !strcmp(egw_get_str(sec->node, "type", ""), "gateway.envoyproxy.io/sds") &&
+			    !egw_node_bool(egw_path(t->rs->config, "extensionApis.enableSDSSecretRef"), false))
+				msg = egw_sprintf(t->a,
+						  "SDS Secret %s/%s cannot be used because SDS Secret references are "
+						  "not enabled in EnvoyGateway configuration",
+						  sns, name);
 			if (!msg && strcmp(egw_get_str(sec->node, "type", ""), "kubernetes.io/tls"))
 				msg = egw_sprintf(t->a, "Secret %s/%s must be of type kubernetes.io/tls", sns, name);
 			if (!msg && (!b64_text(egw_get(sec->node, "data"), "tls.crt") ||
