@@ -476,53 +476,43 @@ static bool free_form(const char *key)
 	return false;
 }
 
-static void normalize_keys(ir_tr *t, egw_node *n)
+/* Lower-cases Go-style capitalised keys under n; with t NULL only says
+ * whether there is one (and changes nothing). */
+static bool normalize_keys(ir_tr *t, egw_node *n)
 {
 	if (!n)
-		return;
+		return false;
+	bool found = false;
 	if (n->kind == EGW_ARR) {
 		egw_node *x;
 		EGW_ARR_EACH(n, i, x)
-		normalize_keys(t, x);
-		return;
+		{
+			found |= normalize_keys(t, x);
+			if (found && !t)
+				return true;
+		}
+		return found;
 	}
 	if (n->kind != EGW_OBJ)
-		return;
+		return false;
 	for (size_t i = 0; i < n->n; i++) {
 		egw_member *m = &n->c.members[i];
 		const char *k = m->key;
 		if (k[0] >= 'A' && k[0] <= 'Z' && k[1] >= 'a' && k[1] <= 'z') {
+			if (!t)
+				return true;
 			char *nk = egw_strdup(t->a, k);
 			nk[0] = (char)(nk[0] - 'A' + 'a');
 			egw_obj_rekey(n, i, nk, m->klen);
+			found = true;
 		}
-		if (!free_form(m->key))
-			normalize_keys(t, m->val);
+		if (!free_form(m->key) && normalize_keys(t, m->val)) {
+			if (!t)
+				return true;
+			found = true;
+		}
 	}
-}
-
-/* Whether normalize_keys would change a key under n. */
-static bool keys_to_normalize(const egw_node *n)
-{
-	if (!n)
-		return false;
-	if (n->kind == EGW_ARR) {
-		egw_node *x;
-		EGW_ARR_EACH(n, i, x)
-		if (keys_to_normalize(x))
-			return true;
-		return false;
-	}
-	if (n->kind != EGW_OBJ)
-		return false;
-	for (size_t i = 0; i < n->n; i++) {
-		const egw_member *m = &n->c.members[i];
-		if (m->key[0] >= 'A' && m->key[0] <= 'Z' && m->key[1] >= 'a' && m->key[1] <= 'z')
-			return true;
-		if (!free_form(m->key) && keys_to_normalize(m->val))
-			return true;
-	}
-	return false;
+	return found;
 }
 
 void ir_envoyproxy_normalize(ir_tr *t, egw_object *ep)
@@ -532,7 +522,7 @@ void ir_envoyproxy_normalize(ir_tr *t, egw_object *ep)
 	ep->user = ep;
 	/* parsed documents shared by several translations are not changed:
 	 * an EnvoyProxy with keys to fix is copied first */
-	if (keys_to_normalize(egw_get(ep->node, "spec")))
+	if (normalize_keys(NULL, egw_get(ep->node, "spec")))
 		normalize_keys(t, egw_get(egw_object_writable(t->c, ep), "spec"));
 }
 

@@ -967,9 +967,10 @@ static egw_node *merge_specs(ir_tr *t, egw_node *base, egw_node *over, bool stra
 }
 
 /* A parent policy's references (ConfigMap valueRefs, basic auth users,
- * client secrets, backendRefs) name objects in the parent's namespace; merged into a route's policy in
- * another namespace they keep pointing there: each gets the namespace it
- * resolves in (pol_ref_ns), and needs no ReferenceGrant. */
+ * client secrets, backendRefs) name objects in the parent's namespace.
+ * Merged into a route's policy in another namespace they keep pointing
+ * there: each is marked with the namespace it resolves in (pol_ref_ns),
+ * and needs no ReferenceGrant. */
 static void mark_parent_refs(ir_tr *t, egw_node *n, const char *ns)
 {
 	if (!n)
