@@ -1388,6 +1388,21 @@ static egw_str gateway_status(const egw_result *r)
 	"---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: web}\n" \
 	"spec:\n  parentRefs: [{name: edge}]\n  rules:\n"
 
+/* Translates text under a configuration that enables the Backend API. */
+static egw_result *translate_backend_enabled(const char *text)
+{
+	static const char config[] = "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyGateway\n"
+				     "extensionApis: {enableBackend: true}\n";
+	egw_options o;
+	egw_options_init(&o, EGW_OPTIONS_VERSION);
+	o.config.data = config;
+	o.config.len = sizeof config - 1;
+	egw_input in = input("manifest.yaml", text);
+	egw_result *r = NULL;
+	ck_assert_int_eq(egw_translate(&r, &in, 1, &o), EGW_OK);
+	return r;
+}
+
 /* An EnvoyProxy whose backendTLS client certificate cannot be used refuses
  * the TLS backends it would apply to, as Envoy Gateway does: the route
  * says why (ResolvedRefs InvalidBackendTLS) and gets a 500. */
@@ -1453,16 +1468,7 @@ START_TEST(proxy_client_certificate_refusals)
 		"---\napiVersion: gateway.envoyproxy.io/v1alpha1\nkind: Backend\nmetadata: {name: be, namespace: web}\n"
 		"spec:\n  endpoints: [{fqdn: {hostname: be.example, port: 443}}]\n"
 		"  tls: {insecureSkipVerify: true, clientCertificateRef: {name: missing}}\n";
-	static const char enable_backend[] =
-		"apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyGateway\n"
-		"extensionApis: {enableBackend: true}\n";
-	egw_options o;
-	egw_options_init(&o, EGW_OPTIONS_VERSION);
-	o.config.data = enable_backend;
-	o.config.len = sizeof enable_backend - 1;
-	egw_input in = input("backend.yaml", backend_manifest);
-	r = NULL;
-	ck_assert_int_eq(egw_translate(&r, &in, 1, &o), EGW_OK);
+	r = translate_backend_enabled(backend_manifest);
 	st = route_status(r);
 	ck_assert_msg(st && strstr(st, "failed to locate TLS secret for client auth: web/missing specified in "
 				       "Backend web/be"),
@@ -1494,15 +1500,7 @@ START_TEST(ext_proc_authority)
 		"metadata: {name: p, namespace: web}\n"
 		"spec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: r}]\n"
 		"  extProc: [{backendRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: proc, port: 9090}]}]\n";
-	static const char config[] = "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: EnvoyGateway\n"
-				     "extensionApis: {enableBackend: true}\n";
-	egw_options o;
-	egw_options_init(&o, EGW_OPTIONS_VERSION);
-	o.config.data = config;
-	o.config.len = sizeof config - 1;
-	egw_input in = input("m.yaml", manifest);
-	egw_result *r = NULL;
-	ck_assert_int_eq(egw_translate(&r, &in, 1, &o), EGW_OK);
+	egw_result *r = translate_backend_enabled(manifest);
 	egw_str ir;
 	ck_assert_int_eq(egw_fleet_render_xds_ir(egw_result_fleet(r, 0), EGW_FORMAT_JSON, &ir), EGW_OK);
 	ck_assert_msg(strstr(ir.data, "\"authority\": \"proc.web:9090\"") != NULL, "%.2000s", ir.data);
