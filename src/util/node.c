@@ -82,18 +82,8 @@ egw_node *egw_int(egw_arena *a, int64_t i)
 {
 	egw_node *n = mk(a, EGW_INT);
 	n->v.i = i;
-	/* decimal text without printf: stages make tens of thousands of these */
-	char buf[24];
-	size_t k = sizeof buf;
-	uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
-	do {
-		buf[--k] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (i < 0)
-		buf[--k] = '-';
-	n->str = egw_strndup(a, buf + k, sizeof buf - k);
-	n->len = (uint32_t)(sizeof buf - k);
+	n->str = egw_sprintf(a, "%lld", (long long)i); /* egw_sprintf's own digits, no vsnprintf */
+	n->len = (uint32_t)strlen(n->str);
 	return n;
 }
 
