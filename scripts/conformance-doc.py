@@ -128,6 +128,7 @@ def render(res):
     w('tests/conformance/run.py --show-diff gatewayapi/httproute-with-header-match   # why one case fails')
     w('tests/conformance/run.py --list-failing          # every failing case with its first difference')
     w('tests/conformance/run.py --self-test             # the harness against the goldens themselves')
+    w('tests/conformance/run.py --parse-first           # every case through egw_parse + egw_translate_documents')
     w('tests/conformance/run.py --json results.json     # machine-readable results')
     w('tests/conformance/run.py --baseline results.json  # what changed since that run')
     w('python3 scripts/conformance-doc.py               # regenerate this page')
