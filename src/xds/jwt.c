@@ -153,6 +153,11 @@ static void jwt_hcm(xt *x, egw_node *hf, const egw_node *hl)
 		egw_node *req = requirement(x, j, provs, &name);
 		if (!G(reqmap, name))
 			xset(x, reqmap, name, req);
+		if (!x->jwt_names_init) {
+			egw_map_init(&x->jwt_names, x->a);
+			x->jwt_names_init = true;
+		}
+		egw_map_put(&x->jwt_names, egw_sprintf(x->a, "%zu", (size_t)(uintptr_t)j), (void *)name);
 	}
 	if (!provs)
 		return;
@@ -166,8 +171,13 @@ static void jwt_route(xt *x, egw_node *xr, const egw_node *r)
 	const egw_node *j = route_jwt(r);
 	if (!j)
 		return;
-	const char *name;
-	requirement(x, j, NULL, &name);
+	/* named when the listener's filter was built; built here only for a
+	 * route that filter did not see */
+	const char *name = x->jwt_names_init
+				   ? egw_map_get(&x->jwt_names, egw_sprintf(x->a, "%zu", (size_t)(uintptr_t)j))
+				   : NULL;
+	if (!name)
+		requirement(x, j, NULL, &name);
 	egw_node *c = hf_route_cfg(x, xr, JWT, "envoy.extensions.filters.http.jwt_authn.v3.PerRouteConfig");
 	xs(x, c, "requirementName", name);
 }

@@ -30,6 +30,10 @@ typedef struct xt {
 	const egw_node *first_hl;
 	const egw_node **first_with; /* per question in filters_basic.c's list */
 	egw_map backend_clusters; /* name -> IR backendClusters entry */
+	/* jwt.c: each route's requirement name, by its IR jwt node's address,
+	 * so the per-route config does not build the requirement again */
+	egw_map jwt_names;
+	bool jwt_names_init;
 } xt;
 
 /* IR access: case-insensitive. */
