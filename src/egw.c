@@ -167,7 +167,7 @@ static egw_node *own_text(egw_arena *a, egw_node *n)
 {
 	if (!n)
 		return NULL;
-	if (n->str)
+	if (n->kind != EGW_ARR && n->kind != EGW_OBJ && n->str)
 		n->str = egw_strndup(a, n->str, n->len);
 	if (n->kind == EGW_ARR) {
 		for (size_t i = 0; i < n->n; i++)

@@ -186,8 +186,9 @@ static bool is_scalar(const egw_node *v)
 static bool json_int(const egw_node *v, bool *neg, uint64_t *mag)
 {
 	if (v->kind == EGW_INT) {
-		*neg = v->v.i < 0;
-		*mag = *neg ? (uint64_t)0 - (uint64_t)v->v.i : (uint64_t)v->v.i;
+		int64_t i = egw_vint(v);
+		*neg = i < 0;
+		*mag = *neg ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
 		return true;
 	}
 	const char *s;
@@ -240,11 +241,11 @@ static bool json_int(const egw_node *v, bool *neg, uint64_t *mag)
 static bool json_double(const egw_node *v, double *out)
 {
 	if (v->kind == EGW_INT) {
-		*out = (double)v->v.i;
+		*out = (double)egw_vint(v);
 		return true;
 	}
 	if (v->kind == EGW_FLOAT) {
-		*out = v->v.f;
+		*out = egw_vfloat(v);
 		return true;
 	}
 	if (v->kind != EGW_STR || v->len == 0 || v->len > 64)
@@ -377,7 +378,7 @@ static int scalar(enc *e, ProtobufCType t, const void *sub, const egw_node *v, s
 		return 0;
 	case PROTOBUF_C_TYPE_BOOL:
 		if (v->kind == EGW_BOOL)
-			o->u = v->v.b;
+			o->u = egw_vbool(v);
 		else if (v->kind == EGW_STR && strcmp(v->str, "true") == 0)
 			o->u = 1;
 		else if (!(v->kind == EGW_STR && strcmp(v->str, "false") == 0))
@@ -703,7 +704,7 @@ static int enc_value(enc *e, const egw_node *v)
 		break;
 	case EGW_INT:
 	case EGW_FLOAT:
-		d = v->kind == EGW_INT ? (double)v->v.i : v->v.f;
+		d = v->kind == EGW_INT ? (double)egw_vint(v) : egw_vfloat(v);
 		if (!isfinite(d)) {
 			rc = fail(e, "Value numbers must be finite");
 			break;
@@ -726,7 +727,7 @@ static int enc_value(enc *e, const egw_node *v)
 		break;
 	case EGW_BOOL:
 		put_tag(e, 4, WT_VARINT);
-		put_varint(e, v->v.b);
+		put_varint(e, egw_vbool(v));
 		break;
 	case EGW_OBJ:
 		put_tag(e, 5, WT_LEN);

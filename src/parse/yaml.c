@@ -133,12 +133,10 @@ static void type_plain(egw_node *n)
 	}
 	if (len == 4 && (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))) {
 		n->kind = EGW_BOOL;
-		n->v.b = true;
 		return;
 	}
 	if (len == 5 && (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))) {
 		n->kind = EGW_BOOL;
-		n->v.b = false;
 		return;
 	}
 	if (c0 == 'n' || c0 == 'N' || c0 == 't' || c0 == 'T' || c0 == 'f' || c0 == 'F')
@@ -151,34 +149,28 @@ static void type_plain(egw_node *n)
 	}
 	if (all_digits(d, dl)) {
 		errno = 0;
-		long long v = strtoll(s, NULL, 10);
+		(void)strtoll(s, NULL, 10);
 		if (!errno) {
 			n->kind = EGW_INT;
-			n->v.i = v;
 			return;
 		}
 		n->kind = EGW_FLOAT;
-		n->v.f = strtod(s, NULL);
 		return;
 	}
 	if (is_float_text(s)) {
 		n->kind = EGW_FLOAT;
-		n->v.f = strtod(s, NULL);
 		return;
 	}
 	if (!strcmp(s, ".inf") || !strcmp(s, ".Inf") || !strcmp(s, "+.inf")) {
 		n->kind = EGW_FLOAT;
-		n->v.f = INFINITY;
 		return;
 	}
 	if (!strcmp(s, "-.inf") || !strcmp(s, "-.Inf")) {
 		n->kind = EGW_FLOAT;
-		n->v.f = -INFINITY;
 		return;
 	}
 	if (!strcmp(s, ".nan") || !strcmp(s, ".NaN")) {
 		n->kind = EGW_FLOAT;
-		n->v.f = NAN;
 		return;
 	}
 }
@@ -201,8 +193,7 @@ static bool type_tagged(egw_node *n, const char *tag)
 		return false;
 	type_plain(n);
 	if (want == EGW_FLOAT && n->kind == EGW_INT) {
-		n->kind = EGW_FLOAT;
-		n->v.f = (double)n->v.i;
+		n->kind = EGW_FLOAT; /* its text reads as the number as well */
 	}
 	if (n->kind != want) {
 		n->kind = EGW_STR;

@@ -11,7 +11,10 @@
 #include <strings.h>
 
 #define INDEX_AT 12 /* objects with more members get a hash index */
-enum { NF_SEEN = 0x80 }; /* egw_unshare's walk mark, cleared before it returns */
+enum {
+	NF_SEEN = 0x80,    /* egw_unshare's walk mark, cleared before it returns */
+	NF_INDEXED = 0x40, /* OBJ: the hash index's address follows members[cap] */
+};
 
 /* Every function that changes a container checks it is not part of shared,
  * parsed documents (see EGW_NF_FROZEN): a stage that forgot to copy first
@@ -23,6 +26,45 @@ typedef struct obj_index {
 	size_t mask; /* capacity - 1 */
 	uint32_t *slots; /* member index + 1; 0 = empty */
 } obj_index;
+
+/* An object's hash index lives behind its members (the node has no room
+ * for it): the members' allocation is one pointer longer once it exists. */
+static inline obj_index *index_of(const egw_node *obj)
+{
+	if (!(obj->flags & NF_INDEXED))
+		return NULL;
+	obj_index *ix;
+	memcpy(&ix, (const char *)(obj->c.members + obj->cap), sizeof ix);
+	return ix;
+}
+
+static inline void index_put(egw_node *obj, obj_index *ix)
+{
+	memcpy((char *)(obj->c.members + obj->cap), &ix, sizeof ix);
+	obj->flags |= NF_INDEXED;
+}
+
+bool egw_obj_indexed(const egw_node *obj) { return obj && obj->kind == EGW_OBJ && index_of(obj); }
+
+void egw_obj_drop_index(egw_node *obj)
+{
+	if (obj && obj->kind == EGW_OBJ) {
+		WRITABLE(obj);
+		obj->flags &= (uint8_t)~NF_INDEXED;
+	}
+}
+
+/* Room for nc members, the index's address moving along. */
+static void members_resize(egw_arena *a, egw_node *obj, size_t nc)
+{
+	obj_index *ix = index_of(obj);
+	size_t extra = ix ? sizeof ix : 0;
+	obj->c.members = egw_realloc(a, obj->c.members, obj->cap * sizeof(egw_member) + extra,
+				     nc * sizeof(egw_member) + extra);
+	obj->cap = (uint32_t)nc;
+	if (ix)
+		index_put(obj, ix);
+}
 
 static uint32_t key_prefix(const char *k, size_t n)
 {
@@ -52,7 +94,7 @@ static uint64_t hash_key(const char *k, size_t n)
 	return h;
 }
 
-_Static_assert(sizeof(void *) != 8 || sizeof(egw_node) == 48, "egw_node grew past 48 bytes");
+_Static_assert(sizeof(void *) != 8 || sizeof(egw_node) == 32, "egw_node grew past 32 bytes");
 
 static egw_node *mk(egw_arena *a, egw_nkind k)
 {
@@ -72,7 +114,6 @@ egw_node *egw_null(egw_arena *a)
 egw_node *egw_bool(egw_arena *a, bool b)
 {
 	egw_node *n = mk(a, EGW_BOOL);
-	n->v.b = b;
 	n->str = b ? "true" : "false";
 	n->len = strlen(n->str);
 	return n;
@@ -81,7 +122,6 @@ egw_node *egw_bool(egw_arena *a, bool b)
 egw_node *egw_int(egw_arena *a, int64_t i)
 {
 	egw_node *n = mk(a, EGW_INT);
-	n->v.i = i;
 	n->str = egw_sprintf(a, "%lld", (long long)i); /* egw_sprintf's own digits, no vsnprintf */
 	n->len = (uint32_t)strlen(n->str);
 	return n;
@@ -90,7 +130,6 @@ egw_node *egw_int(egw_arena *a, int64_t i)
 egw_node *egw_float(egw_arena *a, double f)
 {
 	egw_node *n = mk(a, EGW_FLOAT);
-	n->v.f = f;
 	n->str = egw_sprintf(a, "%.17g", f);
 	/* shortest round-trip representation */
 	char buf[40];
@@ -160,7 +199,7 @@ egw_node *egw_reserve(egw_arena *a, egw_node *n, size_t count)
 	if (n->kind == EGW_ARR)
 		n->c.items = egw_realloc(a, n->c.items, n->cap * sizeof(egw_node *), count * sizeof(egw_node *));
 	else
-		n->c.members = egw_realloc(a, n->c.members, n->cap * sizeof(egw_member), count * sizeof(egw_member));
+		members_resize(a, n, count);
 	n->cap = (uint32_t)count;
 	return n;
 }
@@ -192,7 +231,7 @@ static void index_insert(obj_index *ix, const egw_member *members, uint32_t mi)
 /* The index again after members moved or changed keys. */
 static void index_rebuild(egw_node *obj)
 {
-	obj_index *ix = obj->index;
+	obj_index *ix = index_of(obj);
 	memset(ix->slots, 0, (ix->mask + 1) * sizeof(uint32_t));
 	for (size_t j = 0; j < obj->n; j++)
 		index_insert(ix, obj->c.members, (uint32_t)j);
@@ -203,11 +242,13 @@ static void index_build(egw_arena *a, egw_node *obj)
 	size_t cap = 16;
 	while (cap < obj->n * 2 + 2)
 		cap *= 2;
-	obj_index *ix = obj->index;
+	obj_index *ix = index_of(obj);
 	if (!ix) {
 		ix = egw_alloc(a, sizeof *ix);
 		ix->arena = a;
-		obj->index = ix;
+		obj->c.members = egw_realloc(a, obj->c.members, obj->cap * sizeof(egw_member),
+					     obj->cap * sizeof(egw_member) + sizeof ix);
+		index_put(obj, ix);
 	}
 	ix->mask = cap - 1;
 	ix->slots = egw_alloc(a, cap * sizeof(uint32_t));
@@ -226,17 +267,13 @@ egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_
 	if (obj->kind != EGW_OBJ)
 		return v; /* a caller's bug; the node's fields are not an object's */
 	WRITABLE(obj);
-	if (obj->n == obj->cap) {
-		size_t nc = obj->cap ? obj->cap * 2 : 2;
-		obj->c.members = egw_realloc(a, obj->c.members, obj->cap * sizeof(egw_member),
-					     nc * sizeof(egw_member));
-		obj->cap = nc;
-	}
+	if (obj->n == obj->cap)
+		members_resize(a, obj, obj->cap ? obj->cap * 2 : 2);
 	egw_member *m = &obj->c.members[obj->n++];
 	egw_member_rekey(m, key, klen);
 	m->val = v;
-	if (obj->index) {
-		obj_index *ix = obj->index;
+	obj_index *ix = index_of(obj);
+	if (ix) {
 		if ((obj->n * 2) > ix->mask)
 			index_build(a, obj);
 		else
@@ -260,8 +297,8 @@ static egw_member *find(const egw_node *obj, const char *key, size_t klen)
 	w.klen = (uint32_t)klen;
 	w.pre = key_prefix(key, klen);
 	uint64_t want = w.klen_pre;
-	if (obj->index) {
-		const obj_index *ix = obj->index;
+	const obj_index *ix = index_of(obj);
+	if (ix) {
 		size_t s = hash_key(key, klen) & ix->mask;
 		while (ix->slots[s]) {
 			egw_member *m = &obj->c.members[ix->slots[s] - 1];
@@ -300,7 +337,7 @@ egw_node *egw_obj_del(egw_node *obj, const char *key)
 	size_t i = (size_t)(m - obj->c.members);
 	memmove(m, m + 1, (obj->n - i - 1) * sizeof *m);
 	obj->n--;
-	if (obj->index)
+	if (index_of(obj))
 		index_rebuild(obj);
 	return old;
 }
@@ -311,7 +348,7 @@ void egw_obj_rekey(egw_node *obj, size_t i, const char *key, size_t klen)
 		return;
 	WRITABLE(obj);
 	egw_member_rekey(&obj->c.members[i], key, klen);
-	if (obj->index)
+	if (index_of(obj))
 		index_rebuild(obj);
 }
 
@@ -357,12 +394,11 @@ egw_node *egw_clone(egw_arena *a, const egw_node *n)
 	if (!n)
 		return NULL;
 	egw_node *c = mk(a, (egw_nkind)n->kind);
-	c->flags = n->flags & (uint8_t)~(NF_SEEN | EGW_NF_FROZEN);
+	c->flags = n->flags & (uint8_t)~(NF_SEEN | EGW_NF_FROZEN | NF_INDEXED);
 	c->pos = n->pos;
 	if (n->kind != EGW_ARR && n->kind != EGW_OBJ) {
 		c->str = n->str; /* scalars' text is immutable: share it */
 		c->len = n->len;
-		c->v = n->v;
 		return c;
 	}
 	if (n->kind == EGW_ARR) {
@@ -486,20 +522,49 @@ const char *egw_text(const egw_node *n)
 	return n->str;
 }
 
+int64_t egw_vint(const egw_node *n)
+{
+	/* an INT's text is decimal digits with an optional sign, in range */
+	const char *p = n->str;
+	bool neg = *p == '-';
+	if (*p == '-' || *p == '+')
+		p++;
+	uint64_t v = 0;
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	return neg ? (int64_t)(0 - v) : (int64_t)v;
+}
+
+double egw_vfloat(const egw_node *n)
+{
+	if (n->kind == EGW_INT)
+		return (double)egw_vint(n);
+	const char *p = n->str;
+	/* YAML's .inf, -.Inf, .nan, .NaN: strtod reads inf and nan only */
+	const char *q = p + (*p == '-' || *p == '+');
+	if (q[0] == '.' && (q[1] | 0x20) == 'i')
+		return *p == '-' ? -INFINITY : INFINITY;
+	if (q[0] == '.' && (q[1] | 0x20) == 'n')
+		return NAN;
+	return strtod(p, NULL);
+}
+
 bool egw_node_int(const egw_node *n, int64_t *out)
 {
 	if (!n)
 		return false;
 	switch (n->kind) {
 	case EGW_INT:
-		*out = n->v.i;
+		*out = egw_vint(n);
 		return true;
-	case EGW_FLOAT:
-		if (n->v.f == floor(n->v.f) && fabs(n->v.f) < 9.2e18) {
-			*out = (int64_t)n->v.f;
+	case EGW_FLOAT: {
+		double f = egw_vfloat(n);
+		if (f == floor(f) && fabs(f) < 9.2e18) {
+			*out = (int64_t)f;
 			return true;
 		}
 		return false;
+	}
 	case EGW_STR: {
 		if (!n->len)
 			return false;
@@ -527,7 +592,7 @@ bool egw_node_bool(const egw_node *n, bool def)
 	if (!n)
 		return def;
 	if (n->kind == EGW_BOOL)
-		return n->v.b;
+		return egw_vbool(n);
 	if (n->kind == EGW_STR) {
 		if (!strcmp(n->str, "true"))
 			return true;
@@ -550,9 +615,9 @@ bool egw_is_empty(const egw_node *n)
 		return true;
 	switch (n->kind) {
 	case EGW_NULL: return true;
-	case EGW_BOOL: return !n->v.b;
-	case EGW_INT: return n->v.i == 0;
-	case EGW_FLOAT: return n->v.f == 0;
+	case EGW_BOOL: return !egw_vbool(n);
+	case EGW_INT: return egw_vint(n) == 0;
+	case EGW_FLOAT: return egw_vfloat(n) == 0;
 	case EGW_STR: return n->len == 0;
 	case EGW_ARR:
 	case EGW_OBJ: return n->n == 0;
@@ -562,8 +627,7 @@ bool egw_is_empty(const egw_node *n)
 
 static bool num(const egw_node *n, double *d)
 {
-	if (n->kind == EGW_INT) { *d = (double)n->v.i; return true; }
-	if (n->kind == EGW_FLOAT) { *d = n->v.f; return true; }
+	if (n->kind == EGW_INT || n->kind == EGW_FLOAT) { *d = egw_vfloat(n); return true; }
 	return false;
 }
 
@@ -574,14 +638,14 @@ bool egw_equal(const egw_node *a, const egw_node *b)
 	double x, y;
 	if (num(a, &x) && num(b, &y)) {
 		if (a->kind == EGW_INT && b->kind == EGW_INT)
-			return a->v.i == b->v.i;
+			return egw_vint(a) == egw_vint(b);
 		return x == y;
 	}
 	if (a->kind != b->kind)
 		return false;
 	switch (a->kind) {
 	case EGW_NULL: return true;
-	case EGW_BOOL: return a->v.b == b->v.b;
+	case EGW_BOOL: return egw_vbool(a) == egw_vbool(b);
 	case EGW_STR: return a->len == b->len && memcmp(a->str, b->str, a->len) == 0;
 	case EGW_ARR:
 		if (a->n != b->n) return false;
@@ -617,7 +681,7 @@ void egw_obj_sort(egw_node *obj, bool deep)
 		WRITABLE(obj);
 		if (obj->n > 1)
 			qsort(obj->c.members, obj->n, sizeof(egw_member), cmp_member);
-		if (obj->index)
+		if (index_of(obj))
 			index_rebuild(obj);
 		if (deep)
 			for (size_t i = 0; i < obj->n; i++)

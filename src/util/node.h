@@ -57,8 +57,13 @@ struct egw_member {
 };
 
 /* Gives member m a new key (same arena rules as egw_obj_append_ref); the
- * owning object's hash index, if any, must be dropped by the caller. */
+ * owning object's hash index, if any, must be dropped by the caller
+ * (egw_obj_drop_index) unless the key's text is unchanged. */
 void egw_member_rekey(egw_member *m, const char *key, size_t klen);
+/* Whether obj has its hash index (built once it has more than 12 members). */
+bool egw_obj_indexed(const egw_node *obj);
+/* Forgets obj's hash index: lookups scan until an append builds it anew. */
+void egw_obj_drop_index(egw_node *obj);
 
 enum {
 	EGW_NF_QUOTED = 1, /* scalar was quoted in YAML: never a number/bool */
@@ -77,30 +82,34 @@ struct egw_node {
 	uint8_t kind;
 	uint8_t flags;
 	egw_pos pos;
-	/* Scalars: the text (for STR the value; for INT/FLOAT/BOOL the literal).
-	 * Always NUL-terminated; len excludes the NUL.  NULL for containers. */
-	const char *str;
-	/* ARR: items[n]; OBJ: members[n] */
-	union {
-		egw_node **items;
-		egw_member *members;
-	} c;
-	/* A node is 48 bytes: fields only one kind uses share their place.
-	 * Read them only after checking kind. */
-	union {
-		union {
-			bool b;
-			int64_t i;
-			double f;
-		} v;         /* scalars */
-		void *index; /* OBJ: hash index, built once the object grows */
-	};
 	union {
 		uint32_t len; /* scalars: bytes of str */
 		uint32_t cap; /* containers: room in items/members */
 	};
 	uint32_t n; /* containers: items or members; 0 for scalars */
+	/* A node is 32 bytes: a scalar's text and a container's children share
+	 * their place (read them only after checking kind), a scalar's value
+	 * is read from its text (egw_vint, egw_vfloat, egw_vbool), and an
+	 * object's hash index, once it has one, sits behind its members. */
+	union {
+		/* Scalars: the text (for STR the value; for INT/FLOAT/BOOL the
+		 * literal, which always reads as the kind's value).  Always
+		 * NUL-terminated; len excludes the NUL. */
+		const char *str;
+		/* ARR: items[n]; OBJ: members[n] */
+		union {
+			egw_node **items;
+			egw_member *members;
+		} c;
+	};
 };
+
+/* A scalar's value, read from its text: BOOL true/false; INT (and INT
+ * only) its integer; FLOAT (or INT) its number, YAML's .inf and .nan
+ * included. */
+static inline bool egw_vbool(const egw_node *n) { return (n->str[0] | 0x20) == 't'; }
+int64_t egw_vint(const egw_node *n);
+double egw_vfloat(const egw_node *n);
 
 /* ---- construction (all allocate in the arena) ---- */
 egw_node *egw_null(egw_arena *a);

@@ -114,9 +114,9 @@ static void json_node(egw_buf *b, const egw_node *n, bool pretty, int depth)
 	}
 	switch (n->kind) {
 	case EGW_NULL: egw_buf_puts(b, "null"); break;
-	case EGW_BOOL: egw_buf_puts(b, n->v.b ? "true" : "false"); break;
-	case EGW_INT: egw_buf_printf(b, "%lld", (long long)n->v.i); break;
-	case EGW_FLOAT: put_float(b, n->v.f); break;
+	case EGW_BOOL: egw_buf_puts(b, egw_vbool(n) ? "true" : "false"); break;
+	case EGW_INT: egw_buf_printf(b, "%lld", (long long)egw_vint(n)); break;
+	case EGW_FLOAT: put_float(b, egw_vfloat(n)); break;
 	case EGW_STR: json_str(b, n->str, n->len); break;
 	case EGW_ARR:
 		if (!n->n) {
@@ -227,13 +227,15 @@ static void yaml_scalar(egw_buf *b, const egw_node *n)
 {
 	switch (n->kind) {
 	case EGW_NULL: egw_buf_puts(b, "null"); return;
-	case EGW_BOOL: egw_buf_puts(b, n->v.b ? "true" : "false"); return;
-	case EGW_INT: egw_buf_printf(b, "%lld", (long long)n->v.i); return;
-	case EGW_FLOAT:
-		if (isnan(n->v.f)) egw_buf_puts(b, ".nan");
-		else if (isinf(n->v.f)) egw_buf_puts(b, n->v.f > 0 ? ".inf" : "-.inf");
-		else put_float_mode(b, n->v.f, true);
+	case EGW_BOOL: egw_buf_puts(b, egw_vbool(n) ? "true" : "false"); return;
+	case EGW_INT: egw_buf_printf(b, "%lld", (long long)egw_vint(n)); return;
+	case EGW_FLOAT: {
+		double f = egw_vfloat(n);
+		if (isnan(f)) egw_buf_puts(b, ".nan");
+		else if (isinf(f)) egw_buf_puts(b, f > 0 ? ".inf" : "-.inf");
+		else put_float_mode(b, f, true);
 		return;
+	}
 	case EGW_STR:
 		if (plain_ok(n->str, n->len))
 			egw_buf_put(b, n->str, n->len);

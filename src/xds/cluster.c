@@ -288,7 +288,7 @@ static egw_node *circuit_breakers(xt *x, const egw_node *cb)
 			const egw_node *p = G(rb, "percent");
 			egw_node *bp = xobj(x, r, "budgetPercent");
 			if (p->kind == EGW_FLOAT)
-				egw_obj_set(x->a, bp, "value", egw_float(x->a, p->v.f));
+				egw_obj_set(x->a, bp, "value", egw_float(x->a, egw_vfloat(p)));
 			else
 				xi(x, bp, "value", GI(rb, "percent", 0));
 		}

@@ -15,9 +15,9 @@ double xnum(const egw_node *n, double def)
 	if (!n)
 		return def;
 	if (n->kind == EGW_FLOAT)
-		return n->v.f;
+		return egw_vfloat(n);
 	if (n->kind == EGW_INT)
-		return (double)n->v.i;
+		return (double)egw_vint(n);
 	const char *s = egw_text(n);
 	return s && *s ? strtod(s, NULL) : def;
 }

@@ -259,7 +259,7 @@ static void mirrors(xt *x, egw_node *ra, const egw_node *r)
 		if (pct) {
 			double p = 0;
 			if (pct->kind == EGW_FLOAT)
-				p = pct->v.f;
+				p = egw_vfloat(pct);
 			else {
 				int64_t iv = 0;
 				egw_node_int(pct, &iv);

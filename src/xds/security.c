@@ -41,7 +41,7 @@ static void json_sorted(xt *x, egw_buf *b, const egw_node *n)
 	}
 	switch (n->kind) {
 	case EGW_BOOL:
-		egw_buf_puts(b, n->v.b ? "true" : "false");
+		egw_buf_puts(b, egw_vbool(n) ? "true" : "false");
 		return;
 	case EGW_INT:
 	case EGW_FLOAT:

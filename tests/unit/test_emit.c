@@ -70,22 +70,22 @@ static bool same_as_jansson(const egw_node *n, const json_t *j, char *why, size_
 			return true;
 		break;
 	case EGW_BOOL:
-		if (json_is_boolean(j) && json_is_true(j) == n->v.b)
+		if (json_is_boolean(j) && json_is_true(j) == egw_vbool(n))
 			return true;
 		break;
 	case EGW_INT:
-		if (json_is_integer(j) && json_integer_value(j) == n->v.i)
+		if (json_is_integer(j) && json_integer_value(j) == egw_vint(n))
 			return true;
 		break;
 	case EGW_FLOAT:
-		if (isnan(n->v.f) || isinf(n->v.f)) {
+		if (isnan(egw_vfloat(n)) || isinf(egw_vfloat(n))) {
 			/* written as the strings protobuf's JSON mapping uses */
-			const char *want = isnan(n->v.f) ? "NaN" : n->v.f > 0 ? "Infinity" : "-Infinity";
+			const char *want = isnan(egw_vfloat(n)) ? "NaN" : egw_vfloat(n) > 0 ? "Infinity" : "-Infinity";
 			if (json_is_string(j) && !strcmp(json_string_value(j), want))
 				return true;
 			break;
 		}
-		if (json_is_number(j) && json_number_value(j) == n->v.f)
+		if (json_is_number(j) && json_number_value(j) == egw_vfloat(n))
 			return true;
 		break;
 	case EGW_STR:
@@ -469,9 +469,9 @@ START_TEST(yaml_structure_roundtrip)
 	egw_obj_set(A, sp, "nan", egw_float(A, NAN));
 	egw_node *back = reparse(egw_to_yaml(A, sp));
 	ck_assert_ptr_nonnull(back);
-	ck_assert(egw_get(back, "p")->kind == EGW_FLOAT && egw_get(back, "p")->v.f == INFINITY);
-	ck_assert(egw_get(back, "m")->kind == EGW_FLOAT && egw_get(back, "m")->v.f == -INFINITY);
-	ck_assert(egw_get(back, "nan")->kind == EGW_FLOAT && isnan(egw_get(back, "nan")->v.f));
+	ck_assert(egw_get(back, "p")->kind == EGW_FLOAT && egw_vfloat(egw_get(back, "p")) == INFINITY);
+	ck_assert(egw_get(back, "m")->kind == EGW_FLOAT && egw_vfloat(egw_get(back, "m")) == -INFINITY);
+	ck_assert(egw_get(back, "nan")->kind == EGW_FLOAT && isnan(egw_vfloat(egw_get(back, "nan"))));
 }
 END_TEST
 

@@ -143,21 +143,21 @@ START_TEST(plain_scalar_typing)
 		ck_assert_msg(!(v->flags & EGW_NF_QUOTED), "%s: plain scalar marked quoted", t->text);
 		ck_assert_msg(!strcmp(v->str, t->text), "%s: text became %s", t->text, v->str);
 		if (t->kind == EGW_INT)
-			ck_assert_msg((double)v->v.i == t->num, "%s: value %lld", t->text, (long long)v->v.i);
+			ck_assert_msg((double)egw_vint(v) == t->num, "%s: value %lld", t->text, (long long)egw_vint(v));
 		if (t->kind == EGW_FLOAT)
-			ck_assert_msg(v->v.f == t->num, "%s: value %g", t->text, v->v.f);
+			ck_assert_msg(egw_vfloat(v) == t->num, "%s: value %g", t->text, egw_vfloat(v));
 		if (t->kind == EGW_BOOL)
-			ck_assert_msg(v->v.b == (t->num != 0), "%s: bool %d", t->text, v->v.b);
+			ck_assert_msg(egw_vbool(v) == (t->num != 0), "%s: bool %d", t->text, egw_vbool(v));
 	}
 	/* the special floats */
 	egw_node *d = doc1("a: .inf\nb: -.Inf\nc: +.inf\nd: .nan\ne: .NaN\nf:\n");
-	ck_assert(egw_get(d, "a")->kind == EGW_FLOAT && isinf(egw_get(d, "a")->v.f) &&
-		  egw_get(d, "a")->v.f > 0);
-	ck_assert(egw_get(d, "b")->kind == EGW_FLOAT && isinf(egw_get(d, "b")->v.f) &&
-		  egw_get(d, "b")->v.f < 0);
-	ck_assert(egw_get(d, "c")->kind == EGW_FLOAT && egw_get(d, "c")->v.f > 0);
-	ck_assert(egw_get(d, "d")->kind == EGW_FLOAT && isnan(egw_get(d, "d")->v.f));
-	ck_assert(egw_get(d, "e")->kind == EGW_FLOAT && isnan(egw_get(d, "e")->v.f));
+	ck_assert(egw_get(d, "a")->kind == EGW_FLOAT && isinf(egw_vfloat(egw_get(d, "a"))) &&
+		  egw_vfloat(egw_get(d, "a")) > 0);
+	ck_assert(egw_get(d, "b")->kind == EGW_FLOAT && isinf(egw_vfloat(egw_get(d, "b"))) &&
+		  egw_vfloat(egw_get(d, "b")) < 0);
+	ck_assert(egw_get(d, "c")->kind == EGW_FLOAT && egw_vfloat(egw_get(d, "c")) > 0);
+	ck_assert(egw_get(d, "d")->kind == EGW_FLOAT && isnan(egw_vfloat(egw_get(d, "d"))));
+	ck_assert(egw_get(d, "e")->kind == EGW_FLOAT && isnan(egw_vfloat(egw_get(d, "e"))));
 	/* an empty value is null, and present */
 	ck_assert(egw_get(d, "f") && egw_get(d, "f")->kind == EGW_NULL);
 	ck_assert_uint_eq(C.n_diags, 0);
@@ -223,12 +223,12 @@ START_TEST(explicit_core_tags)
 			   "f: !!str true\n");
 	egw_node *a = egw_get(d, "a"), *b = egw_get(d, "b"), *c = egw_get(d, "c");
 	egw_node *e = egw_get(d, "e"), *f = egw_get(d, "f"), *dd = egw_get(d, "d");
-	ck_assert_msg(a->kind == EGW_INT && a->v.i == 5, "!!int 5 -> kind %d", a->kind);
-	ck_assert_msg(b->kind == EGW_INT && b->v.i == 6, "!!int \"6\" -> kind %d", b->kind);
-	ck_assert_msg(c->kind == EGW_BOOL && c->v.b, "!!bool true -> kind %d", c->kind);
+	ck_assert_msg(a->kind == EGW_INT && egw_vint(a) == 5, "!!int 5 -> kind %d", a->kind);
+	ck_assert_msg(b->kind == EGW_INT && egw_vint(b) == 6, "!!int \"6\" -> kind %d", b->kind);
+	ck_assert_msg(c->kind == EGW_BOOL && egw_vbool(c), "!!bool true -> kind %d", c->kind);
 	ck_assert_msg(egw_equal(dd, egw_float(A, 1.0)) && dd->kind != EGW_STR, "!!float 1 -> kind %d",
 		      dd->kind);
-	ck_assert_msg(e->kind == EGW_FLOAT && e->v.f == 2.5, "!!float '2.5' -> kind %d", e->kind);
+	ck_assert_msg(e->kind == EGW_FLOAT && egw_vfloat(e) == 2.5, "!!float '2.5' -> kind %d", e->kind);
 	ck_assert_msg(f->kind == EGW_STR, "!!str true -> kind %d", f->kind);
 }
 END_TEST
@@ -682,12 +682,12 @@ START_TEST(json_input)
 			   "}\n");
 	ck_assert_uint_eq(C.n_diags, 0);
 	egw_node *port = egw_at(egw_path(d, "spec.ports"), 0);
-	ck_assert(egw_get(port, "port")->kind == EGW_INT && egw_get(port, "port")->v.i == 80);
-	ck_assert(egw_get(port, "weight")->kind == EGW_FLOAT && egw_get(port, "weight")->v.f == 1.5);
-	ck_assert(egw_get(port, "big")->kind == EGW_FLOAT && egw_get(port, "big")->v.f == -2000);
+	ck_assert(egw_get(port, "port")->kind == EGW_INT && egw_vint(egw_get(port, "port")) == 80);
+	ck_assert(egw_get(port, "weight")->kind == EGW_FLOAT && egw_vfloat(egw_get(port, "weight")) == 1.5);
+	ck_assert(egw_get(port, "big")->kind == EGW_FLOAT && egw_vfloat(egw_get(port, "big")) == -2000);
 	egw_node *flags = egw_path(d, "spec.flags");
-	ck_assert(egw_at(flags, 0)->kind == EGW_BOOL && egw_at(flags, 0)->v.b);
-	ck_assert(egw_at(flags, 1)->kind == EGW_BOOL && !egw_at(flags, 1)->v.b);
+	ck_assert(egw_at(flags, 0)->kind == EGW_BOOL && egw_vbool(egw_at(flags, 0)));
+	ck_assert(egw_at(flags, 1)->kind == EGW_BOOL && !egw_vbool(egw_at(flags, 1)));
 	ck_assert(egw_at(flags, 2)->kind == EGW_NULL);
 	ck_assert_str_eq(egw_text(egw_path(d, "spec.text")), "a\nb\t\"q\" \\ / \xc3\xa9\xe2\x98\x83");
 	ck_assert(egw_path(d, "spec.num")->kind == EGW_STR);
@@ -800,7 +800,7 @@ START_TEST(containers_sized_exactly)
 	egw_node *last = egw_at(l, 2);
 	ck_assert_uint_eq(egw_len(last), 3);
 	ck_assert_uint_eq(last->cap, 3);
-	ck_assert(egw_at(egw_at(last, 1), 1)->v.i == 3);
+	ck_assert(egw_vint(egw_at(egw_at(last, 1), 1)) == 3);
 	ck_assert_str_eq(egw_get_str(egw_at(last, 2), "k", ""), "v");
 	/* positions are the children's own */
 	ck_assert_uint_eq(egw_at(l, 1)->pos.line, 6);

@@ -391,11 +391,11 @@ END_TEST
 static bool num_of(const egw_node *n, double *d)
 {
 	if (n->kind == EGW_INT) {
-		*d = (double)n->v.i;
+		*d = (double)egw_vint(n);
 		return true;
 	}
 	if (n->kind == EGW_FLOAT) {
-		*d = n->v.f;
+		*d = egw_vfloat(n);
 		return true;
 	}
 	if (n->kind == EGW_STR && n->len > 0) {
@@ -452,7 +452,7 @@ static bool sem_equal(const egw_node *a, const egw_node *b, char *where, size_t 
 	if (num_of(a, &x) && num_of(b, &y))
 		return x == y || (isnan(x) && isnan(y));
 	if (a->kind == EGW_BOOL && b->kind == EGW_BOOL)
-		return a->v.b == b->v.b;
+		return egw_vbool(a) == egw_vbool(b);
 	return false;
 }
 
