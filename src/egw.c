@@ -174,9 +174,8 @@ static egw_node *own_text(egw_arena *a, egw_node *n)
 			own_text(a, n->c.items[i]);
 	} else if (n->kind == EGW_OBJ) {
 		for (size_t i = 0; i < n->n; i++) {
-			egw_member_rekey(&n->c.members[i],
-					 egw_arena_intern(a, n->c.members[i].key, n->c.members[i].klen),
-					 n->c.members[i].klen);
+			egw_member *m = &n->c.members[i];
+			egw_member_rekey(m, egw_arena_intern(a, m->key, egw_member_klen(m)));
 			own_text(a, n->c.members[i].val);
 		}
 	}
@@ -885,7 +884,7 @@ static egw_node *redact_ir_in(egw_arena *a, const egw_node *n, const char *paren
 		else
 			v = redact_ir_in(a, v, m->key,
 					 in_api_keys || (api_key_auth && !strcmp(m->key, "credentials")));
-		egw_obj_append(a, o, m->key, m->klen, v);
+		egw_obj_append(a, o, m->key, egw_member_klen(m), v);
 	}
 	return o;
 }
@@ -924,7 +923,7 @@ static egw_node *redact_secret(egw_arena *a, const egw_node *n, bool inside)
 			v = egw_nstr(a, "[redacted]");
 		else
 			v = redact_secret(a, v, in);
-		egw_obj_append(a, o, m->key, m->klen, v);
+		egw_obj_append(a, o, m->key, egw_member_klen(m), v);
 	}
 	return o;
 }
@@ -968,7 +967,7 @@ static egw_node *redact_api_keys(egw_arena *a, egw_node *n, bool in_auth)
 					cc = egw_obj(a);
 					egw_member *cm;
 					EGW_OBJ_EACH(c, q, cm)
-					egw_obj_append(a, cc, cm->key, cm->klen,
+					egw_obj_append(a, cc, cm->key, egw_member_klen(cm),
 						       strcmp(cm->key, "key") ? cm->val : egw_nstr(a, "[redacted]"));
 				}
 				egw_arr_push(a, cs, cc);
@@ -980,11 +979,11 @@ static egw_node *redact_api_keys(egw_arena *a, egw_node *n, bool in_auth)
 		if (v != m->val && !o) {
 			o = egw_obj(a);
 			for (size_t j = 0; j < i; j++)
-				egw_obj_append(a, o, n->c.members[j].key, n->c.members[j].klen,
+				egw_obj_append(a, o, n->c.members[j].key, egw_member_klen(&n->c.members[j]),
 					       n->c.members[j].val);
 		}
 		if (o)
-			egw_obj_append(a, o, m->key, m->klen, v);
+			egw_obj_append(a, o, m->key, egw_member_klen(m), v);
 	}
 	return o ? o : n;
 }
@@ -1081,7 +1080,7 @@ static egw_node *config_dump(egw_ctx *c, const egw_fleet *f, unsigned mask, bool
 			egw_set_str(a, typed, "@type", egw_sprintf(a, TYPE_URL_PREFIX "%s", egw_xds_type_msg[t]));
 			egw_member *m;
 			EGW_OBJ_EACH(body, k, m)
-			egw_obj_append(a, typed, m->key, m->klen, m->val);
+			egw_obj_append(a, typed, m->key, egw_member_klen(m), m->val);
 			egw_node *item = egw_obj(a);
 			if (t == EGW_XDS_LISTENER) {
 				egw_obj_set(a, egw_set_obj(a, item, "activeState"), item_key[t], typed);
@@ -1132,7 +1131,7 @@ static egw_node *build_result(render_job *j)
 				egw_member *m;
 				EGW_OBJ_EACH(o->node, q, m)
 				if (strcmp(m->key, "status"))
-					egw_obj_append(a, obj, m->key, m->klen, m->val);
+					egw_obj_append(a, obj, m->key, egw_member_klen(m), m->val);
 				if (class_status || o->kind != EGW_K_GATEWAYCLASS)
 					egw_obj_set(a, obj, "status", o->status);
 				if (is_single_key(key)) {

@@ -469,9 +469,9 @@ typedef struct mkey {
 static int cmp_mkey_str(const void *x, const void *y)
 {
 	const mkey *a = x, *b = y;
-	size_t n = a->m->klen < b->m->klen ? a->m->klen : b->m->klen;
+	size_t n = egw_member_klen(a->m) < egw_member_klen(b->m) ? egw_member_klen(a->m) : egw_member_klen(b->m);
 	int c = memcmp(a->m->key, b->m->key, n);
-	return c ? c : (a->m->klen > b->m->klen) - (a->m->klen < b->m->klen);
+	return c ? c : (egw_member_klen(a->m) > egw_member_klen(b->m)) - (egw_member_klen(a->m) < egw_member_klen(b->m));
 }
 
 static int cmp_mkey_num(const void *x, const void *y)
@@ -497,11 +497,11 @@ static int enc_map(enc *e, const ProtobufCFieldDescriptor *f, const egw_node *v)
 	qsort(keys, v->n, sizeof *keys, numeric ? cmp_mkey_num : cmp_mkey_str);
 	for (size_t i = 0; i < v->n; i++) {
 		const egw_member *m = keys[i].m;
-		push(e, SEG_MAPKEY, m->key, m->klen, 0);
+		push(e, SEG_MAPKEY, m->key, egw_member_klen(m), 0);
 		put_tag(e, f->id, WT_LEN);
 		size_t mark = len_begin(e);
 		/* JSON writes every map key as a string, integer and bool keys too */
-		egw_node kn = {.kind = EGW_STR, .str = m->key, .len = m->klen};
+		egw_node kn = {.kind = EGW_STR, .str = m->key, .len = egw_member_klen(m)};
 		if (enc_value_of(e, kf, &kn, true))
 			return -1;
 		if (m->val->kind == EGW_NULL && vf->type == PROTOBUF_C_TYPE_MESSAGE &&
@@ -591,7 +591,7 @@ static const ProtobufCFieldDescriptor *field_of(enc *e, const ProtobufCMessageDe
 	field_slot *s = &e->fields[h & (FIELD_CACHE - 1)];
 	if (s->gen == e->gen && s->d == d && s->key == m->key)
 		return s->f;
-	const ProtobufCFieldDescriptor *f = pb_find_field(d, m->key, m->klen);
+	const ProtobufCFieldDescriptor *f = pb_find_field(d, m->key, egw_member_klen(m));
 	*s = (field_slot){ d, m->key, f, e->gen };
 	return f;
 }
@@ -611,7 +611,7 @@ static int enc_plain(enc *e, const ProtobufCMessageDescriptor *d, const egw_node
 			continue;
 		const ProtobufCFieldDescriptor *f = field_of(e, d, m);
 		if (!f) {
-			push(e, SEG_KEY, m->key, m->klen, 0);
+			push(e, SEG_KEY, m->key, egw_member_klen(m), 0);
 			return fail(e, "unknown field (in %s)", d->name);
 		}
 		if (m->val->kind == EGW_NULL && !(f->type == PROTOBUF_C_TYPE_MESSAGE &&
@@ -622,7 +622,7 @@ static int enc_plain(enc *e, const ProtobufCMessageDescriptor *d, const egw_node
 	}
 	qsort(fs, nf, sizeof *fs, cmp_fent);
 	for (size_t i = 0; i < nf; i++) {
-		push(e, SEG_KEY, fs[i].m->key, fs[i].m->klen, 0);
+		push(e, SEG_KEY, fs[i].m->key, egw_member_klen(fs[i].m), 0);
 		if (i > 0 && fs[i - 1].f == fs[i].f)
 			return fail(e, "field given twice");
 		if (fs[i].f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
@@ -654,14 +654,14 @@ static int enc_struct(enc *e, const egw_node *v)
 	qsort(keys, v->n, sizeof *keys, cmp_mkey_str);
 	for (size_t i = 0; i < v->n; i++) {
 		const egw_member *m = keys[i].m;
-		push(e, SEG_KEY, m->key, m->klen, 0);
-		if (!pb_utf8_valid((const uint8_t *)m->key, m->klen))
+		push(e, SEG_KEY, m->key, egw_member_klen(m), 0);
+		if (!pb_utf8_valid((const uint8_t *)m->key, egw_member_klen(m)))
 			return fail(e, "key is not valid UTF-8");
 		put_tag(e, 1, WT_LEN);
 		size_t mark = len_begin(e);
 		put_tag(e, 1, WT_LEN);
-		put_varint(e, m->klen);
-		put_raw(e, m->key, m->klen);
+		put_varint(e, egw_member_klen(m));
+		put_raw(e, m->key, egw_member_klen(m));
 		put_tag(e, 2, WT_LEN);
 		size_t vm = len_begin(e);
 		if (enc_value(e, m->val))
@@ -783,7 +783,7 @@ static int enc_any(enc *e, const egw_node *v)
 		for (size_t i = 0; i < v->n; i++) {
 			const char *k = v->c.members[i].key;
 			if (strcmp(k, "@type") != 0 && strcmp(k, "value") != 0) {
-				push(e, SEG_KEY, k, v->c.members[i].klen, 0);
+				push(e, SEG_KEY, k, egw_member_klen(&v->c.members[i]), 0);
 				return fail(e, "unknown field (in Any of %s)", d->name);
 			}
 		}

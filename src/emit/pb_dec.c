@@ -485,7 +485,7 @@ static egw_node *dec_any(dec *d, const ProtobufCMessageDescriptor *md, const uin
 		egw_obj_set(d->a, obj, "value", v);
 	} else {
 		for (size_t i = 0; i < v->n; i++)
-			egw_obj_append(d->a, obj, v->c.members[i].key, v->c.members[i].klen,
+			egw_obj_append(d->a, obj, v->c.members[i].key, egw_member_klen(&v->c.members[i]),
 				       v->c.members[i].val);
 	}
 	return obj;

@@ -501,9 +501,9 @@ static bool normalize_keys(ir_tr *t, egw_node *n)
 		if (k[0] >= 'A' && k[0] <= 'Z' && k[1] >= 'a' && k[1] <= 'z') {
 			if (!t)
 				return true;
-			char *nk = egw_strdup(t->a, k);
-			nk[0] = (char)(nk[0] - 'A' + 'a');
-			egw_obj_rekey(n, i, nk, m->klen);
+			char *lower = egw_strdup(t->a, k);
+			lower[0] = (char)(lower[0] - 'A' + 'a');
+			egw_obj_rekey(n, i, egw_arena_intern(t->a, lower, egw_member_klen(m)));
 			found = true;
 		}
 		if (!free_form(m->key) && normalize_keys(t, m->val)) {

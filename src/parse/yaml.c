@@ -284,8 +284,8 @@ static void apply_merges(pstate *s, frame *f)
 	{
 		const egw_member *m;
 		EGW_OBJ_EACH(src, j, m)
-		if (!egw_getn(f->node, m->key, m->klen))
-			egw_obj_append(s->c->arena, f->node, m->key, m->klen, m->val);
+		if (!egw_getn(f->node, m->key, egw_member_klen(m)))
+			egw_obj_append(s->c->arena, f->node, m->key, egw_member_klen(m), m->val);
 	}
 }
 

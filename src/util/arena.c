@@ -340,10 +340,23 @@ static size_t str_hash(const char *s, size_t n)
 	return h;
 }
 
+/* A text with its length and prefix in front (egw_key_lenpre). */
+static const char *key_copy(egw_arena *a, const char *s, size_t n)
+{
+	char *p = egw_alloc_raw(a, 8 + n + 1);
+	uint64_t w = egw_key_word(s, n);
+	memcpy(p, &w, sizeof w);
+	memcpy(p + 8, s, n);
+	p[8 + n] = 0;
+	return p + 8;
+}
+
 const char *egw_arena_intern(egw_arena *a, const char *s, size_t n)
 {
+	if (n > UINT32_MAX)
+		egw_arena_oom(a); /* no key is that long; the parser's limits stop it first */
 	if (n > 64) /* long strings rarely repeat */
-		return egw_strndup(a, s, n);
+		return key_copy(a, s, n);
 	if (!a->strs || (a->strs_n + 1) * 2 > a->strs_mask + 1) {
 		size_t cap = a->strs ? (a->strs_mask + 1) * 2 : 256;
 		interned *t = egw_alloc(a, cap * sizeof *t);
@@ -364,7 +377,7 @@ const char *egw_arena_intern(egw_arena *a, const char *s, size_t n)
 			return a->strs[j].s;
 		j = (j + 1) & a->strs_mask;
 	}
-	const char *copy = egw_strndup(a, s, n);
+	const char *copy = key_copy(a, s, n);
 	a->strs[j].s = copy;
 	a->strs[j].n = n;
 	a->strs_n++;

@@ -17,6 +17,7 @@
 #include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct egw_arena egw_arena;
 
@@ -63,8 +64,51 @@ char *egw_sprintf(egw_arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Returns the arena's single copy of s[0..n) (NUL-terminated): object keys
- * repeat endlessly ("name", "metadata", ...), so they are stored once. */
+ * repeat endlessly ("name", "metadata", ...), so they are stored once.
+ * (Texts longer than 64 bytes are copied each time.)  The eight bytes
+ * before an interned text hold its length and its first four bytes
+ * (zero-padded), which is all an object member keeps of its key besides
+ * the pointer: see egw_key_len and egw_key_lenpre. */
 const char *egw_arena_intern(egw_arena *a, const char *s, size_t n);
+
+/* The first four bytes of k[0..n), zero-padded, as a number. */
+static inline uint32_t egw_key_prefix(const char *k, size_t n)
+{
+	uint32_t p = 0;
+	if (n >= 4)
+		memcpy(&p, k, 4);
+	else
+		for (size_t i = 0; i < n; i++)
+			((unsigned char *)&p)[i] = (unsigned char)k[i];
+	return p;
+}
+
+/* Length of an interned text (egw_arena_intern). */
+static inline uint32_t egw_key_len(const char *k)
+{
+	uint32_t n;
+	memcpy(&n, k - 8, sizeof n);
+	return n;
+}
+
+/* Length and prefix of an interned text as one word: the low half is the
+ * length, the high half the prefix (on little- and big-endian alike, as
+ * egw_key_word makes them). */
+static inline uint64_t egw_key_lenpre(const char *k)
+{
+	uint64_t w;
+	memcpy(&w, k - 8, sizeof w);
+	return w;
+}
+
+/* The word egw_key_lenpre reads for a text k[0..n). */
+static inline uint64_t egw_key_word(const char *k, size_t n)
+{
+	uint32_t h[2] = { (uint32_t)n, egw_key_prefix(k, n) };
+	uint64_t w;
+	memcpy(&w, h, sizeof w);
+	return w;
+}
 
 /* Runs fn(ptr) when the arena is freed (also after an OOM jump). */
 void egw_arena_defer(egw_arena *a, void (*fn)(void *), void *ptr);

@@ -66,23 +66,7 @@ static void members_resize(egw_arena *a, egw_node *obj, size_t nc)
 		index_put(obj, ix);
 }
 
-static uint32_t key_prefix(const char *k, size_t n)
-{
-	uint32_t p = 0;
-	if (n >= 4)
-		memcpy(&p, k, 4);
-	else
-		for (size_t i = 0; i < n; i++)
-			((unsigned char *)&p)[i] = (unsigned char)k[i];
-	return p;
-}
-
-void egw_member_rekey(egw_member *m, const char *key, size_t klen)
-{
-	m->key = key;
-	m->klen = (uint32_t)klen;
-	m->pre = key_prefix(key, klen);
-}
+void egw_member_rekey(egw_member *m, const char *key) { m->key = key; }
 
 static uint64_t hash_key(const char *k, size_t n)
 {
@@ -95,6 +79,7 @@ static uint64_t hash_key(const char *k, size_t n)
 }
 
 _Static_assert(sizeof(void *) != 8 || sizeof(egw_node) == 32, "egw_node grew past 32 bytes");
+_Static_assert(sizeof(void *) != 8 || sizeof(egw_member) == 16, "egw_member grew past 16 bytes");
 
 static egw_node *mk(egw_arena *a, egw_nkind k)
 {
@@ -221,7 +206,7 @@ egw_node *egw_arr_push(egw_arena *a, egw_node *arr, egw_node *v)
 
 static void index_insert(obj_index *ix, const egw_member *members, uint32_t mi)
 {
-	uint64_t h = hash_key(members[mi].key, members[mi].klen);
+	uint64_t h = hash_key(members[mi].key, egw_member_klen(&members[mi]));
 	size_t s = h & ix->mask;
 	while (ix->slots[s])
 		s = (s + 1) & ix->mask;
@@ -270,8 +255,9 @@ egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_
 	if (obj->n == obj->cap)
 		members_resize(a, obj, obj->cap ? obj->cap * 2 : 2);
 	egw_member *m = &obj->c.members[obj->n++];
-	egw_member_rekey(m, key, klen);
+	m->key = key;
 	m->val = v;
+	(void)klen; /* the key carries it */
 	obj_index *ix = index_of(obj);
 	if (ix) {
 		if ((obj->n * 2) > ix->mask)
@@ -286,17 +272,14 @@ egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_
 
 static inline bool key_is(const egw_member *m, const char *key, size_t klen, uint64_t want)
 {
-	return m->klen_pre == want && (klen <= 4 || memcmp(m->key + 4, key + 4, klen - 4) == 0);
+	return egw_key_lenpre(m->key) == want && (klen <= 4 || memcmp(m->key + 4, key + 4, klen - 4) == 0);
 }
 
 static egw_member *find(const egw_node *obj, const char *key, size_t klen)
 {
 	if (!obj || obj->kind != EGW_OBJ || klen > UINT32_MAX)
 		return NULL;
-	egw_member w; /* the length and prefix wanted, as a member holds them */
-	w.klen = (uint32_t)klen;
-	w.pre = key_prefix(key, klen);
-	uint64_t want = w.klen_pre;
+	uint64_t want = egw_key_word(key, klen); /* as an interned key holds them */
 	const obj_index *ix = index_of(obj);
 	if (ix) {
 		size_t s = hash_key(key, klen) & ix->mask;
@@ -342,12 +325,12 @@ egw_node *egw_obj_del(egw_node *obj, const char *key)
 	return old;
 }
 
-void egw_obj_rekey(egw_node *obj, size_t i, const char *key, size_t klen)
+void egw_obj_rekey(egw_node *obj, size_t i, const char *key)
 {
 	if (!obj || obj->kind != EGW_OBJ || i >= obj->n)
 		return;
 	WRITABLE(obj);
-	egw_member_rekey(&obj->c.members[i], key, klen);
+	egw_member_rekey(&obj->c.members[i], key);
 	if (index_of(obj))
 		index_rebuild(obj);
 }
@@ -414,7 +397,7 @@ egw_node *egw_clone(egw_arena *a, const egw_node *n)
 			c->cap = n->n;
 		}
 		for (size_t i = 0; i < n->n; i++)
-			egw_obj_append_ref(a, c, n->c.members[i].key, n->c.members[i].klen,
+			egw_obj_append_ref(a, c, n->c.members[i].key, egw_member_klen(&n->c.members[i]),
 					   egw_clone(a, n->c.members[i].val)); /* keys are immutable: share */
 	}
 	return c;
@@ -481,7 +464,7 @@ egw_node *egw_get_cin(const egw_node *obj, const char *key, size_t klen)
 	if (v || !obj || obj->kind != EGW_OBJ || !(obj->flags & EGW_NF_INPUT_KEYS))
 		return v;
 	for (size_t i = 0; i < obj->n; i++)
-		if (obj->c.members[i].klen == klen && strncasecmp(obj->c.members[i].key, key, klen) == 0)
+		if (egw_member_klen(&obj->c.members[i]) == klen && strncasecmp(obj->c.members[i].key, key, klen) == 0)
 			return obj->c.members[i].val;
 	return NULL;
 }
@@ -656,7 +639,7 @@ bool egw_equal(const egw_node *a, const egw_node *b)
 		if (a->n != b->n) return false;
 		for (size_t i = 0; i < a->n; i++) {
 			const egw_member *m = &a->c.members[i];
-			if (!egw_equal(m->val, egw_getn(b, m->key, m->klen))) return false;
+			if (!egw_equal(m->val, egw_getn(b, m->key, egw_member_klen(m)))) return false;
 		}
 		return true;
 	}
@@ -666,11 +649,11 @@ bool egw_equal(const egw_node *a, const egw_node *b)
 static int cmp_member(const void *x, const void *y)
 {
 	const egw_member *a = x, *b = y;
-	size_t n = a->klen < b->klen ? a->klen : b->klen;
+	size_t n = egw_member_klen(a) < egw_member_klen(b) ? egw_member_klen(a) : egw_member_klen(b);
 	int c = memcmp(a->key, b->key, n);
 	if (c)
 		return c;
-	return a->klen < b->klen ? -1 : a->klen > b->klen;
+	return egw_member_klen(a) < egw_member_klen(b) ? -1 : egw_member_klen(a) > egw_member_klen(b);
 }
 
 void egw_obj_sort(egw_node *obj, bool deep)

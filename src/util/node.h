@@ -43,23 +43,19 @@ typedef struct egw_node egw_node;
 typedef struct egw_member egw_member;
 
 struct egw_member {
-	const char *key; /* NUL-terminated, arena */
-	/* klen and the key's first four bytes (zero-padded), as one word too: a
-	 * lookup compares that before it reads the key, which lives elsewhere */
-	union {
-		struct {
-			uint32_t klen;
-			uint32_t pre;
-		};
-		uint64_t klen_pre;
-	};
+	/* NUL-terminated and interned (egw_arena_intern): its length and first
+	 * four bytes sit in front of it, so a lookup compares one word before
+	 * it reads the text, and the member needs no room for them */
+	const char *key;
 	egw_node *val;
 };
 
-/* Gives member m a new key (same arena rules as egw_obj_append_ref); the
- * owning object's hash index, if any, must be dropped by the caller
+static inline uint32_t egw_member_klen(const egw_member *m) { return egw_key_len(m->key); }
+
+/* Gives member m a new key, interned as for egw_obj_append_ref; the owning
+ * object's hash index, if any, must be dropped by the caller
  * (egw_obj_drop_index) unless the key's text is unchanged. */
-void egw_member_rekey(egw_member *m, const char *key, size_t klen);
+void egw_member_rekey(egw_member *m, const char *key);
 /* Whether obj has its hash index (built once it has more than 12 members). */
 bool egw_obj_indexed(const egw_node *obj);
 /* Forgets obj's hash index: lookups scan until an append builds it anew. */
@@ -139,13 +135,13 @@ static inline egw_node *egw_obj_set(egw_arena *a, egw_node *obj, const char *key
 }
 /* Appends without looking for an existing key (parser use; caller ensures uniqueness). */
 egw_node *egw_obj_append(egw_arena *a, egw_node *obj, const char *key, size_t klen, egw_node *v);
-/* As egw_obj_append, but keeps the key pointer: key must be NUL-terminated
- * at klen and live in the arena (or be static) for the tree's lifetime. */
+/* As egw_obj_append, but keeps the key pointer: key must come from
+ * egw_arena_intern (klen is its length) and live as long as the tree. */
 egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_t klen,
 			     egw_node *v);
-/* Gives obj's i-th member a new key (kept, as egw_obj_append_ref keeps
- * it); the hash index follows. */
-void egw_obj_rekey(egw_node *obj, size_t i, const char *key, size_t klen);
+/* Gives obj's i-th member a new key (interned and kept, as
+ * egw_obj_append_ref keeps it); the hash index follows. */
+void egw_obj_rekey(egw_node *obj, size_t i, const char *key);
 /* Removes key; returns the old value or NULL. */
 egw_node *egw_obj_del(egw_node *obj, const char *key);
 /* Convenience setters; each returns the new child. */

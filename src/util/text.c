@@ -152,7 +152,7 @@ static void json_node(egw_buf *b, const egw_node *n, bool pretty, int depth)
 				egw_buf_putc(b, '\n');
 				indent(b, depth + 1);
 			}
-			json_str(b, n->c.members[i].key, n->c.members[i].klen);
+			json_str(b, n->c.members[i].key, egw_member_klen(&n->c.members[i]));
 			egw_buf_puts(b, pretty ? ": " : ":");
 			json_node(b, n->c.members[i].val, pretty, depth + 1);
 		}
@@ -300,7 +300,7 @@ static void yaml_node(egw_buf *b, const egw_node *n, int depth)
 			if (!(cont && i == 0))
 				indent(b, d);
 			const char *k = n->c.members[i].key;
-			size_t kl = n->c.members[i].klen;
+			size_t kl = egw_member_klen(&n->c.members[i]);
 			/* YAML limits an implicit key to 1024 characters; a key
 			 * that may be longer once written (an escape is at most
 			 * six) goes in the explicit form, "? key" then ": value" */

@@ -105,7 +105,7 @@ static bool same_as_jansson(const egw_node *n, const json_t *j, char *why, size_
 			break;
 		for (size_t i = 0; i < n->n; i++) {
 			const egw_member *m = &n->c.members[i];
-			json_t *v = json_object_getn(j, m->key, m->klen);
+			json_t *v = json_object_getn(j, m->key, egw_member_klen(m));
 			if (!v) {
 				snprintf(why, wl, "jansson lacks key \"%s\"", m->key);
 				return false;
@@ -121,7 +121,7 @@ static bool same_as_jansson(const egw_node *n, const json_t *j, char *why, size_
 		json_object_keylen_foreach((json_t *)j, key, klen, v)
 		{
 			(void)v;
-			if (klen != n->c.members[i].klen || memcmp(key, n->c.members[i].key, klen)) {
+			if (klen != egw_member_klen(&n->c.members[i]) || memcmp(key, n->c.members[i].key, klen)) {
 				snprintf(why, wl, "member %zu is \"%s\" in the output", i, key);
 				return false;
 			}
@@ -348,7 +348,7 @@ static void assert_yaml_roundtrip(const egw_node *n, const char *what)
 		const egw_member *m;
 		EGW_OBJ_EACH(n, i, m)
 		{
-			const egw_node *b = egw_getn(back, m->key, m->klen);
+			const egw_node *b = egw_getn(back, m->key, egw_member_klen(m));
 			if (!egw_equal(m->val, b))
 				ck_abort_msg("%s: member \"%s\" (%s) reads back as %s", what, m->key,
 					     egw_to_json(A, m->val, false), egw_to_json(A, b, false));

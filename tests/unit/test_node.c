@@ -411,13 +411,13 @@ START_TEST(freeze_clone_rekey)
 	/* rekey on the copy: found under the new key only, through the index */
 	egw_node *cs = egw_get(copy, "spec");
 	ck_assert(egw_obj_indexed(cs));
-	egw_obj_rekey(cs, 7, "level", 5);
+	egw_obj_rekey(cs, 7, egw_arena_intern(A, "level", 5));
 	ck_assert_ptr_null(egw_get(cs, "Level"));
 	ck_assert_int_eq(egw_get_int(cs, "level", -1), 7);
 	ck_assert_int_eq(egw_get_int(cs, "k19", -1), 19);
 	ck_assert_int_eq(egw_get_int(spec, "Level", -1), 7); /* the original is untouched */
-	egw_obj_rekey(cs, 99, "x", 1); /* out of range: nothing */
-	egw_obj_rekey(NULL, 0, "x", 1);
+	egw_obj_rekey(cs, 99, egw_arena_intern(A, "x", 1)); /* out of range: nothing */
+	egw_obj_rekey(NULL, 0, egw_arena_intern(A, "x", 1));
 }
 END_TEST
 
@@ -887,7 +887,7 @@ START_TEST(lookup_shared_prefixes)
 		ck_assert_ptr_eq(egw_getn(o, "name", 3), egw_get(o, "nam"));
 		/* a member given a new key is found under it, not the old one */
 		egw_member *m = &o->c.members[o->n - 1]; /* "x" */
-		egw_member_rekey(m, "y", 1);
+		egw_member_rekey(m, egw_arena_intern(A, "y", 1));
 		if (big)
 			egw_obj_drop_index(o); /* as egw_member_rekey's callers do */
 		ck_assert_ptr_nonnull(egw_get(o, "y"));

@@ -413,7 +413,7 @@ static bool obj_side(const egw_node *a, const egw_node *b, char *where, size_t c
 	const egw_member *m;
 	EGW_OBJ_EACH(a, i, m)
 	{
-		const egw_node *o = egw_getn(b, m->key, m->klen);
+		const egw_node *o = egw_getn(b, m->key, egw_member_klen(m));
 		if (!sem_equal(m->val, o, where, cap)) {
 			size_t l = strlen(where);
 			char tmp[512];
