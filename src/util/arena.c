@@ -198,6 +198,18 @@ void *egw_realloc(egw_arena *a, void *old, size_t oldsize, size_t newsize)
 {
 	if (newsize <= oldsize && old)
 		return old;
+#ifndef EGW_DEBUG_POOL
+	/* The block's last allocation grows where it is when there is room:
+	 * an array filled without allocations in between leaves no copies. */
+	block *b = a->head;
+	size_t was = (oldsize + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	size_t want = (newsize + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	if (old && b && (char *)old + was == (char *)b + HDR + b->used && b->size - b->used >= want - was) {
+		b->used += want - was;
+		a->used += want - was;
+		return old;
+	}
+#endif
 	void *p = egw_alloc_raw(a, newsize);
 	if (old && oldsize)
 		memcpy(p, old, oldsize);

@@ -700,6 +700,38 @@ START_TEST(arena_allocations)
 }
 END_TEST
 
+START_TEST(arena_realloc_grows_last_in_place)
+{
+	egw_arena *a = egw_arena_new(NULL);
+	char *g = egw_alloc(a, 24);
+	memcpy(g, "grow", 5);
+	size_t used = egw_arena_used(a);
+	char *g2 = egw_realloc(a, g, 24, 48);
+	ck_assert_str_eq(g2, "grow");
+#ifndef EGW_DEBUG_POOL
+	/* the block's last allocation: extended, nothing copied or left behind */
+	ck_assert_ptr_eq(g2, g);
+	ck_assert_uint_eq(egw_arena_used(a), used + 24);
+#else
+	(void)used;
+#endif
+	/* something allocated after it: it moves, its contents with it */
+	char *other = egw_alloc(a, 8);
+	memcpy(other, "other", 6);
+	char *g3 = egw_realloc(a, g2, 48, 96);
+	ck_assert_ptr_ne(g3, g2);
+	ck_assert_str_eq(g3, "grow");
+	ck_assert_str_eq(other, "other");
+	/* a growth that does not fit the block's rest moves too */
+	char *h = egw_alloc(a, 16);
+	memcpy(h, "tail", 5);
+	char *h2 = egw_realloc(a, h, 16, 128 * 1024);
+	ck_assert_ptr_ne(h2, h);
+	ck_assert_str_eq(h2, "tail");
+	egw_arena_free(a);
+}
+END_TEST
+
 static int fail_after;
 static void *failing_malloc(size_t n, void *ud)
 {
@@ -1054,6 +1086,7 @@ static Suite *node_suite(void)
 	t = tcase_create("util");
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, arena_allocations);
+	tcase_add_test(t, arena_realloc_grows_last_in_place);
 	tcase_add_test(t, arena_oom_jumps);
 	tcase_add_test(t, int_text);
 	tcase_add_test(t, sprintf_matches_snprintf);
