@@ -79,8 +79,8 @@ static bool resolve_parents(ir_tr *t, rctx *r)
 		rp->pref = p;
 		/* BackendTLSPolicy ancestors name the parentRef as the route
 		 * wrote it (a missing namespace stays missing), as Envoy
-		 * Gateway's do */
-		rp->anc = egw_clone(t->a, p);
+		 * Gateway's do; input is read-only, so they share it */
+		rp->anc = egw_frozen(p) ? p : egw_clone(t->a, p);
 		rp->g = g;
 		rp->st = ir_route_parent(t, r->o, p);
 		rp->conds = egw_get(rp->st, "conditions");

@@ -59,7 +59,7 @@ egw_node *ir_route_parent(ir_tr *t, egw_object *route, egw_node *pref)
 			return p;
 	}
 	p = egw_arr_push(t->a, parents, egw_reserve(t->a, egw_obj(t->a), 3));
-	egw_obj_set(t->a, p, "parentRef", egw_clone(t->a, pref));
+	egw_obj_set(t->a, p, "parentRef", egw_frozen(pref) ? pref : egw_clone(t->a, pref));
 	egw_obj_set(t->a, p, "controllerName", ir_cs(t, t->controller));
 	egw_set_arr(t->a, p, "conditions");
 	return p;
