@@ -242,7 +242,7 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 		rs->cap[k] = nc;
 	}
 	rs->items[k][rs->n[k]++] = o;
-	egw_map_put(&rs->index[k], key, o);
+	egw_map_put_ref(&rs->index[k], key, o); /* key: made above, in the arena */
 	return o;
 }
 

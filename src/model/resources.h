@@ -55,6 +55,7 @@ const egw_kind_info *egw_kind_info_of(egw_kind k);
 typedef struct egw_object {
 	egw_node *node; /* the whole object as parsed (metadata.namespace filled in) */
 	egw_kind kind;
+	uint32_t seq;          /* position in the input (tie-break) */
 	const char *api_version;
 	const char *group;     /* API group of apiVersion ("" for v1) */
 	const char *kind_name; /* the object's kind as written */
@@ -66,7 +67,6 @@ typedef struct egw_object {
 	int64_t created_sec;
 	long created_nsec;
 	bool created_ok;
-	uint32_t seq;          /* position in the input (tie-break) */
 	/* EXTENSION: an extension server policy (its kind is in
 	 * extensionManager.policyResources, or it is shaped as a policy) */
 	bool ext_policy;

@@ -62,7 +62,7 @@ bool egw_map_has(const egw_map *m, const char *key)
 	return lookup(m, key, strlen(key)) != NULL;
 }
 
-void *egw_map_putn(egw_map *m, const char *key, size_t klen, void *val)
+static void *put(egw_map *m, const char *key, size_t klen, void *val, bool copy_key)
 {
 	egw_map_entry *e = lookup(m, key, klen);
 	if (e) {
@@ -79,7 +79,7 @@ void *egw_map_putn(egw_map *m, const char *key, size_t klen, void *val)
 	/* Allocate everything before the entry counts: an allocation failure
 	 * jumps out of here, and a map that outlives it (a result's render
 	 * cache) must stay whole.  tests/reliability/test_alloc_sweep.c. */
-	const char *copy = egw_strndup(m->arena, key, klen);
+	const char *copy = copy_key ? egw_strndup(m->arena, key, klen) : key;
 	if (!m->slots || (m->n + 1) * 2 > m->mask + 1) {
 		size_t cap = 16;
 		while (cap < (m->n + 1) * 4)
@@ -97,7 +97,17 @@ void *egw_map_putn(egw_map *m, const char *key, size_t klen, void *val)
 	return NULL;
 }
 
+void *egw_map_putn(egw_map *m, const char *key, size_t klen, void *val)
+{
+	return put(m, key, klen, val, true);
+}
+
 void *egw_map_put(egw_map *m, const char *key, void *val)
 {
-	return egw_map_putn(m, key, strlen(key), val);
+	return put(m, key, strlen(key), val, true);
+}
+
+void *egw_map_put_ref(egw_map *m, const char *key, void *val)
+{
+	return put(m, key, strlen(key), val, false);
 }

@@ -33,6 +33,9 @@ void *egw_map_getn(const egw_map *m, const char *key, size_t klen);
 /* Sets key (copied) to val; returns the previous value or NULL. */
 void *egw_map_put(egw_map *m, const char *key, void *val);
 void *egw_map_putn(egw_map *m, const char *key, size_t klen, void *val);
+/* As egw_map_put, but keeps the key pointer: key must live as long as the
+ * map (in its arena, say) and not change. */
+void *egw_map_put_ref(egw_map *m, const char *key, void *val);
 bool egw_map_has(const egw_map *m, const char *key);
 
 #define EGW_MAP_EACH(map, i, e) \

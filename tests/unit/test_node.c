@@ -1028,6 +1028,14 @@ START_TEST(map_basics)
 		snprintf(k, sizeof k, "ns/name-%zu", i);
 		ck_assert_str_eq(e->key, k);
 	}
+	/* put copies the key; put_ref keeps the caller's (arena) text */
+	ck_assert_ptr_ne(m.entries[0].key, k);
+	const char *kept = egw_strdup(A, "ns/kept");
+	ck_assert_ptr_null(egw_map_put_ref(&m, kept, &vals[1]));
+	ck_assert_ptr_eq(m.entries[m.n - 1].key, kept);
+	ck_assert_ptr_eq(egw_map_get(&m, "ns/kept"), &vals[1]);
+	ck_assert_ptr_eq(egw_map_put_ref(&m, kept, &vals[2]), &vals[1]); /* replaces */
+	ck_assert_uint_eq(m.n, 3001);
 }
 END_TEST
 
