@@ -501,9 +501,10 @@ static bool normalize_keys(ir_tr *t, egw_node *n)
 		if (k[0] >= 'A' && k[0] <= 'Z' && k[1] >= 'a' && k[1] <= 'z') {
 			if (!t)
 				return true;
-			char *lower = egw_strdup(t->a, k);
+			size_t kl = egw_member_klen(m); /* a key may hold a NUL */
+			char *lower = egw_strndup(t->a, k, kl);
 			lower[0] = (char)(lower[0] - 'A' + 'a');
-			egw_obj_rekey(n, i, egw_arena_intern(t->a, lower, egw_member_klen(m)));
+			egw_obj_rekey(n, i, egw_arena_intern(t->a, lower, kl));
 			found = true;
 		}
 		if (!free_form(m->key) && normalize_keys(t, m->val)) {

@@ -233,6 +233,10 @@ static size_t tree_depth(const egw_node *n)
 	return d + 1;
 }
 
+/* On the parser's own stand-in for a mapping key (never on a tree node):
+ * its text is interned already. */
+enum { KEY_INTERNED = 0x20 };
+
 static void push(pstate *s, egw_node *n, const char *anchor)
 {
 	if (s->depth == s->cap) {
@@ -351,7 +355,11 @@ static egw_node *attach(pstate *s, egw_node *n, egw_node **root)
 			merge_later(s, f, k, n);
 			return n;
 		}
-		pend_push(s, k->str, k->len, k->pos, n);
+		/* members keep interned keys: a key that was an anchor or an
+		 * alias was read as an ordinary scalar */
+		const char *key = (k->flags & KEY_INTERNED) ? k->str
+							    : egw_arena_intern(s->c->arena, k->str, k->len);
+		pend_push(s, key, k->len, k->pos, n);
 	}
 	return n;
 }
@@ -533,6 +541,7 @@ static long parse_segment(egw_ctx *c, parser_box *b, uint32_t input, uint32_t li
 				keynode.kind = EGW_STR;
 				keynode.str = egw_arena_intern(c->arena, (const char *)ev->data.scalar.value, n);
 				keynode.len = n;
+				keynode.flags = KEY_INTERNED;
 				nd = &keynode;
 			} else {
 				nd = egw_strn(c->arena, (const char *)ev->data.scalar.value, n);

@@ -254,6 +254,7 @@ egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_
 	WRITABLE(obj);
 	if (obj->n == obj->cap)
 		members_resize(a, obj, obj->cap ? obj->cap * 2 : 2);
+	assert(egw_key_len(key) == klen); /* an interned key (egw_arena_intern) */
 	egw_member *m = &obj->c.members[obj->n++];
 	m->key = key;
 	m->val = v;

@@ -427,6 +427,19 @@ START_TEST(anchors_and_aliases)
 	ck_assert_uint_eq(egw_len(egw_get(d, "lists")), 2);
 	ck_assert(egw_equal(egw_at(egw_get(d, "lists"), 1), egw_get(d, "list")));
 	ck_assert_str_eq(egw_get_str(d, "again2", ""), "bye"); /* a redefined anchor wins */
+	/* an anchored key and an alias used as a key are keys like any other
+	 * (members keep interned keys: these were read as ordinary scalars) */
+	egw_node *k = doc1("&ka name: one\n"
+			   "other: two\n"
+			   "n: {*ka : three}\n"
+			   "list: [&kb kind, x]\n"
+			   "m: {*kb : four}\n");
+	ck_assert_uint_eq(C.n_diags, 0);
+	ck_assert_str_eq(egw_get_str(k, "name", ""), "one");
+	ck_assert_str_eq(egw_get_str(k, "other", ""), "two");
+	ck_assert_str_eq(egw_get_str(egw_get(k, "n"), "name", ""), "three");
+	ck_assert_str_eq(egw_get_str(egw_get(k, "m"), "kind", ""), "four");
+	ck_assert_uint_eq(egw_member_klen(&egw_get(k, "m")->c.members[0]), 4);
 	/* anchors do not reach into the next document */
 	egw_node *two = parse("a: &x 1\n---\nb: *x\n---\nc: 3\n");
 	ck_assert_uint_eq(egw_len(two), 2);
