@@ -222,6 +222,7 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 		prev->kind_name = kind;
 		prev->ext_policy = ext_policy;
 		set_created(prev, egw_get_str(md, "creationTimestamp", ""));
+		rs->unsorted[k] = true; /* its creation time may differ */
 		return prev;
 	}
 	egw_object *o = egw_alloc(a, sizeof *o);
@@ -242,6 +243,7 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 		rs->cap[k] = nc;
 	}
 	rs->items[k][rs->n[k]++] = o;
+	rs->unsorted[k] = true;
 	egw_map_put_ref(&rs->index[k], key, o); /* key: made above, in the arena */
 	return o;
 }
@@ -363,9 +365,13 @@ egw_node *egw_object_writable(egw_ctx *c, egw_object *o)
 
 void egw_resources_sort(egw_resources *rs)
 {
-	for (int k = 0; k < EGW_K__COUNT; k++)
-		if (rs->n[k] > 1)
+	/* egw_resources_complete sorts again after adding what was missing:
+	 * only the kinds that changed since */
+	for (int k = 0; k < EGW_K__COUNT; k++) {
+		if (rs->n[k] > 1 && rs->unsorted[k])
 			qsort(rs->items[k], rs->n[k], sizeof(egw_object *), cmp_obj);
+		rs->unsorted[k] = false;
+	}
 }
 
 egw_object *egw_res_find(const egw_resources *rs, egw_kind k, const char *ns, const char *name)

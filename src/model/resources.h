@@ -86,6 +86,7 @@ typedef struct egw_resources {
 	egw_map index[EGW_K__COUNT]; /* "ns/name" -> egw_object*; EXTENSION: "group/kind/ns/name" */
 	egw_node *config;            /* the EnvoyGateway object (defaults applied), never NULL */
 	uint32_t next_seq;           /* input position of the next object added */
+	bool unsorted[EGW_K__COUNT]; /* objects added or replaced since the last sort */
 } egw_resources;
 
 /* Builds the set from parsed documents (an ARR of document nodes):
