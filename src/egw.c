@@ -497,7 +497,11 @@ static int parse_inputs(egw_ctx *c, const egw_input *inputs, size_t n, egw_node 
 static int run(egw_result *r, const egw_input *inputs, size_t n, const egw_options *o)
 {
 	egw_node *docs = egw_arr(r->ctx.arena);
+	/* Kubernetes objects are frozen as they are parsed (translate_docs);
+	 * an IR input is the xds stage's to change */
+	r->ctx.freeze_parsed = o->from != EGW_FROM_XDS_IR;
 	int rc = parse_inputs(&r->ctx, inputs, n, docs);
+	r->ctx.freeze_parsed = false;
 	if (rc != EGW_OK)
 		return rc;
 	return translate_docs(r, docs, o);
@@ -689,7 +693,9 @@ int egw_parse(egw_documents **out, const egw_input *inputs, size_t n, const egw_
 	d->ctx.opts = opts;
 	set_limits(&d->ctx.limits, &opts->limits);
 	d->docs = egw_arr(a);
+	d->ctx.freeze_parsed = true; /* each node as it is completed */
 	d->rc = parse_inputs(&d->ctx, inputs, n, d->docs);
+	d->ctx.freeze_parsed = false;
 	egw_freeze(d->docs);
 	atomic_init(&d->refs, 1);
 	d->ctx.opts = NULL; /* not kept: the caller's options die with the call */

@@ -554,6 +554,8 @@ static long parse_segment(egw_ctx *c, parser_box *b, uint32_t input, uint32_t li
 				nd->flags |= EGW_NF_QUOTED;
 			if (tag && !strcmp(tag, "tag:yaml.org,2002:null"))
 				nd->kind = EGW_NULL;
+			if (c->freeze_parsed)
+				nd->flags |= EGW_NF_FROZEN; /* complete (see the mapping end) */
 			attach(&s, nd, &root);
 			if (ev->data.scalar.anchor)
 				egw_map_put(&s.anchors, (const char *)ev->data.scalar.anchor, nd);
@@ -584,6 +586,11 @@ static long parse_segment(egw_ctx *c, parser_box *b, uint32_t input, uint32_t li
 			frame f = s.stack[--s.depth];
 			materialize(&s, &f);
 			apply_merges(&s, &f);
+			/* Documents that are read-only once parsed: each node is
+			 * frozen here, complete and still in cache, so no later
+			 * walk over the whole tree has to do it. */
+			if (c->freeze_parsed)
+				f.node->flags |= EGW_NF_FROZEN;
 			attach(&s, f.node, &root);
 			if (f.anchor)
 				egw_map_put(&s.anchors, f.anchor, f.node);
@@ -611,6 +618,8 @@ static long parse_segment(egw_ctx *c, parser_box *b, uint32_t input, uint32_t li
 				break;
 			}
 			egw_node *cl = egw_clone(c->arena, target);
+			if (c->freeze_parsed)
+				egw_freeze(cl);
 			attach(&s, cl, &root);
 			break;
 		}

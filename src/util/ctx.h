@@ -50,6 +50,9 @@ typedef struct egw_ctx {
 	void *pb_fields;
 	unsigned pb_gen;
 	bool pb_run; /* inside egw_pb_run_begin/end: one generation */
+	/* the parser freezes each node it completes (EGW_NF_FROZEN): set
+	 * while parsing documents that are read-only once parsed */
+	bool freeze_parsed;
 } egw_ctx;
 
 /* Adds a diagnostic.  `at` gives the position (may be NULL); `obj` is the

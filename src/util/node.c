@@ -406,7 +406,9 @@ egw_node *egw_clone(egw_arena *a, const egw_node *n)
 
 void egw_freeze(egw_node *n)
 {
-	if (!n)
+	/* a frozen node's whole tree is frozen: nothing under it is visited
+	 * again (the parser freezes each node as it completes it) */
+	if (!n || (n->flags & EGW_NF_FROZEN))
 		return;
 	n->flags |= EGW_NF_FROZEN;
 	for (size_t i = 0; i < n->n; i++)

@@ -157,7 +157,8 @@ egw_node *egw_arr_ensure(egw_arena *a, egw_node *obj, const char *key);
 /* Deep copy; the copy is writable (never EGW_NF_FROZEN). */
 egw_node *egw_clone(egw_arena *a, const egw_node *n);
 
-/* Marks every node under root EGW_NF_FROZEN. */
+/* Marks every node under root EGW_NF_FROZEN.  A frozen node's children are
+ * frozen (nothing can be attached to it), so frozen subtrees are skipped. */
 void egw_freeze(egw_node *root);
 static inline bool egw_frozen(const egw_node *n) { return n && (n->flags & EGW_NF_FROZEN); }
 

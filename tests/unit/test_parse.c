@@ -1243,6 +1243,47 @@ START_TEST(objects_per_kind_limit)
 }
 END_TEST
 
+/* Whether n and every node under it are frozen (all) or none is (!all). */
+static bool frozen_throughout(const egw_node *n, bool all)
+{
+	if (egw_frozen(n) != all)
+		return false;
+	for (size_t i = 0; n->kind == EGW_ARR && i < n->n; i++)
+		if (!frozen_throughout(n->c.items[i], all))
+			return false;
+	for (size_t i = 0; n->kind == EGW_OBJ && i < n->n; i++)
+		if (!frozen_throughout(n->c.members[i].val, all))
+			return false;
+	return true;
+}
+
+/* Documents that are read-only once parsed are frozen node by node as the
+ * parser completes them (no walk over the whole tree afterwards): merged
+ * members, alias copies and duplicate keys included.  Other parses (the
+ * configuration, IR input) stay writable. */
+START_TEST(freeze_as_parsed)
+{
+	static const char text[] = "base: &base {port: 80, tls: {mode: Terminate}}\n"
+				   "list: [&item {a: 1}, *item]\n"
+				   "merged: {<<: *base, name: x}\n"
+				   "dup: {k: 1, k: [2, {z: null}]}\n"
+				   "copy: *base\n";
+	C.freeze_parsed = true;
+	egw_node *d = doc1(text);
+	ck_assert(frozen_throughout(d, true));
+	ck_assert_int_eq(egw_get_int(egw_get(d, "merged"), "port", 0), 80);
+	ck_assert_uint_eq(egw_len(egw_get(egw_get(d, "dup"), "k")), 2);
+	/* egw_freeze stops at frozen subtrees: a fresh parent is frozen, the
+	 * tree under it was already */
+	egw_node *top = egw_arr(A);
+	egw_arr_push(A, top, d);
+	egw_freeze(top);
+	ck_assert(egw_frozen(top));
+	C.freeze_parsed = false;
+	ck_assert(frozen_throughout(doc1(text), false));
+}
+END_TEST
+
 static Suite *parse_suite(void)
 {
 	Suite *s = suite_create("parse");
@@ -1264,6 +1305,7 @@ static Suite *parse_suite(void)
 	tcase_add_test(t, positions_of_every_object);
 	tcase_add_test(t, anchors_and_aliases);
 	tcase_add_test(t, merge_keys);
+	tcase_add_test(t, freeze_as_parsed);
 	tcase_add_test(t, duplicate_keys);
 	tcase_add_test(t, containers_sized_exactly);
 	tcase_add_test(t, non_scalar_keys);
