@@ -421,32 +421,55 @@ egw_node *ir_backend_setting(ir_tr *t, egw_object *route, const char *route_kind
 	return ds;
 }
 
+/* The proxy's own Services, by their owner labels ("gateway ns/name" or
+ * "class name"), the first of each in resource order: one pass, however
+ * many Gateways ask. */
+static void owned_services(ir_tr *t, egw_map *by_owner)
+{
+	egw_map_init(by_owner, t->tmp);
+	egw_object *o;
+	EGW_RES_EACH(t->rs, EGW_K_SERVICE, i, o)
+	{
+		egw_node *labels = egw_path(o->node, "metadata.labels");
+		if (!labels)
+			continue;
+		const char *key;
+		if (t->merge_gateways) {
+			const char *cls = egw_get_str(labels, "gateway.envoyproxy.io/owning-gatewayclass", NULL);
+			if (!cls)
+				continue;
+			key = egw_sprintf(t->tmp, "class %s", cls);
+		} else {
+			const char *n = egw_get_str(labels, "gateway.envoyproxy.io/owning-gateway-name", NULL);
+			const char *ns = egw_get_str(labels, "gateway.envoyproxy.io/owning-gateway-namespace", NULL);
+			if (!n || !ns)
+				continue;
+			key = egw_sprintf(t->tmp, "gateway %s/%s", ns, n);
+		}
+		if (!egw_map_has(by_owner, key))
+			egw_map_put_ref(by_owner, key, o);
+	}
+}
+
 void ir_global_resources(ir_tr *t)
 {
-	const char *cns = t->c->controller_ns ? t->c->controller_ns : "";
+	egw_map by_owner;
+	bool indexed = false;
 	for (size_t gi = 0; gi < t->ngw; gi++) {
 		ir_gw *g = t->gws[gi];
 		if (!g->accepted || egw_path(g->xds, "globalResources.proxyServiceCluster"))
 			continue;
-		egw_object *svc = NULL, *o;
-		EGW_RES_EACH(t->rs, EGW_K_SERVICE, i, o)
-		{
-			egw_node *labels = egw_path(o->node, "metadata.labels");
-			if (t->merge_gateways) {
-				if (ir_streq(egw_get_str(labels, "gateway.envoyproxy.io/owning-gatewayclass", NULL),
-					     t->class_name)) {
-					svc = o;
-					break;
-				}
-			} else if (ir_streq(egw_get_str(labels, "gateway.envoyproxy.io/owning-gateway-name", NULL), g->name) &&
-				   ir_streq(egw_get_str(labels, "gateway.envoyproxy.io/owning-gateway-namespace", NULL), g->ns)) {
-				svc = o;
-				break;
-			}
+		if (!indexed) {
+			owned_services(t, &by_owner);
+			indexed = true;
 		}
+		if (t->merge_gateways && !t->class_name)
+			continue;
+		egw_object *svc = egw_map_get(&by_owner, t->merge_gateways
+								 ? egw_sprintf(t->tmp, "class %s", t->class_name)
+								 : egw_sprintf(t->tmp, "gateway %s/%s", g->ns, g->name));
 		if (!svc)
 			continue;
-		(void)cns;
 		egw_node *sp = egw_at(egw_path(svc->node, "spec.ports"), 0);
 		if (!sp)
 			continue;

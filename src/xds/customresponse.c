@@ -149,11 +149,10 @@ static egw_node *rule_action(xt *x, const egw_node *rule)
 
 static void cr_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	const egw_node *r;
-	EGW_ARR_EACH(G(hl, "routes"), i, r) {
-		const egw_node *ro = G(G(r, "traffic"), "responseOverride");
-		if (!ro)
-			continue;
+	size_t n;
+	const egw_node *const *rs = hf_routes_with(x, hl, "traffic", "responseOverride", &n);
+	for (size_t i = 0; i < n; i++) {
+		const egw_node *ro = G(G(rs[i], "traffic"), "responseOverride");
 		const char *name = egw_sprintf(x->a, "%s/%s", CR, GS(ro, "name") ? GS(ro, "name") : "");
 		if (hf_has(hf, name))
 			continue;

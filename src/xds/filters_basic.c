@@ -50,29 +50,87 @@ egw_node *hf_fraction(xt *x, const egw_node *pct)
 	return o;
 }
 
-/* The questions the filters ask (hf_first_route_with's callers); one pass
- * over a listener's routes answers them all. */
+/* The questions the filters ask of a listener's routes.  One pass over the
+ * routes answers them all (hf_routes_with): with thousands of routes per
+ * listener, a pass per filter kind reads every route two dozen times. */
 static const struct {
 	const char *section, *key;
 } asked[] = {
-	{ "traffic", "faultInjection" }, { "traffic", "requestBuffer" }, { "security", "cors" },
+	{ "traffic", "faultInjection" }, { "traffic", "requestBuffer" },  { "security", "cors" },
 	{ "security", "oidc" },           { "security", "authorization" }, { "security", "apiKeyAuth" },
-	{ NULL, "sessionPersistence" },
+	{ NULL, "sessionPersistence" },   { "traffic", "responseOverride" }, { "traffic", "compression" },
+	{ NULL, "credentialInjection" },  { "security", "jwt" },          { "traffic", "rateLimit" },
+	{ "security", "extAuth" },        { "security", "basicAuth" },    { NULL, "envoyExtensions" },
 };
 #define N_ASKED (sizeof asked / sizeof asked[0])
 
-static const egw_node *first_route_scan(const egw_node *hl, const char *section, const char *key)
+struct hf_index {
+	const egw_node *hl;
+	const egw_node **with[N_ASKED]; /* the routes with each, in order */
+	size_t n[N_ASKED], cap[N_ASKED];
+	bool dynamic; /* a route resolves its destination dynamically */
+};
+
+static bool route_dynamic(const egw_node *r)
 {
-	const egw_node *r;
-	EGW_ARR_EACH(G(hl, "routes"), i, r) {
-		const egw_node *sec = section ? G(r, section) : r;
-		if (G(sec, key))
-			return r;
-	}
-	return NULL;
+	const egw_node *st;
+	EGW_ARR_EACH(G(G(r, "destination"), "settings"), i, st)
+		if (GB(st, "isDynamicResolver"))
+			return true;
+	return false;
 }
 
-const egw_node *hf_first_route_with(xt *x, const egw_node *hl, const char *section, const char *key)
+static struct hf_index *index_of(xt *x, const egw_node *hl)
+{
+	if (x->hfi && x->hfi->hl == hl)
+		return x->hfi;
+	struct hf_index *ix = egw_alloc(x->a, sizeof *ix);
+	ix->hl = hl;
+	const egw_node *r;
+	EGW_ARR_EACH(G(hl, "routes"), i, r) {
+		const egw_node *traffic = G(r, "traffic"), *security = G(r, "security");
+		for (size_t k = 0; k < N_ASKED; k++) {
+			const egw_node *sec = !asked[k].section ? r
+					      : asked[k].section[0] == 't' ? traffic
+									   : security;
+			if (!sec || !G(sec, asked[k].key))
+				continue;
+			if (ix->n[k] == ix->cap[k]) {
+				size_t cap = ix->cap[k] ? ix->cap[k] * 2 : 4;
+				ix->with[k] = egw_realloc(x->a, ix->with[k], ix->cap[k] * sizeof *ix->with[k],
+							  cap * sizeof *ix->with[k]);
+				ix->cap[k] = cap;
+			}
+			ix->with[k][ix->n[k]++] = r;
+		}
+		if (!ix->dynamic && route_dynamic(r))
+			ix->dynamic = true;
+	}
+	x->hfi = ix;
+	return ix;
+}
+
+static const egw_node *const *routes_scan(xt *x, const egw_node *hl, const char *section, const char *key,
+					  size_t *n)
+{
+	const egw_node **out = NULL, *r;
+	size_t cap = 0;
+	*n = 0;
+	EGW_ARR_EACH(G(hl, "routes"), i, r) {
+		const egw_node *sec = section ? G(r, section) : r;
+		if (!G(sec, key))
+			continue;
+		if (*n == cap) {
+			out = egw_realloc(x->a, out, cap * sizeof *out, (cap ? cap * 2 : 4) * sizeof *out);
+			cap = cap ? cap * 2 : 4;
+		}
+		out[(*n)++] = r;
+	}
+	return out;
+}
+
+const egw_node *const *hf_routes_with(xt *x, const egw_node *hl, const char *section, const char *key,
+				      size_t *n)
 {
 	size_t q = 0;
 	while (q < N_ASKED && !((asked[q].section == section ||
@@ -80,31 +138,27 @@ const egw_node *hf_first_route_with(xt *x, const egw_node *hl, const char *secti
 				!strcmp(asked[q].key, key)))
 		q++;
 	if (q == N_ASKED)
-		return first_route_scan(hl, section, key); /* a question not in the list */
-	if (x->first_hl != hl) {
-		const egw_node **first = egw_alloc(x->a, N_ASKED * sizeof *first);
-		size_t open = N_ASKED;
-		const egw_node *r;
-		EGW_ARR_EACH(G(hl, "routes"), i, r) {
-			const egw_node *traffic = G(r, "traffic"), *security = G(r, "security");
-			for (size_t k = 0; k < N_ASKED; k++) {
-				if (first[k])
-					continue;
-				const egw_node *sec = !asked[k].section ? r
-						      : !strcmp(asked[k].section, "traffic") ? traffic
-											      : security;
-				if (sec && G(sec, asked[k].key)) {
-					first[k] = r;
-					open--;
-				}
-			}
-			if (!open)
-				break;
-		}
-		x->first_hl = hl;
-		x->first_with = first;
-	}
-	return x->first_with[q];
+		return routes_scan(x, hl, section, key, n); /* a question not in the list */
+	struct hf_index *ix = index_of(x, hl);
+	*n = ix->n[q];
+	return ix->with[q];
+}
+
+const egw_node *hf_first_route_with(xt *x, const egw_node *hl, const char *section, const char *key)
+{
+	size_t n;
+	const egw_node *const *rs = hf_routes_with(x, hl, section, key, &n);
+	return n ? rs[0] : NULL;
+}
+
+bool hf_route_dynamic(const egw_node *r)
+{
+	return route_dynamic(r);
+}
+
+bool hf_listener_dynamic(xt *x, const egw_node *hl)
+{
+	return index_of(x, hl)->dynamic;
 }
 
 /* ---- gRPC ---- */
@@ -327,10 +381,11 @@ static const char *lower(xt *x, const char *s)
 
 static void compressor_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	const egw_node *r;
-	EGW_ARR_EACH(G(hl, "routes"), i, r) {
+	size_t n;
+	const egw_node *const *rs = hf_routes_with(x, hl, "traffic", "compression", &n);
+	for (size_t i = 0; i < n; i++) {
 		const egw_node *c;
-		EGW_ARR_EACH(G(G(r, "traffic"), "compression"), j, c) {
+		EGW_ARR_EACH(G(G(rs[i], "traffic"), "compression"), j, c) {
 			const char *t = lower(x, GS(c, "type"));
 			const char *name = egw_sprintf(x->a, "envoy.filters.http.compressor.%s", t);
 			if (hf_has(hf, name))

@@ -70,11 +70,10 @@ egw_node *xds_credential_filter(xt *x, egw_node *hf, const egw_node *ci, bool di
 
 static void cred_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	const egw_node *r;
-	EGW_ARR_EACH(G(hl, "routes"), i, r) {
-		const egw_node *ci = G(r, "credentialInjection");
-		if (!ci)
-			continue;
+	size_t n;
+	const egw_node *const *rs = hf_routes_with(x, hl, NULL, "credentialInjection", &n);
+	for (size_t i = 0; i < n; i++) {
+		const egw_node *ci = G(rs[i], "credentialInjection");
 		const char *name = egw_sprintf(x->a, "%s/%s", CRED, GS(ci, "name") ? GS(ci, "name") : "");
 		if (!hf_has(hf, name))
 			xds_credential_filter(x, hf, ci, true);

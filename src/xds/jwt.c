@@ -140,9 +140,10 @@ static void jwt_hcm(xt *x, egw_node *hf, const egw_node *hl)
 	if (hf_has(hf, JWT))
 		return;
 	egw_node *provs = NULL, *reqmap = NULL;
-	const egw_node *r;
-	EGW_ARR_EACH(G(hl, "routes"), i, r) {
-		const egw_node *j = route_jwt(r);
+	size_t n;
+	const egw_node *const *rs = hf_routes_with(x, hl, "security", "jwt", &n);
+	for (size_t i = 0; i < n; i++) {
+		const egw_node *j = route_jwt(rs[i]);
 		if (!j)
 			continue;
 		if (!provs) {

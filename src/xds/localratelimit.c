@@ -49,11 +49,11 @@ static egw_node *bucket(xt *x, const egw_node *lim)
 
 static void lrl_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	const egw_node *r;
+	size_t n;
+	const egw_node *const *rs = hf_routes_with(x, hl, "traffic", "rateLimit", &n);
 	bool any = false;
-	EGW_ARR_EACH(G(hl, "routes"), i, r)
-		if (local_rl(r))
-			any = true;
+	for (size_t i = 0; i < n && !any; i++)
+		any = local_rl(rs[i]) != NULL;
 	if (!any || hf_has(hf, LRL))
 		return;
 	egw_node *c = hf_add(x, hf, LRL, LRL_MSG, false);

@@ -48,11 +48,12 @@ static const egw_node *global_rules(const egw_node *r)
 	return G(G(G(r, "traffic"), "rateLimit"), "global");
 }
 
-static bool listener_has_global(const egw_node *hl)
+static bool listener_has_global(xt *x, const egw_node *hl)
 {
-	const egw_node *r;
-	EGW_ARR_EACH(G(hl, "routes"), i, r)
-		if (egw_len(G(global_rules(r), "rules")))
+	size_t n;
+	const egw_node *const *rs = hf_routes_with(x, hl, "traffic", "rateLimit", &n);
+	for (size_t i = 0; i < n; i++)
+		if (egw_len(G(global_rules(rs[i]), "rules")))
 			return true;
 	return false;
 }
@@ -92,15 +93,16 @@ static egw_node *rl_hcm_filter(xt *x, egw_node *hf, const char *name, const char
 
 static void rl_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	if (!listener_has_global(hl))
+	if (!listener_has_global(x, hl))
 		return;
 	const char *ldom = GS(hl, "name");
 	if (!hf_has(hf, RL_FILTER))
 		rl_hcm_filter(x, hf, RL_FILTER, ldom, hl);
-	const egw_node *r;
-	EGW_ARR_EACH(G(hl, "routes"), i, r) {
+	size_t n;
+	const egw_node *const *rs = hf_routes_with(x, hl, "traffic", "rateLimit", &n);
+	for (size_t i = 0; i < n; i++) {
 		const egw_node *rule;
-		EGW_ARR_EACH(G(global_rules(r), "rules"), j, rule) {
+		EGW_ARR_EACH(G(global_rules(rs[i]), "rules"), j, rule) {
 			if (!rule_shared(rule))
 				continue;
 			const char *d = shared_domain(x, rule);
@@ -340,7 +342,7 @@ void xds_gateway_service_cluster(xt *x, const char *name, const char *host, int6
 
 void xds_ratelimit_cluster(xt *x, const egw_node *hl)
 {
-	if (!listener_has_global(hl) || !G(G(x->ir, "globalResources"), "envoyClientCertificate"))
+	if (!listener_has_global(x, hl) || !G(G(x->ir, "globalResources"), "envoyClientCertificate"))
 		return;
 	const char *dom = x->c->dns_domain ? x->c->dns_domain : "cluster.local";
 	xds_gateway_service_cluster(x, RL_CLUSTER, egw_sprintf(x->a, "envoy-ratelimit.envoy-gateway-system.svc.%s", dom),

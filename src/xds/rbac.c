@@ -212,6 +212,33 @@ const hfilter hf_rbac = {rbac_hcm, rbac_route};
 
 /* ---- geoip ---- */
 
+/* The geolocation fields (geo_fields, as bits) that hl's authorization rules
+ * use; computed once per listener. */
+static const char *const geo_fields[] = {"country", "city", "region", "asn", "isAnonymous",
+					 "isVPN", "isHosting", "isTor", "isProxy"};
+
+static unsigned geo_fields_used(xt *x, const egw_node *hl)
+{
+	if (x->geo_hl == hl)
+		return x->geo_used;
+	unsigned used = 0;
+	size_t n;
+	const egw_node *const *rs = hf_routes_with(x, hl, "security", "authorization", &n);
+	for (size_t i = 0; i < n; i++) {
+		const egw_node *rule;
+		EGW_ARR_EACH(G(authz(rs[i]), "rules"), j, rule) {
+			const egw_node *loc;
+			EGW_ARR_EACH(G(G(rule, "principal"), "clientIPGeoLocations"), k, loc)
+				for (size_t f = 0; f < 9; f++)
+					if (G(f < 4 ? loc : G(loc, "anonymous"), geo_fields[f]))
+						used |= 1u << f;
+		}
+	}
+	x->geo_hl = hl;
+	x->geo_used = used;
+	return used;
+}
+
 static void geoip_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
 	const egw_node *gp = G(hl, "geoIPProvider");
@@ -232,27 +259,13 @@ static void geoip_hcm(xt *x, egw_node *hf, const egw_node *hl)
 	xs(x, tc, "ispDbPath", GS(mm, "ispDbPath"));
 	/* field keys: the geolocation fields the listener's rules use */
 	egw_node *keys = xobj(x, xobj(x, tc, "commonProviderConfig"), "geoFieldKeys");
-	static const struct {
-		const char *field, *key;
-	} fk[] = {
-		{"country", "country"}, {"city", "city"}, {"region", "region"}, {"asn", "asn"},
-		{"isAnonymous", "anon"}, {"isVPN", "anonVpn"}, {"isHosting", "anonHosting"},
-		{"isTor", "anonTor"},   {"isProxy", "anonProxy"},
-	};
-	const egw_node *r;
-	EGW_ARR_EACH(G(hl, "routes"), i, r) {
-		const egw_node *rule;
-		EGW_ARR_EACH(G(authz(r), "rules"), j, rule) {
-			const egw_node *loc;
-			EGW_ARR_EACH(G(G(rule, "principal"), "clientIPGeoLocations"), k, loc) {
-				for (size_t f = 0; f < sizeof fk / sizeof fk[0]; f++) {
-					const egw_node *src = f < 4 ? loc : G(loc, "anonymous");
-					if (G(src, fk[f].field))
-						xs(x, keys, fk[f].key, geo_header(fk[f].field));
-				}
-			}
-		}
-	}
+	/* the provider's name for each of geo_fields */
+	static const char *const field_key[] = {"country", "city", "region", "asn", "anon",
+						"anonVpn", "anonHosting", "anonTor", "anonProxy"};
+	unsigned used = geo_fields_used(x, hl);
+	for (size_t f = 0; f < 9; f++)
+		if (used & (1u << f))
+			xs(x, keys, field_key[f], geo_header(geo_fields[f]));
 }
 /* Internal geolocation headers must not come from the client. */
 static void geoip_route(xt *x, egw_node *xr, const egw_node *r)
@@ -261,23 +274,10 @@ static void geoip_route(xt *x, egw_node *xr, const egw_node *r)
 	const egw_node *hl = x->cur_hl;
 	if (!G(hl, "geoIPProvider"))
 		return;
-	static const char *const order[] = {"country", "city", "region", "asn", "isAnonymous",
-					    "isVPN", "isHosting", "isTor", "isProxy"};
-	bool used[9] = {false};
-	const egw_node *rt;
-	EGW_ARR_EACH(G(hl, "routes"), i, rt) {
-		const egw_node *rule;
-		EGW_ARR_EACH(G(authz(rt), "rules"), j, rule) {
-			const egw_node *loc;
-			EGW_ARR_EACH(G(G(rule, "principal"), "clientIPGeoLocations"), k, loc)
-				for (size_t f = 0; f < 9; f++)
-					if (G(f < 4 ? loc : G(loc, "anonymous"), order[f]))
-						used[f] = true;
-		}
-	}
+	unsigned used = geo_fields_used(x, hl);
 	for (size_t f = 0; f < 9; f++)
-		if (used[f])
-			xpush_s(x, xarr(x, xr, "requestHeadersToRemove"), geo_header(order[f]));
+		if (used & (1u << f))
+			xpush_s(x, xarr(x, xr, "requestHeadersToRemove"), geo_header(geo_fields[f]));
 }
 const hfilter hf_geoip = {geoip_hcm, geoip_route};
 
@@ -285,30 +285,16 @@ const hfilter hf_geoip = {geoip_hcm, geoip_route};
 
 #define DFP_DENY "envoy.filters.http.rbac.dfp_loopback_deny"
 
-static bool route_dynamic(const egw_node *r)
-{
-	const egw_node *st;
-	EGW_ARR_EACH(G(G(r, "destination"), "settings"), i, st)
-		if (GB(st, "isDynamicResolver"))
-			return true;
-	return false;
-}
-
 static void dfp_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	const egw_node *r;
-	bool any = false;
-	EGW_ARR_EACH(G(hl, "routes"), i, r)
-		if (route_dynamic(r))
-			any = true;
-	if (any && !hf_has(hf, DFP_DENY))
+	if (hf_listener_dynamic(x, hl) && !hf_has(hf, DFP_DENY))
 		hf_add(x, hf, DFP_DENY, "envoy.extensions.filters.http.rbac.v3.RBAC", false);
 }
 
 static void dfp_route(xt *x, egw_node *xr, const egw_node *r)
 {
 	/* a literal host rewrite fixes the destination: nothing to guard */
-	if (!route_dynamic(r) || GS(G(G(r, "urlRewrite"), "host"), "name"))
+	if (!hf_route_dynamic(r) || GS(G(G(r, "urlRewrite"), "host"), "name"))
 		return;
 	static const char *const hosts[] = {
 		"^127\\.0\\.0\\.1(?::\\d+)?$", "^localhost(?::\\d+)?$", "^localhost\\.localdomain(?::\\d+)?$",

@@ -26,9 +26,10 @@ typedef struct xt {
 	bool name_v2;
 	egw_buf err; /* accumulated errors, newline-joined */
 	const egw_node *cur_hl; /* the HTTP listener being translated */
-	/* hf_first_route_with's answers for one listener, from one pass */
-	const egw_node *first_hl;
-	const egw_node **first_with; /* per question in filters_basic.c's list */
+	/* hf_routes_with's answers for one listener, from one pass */
+	struct hf_index *hfi;
+	const egw_node *geo_hl; /* rbac.c: the geolocation fields hl's rules use */
+	unsigned geo_used;
 	egw_map backend_clusters; /* name -> IR backendClusters entry */
 	/* jwt.c: each route's requirement name, by its IR jwt node's address,
 	 * so the per-route config does not build the requirement again */
