@@ -197,9 +197,25 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 			 kind);
 		return NULL;
 	}
-	const char *key = k == EGW_K_EXTENSION ? egw_sprintf(a, "%s/%s/%s/%s", group, kind, ns, name)
-			  : nameless		 ? egw_sprintf(a, "%s/#%u", ns, (unsigned)*seq) /* unique */
-						 : egw_sprintf(a, "%s/%s", ns, name);
+	/* The index key ("ns/name"), and the namespace and name the object
+	 * keeps, in one piece of the model's arena: the sorts and the later
+	 * stages read them there, side by side, instead of in the documents. */
+	const char *key;
+	if (k == EGW_K_EXTENSION || nameless) {
+		key = k == EGW_K_EXTENSION ? egw_sprintf(a, "%s/%s/%s/%s", group, kind, ns, name)
+					   : egw_sprintf(a, "%s/#%u", ns, (unsigned)*seq); /* unique */
+	} else {
+		size_t nl = strlen(ns), ml = strlen(name);
+		char *buf = egw_alloc_raw(a, 2 * nl + ml + 3);
+		memcpy(buf, ns, nl + 1);           /* "ns\0" */
+		char *kp = buf + nl + 1;           /* "ns/name\0" */
+		memcpy(kp, ns, nl);
+		kp[nl] = '/';
+		memcpy(kp + nl + 1, name, ml + 1);
+		ns = buf;
+		name = kp + nl + 1;
+		key = kp;
+	}
 	egw_object *prev = egw_map_get(&rs->index[k], key);
 	if (prev) {
 		/* Which of two objects with one name is used must not depend on
