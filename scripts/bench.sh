@@ -23,9 +23,9 @@ fi
 ninja -C "$B" tests/bench/egw-bench >/dev/null
 OUT=bench-results
 mkdir -p "$OUT/workloads"
-python3 tests/bench/gen_workload.py "$OUT/workloads" --routes "$ROUTES" >/dev/null
+python3 tests/bench/gen_workload.py "$OUT/workloads" --routes "$ROUTES" --tls-routes 10000 >/dev/null
 : > "$OUT/results.jsonl"
-for w in small medium large $(echo "$ROUTES" | tr ',' '\n' | sed 's/^/routes-/'); do
+for w in small medium large $(echo "$ROUTES" | tr ',' '\n' | sed 's/^/routes-/') tls-routes-10000; do
   f="$OUT/workloads/$w.yaml"
   r=$REPEAT
   case "$w" in large) r=1 ;; esac

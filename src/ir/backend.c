@@ -554,9 +554,10 @@ static const char *backend_problem(ir_tr *t, egw_object *o)
 	}
 	egw_node *tls = egw_get(spec, "tls");
 	bool has_policy = false;
-	egw_object *bp;
-	EGW_RES_EACH(t->rs, EGW_K_BACKENDTLSPOLICY, bi, bp)
-	{
+	size_t np;
+	egw_object *const *ps = ir_btls_targeting(t, o->ns, "Backend", o->name, &np);
+	for (size_t bi = 0; bi < np; bi++) {
+		egw_object *bp = ps[bi];
 		egw_node *tr;
 		EGW_ARR_EACH(egw_path(bp->node, "spec.targetRefs"), bj, tr)
 		{

@@ -4,6 +4,7 @@
  * policy that targets it, and the policy's ancestor status (one ancestor
  * per route parent that uses the backend).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,65 @@ void ir_btls_init(ir_tr *t)
 	}
 }
 
+typedef struct btls_list {
+	egw_object **v;
+	size_t n, cap;
+} btls_list;
+
+static size_t target_key(char *buf, size_t cap, const char *ns, const char *kind, const char *name)
+{
+	int k = snprintf(buf, cap, "%s\n%s\n%s", ns, kind, name);
+	return k < 0 || (size_t)k >= cap ? 0 : (size_t)k;
+}
+
+static void index_targets(ir_tr *t)
+{
+	egw_map_init(&t->btls_by_target, t->tmp);
+	t->btls_indexed = true;
+	egw_object *o;
+	EGW_RES_EACH(t->rs, EGW_K_BACKENDTLSPOLICY, i, o)
+	{
+		egw_node *tr;
+		EGW_ARR_EACH(egw_path(o->node, "spec.targetRefs"), j, tr)
+		{
+			const char *key = egw_sprintf(t->tmp, "%s\n%s\n%s", o->ns, egw_get_str(tr, "kind", ""),
+						      egw_get_str(tr, "name", ""));
+			btls_list *l = egw_map_get(&t->btls_by_target, key);
+			if (!l) {
+				l = EGW_NEW(t->tmp, btls_list);
+				egw_map_put_ref(&t->btls_by_target, key, l);
+			}
+			if (l->n && l->v[l->n - 1] == o)
+				continue; /* two targetRefs of one policy name this target */
+			if (l->n == l->cap) {
+				size_t nc = l->cap ? l->cap * 2 : 2;
+				l->v = egw_realloc(t->tmp, l->v, l->cap * sizeof *l->v, nc * sizeof *l->v);
+				l->cap = nc;
+			}
+			l->v[l->n++] = o;
+		}
+	}
+}
+
+egw_object *const *ir_btls_targeting(ir_tr *t, const char *ns, const char *kind, const char *name,
+				     size_t *n)
+{
+	*n = 0;
+	if (!t->rs->n[EGW_K_BACKENDTLSPOLICY])
+		return NULL;
+	if (!t->btls_indexed)
+		index_targets(t);
+	char small[512];
+	size_t kl = target_key(small, sizeof small, ns, kind, name);
+	const btls_list *l = kl ? egw_map_getn(&t->btls_by_target, small, kl)
+				: egw_map_get(&t->btls_by_target,
+					      egw_sprintf(t->tmp, "%s\n%s\n%s", ns, kind, name));
+	if (!l)
+		return NULL;
+	*n = l->n;
+	return l->v;
+}
+
 static bool target_matches(egw_node *tr, const char *kind, const char *name, const char *section)
 {
 	const char *tk = egw_get_str(tr, "kind", "");
@@ -46,11 +106,11 @@ static bool target_matches(egw_node *tr, const char *kind, const char *name, con
 static egw_object *find_policy(ir_tr *t, const char *kind, const char *ns, const char *name,
 			       const char *section)
 {
-	egw_object *o, *whole = NULL;
-	EGW_RES_EACH(t->rs, EGW_K_BACKENDTLSPOLICY, i, o)
-	{
-		if (strcmp(o->ns, ns))
-			continue;
+	egw_object *whole = NULL;
+	size_t np;
+	egw_object *const *ps = ir_btls_targeting(t, ns, kind, name, &np);
+	for (size_t i = 0; i < np; i++) {
+		egw_object *o = ps[i];
 		egw_node *tr;
 		EGW_ARR_EACH(egw_path(o->node, "spec.targetRefs"), j, tr)
 		{
@@ -196,10 +256,11 @@ static void report_conflicts(ir_tr *t, egw_object *win, const char *kind, const 
 		if (target_matches(tr, kind, name, section) && ir_str(tr, "sectionName"))
 			win_sectioned = true;
 	}
-	egw_object *o;
-	EGW_RES_EACH(t->rs, EGW_K_BACKENDTLSPOLICY, i, o)
-	{
-		if (o == win || strcmp(o->ns, ns))
+	size_t np;
+	egw_object *const *ps = ir_btls_targeting(t, ns, kind, name, &np);
+	for (size_t i = 0; i < np; i++) {
+		egw_object *o = ps[i];
+		if (o == win)
 			continue;
 		EGW_ARR_EACH(egw_path(o->node, "spec.targetRefs"), j, tr)
 		{

@@ -94,6 +94,10 @@ struct ir_tr {
 	egw_node *cur_parent; /* the route parentRef being translated, as written */
 	struct merge_idx *merge_idx;
 	bool mcs_lookup; /* ir_service_endpoints reads ServiceImport slices */
+	/* btls.c: BackendTLSPolicies by target ("ns\nkind\nname" -> list),
+	 * built on first use (in tmp) */
+	egw_map btls_by_target;
+	bool btls_indexed;
 	bool svc_routing; /* the destination being built routes to the cluster IP */   /* "irkey\nlistenername" -> IR listener */
 };
 
@@ -200,6 +204,11 @@ void ir_btls_finish(ir_tr *t);
  * invalid; *route_err is set when the policy is invalid). */
 egw_node *ir_btls_settings(ir_tr *t, const char *kind, const char *ns, const char *name,
 			   const char *section, egw_node *ancestor, const char **route_err);
+/* The BackendTLSPolicies in namespace ns with a targetRef of this kind and
+ * name, each once, in resource order; *n is their count.  One pass indexes
+ * them all, so a backend's lookup does not scan every policy. */
+egw_object *const *ir_btls_targeting(ir_tr *t, const char *ns, const char *kind, const char *name,
+				     size_t *n);
 
 /* ---- merge.c ---- */
 bool ir_merge_rule_unsafe(ir_tr *t, ir_gw *g, egw_object *route, const char *kind, egw_node *rule);

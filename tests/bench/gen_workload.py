@@ -13,8 +13,11 @@ Workloads
                         medium: N=50, large: N=500)
   routes-N              N HTTPRoutes with their Services and EndpointSlices,
                         spread over several Gateways and hostnames
+  tls-routes-N          routes-N plus a BackendTLSPolicy for every Service
+                        (lookups that cross objects, one policy per backend)
 
-Usage: gen_workload.py OUTDIR [--routes 100,1000,...] [--only NAME]
+Usage: gen_workload.py OUTDIR [--routes 100,1000,...] [--tls-routes 10000]
+                       [--only NAME]
 """
 import argparse
 import base64
@@ -320,7 +323,25 @@ def policy_workload(n):
     return "".join(parts)
 
 
-def routes_workload(n, gateways=None):
+def backend_tls_policy(svc, ns="default"):
+    return doc(f"""
+apiVersion: gateway.networking.k8s.io/v1
+kind: BackendTLSPolicy
+metadata:
+  name: {svc}-tls
+  namespace: {ns}
+spec:
+  targetRefs:
+  - group: ""
+    kind: Service
+    name: {svc}
+  validation:
+    wellKnownCACertificates: System
+    hostname: {svc}.example.com
+""")
+
+
+def routes_workload(n, gateways=None, tls=False):
     gateways = gateways or max(1, min(10, n // 1000))
     parts = [gateway_class()]
     for g in range(gateways):
@@ -346,6 +367,8 @@ spec:
         parts.append(http_route(i, gw=f"gw-{g}", host=host))
         parts.append(service(f"svc-{i}", 8000, ip=f"10.96.{(i // 250) % 256}.{i % 250 + 1}"))
         parts.append(endpoint_slice(f"svc-{i}", 8000, f"10.244.{(i // 250) % 256}.{i % 250 + 1}"))
+        if tls:
+            parts.append(backend_tls_policy(f"svc-{i}"))
     return "".join(parts)
 
 
@@ -353,6 +376,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("outdir")
     ap.add_argument("--routes", default="100,1000,10000,100000")
+    ap.add_argument("--tls-routes", default="10000")
     ap.add_argument("--only", default=None)
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
@@ -360,6 +384,8 @@ def main():
             "large": lambda: policy_workload(500)}
     for n in [int(x) for x in args.routes.split(",") if x]:
         work[f"routes-{n}"] = (lambda n=n: routes_workload(n))
+    for n in [int(x) for x in args.tls_routes.split(",") if x]:
+        work[f"tls-routes-{n}"] = (lambda n=n: routes_workload(n, tls=True))
     for name, fn in work.items():
         if args.only and name != args.only:
             continue
