@@ -98,6 +98,10 @@ struct ir_tr {
 	 * built on first use (in tmp) */
 	egw_map btls_by_target;
 	bool btls_indexed;
+	/* util.c: ReferenceGrants by namespace (ns -> egw_node ARR of their
+	 * objects' nodes), built on first use (in tmp) */
+	egw_map grants_by_ns;
+	bool grants_indexed;
 	bool svc_routing; /* the destination being built routes to the cluster IP */   /* "irkey\nlistenername" -> IR listener */
 };
 

@@ -76,12 +76,29 @@ bool ir_refgrant_allows(ir_tr *t, const char *from_group, const char *from_kind,
 			const char *from_ns, const char *to_group, const char *to_kind,
 			const char *to_ns, const char *to_name)
 {
-	egw_object *o;
-	EGW_RES_EACH(t->rs, EGW_K_REFERENCEGRANT, i, o)
+	if (!to_ns || !t->rs->n[EGW_K_REFERENCEGRANT])
+		return false;
+	/* a grant lives in the namespace it opens: look at those only (every
+	 * cross-namespace reference asks, so a scan of all grants would be
+	 * references times grants) */
+	if (!t->grants_indexed) {
+		egw_map_init(&t->grants_by_ns, t->tmp);
+		t->grants_indexed = true;
+		egw_object *g;
+		EGW_RES_EACH(t->rs, EGW_K_REFERENCEGRANT, gi, g)
+		{
+			egw_node *l = egw_map_get(&t->grants_by_ns, g->ns);
+			if (!l) {
+				l = egw_arr(t->tmp);
+				egw_map_put_ref(&t->grants_by_ns, g->ns, l);
+			}
+			egw_arr_push(t->tmp, l, g->node);
+		}
+	}
+	egw_node *node;
+	EGW_ARR_EACH((egw_node *)egw_map_get(&t->grants_by_ns, to_ns), i, node)
 	{
-		if (!ir_streq(o->ns, to_ns))
-			continue;
-		egw_node *spec = egw_get(o->node, "spec");
+		egw_node *spec = egw_get(node, "spec");
 		bool from_ok = false, to_ok = false;
 		egw_node *f;
 		EGW_ARR_EACH(egw_get(spec, "from"), j, f)
