@@ -126,8 +126,7 @@ egw_node *xds_metadata(xt *x, const egw_node *md)
 		return NULL;
 	egw_node *o = xo(x);
 	egw_node *eg = xobj(x, xobj(x, o, "filterMetadata"), "envoy-gateway");
-	egw_node *res = xobj(x, xo(x), "x");
-	res = xo(x);
+	egw_node *res = xo(x);
 	const char *v;
 	if (G(md, "annotations")) {
 		egw_node *an = xobj(x, res, "annotations");

@@ -69,7 +69,8 @@ egw_node *xpush_s(xt *x, egw_node *arr, const char *s)
 egw_node *xany(xt *x, const char *msg)
 {
 	egw_node *o = xo(x);
-	egw_set_str(x->a, o, "@type", egw_sprintf(x->a, "type.googleapis.com/%s", msg));
+	const char *t = egw_sprintf(x->a, "type.googleapis.com/%s", msg);
+	egw_obj_set(x->a, o, "@type", egw_str_ref(x->a, t, strlen(t))); /* t is x->a's already */
 	return o;
 }
 
