@@ -161,6 +161,12 @@ static egw_object *add_object(egw_ctx *c, egw_resources *rs, egw_node *doc, uint
 			 "%s %s is not a kind libegw translates; ignored", av, kind);
 		return NULL;
 	}
+	if (k != EGW_K_EXTENSION) {
+		/* the same texts, from the table: the sorts compare them without
+		 * reading the documents */
+		kind = kinds[k].name;
+		group = kinds[k].group;
+	}
 	bool nameless = !name || !*name;
 	/* An EndpointSlice is found through its Service label, never by name,
 	 * so one without a name is still usable (Envoy Gateway takes it). */
