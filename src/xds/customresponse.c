@@ -149,10 +149,9 @@ static egw_node *rule_action(xt *x, const egw_node *rule)
 
 static void cr_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, "traffic", "responseOverride", &n);
-	for (size_t i = 0; i < n; i++) {
-		const egw_node *ro = G(G(rs[i], "traffic"), "responseOverride");
+	const egw_node *r;
+	EGW_ARR_EACH(hf_routes_with(x, hl, "traffic", "responseOverride"), i, r) {
+		const egw_node *ro = G(G(r, "traffic"), "responseOverride");
 		const char *name = egw_sprintf(x->a, "%s/%s", CR, GS(ro, "name") ? GS(ro, "name") : "");
 		if (hf_has(hf, name))
 			continue;

@@ -66,9 +66,8 @@ static const struct {
 
 struct hf_index {
 	const egw_node *hl;
-	const egw_node **with[N_ASKED]; /* the routes with each, in order */
-	size_t n[N_ASKED], cap[N_ASKED];
-	bool dynamic; /* a route resolves its destination dynamically */
+	egw_node *with[N_ASKED]; /* ARR: the routes with each, in order */
+	bool dynamic;            /* a route resolves its destination dynamically */
 };
 
 static bool route_dynamic(const egw_node *r)
@@ -86,6 +85,8 @@ static struct hf_index *index_of(xt *x, const egw_node *hl)
 		return x->hfi;
 	struct hf_index *ix = egw_alloc(x->a, sizeof *ix);
 	ix->hl = hl;
+	for (size_t k = 0; k < N_ASKED; k++)
+		ix->with[k] = xa(x);
 	const egw_node *r;
 	EGW_ARR_EACH(G(hl, "routes"), i, r) {
 		const egw_node *traffic = G(r, "traffic"), *security = G(r, "security");
@@ -93,15 +94,8 @@ static struct hf_index *index_of(xt *x, const egw_node *hl)
 			const egw_node *sec = !asked[k].section ? r
 					      : asked[k].section[0] == 't' ? traffic
 									   : security;
-			if (!sec || !G(sec, asked[k].key))
-				continue;
-			if (ix->n[k] == ix->cap[k]) {
-				size_t cap = ix->cap[k] ? ix->cap[k] * 2 : 4;
-				ix->with[k] = egw_realloc(x->a, ix->with[k], ix->cap[k] * sizeof *ix->with[k],
-							  cap * sizeof *ix->with[k]);
-				ix->cap[k] = cap;
-			}
-			ix->with[k][ix->n[k]++] = r;
+			if (sec && G(sec, asked[k].key))
+				xpush(x, ix->with[k], (egw_node *)r);
 		}
 		if (!ix->dynamic && route_dynamic(r))
 			ix->dynamic = true;
@@ -110,45 +104,27 @@ static struct hf_index *index_of(xt *x, const egw_node *hl)
 	return ix;
 }
 
-static const egw_node *const *routes_scan(xt *x, const egw_node *hl, const char *section, const char *key,
-					  size_t *n)
-{
-	const egw_node **out = NULL, *r;
-	size_t cap = 0;
-	*n = 0;
-	EGW_ARR_EACH(G(hl, "routes"), i, r) {
-		const egw_node *sec = section ? G(r, section) : r;
-		if (!G(sec, key))
-			continue;
-		if (*n == cap) {
-			out = egw_realloc(x->a, out, cap * sizeof *out, (cap ? cap * 2 : 4) * sizeof *out);
-			cap = cap ? cap * 2 : 4;
-		}
-		out[(*n)++] = r;
-	}
-	return out;
-}
-
-const egw_node *const *hf_routes_with(xt *x, const egw_node *hl, const char *section, const char *key,
-				      size_t *n)
+const egw_node *hf_routes_with(xt *x, const egw_node *hl, const char *section, const char *key)
 {
 	size_t q = 0;
 	while (q < N_ASKED && !((asked[q].section == section ||
 				 (asked[q].section && section && !strcmp(asked[q].section, section))) &&
 				!strcmp(asked[q].key, key)))
 		q++;
-	if (q == N_ASKED)
-		return routes_scan(x, hl, section, key, n); /* a question not in the list */
-	struct hf_index *ix = index_of(x, hl);
-	*n = ix->n[q];
-	return ix->with[q];
+	if (q < N_ASKED)
+		return index_of(x, hl)->with[q];
+	/* a question not in the list: a scan */
+	egw_node *out = xa(x);
+	const egw_node *r;
+	EGW_ARR_EACH(G(hl, "routes"), i, r)
+		if (G(section ? G(r, section) : r, key))
+			xpush(x, out, (egw_node *)r);
+	return out;
 }
 
 const egw_node *hf_first_route_with(xt *x, const egw_node *hl, const char *section, const char *key)
 {
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, section, key, &n);
-	return n ? rs[0] : NULL;
+	return egw_at(hf_routes_with(x, hl, section, key), 0);
 }
 
 bool hf_route_dynamic(const egw_node *r)
@@ -381,11 +357,10 @@ static const char *lower(xt *x, const char *s)
 
 static void compressor_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, "traffic", "compression", &n);
-	for (size_t i = 0; i < n; i++) {
+	const egw_node *r;
+	EGW_ARR_EACH(hf_routes_with(x, hl, "traffic", "compression"), i, r) {
 		const egw_node *c;
-		EGW_ARR_EACH(G(G(rs[i], "traffic"), "compression"), j, c) {
+		EGW_ARR_EACH(G(G(r, "traffic"), "compression"), j, c) {
 			const char *t = lower(x, GS(c, "type"));
 			const char *name = egw_sprintf(x->a, "envoy.filters.http.compressor.%s", t);
 			if (hf_has(hf, name))

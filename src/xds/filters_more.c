@@ -70,10 +70,9 @@ egw_node *xds_credential_filter(xt *x, egw_node *hf, const egw_node *ci, bool di
 
 static void cred_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, NULL, "credentialInjection", &n);
-	for (size_t i = 0; i < n; i++) {
-		const egw_node *ci = G(rs[i], "credentialInjection");
+	const egw_node *r;
+	EGW_ARR_EACH(hf_routes_with(x, hl, NULL, "credentialInjection"), i, r) {
+		const egw_node *ci = G(r, "credentialInjection");
 		const char *name = egw_sprintf(x->a, "%s/%s", CRED, GS(ci, "name") ? GS(ci, "name") : "");
 		if (!hf_has(hf, name))
 			xds_credential_filter(x, hf, ci, true);

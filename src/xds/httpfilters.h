@@ -22,13 +22,12 @@ egw_node *hf_route_cfg(xt *x, egw_node *xr, const char *name, const char *msg);
 /* Enables a disabled-by-default filter on a route (FilterConfig {config: {}}). */
 void hf_route_enable(xt *x, egw_node *xr, const char *name);
 
-/* The IR routes of hl, in order, that have the given key in their traffic or
- * security section (section NULL: the route's own key); *n is their count.
- * For the questions in filters_basic.c's list, the first call for a listener
- * answers them all in one pass over its routes and later calls look the
- * answer up; any other question scans the routes. */
-const egw_node *const *hf_routes_with(xt *x, const egw_node *hl, const char *section, const char *key,
-				      size_t *n);
+/* The IR routes of hl (an array, in order) that have the given key in their
+ * traffic or security section (section NULL: the route's own key).  For the
+ * questions in filters_basic.c's list, the first call for a listener answers
+ * them all in one pass over its routes and later calls look the answer up;
+ * any other question scans the routes. */
+const egw_node *hf_routes_with(xt *x, const egw_node *hl, const char *section, const char *key);
 /* The first of them, or NULL. */
 const egw_node *hf_first_route_with(xt *x, const egw_node *hl, const char *section, const char *key);
 /* Whether route r, or any route of hl, resolves its destination dynamically. */

@@ -140,10 +140,9 @@ static void jwt_hcm(xt *x, egw_node *hf, const egw_node *hl)
 	if (hf_has(hf, JWT))
 		return;
 	egw_node *provs = NULL, *reqmap = NULL;
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, "security", "jwt", &n);
-	for (size_t i = 0; i < n; i++) {
-		const egw_node *j = route_jwt(rs[i]);
+	const egw_node *r;
+	EGW_ARR_EACH(hf_routes_with(x, hl, "security", "jwt"), i, r) {
+		const egw_node *j = route_jwt(r);
 		if (!j)
 			continue;
 		if (!provs) {

@@ -49,11 +49,11 @@ static egw_node *bucket(xt *x, const egw_node *lim)
 
 static void lrl_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, "traffic", "rateLimit", &n);
+	const egw_node *r;
 	bool any = false;
-	for (size_t i = 0; i < n && !any; i++)
-		any = local_rl(rs[i]) != NULL;
+	EGW_ARR_EACH(hf_routes_with(x, hl, "traffic", "rateLimit"), i, r)
+		if (local_rl(r))
+			any = true;
 	if (!any || hf_has(hf, LRL))
 		return;
 	egw_node *c = hf_add(x, hf, LRL, LRL_MSG, false);

@@ -50,10 +50,9 @@ static const egw_node *global_rules(const egw_node *r)
 
 static bool listener_has_global(xt *x, const egw_node *hl)
 {
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, "traffic", "rateLimit", &n);
-	for (size_t i = 0; i < n; i++)
-		if (egw_len(G(global_rules(rs[i]), "rules")))
+	const egw_node *r;
+	EGW_ARR_EACH(hf_routes_with(x, hl, "traffic", "rateLimit"), i, r)
+		if (egw_len(G(global_rules(r), "rules")))
 			return true;
 	return false;
 }
@@ -98,11 +97,10 @@ static void rl_hcm(xt *x, egw_node *hf, const egw_node *hl)
 	const char *ldom = GS(hl, "name");
 	if (!hf_has(hf, RL_FILTER))
 		rl_hcm_filter(x, hf, RL_FILTER, ldom, hl);
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, "traffic", "rateLimit", &n);
-	for (size_t i = 0; i < n; i++) {
+	const egw_node *r;
+	EGW_ARR_EACH(hf_routes_with(x, hl, "traffic", "rateLimit"), i, r) {
 		const egw_node *rule;
-		EGW_ARR_EACH(G(global_rules(rs[i]), "rules"), j, rule) {
+		EGW_ARR_EACH(G(global_rules(r), "rules"), j, rule) {
 			if (!rule_shared(rule))
 				continue;
 			const char *d = shared_domain(x, rule);

@@ -222,11 +222,10 @@ static unsigned geo_fields_used(xt *x, const egw_node *hl)
 	if (x->geo_hl == hl)
 		return x->geo_used;
 	unsigned used = 0;
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, "security", "authorization", &n);
-	for (size_t i = 0; i < n; i++) {
+	const egw_node *r;
+	EGW_ARR_EACH(hf_routes_with(x, hl, "security", "authorization"), i, r) {
 		const egw_node *rule;
-		EGW_ARR_EACH(G(authz(rs[i]), "rules"), j, rule) {
+		EGW_ARR_EACH(G(authz(r), "rules"), j, rule) {
 			const egw_node *loc;
 			EGW_ARR_EACH(G(G(rule, "principal"), "clientIPGeoLocations"), k, loc)
 				for (size_t f = 0; f < 9; f++)

@@ -146,10 +146,9 @@ static const char *http_status_name(int64_t code)
 
 static void extauthz_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, "security", "extAuth", &n);
-	for (size_t i = 0; i < n; i++) {
-		const egw_node *ea = G(G(rs[i], "security"), "extAuth");
+	const egw_node *r;
+	EGW_ARR_EACH(hf_routes_with(x, hl, "security", "extAuth"), i, r) {
+		const egw_node *ea = G(G(r, "security"), "extAuth");
 		const char *name = egw_sprintf(x->a, "%s/%s", EXTAUTHZ, GS(ea, "name") ? GS(ea, "name") : "");
 		if (hf_has(hf, name))
 			continue;
@@ -221,10 +220,9 @@ const hfilter hf_extauthz = {extauthz_hcm, extauthz_route};
 
 static void basic_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, "security", "basicAuth", &n);
-	for (size_t i = 0; i < n; i++) {
-		const egw_node *ba = G(G(rs[i], "security"), "basicAuth");
+	const egw_node *r;
+	EGW_ARR_EACH(hf_routes_with(x, hl, "security", "basicAuth"), i, r) {
+		const egw_node *ba = G(G(r, "security"), "basicAuth");
 		const char *name = egw_sprintf(x->a, "%s/%s", BASIC, GS(ba, "name") ? GS(ba, "name") : "");
 		if (hf_has(hf, name))
 			continue;
@@ -319,11 +317,10 @@ static const char *body_mode(const char *m)
 
 static void extproc_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, NULL, "envoyExtensions", &n);
-	for (size_t i = 0; i < n; i++) {
+	const egw_node *r;
+	EGW_ARR_EACH(hf_routes_with(x, hl, NULL, "envoyExtensions"), i, r) {
 		const egw_node *ep;
-		EGW_ARR_EACH(G(G(rs[i], "envoyExtensions"), "extProcs"), j, ep) {
+		EGW_ARR_EACH(G(G(r, "envoyExtensions"), "extProcs"), j, ep) {
 			const char *name = egw_sprintf(x->a, "%s/%s", EXTPROC, GS(ep, "name") ? GS(ep, "name") : "");
 			if (hf_has(hf, name))
 				continue;
@@ -389,11 +386,10 @@ const hfilter hf_extproc = {extproc_hcm, extproc_route};
 
 static void lua_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, NULL, "envoyExtensions", &n);
-	for (size_t i = 0; i < n; i++) {
+	const egw_node *r;
+	EGW_ARR_EACH(hf_routes_with(x, hl, NULL, "envoyExtensions"), i, r) {
 		const egw_node *l;
-		EGW_ARR_EACH(G(G(rs[i], "envoyExtensions"), "luas"), j, l) {
+		EGW_ARR_EACH(G(G(r, "envoyExtensions"), "luas"), j, l) {
 			const char *name = egw_sprintf(x->a, "%s/%s", LUA, GS(l, "Name") ? GS(l, "Name") : "");
 			if (hf_has(hf, name))
 				continue;
@@ -423,11 +419,10 @@ const hfilter hf_lua = {lua_hcm, lua_route};
 
 static void wasm_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, NULL, "envoyExtensions", &n);
-	for (size_t i = 0; i < n; i++) {
+	const egw_node *r;
+	EGW_ARR_EACH(hf_routes_with(x, hl, NULL, "envoyExtensions"), i, r) {
 		const egw_node *w;
-		EGW_ARR_EACH(G(G(rs[i], "envoyExtensions"), "wasms"), j, w) {
+		EGW_ARR_EACH(G(G(r, "envoyExtensions"), "wasms"), j, w) {
 			const char *name = egw_sprintf(x->a, "%s/%s", WASM, GS(w, "name") ? GS(w, "name") : "");
 			if (hf_has(hf, name))
 				continue;
@@ -535,11 +530,10 @@ const char *xds_url_cluster(xt *x, const char *url)
 
 static void dynmod_hcm(xt *x, egw_node *hf, const egw_node *hl)
 {
-	size_t n;
-	const egw_node *const *rs = hf_routes_with(x, hl, NULL, "envoyExtensions", &n);
-	for (size_t i = 0; i < n; i++) {
+	const egw_node *r;
+	EGW_ARR_EACH(hf_routes_with(x, hl, NULL, "envoyExtensions"), i, r) {
 		const egw_node *m;
-		EGW_ARR_EACH(G(G(rs[i], "envoyExtensions"), "dynamicModules"), j, m) {
+		EGW_ARR_EACH(G(G(r, "envoyExtensions"), "dynamicModules"), j, m) {
 			const char *name = egw_sprintf(x->a, "%s/%s", DYNMOD, GS(m, "name") ? GS(m, "name") : "");
 			if (hf_has(hf, name))
 				continue;
