@@ -1456,16 +1456,83 @@ static char *client_cert_manifest(const char *ref)
 	return buf;
 }
 
-static const char *route_status(const egw_result *r)
+/* The status JSON of the object kind/name, or NULL. */
+static const char *status_of(const egw_result *r, const char *kind, const char *name)
 {
 	for (size_t i = 0; i < egw_result_status_count(r); i++) {
 		egw_status s;
 		ck_assert_int_eq(egw_result_status(r, i, &s), EGW_OK);
-		if (str_eq(s.kind, "HTTPRoute") && str_eq(s.name, "r"))
+		if (str_eq(s.kind, kind) && str_eq(s.name, name))
 			return s.status_json.data;
 	}
 	return NULL;
 }
+
+static const char *route_status(const egw_result *r)
+{
+	return status_of(r, "HTTPRoute", "r");
+}
+
+/* A backend's BackendTLSPolicy is the oldest one in its namespace that
+ * targets it by kind and name, whatever the document order; a younger one
+ * is reported as conflicting, and policies of another namespace or naming
+ * another kind are not the backend's. */
+START_TEST(backend_tls_policy_lookup)
+{
+	static const char *const docs[] = {
+		"apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\n"
+		"metadata: {name: young, namespace: web, creationTimestamp: '2024-06-01T00:00:00Z'}\n"
+		"spec:\n  targetRefs: [{group: '', kind: Service, name: tls-svc}]\n"
+		"  validation: {wellKnownCACertificates: System, hostname: young.example}\n",
+		"apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\n"
+		"metadata: {name: elsewhere, namespace: other, creationTimestamp: '2023-01-01T00:00:00Z'}\n"
+		"spec:\n  targetRefs: [{group: '', kind: Service, name: tls-svc}]\n"
+		"  validation: {wellKnownCACertificates: System, hostname: elsewhere.example}\n",
+		"apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\n"
+		"metadata: {name: other-kind, namespace: web, creationTimestamp: '2023-01-01T00:00:00Z'}\n"
+		"spec:\n  targetRefs: [{group: gateway.envoyproxy.io, kind: Backend, name: tls-svc}]\n"
+		"  validation: {wellKnownCACertificates: System, hostname: backend.example}\n",
+		"apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\n"
+		"spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n",
+		"apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: edge, namespace: web}\n"
+		"spec:\n  gatewayClassName: eg\n  listeners:\n  - {name: http, protocol: HTTP, port: 80}\n",
+		"apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: web}\n"
+		"spec:\n  parentRefs: [{name: edge}]\n  rules:\n  - backendRefs: [{name: tls-svc, port: 443}]\n",
+		"apiVersion: v1\nkind: Service\nmetadata: {name: tls-svc, namespace: web}\n"
+		"spec: {clusterIP: 10.0.0.9, ports: [{name: https, port: 443}]}\n",
+		"apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+		"metadata: {name: tls-svc, namespace: web, labels: {kubernetes.io/service-name: tls-svc}}\n"
+		"addressType: IPv4\nports: [{name: https, port: 443}]\nendpoints: [{addresses: [10.1.1.1]}]\n",
+		"apiVersion: gateway.networking.k8s.io/v1\nkind: BackendTLSPolicy\n"
+		"metadata: {name: old, namespace: web, creationTimestamp: '2024-01-01T00:00:00Z'}\n"
+		"spec:\n  targetRefs: [{group: '', kind: Service, name: tls-svc}]\n"
+		"  validation: {wellKnownCACertificates: System, hostname: old.example}\n",
+	};
+	char text[8192];
+	size_t k = 0;
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+		k += (size_t)snprintf(text + k, sizeof text - k, "---\n%s", docs[i]);
+	ck_assert_uint_lt(k, sizeof text);
+	egw_result *r = translate_text(text, EGW_OK);
+	egw_str x;
+	ck_assert_int_eq(egw_fleet_render_xds(egw_result_fleet(r, 0), 0, EGW_FORMAT_JSON, &x), EGW_OK);
+	ck_assert_msg(strstr(x.data, "\"sni\": \"old.example\""), "%s", x.data);
+	ck_assert_ptr_null(strstr(x.data, "young.example"));
+	ck_assert_ptr_null(strstr(x.data, "elsewhere.example"));
+	ck_assert_ptr_null(strstr(x.data, "backend.example"));
+	const char *old = status_of(r, "BackendTLSPolicy", "old");
+	const char *young = status_of(r, "BackendTLSPolicy", "young");
+	ck_assert_msg(old && strstr(old, "\"reason\":\"Accepted\""), "%s", old);
+	ck_assert_msg(young && strstr(young, "\"reason\":\"Conflicted\"") &&
+			      strstr(young, "Policy conflicts with BackendTLSPolicy web/old."),
+		      "%s", young);
+	const char *elsewhere = status_of(r, "BackendTLSPolicy", "elsewhere");
+	const char *other_kind = status_of(r, "BackendTLSPolicy", "other-kind");
+	ck_assert_msg(!elsewhere || !strstr(elsewhere, "ancestorRef"), "%s", elsewhere);
+	ck_assert_msg(!other_kind || !strstr(other_kind, "ancestorRef"), "%s", other_kind);
+	egw_result_free(r);
+}
+END_TEST
 
 START_TEST(proxy_client_certificate_refusals)
 {
@@ -1774,6 +1841,7 @@ static Suite *api_suite(void)
 	tcase_add_test(t, ext_auth_context_extensions);
 	tcase_add_test(t, ext_proc_authority);
 	tcase_add_test(t, proxy_client_certificate_refusals);
+	tcase_add_test(t, backend_tls_policy_lookup);
 	tcase_add_test(t, translation_set_gateway_infra);
 	tcase_add_test(t, set_gateway_infra_out_of_memory);
 	suite_add_tcase(s, t);
