@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 #define BLOCK_MIN (64 * 1024)
 #define ALIGN 8 /* nothing in the arena needs more than pointer alignment */
 
@@ -344,12 +346,7 @@ char *egw_sprintf(egw_arena *a, const char *fmt, ...)
 
 static size_t str_hash(const char *s, size_t n)
 {
-	size_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
-	}
-	return h;
+	return (size_t)egw_hash(s, n);
 }
 
 /* A text with its length and prefix in front (egw_key_lenpre). */

@@ -3,14 +3,11 @@
 
 #include <string.h>
 
+#include "hash.h"
+
 static size_t hash(const char *k, size_t n)
 {
-	size_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)k[i];
-		h *= 1099511628211ull;
-	}
-	return h;
+	return (size_t)egw_hash(k, n);
 }
 
 void egw_map_init(egw_map *m, egw_arena *a)

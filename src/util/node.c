@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hash.h"
+
 #define INDEX_AT 12 /* objects with more members get a hash index */
 enum {
 	NF_SEEN = 0x80,    /* egw_unshare's walk mark, cleared before it returns */
@@ -70,12 +72,7 @@ void egw_member_rekey(egw_member *m, const char *key) { m->key = key; }
 
 static uint64_t hash_key(const char *k, size_t n)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)k[i];
-		h *= 1099511628211ull;
-	}
-	return h;
+	return egw_hash(k, n);
 }
 
 _Static_assert(sizeof(void *) != 8 || sizeof(egw_node) == 32, "egw_node grew past 32 bytes");
