@@ -423,10 +423,10 @@ static int translate_docs(egw_result *r, egw_node *docs, const egw_options *o)
 
 	/* Kubernetes objects are read-only from here, as egw_parse's documents
 	 * are: the stages copy what they complete and share the rest
-	 * (statuses name a route's parentRefs without copying them).  Those
-	 * egw_parse froze are shared: not even their flags are written again. */
-	if (!egw_frozen(docs))
-		egw_freeze(docs);
+	 * (statuses name a route's parentRefs without copying them).  The
+	 * parser froze each document already; egw_freeze skips frozen trees,
+	 * so shared documents' flags are not written again. */
+	egw_freeze(docs);
 	egw_resources_build(c, &r->rs, docs, cfg);
 	egw_resources_complete(c, &r->rs, o->add_missing_resources != 0);
 	r->have_rs = true;

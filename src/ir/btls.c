@@ -35,10 +35,19 @@ typedef struct btls_list {
 	size_t n, cap;
 } btls_list;
 
-static size_t target_key(char *buf, size_t cap, const char *ns, const char *kind, const char *name)
+/* The index key of a target, in buf when it fits (the lookups, one per
+ * backend reference, leave nothing behind), else in tmp; *len is its length. */
+static const char *target_key(ir_tr *t, char *buf, size_t cap, const char *ns, const char *kind,
+			      const char *name, size_t *len)
 {
 	int k = snprintf(buf, cap, "%s\n%s\n%s", ns, kind, name);
-	return k < 0 || (size_t)k >= cap ? 0 : (size_t)k;
+	if (k >= 0 && (size_t)k < cap) {
+		*len = (size_t)k;
+		return buf;
+	}
+	const char *key = egw_sprintf(t->tmp, "%s\n%s\n%s", ns, kind, name);
+	*len = strlen(key);
+	return key;
 }
 
 static void index_targets(ir_tr *t)
@@ -51,12 +60,14 @@ static void index_targets(ir_tr *t)
 		egw_node *tr;
 		EGW_ARR_EACH(egw_path(o->node, "spec.targetRefs"), j, tr)
 		{
-			const char *key = egw_sprintf(t->tmp, "%s\n%s\n%s", o->ns, egw_get_str(tr, "kind", ""),
-						      egw_get_str(tr, "name", ""));
-			btls_list *l = egw_map_get(&t->btls_by_target, key);
+			char small[512];
+			size_t kl;
+			const char *key = target_key(t, small, sizeof small, o->ns, egw_get_str(tr, "kind", ""),
+						     egw_get_str(tr, "name", ""), &kl);
+			btls_list *l = egw_map_getn(&t->btls_by_target, key, kl);
 			if (!l) {
 				l = EGW_NEW(t->tmp, btls_list);
-				egw_map_put_ref(&t->btls_by_target, key, l);
+				egw_map_putn(&t->btls_by_target, key, kl, l);
 			}
 			if (l->n && l->v[l->n - 1] == o)
 				continue; /* two targetRefs of one policy name this target */
@@ -79,10 +90,9 @@ egw_object *const *ir_btls_targeting(ir_tr *t, const char *ns, const char *kind,
 	if (!t->btls_indexed)
 		index_targets(t);
 	char small[512];
-	size_t kl = target_key(small, sizeof small, ns, kind, name);
-	const btls_list *l = kl ? egw_map_getn(&t->btls_by_target, small, kl)
-				: egw_map_get(&t->btls_by_target,
-					      egw_sprintf(t->tmp, "%s\n%s\n%s", ns, kind, name));
+	size_t kl;
+	const char *key = target_key(t, small, sizeof small, ns, kind, name, &kl);
+	const btls_list *l = egw_map_getn(&t->btls_by_target, key, kl);
 	if (!l)
 		return NULL;
 	*n = l->n;
