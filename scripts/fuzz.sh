@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Timed libFuzzer sessions, one per target (yaml, json, ir, config).
+# Timed libFuzzer sessions, one per target (yaml, json, ir, config, block).
 #
 #   scripts/fuzz.sh [--seconds N] [--jobs J] [--max-len B] [--no-seeds] [TARGET...]
 #   (--no-seeds: keep the seeds of the last run)
@@ -36,11 +36,11 @@ while [ $# -gt 0 ]; do
     --max-len) MAXLEN=$2; shift 2 ;;
     --no-seeds) SEEDS=0; shift ;;
     -h|--help) sed -n '3,21p' "$0"; exit 0 ;;
-    yaml|json|ir|config) TARGETS+=("$1"); shift ;;
+    yaml|json|ir|config|block) TARGETS+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(yaml json ir config)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(yaml json ir config block)
 
 B=${EGW_FUZZ_BUILD_DIR:-build-fuzz}
 CONF=${EGW_CONFORMANCE_DIR:-../shared/conformance}
@@ -76,7 +76,7 @@ import glob, hashlib, json, os, sys
 import yaml
 
 out, conf = sys.argv[1], sys.argv[2]
-seeds = {t: {} for t in ("yaml", "json", "ir", "config")}
+seeds = {t: {} for t in ("yaml", "json", "ir", "config", "block")}
 keys = {t: {} for t in seeds}
 
 def add(t, data):
@@ -123,6 +123,9 @@ for p in manifests:
     except (TypeError, ValueError):
         pass
 keys["json"] = keys["yaml"]
+# block.c's scanner against libyaml: the same manifests
+seeds["block"] = dict(seeds["yaml"])
+keys["block"] = keys["yaml"]
 
 irs = []
 for sub in ("xds-ir", "extension-xds-ir", "ratelimit-config"):

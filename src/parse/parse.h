@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Parse: bytes to egw_node documents.  YAML (any number of documents) and
- * JSON both go through libyaml, which gives every node its line and column.
+ * JSON both go through libyaml, which gives every node its line and column,
+ * except documents in plain block YAML, which block.c scans into the same
+ * events (events.h) faster; the tree is built from the events either way.
  * Plain scalars are typed as Kubernetes' YAML loader types them (null, bools,
  * integers, floats; everything else a string); quoted scalars are strings.
  * YAML 1.1 merge keys (`<<: *base`) are applied, as go-yaml applies them,

@@ -8,6 +8,7 @@
 #include <yaml.h>
 
 #include "../util/map.h"
+#include "events.h"
 
 struct frame;
 struct pending;
@@ -21,6 +22,7 @@ typedef struct parser_box {
 	bool p_live;
 	yaml_event_t ev;
 	bool ev_live;
+	egw_yevs evs; /* block.c's events of one segment */
 } parser_box;
 
 static void box_cleanup(void *ptr)
@@ -364,9 +366,8 @@ static egw_node *attach(pstate *s, egw_node *n, egw_node **root)
 	return n;
 }
 
-static void limit_diag(pstate *s, yaml_mark_t m, const char *what, size_t limit)
+static void limit_diag(pstate *s, egw_pos p, const char *what, size_t limit)
 {
-	egw_pos p = mark_pos(s, m);
 	egw_diag_at(s->c, EGW_D_LIMIT, EGW_SEV_ERROR, p, NULL, NULL, NULL,
 		    egw_sprintf(s->c->arena, "input exceeds the %s limit (%zu)", what, limit));
 	s->limited = true;
@@ -471,171 +472,230 @@ static const char *join_surrogates(egw_ctx *c, const char *data, size_t *len)
 	return out;
 }
 
-/* Parses one segment (one or more documents); see egw_parse_buffer. */
+/* The tree builder's state across the events of one segment. */
+typedef struct builder {
+	pstate s;
+	egw_node *root;
+	egw_node *docs;
+	long ndocs;
+	bool done;
+} builder;
+
+/* Builds on one event, whether libyaml or block.c's scanner produced it. */
+static void on_event(builder *bd, const egw_yev *ev)
+{
+	pstate *s = &bd->s;
+	egw_ctx *c = s->c;
+	egw_pos pos = { s->input, s->line0 + ev->line + 1, ev->col + 1 };
+	switch (ev->type) {
+	case EGW_YEV_STREAM_END:
+		bd->done = true;
+		break;
+	case EGW_YEV_DOC_START:
+		bd->root = NULL;
+		s->depth = 0;
+		s->npend = 0;
+		egw_map_init(&s->anchors, c->arena);
+		break;
+	case EGW_YEV_DOC_END:
+		if (bd->root && bd->root->kind != EGW_NULL) {
+			if ((size_t)egw_len(bd->docs) >= c->limits.max_documents) {
+				limit_diag(s, pos, "document count", c->limits.max_documents);
+				break;
+			}
+			egw_arr_push(c->arena, bd->docs, bd->root);
+			bd->ndocs++;
+		}
+		bd->root = NULL;
+		break;
+	case EGW_YEV_SCALAR: {
+		size_t n = ev->len;
+		if (n > c->limits.max_string_bytes) {
+			limit_diag(s, pos, "string size", c->limits.max_string_bytes);
+			break;
+		}
+		/* a mapping key lives on only as its text: no node for it */
+		egw_node keynode;
+		bool is_key = s->depth && s->stack[s->depth - 1].node->kind == EGW_OBJ &&
+			      !s->stack[s->depth - 1].has_key && !ev->anchor;
+		egw_node *nd;
+		if (is_key) {
+			memset(&keynode, 0, sizeof keynode);
+			keynode.kind = EGW_STR;
+			keynode.str = egw_arena_intern(c->arena, ev->text, n);
+			keynode.len = n;
+			keynode.flags = KEY_INTERNED;
+			nd = &keynode;
+		} else {
+			nd = egw_strn(c->arena, ev->text, n);
+		}
+		nd->pos = pos;
+		const char *tag = ev->tag;
+		if (ev->plain && !tag)
+			type_plain(nd);
+		else if (!type_tagged(nd, tag))
+			nd->flags |= EGW_NF_QUOTED;
+		if (tag && !strcmp(tag, "tag:yaml.org,2002:null"))
+			nd->kind = EGW_NULL;
+		if (c->freeze_parsed)
+			nd->flags |= EGW_NF_FROZEN; /* complete (see the mapping end) */
+		attach(s, nd, &bd->root);
+		if (ev->anchor)
+			egw_map_put(&s->anchors, ev->anchor, nd);
+		break;
+	}
+	case EGW_YEV_SEQ_START:
+	case EGW_YEV_MAP_START: {
+		if (s->depth >= c->limits.max_depth) {
+			limit_diag(s, pos, "nesting depth", c->limits.max_depth);
+			break;
+		}
+		egw_node *nd = ev->type == EGW_YEV_SEQ_START ? egw_arr(c->arena) : egw_obj(c->arena);
+		nd->pos = pos;
+		if (nd->kind == EGW_OBJ)
+			nd->flags |= EGW_NF_INPUT_KEYS;
+		push(s, nd, ev->anchor ? egw_strdup(c->arena, ev->anchor) : NULL);
+		break;
+	}
+	case EGW_YEV_SEQ_END:
+	case EGW_YEV_MAP_END: {
+		frame f = s->stack[--s->depth];
+		materialize(s, &f);
+		apply_merges(s, &f);
+		/* Documents that are read-only once parsed: each node is
+		 * frozen here, complete and still in cache, so no later
+		 * walk over the whole tree has to do it. */
+		if (c->freeze_parsed)
+			f.node->flags |= EGW_NF_FROZEN;
+		attach(s, f.node, &bd->root);
+		if (f.anchor)
+			egw_map_put(&s->anchors, f.anchor, f.node);
+		break;
+	}
+	case EGW_YEV_ALIAS: {
+		egw_node *target = egw_map_get(&s->anchors, ev->anchor);
+		if (!target) {
+			egw_diag_at(c, EGW_D_SYNTAX, EGW_SEV_ERROR, pos, NULL, NULL, NULL,
+				    egw_sprintf(c->arena, "unknown anchor \"%s\"", ev->anchor));
+			s->failed = true;
+			break;
+		}
+		s->alias_nodes += count_nodes(target);
+		if (s->alias_nodes > c->limits.max_alias_nodes) {
+			limit_diag(s, pos, "alias expansion", c->limits.max_alias_nodes);
+			break;
+		}
+		/* the copy nests as deep as where it lands plus its own
+		 * depth: the depth limit holds for the expanded tree too */
+		if (s->depth + tree_depth(target) > c->limits.max_depth) {
+			limit_diag(s, pos, "nesting depth", c->limits.max_depth);
+			break;
+		}
+		egw_node *cl = egw_clone(c->arena, target);
+		if (c->freeze_parsed)
+			egw_freeze(cl);
+		attach(s, cl, &bd->root);
+		break;
+	}
+	}
+}
+
+/* libyaml's event as the builder's. */
+static bool from_libyaml(const yaml_event_t *ye, egw_yev *ev)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->line = (uint32_t)ye->start_mark.line;
+	ev->col = (uint32_t)ye->start_mark.column;
+	switch (ye->type) {
+	case YAML_STREAM_END_EVENT:
+		ev->type = EGW_YEV_STREAM_END;
+		return true;
+	case YAML_DOCUMENT_START_EVENT:
+		ev->type = EGW_YEV_DOC_START;
+		return true;
+	case YAML_DOCUMENT_END_EVENT:
+		ev->type = EGW_YEV_DOC_END;
+		return true;
+	case YAML_SCALAR_EVENT:
+		ev->type = EGW_YEV_SCALAR;
+		ev->text = (const char *)ye->data.scalar.value;
+		ev->len = ye->data.scalar.length;
+		ev->plain = ye->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		ev->anchor = (const char *)ye->data.scalar.anchor;
+		ev->tag = (const char *)ye->data.scalar.tag;
+		return true;
+	case YAML_SEQUENCE_START_EVENT:
+		ev->type = EGW_YEV_SEQ_START;
+		ev->anchor = (const char *)ye->data.sequence_start.anchor;
+		return true;
+	case YAML_MAPPING_START_EVENT:
+		ev->type = EGW_YEV_MAP_START;
+		ev->anchor = (const char *)ye->data.mapping_start.anchor;
+		return true;
+	case YAML_SEQUENCE_END_EVENT:
+		ev->type = EGW_YEV_SEQ_END;
+		return true;
+	case YAML_MAPPING_END_EVENT:
+		ev->type = EGW_YEV_MAP_END;
+		return true;
+	case YAML_ALIAS_EVENT:
+		ev->type = EGW_YEV_ALIAS;
+		ev->anchor = (const char *)ye->data.alias.anchor;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Parses one segment (one or more documents); see egw_parse_buffer.
+ * Plain Kubernetes YAML goes through block.c's scanner; whatever it does
+ * not take, libyaml parses. */
 static long parse_segment(egw_ctx *c, parser_box *b, uint32_t input, uint32_t line0,
 			  const char *data, size_t len, egw_node *docs, size_t *alias_nodes)
 {
-	if (!yaml_parser_initialize(&b->p))
-		egw_arena_oom(c->arena);
-	b->p_live = true;
-	data = join_surrogates(c, data, &len);
-	yaml_parser_set_input_string(&b->p, (const unsigned char *)data, len);
+	builder bd = { .s = { .c = c, .input = input, .line0 = line0, .alias_nodes = *alias_nodes,
+			      .stack = b->stack, .cap = b->stack_cap, .pend = b->pend,
+			      .pcap = b->pend_cap },
+		       .docs = docs };
+	pstate *s = &bd.s;
+	egw_map_init(&s->anchors, c->arena);
 
-	pstate s = { .c = c, .input = input, .line0 = line0, .alias_nodes = *alias_nodes,
-		     .stack = b->stack, .cap = b->stack_cap, .pend = b->pend, .pcap = b->pend_cap };
-	egw_map_init(&s.anchors, c->arena);
-	long ndocs = 0;
-	egw_node *root = NULL;
-	bool done = false;
-
-	while (!done && !s.failed && !s.limited) {
-		if (!yaml_parser_parse(&b->p, &b->ev)) {
-			egw_pos p = mark_pos(&s, b->p.problem_mark);
-			const char *prob = b->p.problem ? b->p.problem : "syntax error";
-			const char *ctxs = b->p.context;
-			egw_diag_at(c, EGW_D_SYNTAX, EGW_SEV_ERROR, p, NULL, NULL, NULL,
-				    ctxs ? egw_sprintf(c->arena, "%s %s", ctxs, prob)
-					 : egw_strdup(c->arena, prob));
-			s.failed = true;
-			break;
-		}
-		b->ev_live = true;
-		yaml_event_t *ev = &b->ev;
-		egw_pos pos = mark_pos(&s, ev->start_mark);
-		switch (ev->type) {
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			root = NULL;
-			s.depth = 0;
-			s.npend = 0;
-			egw_map_init(&s.anchors, c->arena);
-			break;
-		case YAML_DOCUMENT_END_EVENT:
-			if (root && root->kind != EGW_NULL) {
-				if ((size_t)egw_len(docs) >= c->limits.max_documents) {
-					limit_diag(&s, ev->start_mark, "document count",
-						   c->limits.max_documents);
-					break;
-				}
-				egw_arr_push(c->arena, docs, root);
-				ndocs++;
-			}
-			root = NULL;
-			break;
-		case YAML_SCALAR_EVENT: {
-			size_t n = ev->data.scalar.length;
-			if (n > c->limits.max_string_bytes) {
-				limit_diag(&s, ev->start_mark, "string size",
-					   c->limits.max_string_bytes);
+	if (!c->yaml_libyaml_only && egw_block_scan(c->arena, data, len, &b->evs)) {
+		c->yaml_fast_segments++;
+		for (size_t i = 0; i < b->evs.n && !s->failed && !s->limited; i++)
+			on_event(&bd, &b->evs.ev[i]);
+	} else {
+		if (!yaml_parser_initialize(&b->p))
+			egw_arena_oom(c->arena);
+		b->p_live = true;
+		data = join_surrogates(c, data, &len);
+		yaml_parser_set_input_string(&b->p, (const unsigned char *)data, len);
+		while (!bd.done && !s->failed && !s->limited) {
+			if (!yaml_parser_parse(&b->p, &b->ev)) {
+				egw_pos p = mark_pos(s, b->p.problem_mark);
+				const char *prob = b->p.problem ? b->p.problem : "syntax error";
+				const char *ctxs = b->p.context;
+				egw_diag_at(c, EGW_D_SYNTAX, EGW_SEV_ERROR, p, NULL, NULL, NULL,
+					    ctxs ? egw_sprintf(c->arena, "%s %s", ctxs, prob)
+						 : egw_strdup(c->arena, prob));
+				s->failed = true;
 				break;
 			}
-			/* a mapping key lives on only as its text: no node for it */
-			egw_node keynode;
-			bool is_key = s.depth && s.stack[s.depth - 1].node->kind == EGW_OBJ &&
-				      !s.stack[s.depth - 1].has_key && !ev->data.scalar.anchor;
-			egw_node *nd;
-			if (is_key) {
-				memset(&keynode, 0, sizeof keynode);
-				keynode.kind = EGW_STR;
-				keynode.str = egw_arena_intern(c->arena, (const char *)ev->data.scalar.value, n);
-				keynode.len = n;
-				keynode.flags = KEY_INTERNED;
-				nd = &keynode;
-			} else {
-				nd = egw_strn(c->arena, (const char *)ev->data.scalar.value, n);
-			}
-			nd->pos = pos;
-			const char *tag = (const char *)ev->data.scalar.tag;
-			if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !tag)
-				type_plain(nd);
-			else if (!type_tagged(nd, tag))
-				nd->flags |= EGW_NF_QUOTED;
-			if (tag && !strcmp(tag, "tag:yaml.org,2002:null"))
-				nd->kind = EGW_NULL;
-			if (c->freeze_parsed)
-				nd->flags |= EGW_NF_FROZEN; /* complete (see the mapping end) */
-			attach(&s, nd, &root);
-			if (ev->data.scalar.anchor)
-				egw_map_put(&s.anchors, (const char *)ev->data.scalar.anchor, nd);
-			break;
+			b->ev_live = true;
+			egw_yev ev;
+			if (from_libyaml(&b->ev, &ev))
+				on_event(&bd, &ev);
+			yaml_event_delete(&b->ev);
+			b->ev_live = false;
 		}
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT: {
-			if (s.depth >= c->limits.max_depth) {
-				limit_diag(&s, ev->start_mark, "nesting depth", c->limits.max_depth);
-				break;
-			}
-			egw_node *nd = ev->type == YAML_SEQUENCE_START_EVENT ? egw_arr(c->arena)
-									     : egw_obj(c->arena);
-			nd->pos = pos;
-			if (nd->kind == EGW_OBJ)
-				nd->flags |= EGW_NF_INPUT_KEYS;
-			const char *anchor = NULL;
-			yaml_char_t *a = ev->type == YAML_SEQUENCE_START_EVENT
-						 ? ev->data.sequence_start.anchor
-						 : ev->data.mapping_start.anchor;
-			if (a)
-				anchor = egw_strdup(c->arena, (const char *)a);
-			push(&s, nd, anchor);
-			break;
-		}
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT: {
-			frame f = s.stack[--s.depth];
-			materialize(&s, &f);
-			apply_merges(&s, &f);
-			/* Documents that are read-only once parsed: each node is
-			 * frozen here, complete and still in cache, so no later
-			 * walk over the whole tree has to do it. */
-			if (c->freeze_parsed)
-				f.node->flags |= EGW_NF_FROZEN;
-			attach(&s, f.node, &root);
-			if (f.anchor)
-				egw_map_put(&s.anchors, f.anchor, f.node);
-			break;
-		}
-		case YAML_ALIAS_EVENT: {
-			egw_node *target = egw_map_get(&s.anchors, (const char *)ev->data.alias.anchor);
-			if (!target) {
-				egw_diag_at(c, EGW_D_SYNTAX, EGW_SEV_ERROR, pos, NULL, NULL, NULL,
-					    egw_sprintf(c->arena, "unknown anchor \"%s\"",
-							(const char *)ev->data.alias.anchor));
-				s.failed = true;
-				break;
-			}
-			s.alias_nodes += count_nodes(target);
-			if (s.alias_nodes > c->limits.max_alias_nodes) {
-				limit_diag(&s, ev->start_mark, "alias expansion",
-					   c->limits.max_alias_nodes);
-				break;
-			}
-			/* the copy nests as deep as where it lands plus its own
-			 * depth: the depth limit holds for the expanded tree too */
-			if (s.depth + tree_depth(target) > c->limits.max_depth) {
-				limit_diag(&s, ev->start_mark, "nesting depth", c->limits.max_depth);
-				break;
-			}
-			egw_node *cl = egw_clone(c->arena, target);
-			if (c->freeze_parsed)
-				egw_freeze(cl);
-			attach(&s, cl, &root);
-			break;
-		}
-		default:
-			break;
-		}
-		yaml_event_delete(&b->ev);
-		b->ev_live = false;
+		box_cleanup(b);
 	}
-	box_cleanup(b);
-	b->stack = s.stack; /* keep the grown stack for the next segment */
-	b->stack_cap = s.cap;
-	b->pend = s.pend;
-	b->pend_cap = s.pcap;
-	*alias_nodes = s.alias_nodes;
-	return s.limited ? -1 : ndocs;
+	b->stack = s->stack; /* keep the grown stack for the next segment */
+	b->stack_cap = s->cap;
+	b->pend = s->pend;
+	b->pend_cap = s->pcap;
+	*alias_nodes = s->alias_nodes;
+	return s->limited ? -1 : bd.ndocs;
 }
 
 static bool is_doc_marker(const char *p, const char *end)

@@ -53,6 +53,11 @@ typedef struct egw_ctx {
 	/* the parser freezes each node it completes (EGW_NF_FROZEN): set
 	 * while parsing documents that are read-only once parsed */
 	bool freeze_parsed;
+	/* the parser reads every segment with libyaml, none with its own
+	 * scanner for plain block YAML (src/parse/block.c): for tests that
+	 * compare the two */
+	bool yaml_libyaml_only;
+	size_t yaml_fast_segments; /* segments that scanner took */
 } egw_ctx;
 
 /* Adds a diagnostic.  `at` gives the position (may be NULL); `obj` is the
