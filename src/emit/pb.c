@@ -494,7 +494,8 @@ static int enc_map(enc *e, const ProtobufCFieldDescriptor *f, const egw_node *v)
 		if (numeric)
 			keys[i].num = strtoll(keys[i].m->key, NULL, 10);
 	}
-	qsort(keys, v->n, sizeof *keys, numeric ? cmp_mkey_num : cmp_mkey_str);
+	if (v->n > 1)
+		qsort(keys, v->n, sizeof *keys, numeric ? cmp_mkey_num : cmp_mkey_str);
 	for (size_t i = 0; i < v->n; i++) {
 		const egw_member *m = keys[i].m;
 		push(e, SEG_MAPKEY, m->key, egw_member_klen(m), 0);
@@ -578,10 +579,20 @@ typedef struct fent {
 	const egw_member *m;
 } fent;
 
-static int cmp_fent(const void *x, const void *y)
+/* Field-number order.  Most messages have a few fields, often in order
+ * already: an insertion sort does that in one pass, where qsort (a merge
+ * sort through a comparison callback) was 4 % of a translation. */
+static void sort_fents(fent *fs, size_t n)
 {
-	const fent *a = x, *b = y;
-	return (a->f->id > b->f->id) - (a->f->id < b->f->id);
+	for (size_t i = 1; i < n; i++) {
+		fent t = fs[i];
+		size_t j = i;
+		while (j > 0 && fs[j - 1].f->id > t.f->id) {
+			fs[j] = fs[j - 1];
+			j--;
+		}
+		fs[j] = t;
+	}
 }
 
 static const ProtobufCFieldDescriptor *field_of(enc *e, const ProtobufCMessageDescriptor *d,
@@ -620,7 +631,7 @@ static int enc_plain(enc *e, const ProtobufCMessageDescriptor *d, const egw_node
 			continue; /* null is "not set" */
 		fs[nf++] = (fent){f, m};
 	}
-	qsort(fs, nf, sizeof *fs, cmp_fent);
+	sort_fents(fs, nf);
 	for (size_t i = 0; i < nf; i++) {
 		push(e, SEG_KEY, fs[i].m->key, egw_member_klen(fs[i].m), 0);
 		if (i > 0 && fs[i - 1].f == fs[i].f)
@@ -651,7 +662,8 @@ static int enc_struct(enc *e, const egw_node *v)
 	mkey *keys = v->n <= 8 ? small : EGW_NEWN(e->a, mkey, v->n);
 	for (size_t i = 0; i < v->n; i++)
 		keys[i].m = &v->c.members[i];
-	qsort(keys, v->n, sizeof *keys, cmp_mkey_str);
+	if (v->n > 1)
+		qsort(keys, v->n, sizeof *keys, cmp_mkey_str);
 	for (size_t i = 0; i < v->n; i++) {
 		const egw_member *m = keys[i].m;
 		push(e, SEG_KEY, m->key, egw_member_klen(m), 0);

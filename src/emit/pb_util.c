@@ -50,7 +50,10 @@ pb_wkt pb_wkt_of(const ProtobufCMessageDescriptor *d)
 		{"UInt64Value", WKT_WRAPPER}, {"Int32Value", WKT_WRAPPER}, {"UInt32Value", WKT_WRAPPER},
 		{"BoolValue", WKT_WRAPPER}, {"StringValue", WKT_WRAPPER}, {"BytesValue", WKT_WRAPPER},
 	};
-	if (!d->package_name || strcmp(d->package_name, "google.protobuf") != 0)
+	/* the first byte turns away Envoy's own messages (envoy., xds., udpa.)
+	 * before any string compare: the encoder asks for every message */
+	if (!d->package_name || d->package_name[0] != 'g' ||
+	    strcmp(d->package_name, "google.protobuf") != 0)
 		return WKT_NONE;
 	for (size_t i = 0; i < sizeof wkts / sizeof wkts[0]; i++)
 		if (strcmp(d->short_name, wkts[i].name) == 0)
