@@ -323,7 +323,10 @@ static void collect_statuses(egw_result *r)
 		s->kind = view(o->kind_name);
 		s->namespace_ = view(o->ns);
 		s->name = view(o->name);
-		s->status_json = view(egw_to_json(a, o->status, false));
+		/* status_json is rendered when first asked for
+		 * (egw_result_status): most hosts read few of them, or the
+		 * statuses through a rendering, and rendering them all was a
+		 * twentieth of a translation */
 	}
 	r->n_statuses = n;
 }
@@ -1260,7 +1263,22 @@ int egw_result_status(const egw_result *r, size_t i, egw_status *out)
 		return EGW_EINVAL;
 	if (i >= r->n_statuses)
 		return EGW_ENOTFOUND;
-	*out = r->statuses[i];
+	egw_result *w = (egw_result *)r; /* the lock and the lazy text only */
+	pthread_mutex_lock(&w->lock);
+	egw_status *s = &w->statuses[i];
+	if (!s->status_json.data) {
+		jmp_buf jb;
+		if (setjmp(jb)) {
+			egw_arena_set_oom(w->arena, NULL);
+			pthread_mutex_unlock(&w->lock);
+			return EGW_ENOMEM;
+		}
+		egw_arena_set_oom(w->arena, &jb);
+		s->status_json = view(egw_to_json(w->arena, w->status_objs[i]->status, false));
+		egw_arena_set_oom(w->arena, NULL);
+	}
+	*out = *s;
+	pthread_mutex_unlock(&w->lock);
 	return EGW_OK;
 }
 
@@ -1364,12 +1382,11 @@ int egw_result_set_gateway_infra(egw_result *r, const egw_gateway_infra *infra)
 			 "Deployment replicas unavailable", gen);
 	else if (accepted)
 		put_cond(a, conds, "Programmed", true, "Programmed", "Address assigned to the Gateway, 1/1 envoy replicas available", gen);
-	/* refresh the flat status view */
-	egw_str json = view(egw_to_json(a, status, false));
+	/* the flat status view is rendered again when next asked for */
 	gw->status = status;
 	for (size_t i = 0; i < r->n_statuses; i++)
 		if (r->status_objs[i] == gw)
-			r->statuses[i].status_json = json;
+			r->statuses[i].status_json = (egw_str){ NULL, 0 };
 	r->generation++; /* renderings made before show the old status */
 	egw_arena_set_oom(a, NULL);
 	pthread_mutex_unlock(&r->lock);

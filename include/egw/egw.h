@@ -344,6 +344,9 @@ typedef struct egw_status {
 
 /** Number of objects that carry a status (sorted by kind, namespace, name). */
 EGW_EXTERN size_t egw_result_status_count(const egw_result *r);
+/** The i-th status.  Its status_json is rendered at the first call for i
+ * (under the result's lock, so any thread may ask); EGW_ENOMEM when that
+ * rendering runs out of memory. */
 EGW_EXTERN int egw_result_status(const egw_result *r, size_t i, egw_status *out);
 
 /* ---- diagnostics ---- */

@@ -955,6 +955,61 @@ START_TEST(one_result_read_from_threads)
 }
 END_TEST
 
+/* Each thread asks for every status of one fresh result: each status's JSON
+ * is rendered once (every thread gets the same view) and equals what a
+ * result read from one thread gives. */
+typedef struct status_reader {
+	const egw_result *r;
+	const char *seen[64];
+	int bad;
+} status_reader;
+
+static void *status_loop(void *p)
+{
+	status_reader *sr = p;
+	size_t n = egw_result_status_count(sr->r);
+	for (size_t k = 0; k < n && k < 64; k++) {
+		size_t i = (k * 7) % n; /* not all threads in the same order */
+		egw_status s;
+		if (egw_result_status(sr->r, i, &s) != EGW_OK || !s.status_json.data ||
+		    s.status_json.data[0] != '{' || s.status_json.data[s.status_json.len] != 0)
+			sr->bad++;
+		else
+			sr->seen[i] = s.status_json.data;
+	}
+	return NULL;
+}
+
+START_TEST(statuses_rendered_once_from_threads)
+{
+	egw_result *r = translate_text(full_manifest(), EGW_OK);
+	egw_result *ref = translate_text(full_manifest(), EGW_OK);
+	size_t n = egw_result_status_count(r);
+	ck_assert_uint_gt(n, 1);
+	ck_assert_uint_le(n, 64);
+	status_reader sr[4];
+	pthread_t t[4];
+	for (int i = 0; i < 4; i++) {
+		memset(&sr[i], 0, sizeof sr[i]);
+		sr[i].r = r;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, status_loop, &sr[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(sr[i].bad, 0);
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (int k = 1; k < 4; k++)
+			ck_assert_ptr_eq(sr[k].seen[i], sr[0].seen[i]);
+		egw_status s;
+		ck_assert_int_eq(egw_result_status(ref, i, &s), EGW_OK);
+		ck_assert_str_eq(sr[0].seen[i], s.status_json.data);
+	}
+	egw_result_free(ref);
+	egw_result_free(r);
+}
+END_TEST
+
 typedef struct snapshot {
 	char *render;
 	size_t n_fleets;
@@ -1823,6 +1878,7 @@ static Suite *api_suite(void)
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, two_threads_translate_at_once);
 	tcase_add_test(t, one_result_read_from_threads);
+	tcase_add_test(t, statuses_rendered_once_from_threads);
 	tcase_add_test(t, determinism_order_and_format);
 	suite_add_tcase(s, t);
 
