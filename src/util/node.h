@@ -213,9 +213,24 @@ bool egw_equal(const egw_node *a, const egw_node *b);
 /* Sort an object's members by key (bytewise), recursively when deep. */
 void egw_obj_sort(egw_node *obj, bool deep);
 
-#define EGW_ARR_EACH(arr, i, it) \
-	for (size_t i = 0; (arr) && (arr)->kind == EGW_ARR && i < (arr)->n && ((it) = (arr)->c.items[i], 1); i++)
-#define EGW_OBJ_EACH(obj, i, m) \
-	for (size_t i = 0; (obj) && (obj)->kind == EGW_OBJ && i < (obj)->n && ((m) = &(obj)->c.members[i], 1); i++)
+/* n when it is a node of kind k, else NULL. */
+static inline const egw_node *egw_if_kind(const egw_node *n, egw_nkind k)
+{
+	return n && n->kind == k ? n : NULL;
+}
+
+/* Loops over an array's items (an object's members): `it` (`m`) is each in
+ * turn, `i` its index; NULL or another kind loops zero times.  The
+ * container expression is evaluated once, before the loop (callers pass
+ * lookups such as G(r, "routes")); its length is read at each step.  The
+ * outer loop only holds it, so break and continue work as in one loop. */
+#define EGW_ARR_EACH(arr, i, it)                                                               \
+	for (const egw_node *egw_each_##i = egw_if_kind((arr), EGW_ARR); egw_each_##i;            \
+	     egw_each_##i = NULL)                                                                \
+		for (size_t i = 0; i < egw_each_##i->n && ((it) = egw_each_##i->c.items[i], 1); i++)
+#define EGW_OBJ_EACH(obj, i, m)                                                                \
+	for (const egw_node *egw_each_##i = egw_if_kind((obj), EGW_OBJ); egw_each_##i;            \
+	     egw_each_##i = NULL)                                                                \
+		for (size_t i = 0; i < egw_each_##i->n && ((m) = &egw_each_##i->c.members[i], 1); i++)
 
 #endif

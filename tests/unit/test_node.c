@@ -136,6 +136,69 @@ END_TEST
 
 /* ---- lookup ---- */
 
+/* EGW_ARR_EACH / EGW_OBJ_EACH evaluate their container once (callers pass
+ * lookups), see each item, and keep break and continue as in one loop. */
+static int evaluations;
+static const egw_node *counted(const egw_node *n)
+{
+	evaluations++;
+	return n;
+}
+
+START_TEST(each_evaluates_container_once)
+{
+	egw_node *arr = egw_arr(A);
+	for (int k = 0; k < 5; k++)
+		egw_arr_push(A, arr, egw_int(A, k));
+	const egw_node *it;
+	int64_t sum = 0, v;
+	evaluations = 0;
+	EGW_ARR_EACH(counted(arr), i, it) {
+		ck_assert(egw_node_int(it, &v));
+		sum += v * (int64_t)(i + 1);
+	}
+	ck_assert_int_eq(evaluations, 1);
+	ck_assert_int_eq(sum, 0 * 1 + 1 * 2 + 2 * 3 + 3 * 4 + 4 * 5);
+
+	/* continue skips one item, break leaves both hidden loops */
+	size_t seen = 0, last = 0;
+	EGW_ARR_EACH(counted(arr), i, it) {
+		if (i == 1)
+			continue;
+		if (i == 3)
+			break;
+		seen++;
+		last = i;
+	}
+	ck_assert_uint_eq(seen, 2);
+	ck_assert_uint_eq(last, 2);
+	ck_assert_int_eq(evaluations, 2);
+
+	/* NULL and the other kind loop zero times */
+	egw_node *obj = egw_obj(A);
+	egw_obj_set(A, obj, "a", egw_int(A, 1));
+	egw_obj_set(A, obj, "b", egw_int(A, 2));
+	seen = 0;
+	EGW_ARR_EACH(counted(NULL), i, it) seen++;
+	EGW_ARR_EACH(counted(obj), i, it) seen++;
+	const egw_member *m;
+	EGW_OBJ_EACH(counted(arr), i, m) seen++;
+	ck_assert_uint_eq(seen, 0);
+	EGW_OBJ_EACH(counted(obj), i, m) seen += (size_t)egw_member_klen(m);
+	ck_assert_uint_eq(seen, 2);
+	ck_assert_int_eq(evaluations, 6);
+
+	/* items pushed while looping are seen: the length is read each step */
+	seen = 0;
+	EGW_ARR_EACH(arr, i, it) {
+		if (i == 4)
+			egw_arr_push(A, arr, egw_int(A, 5));
+		seen++;
+	}
+	ck_assert_uint_eq(seen, 6);
+}
+END_TEST
+
 START_TEST(lookup_small_object)
 {
 	egw_node *o = egw_obj(A);
@@ -1069,6 +1132,7 @@ static Suite *node_suite(void)
 	tcase_add_test(t, scalars_keep_text_and_value);
 	tcase_add_test(t, strings_copy_or_reference);
 	tcase_add_test(t, arrays_grow_and_index);
+	tcase_add_test(t, each_evaluates_container_once);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("lookup");
