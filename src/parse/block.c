@@ -36,6 +36,17 @@ typedef struct bscan {
 	egw_yevs *out;
 } bscan;
 
+/* The bytes a plain scalar's scan stops at (a comment needs a space
+ * before its `#`, so `#` is looked at only after a space). */
+static const unsigned char plain_stop[256] = { [':'] = 1, [' '] = 1, ['\n'] = 1 };
+
+/* The indicators a plain scalar cannot start with (block.c also leaves
+ * `?` and `:` before a non-blank, which YAML allows, to libyaml). */
+static const unsigned char indicator[256] = {
+	['?'] = 1, [':'] = 1, [','] = 1, ['['] = 1, [']'] = 1, ['{'] = 1, ['}'] = 1, ['#'] = 1,
+	['&'] = 1, ['*'] = 1, ['!'] = 1, ['|'] = 1, ['>'] = 1, ['%'] = 1, ['@'] = 1, ['`'] = 1,
+};
+
 static bool blankz(const bscan *s, const char *q)
 {
 	return q >= s->end || *q == ' ' || *q == '\n';
@@ -139,11 +150,18 @@ static bool scalar(bscan *s, const char **text, size_t *len, bool *plain, bool *
 		return !*is_key || *len <= MAX_KEY;
 	}
 	/* plain: not starting with an indicator (`-` only before a non-blank) */
-	if (strchr("?:,[]{}#&*!|>%@`", c0) || (c0 == '-' && blankz(s, q + 1)))
+	if (indicator[(unsigned char)c0] || (c0 == '-' && blankz(s, q + 1)))
 		return false;
 	const char *t = q, *last = q; /* last: after the last non-space */
 	*is_key = false;
-	while (t < end && *t != '\n') {
+	while (t < end) {
+		/* most bytes are none of the three that matter here */
+		if (!plain_stop[(unsigned char)*t]) {
+			last = ++t;
+			continue;
+		}
+		if (*t == '\n')
+			break;
 		if (*t == ':' && blankz(s, t + 1)) {
 			*is_key = true;
 			break;
@@ -356,13 +374,18 @@ static bool sequence(bscan *s, bool indentless)
 
 bool egw_block_scan(egw_arena *a, const char *data, size_t len, egw_yevs *out)
 {
-	/* ASCII text without tabs, carriage returns or backslashes only:
-	 * columns are then bytes, and no scalar needs unescaping */
+	/* Bytes left to libyaml wherever they are: beyond ASCII (columns would
+	 * no longer be bytes), controls other than the line feed (tabs,
+	 * carriage returns, what libyaml rejects) and the backslash (no scalar
+	 * needs unescaping then).  No early exit: the loop vectorizes. */
+	unsigned any = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)data[i];
-		if (ch >= 0x7f || (ch < 0x20 && ch != '\n') || ch == '\\')
-			return false;
+		any |= (unsigned)(ch >= 0x7f) | ((unsigned)(ch < 0x20) & (unsigned)(ch != '\n')) |
+		       (unsigned)(ch == '\\');
 	}
+	if (any)
+		return false;
 	bscan s = { .a = a, .p = data, .end = data + len, .ls = data, .out = out };
 	out->n = 0;
 	if (!next_content(&s)) {
