@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../unit/ctx_fixture.h"
 #include "parse/parse.h"
-#include "util/ctx.h"
 
 typedef struct bd_side {
 	egw_arena *a;
@@ -31,15 +31,8 @@ static inline void bd_parse(bd_side *s, bool libyaml_only, const char *text, siz
 {
 	memset(s, 0, sizeof *s);
 	s->a = egw_arena_new(NULL);
-	s->o.version = EGW_OPTIONS_VERSION;
-	s->c.arena = s->a;
-	s->c.opts = &s->o;
-	s->c.limits.max_input_bytes = (size_t)64 << 20;
+	test_ctx_init(&s->c, &s->o, s->a);
 	s->c.limits.max_documents = max_docs;
-	s->c.limits.max_depth = 64;
-	s->c.limits.max_string_bytes = (size_t)4 << 20;
-	s->c.limits.max_alias_nodes = 100000;
-	s->c.limits.max_objects_per_kind = 1000000;
 	s->c.input_names = bd_names;
 	s->c.n_inputs = 1;
 	s->c.freeze_parsed = true;

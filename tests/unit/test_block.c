@@ -33,8 +33,8 @@ static int both_ways(const char *text, size_t len, const char *label)
 	size_t took = f.c.yaml_fast_segments;
 	/* segments: the first line, then each line starting with "---" */
 	size_t segs = 1;
-	for (size_t i = 0; i + 3 <= len; i++)
-		if ((i == 0 || text[i - 1] == '\n') && !memcmp(text + i, "---", 3) && i > 0)
+	for (size_t i = 1; i + 3 <= len; i++)
+		if (text[i - 1] == '\n' && !memcmp(text + i, "---", 3))
 			segs++;
 	egw_arena_free(f.a);
 	egw_arena_free(l.a);

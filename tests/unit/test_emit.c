@@ -17,6 +17,7 @@
 #include "emit/text.h"
 #include "parse/parse.h"
 #include "util/ctx.h"
+#include "ctx_fixture.h"
 
 static egw_arena *A;
 static egw_ctx C;
@@ -25,17 +26,7 @@ static egw_options O;
 static void setup(void)
 {
 	A = egw_arena_new(NULL);
-	memset(&C, 0, sizeof C);
-	memset(&O, 0, sizeof O);
-	O.version = EGW_OPTIONS_VERSION;
-	C.arena = A;
-	C.opts = &O;
-	C.limits.max_input_bytes = (size_t)64 << 20;
-	C.limits.max_documents = 1000000;
-	C.limits.max_depth = 64;
-	C.limits.max_string_bytes = (size_t)4 << 20;
-	C.limits.max_alias_nodes = 100000;
-	C.limits.max_objects_per_kind = 1000000;
+	test_ctx_init(&C, &O, A);
 }
 
 static void teardown(void)

@@ -13,6 +13,7 @@
 #include "model/resources.h"
 #include "parse/parse.h"
 #include "util/ctx.h"
+#include "ctx_fixture.h"
 
 static egw_arena *A;
 static egw_ctx C;
@@ -22,18 +23,7 @@ static const char *names[] = { "a.yaml", "b.yaml", "c.yaml" };
 static void setup(void)
 {
 	A = egw_arena_new(NULL);
-	memset(&C, 0, sizeof C);
-	memset(&O, 0, sizeof O);
-	O.version = EGW_OPTIONS_VERSION;
-	C.arena = A;
-	C.opts = &O;
-	/* the defaults egw.c's set_limits applies */
-	C.limits.max_input_bytes = (size_t)64 << 20;
-	C.limits.max_documents = 1000000;
-	C.limits.max_depth = 64;
-	C.limits.max_string_bytes = (size_t)4 << 20;
-	C.limits.max_alias_nodes = 100000;
-	C.limits.max_objects_per_kind = 1000000;
+	test_ctx_init(&C, &O, A); /* the defaults egw.c's set_limits applies */
 	C.controller_ns = "envoy-gateway-system";
 	C.input_names = names;
 	C.n_inputs = 3;
