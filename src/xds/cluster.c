@@ -202,7 +202,25 @@ static egw_node *cswrr(xt *x, const egw_node *bu)
 	return tec;
 }
 
+/* A part shared by many clusters: built once, then frozen, so no stage can
+ * change it for all of them (the node functions assert it). */
+static egw_node *shared(egw_node **slot, egw_node *built)
+{
+	egw_freeze(built);
+	*slot = built;
+	return built;
+}
+
+static egw_node *lb_policy_new(xt *x, const egw_node *lb, const egw_node *pl);
+
 static egw_node *lb_policy(xt *x, const egw_node *lb, const egw_node *pl)
+{
+	if (lb || pl)
+		return lb_policy_new(x, lb, pl);
+	return x->default_lb ? x->default_lb : shared(&x->default_lb, lb_policy_new(x, NULL, NULL));
+}
+
+static egw_node *lb_policy_new(xt *x, const egw_node *lb, const egw_node *pl)
 {
 	const egw_node *eo = G(lb, "endpointOverride");
 	bool fallback = eo != NULL;
@@ -270,7 +288,16 @@ static egw_node *lb_policy(xt *x, const egw_node *lb, const egw_node *pl)
 	return policy_list(x, tec);
 }
 
+static egw_node *circuit_breakers_new(xt *x, const egw_node *cb);
+
 static egw_node *circuit_breakers(xt *x, const egw_node *cb)
+{
+	if (cb)
+		return circuit_breakers_new(x, cb);
+	return x->default_cb ? x->default_cb : shared(&x->default_cb, circuit_breakers_new(x, NULL));
+}
+
+static egw_node *circuit_breakers_new(xt *x, const egw_node *cb)
 {
 	egw_node *o = xo(x);
 	egw_node *t = xpush(x, xarr(x, o, "thresholds"), xo(x));
@@ -362,7 +389,8 @@ void xds_cluster_add(xt *x, const cluster_args *ca0)
 					      (long long)(secs * 1000 + ns / 1000000), dn ? dn : "default"));
 	} else {
 		egw_node *eds = xobj(x, c, "edsClusterConfig");
-		xset(x, eds, "edsConfig", xads(x, false));
+		xset(x, eds, "edsConfig",
+		     x->eds_source ? x->eds_source : shared(&x->eds_source, xads(x, false)));
 		xs(x, eds, "serviceName", ca->name);
 		xs(x, c, "type", "EDS");
 		if (!xfind(x, EGW_XDS_ENDPOINT, ca->name))

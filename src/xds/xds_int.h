@@ -35,6 +35,11 @@ typedef struct xt {
 	 * so the per-route config does not build the requirement again */
 	egw_map jwt_names;
 	bool jwt_names_init;
+	/* cluster.c: the parts of a cluster that are the same in every
+	 * cluster without settings of its own (EDS config source, default
+	 * circuit breakers, default load-balancing policy), built once per
+	 * fleet and frozen: thousands of clusters point at one copy */
+	egw_node *eds_source, *default_cb, *default_lb;
 } xt;
 
 /* IR access: case-insensitive. */
