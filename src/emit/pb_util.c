@@ -39,6 +39,12 @@ const ProtobufCMessageDescriptor *pb_lookup(const char *name, size_t len)
 
 pb_wkt pb_wkt_of(const ProtobufCMessageDescriptor *d)
 {
+	/* the encoder asks for every message: the first byte turns away
+	 * Envoy's own packages (envoy., xds., udpa.), and the short name's
+	 * first letter leaves one or two names to compare */
+	if (!d->package_name || d->package_name[0] != 'g' ||
+	    strcmp(d->package_name, "google.protobuf") != 0)
+		return WKT_NONE;
 	static const struct {
 		const char *name;
 		pb_wkt w;
@@ -50,13 +56,9 @@ pb_wkt pb_wkt_of(const ProtobufCMessageDescriptor *d)
 		{"UInt64Value", WKT_WRAPPER}, {"Int32Value", WKT_WRAPPER}, {"UInt32Value", WKT_WRAPPER},
 		{"BoolValue", WKT_WRAPPER}, {"StringValue", WKT_WRAPPER}, {"BytesValue", WKT_WRAPPER},
 	};
-	/* the first byte turns away Envoy's own messages (envoy., xds., udpa.)
-	 * before any string compare: the encoder asks for every message */
-	if (!d->package_name || d->package_name[0] != 'g' ||
-	    strcmp(d->package_name, "google.protobuf") != 0)
-		return WKT_NONE;
+	const char *n = d->short_name;
 	for (size_t i = 0; i < sizeof wkts / sizeof wkts[0]; i++)
-		if (strcmp(d->short_name, wkts[i].name) == 0)
+		if (wkts[i].name[0] == n[0] && strcmp(n, wkts[i].name) == 0)
 			return wkts[i].w;
 	return WKT_NONE;
 }

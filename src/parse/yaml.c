@@ -129,15 +129,18 @@ static void type_plain(egw_node *n)
 		return;
 	/* the keywords by length first: "name" and "namespace" start with n */
 	if (len == 0 || (len == 1 && c0 == '~') ||
-	    (len == 4 && (!strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL")))) {
+	    (len == 4 && (c0 == 'n' || c0 == 'N') &&
+	     (!strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL")))) {
 		n->kind = EGW_NULL;
 		return;
 	}
-	if (len == 4 && (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))) {
+	if (len == 4 && (c0 == 't' || c0 == 'T') &&
+	    (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))) {
 		n->kind = EGW_BOOL;
 		return;
 	}
-	if (len == 5 && (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))) {
+	if (len == 5 && (c0 == 'f' || c0 == 'F') &&
+	    (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))) {
 		n->kind = EGW_BOOL;
 		return;
 	}
