@@ -273,7 +273,8 @@ static inline bool key_is(const egw_member *m, const char *key, size_t klen, uin
 	return egw_key_lenpre(m->key) == want && (klen <= 4 || memcmp(m->key + 4, key + 4, klen - 4) == 0);
 }
 
-static egw_member *find(const egw_node *obj, const char *key, size_t klen)
+static inline __attribute__((always_inline)) egw_member *find(const egw_node *obj, const char *key,
+							    size_t klen)
 {
 	if (!obj || obj->kind != EGW_OBJ || klen > UINT32_MAX)
 		return NULL;
@@ -455,7 +456,8 @@ egw_node *egw_getn(const egw_node *obj, const char *key, size_t klen)
 
 egw_node *egw_get_cin(const egw_node *obj, const char *key, size_t klen)
 {
-	egw_node *v = egw_getn(obj, key, klen);
+	egw_member *m = find(obj, key, klen);
+	egw_node *v = m ? m->val : NULL;
 	/* Go's JSON decoding matches field names case-insensitively, and IR
 	 * input relies on it ("CACertificate", "SNI", "accesslog").  Only
 	 * objects read from input are scanned again: trees the stages build
