@@ -253,6 +253,15 @@ char *pb_b64_encode(egw_arena *a, const uint8_t *p, size_t n)
 bool pb_utf8_valid(const uint8_t *p, size_t n)
 {
 	size_t i = 0;
+	/* names and addresses are ASCII: eight bytes at a time while no byte
+	 * has its high bit set */
+	while (i + 8 <= n) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+		i += 8;
+	}
 	while (i < n) {
 		uint8_t c = p[i];
 		if (c < 0x80) {

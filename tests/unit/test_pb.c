@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "emit/pb.h"
+#include "emit/pb_internal.h"
 #include "emit/text.h"
 #include "parse/parse.h"
 
@@ -586,6 +587,31 @@ static void round_dir(const char *dir, bool egctl, tally *t, int *files)
 	}
 }
 
+/* pb_utf8_valid: its ASCII fast path (eight bytes at a time) hands over to
+ * the byte-by-byte check at the first byte with its high bit set, wherever
+ * that is. */
+START_TEST(utf8_check)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+	} cases[] = {
+		{ "", true },
+		{ "httproute/default/app-1/rule/0", true },
+		{ "abcdefgh\xc3\xa9", true },         /* é right after eight ASCII */
+		{ "abcdefghi\xff", false },            /* never valid */
+		{ "abcdefg\xc3\xa9xyzabcdefgh", true }, /* é across the first word */
+		{ "abcdefghabcdefgh\xe2\x82", false }, /* truncated at the end */
+		{ "abcdefgh\xc0\xaf", false },         /* overlong */
+		{ "abcdefgh\xed\xa0\x80", false },    /* a surrogate */
+		{ "abcdefgh\xf0\x9f\x98\x80" "abcdefgh", true },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ck_assert_msg(pb_utf8_valid((const uint8_t *)cases[i].s, strlen(cases[i].s)) == cases[i].ok,
+			      "case %zu", i);
+}
+END_TEST
+
 START_TEST(corpus_round_trip)
 {
 	const char *root = getenv("EGW_CORPUS");
@@ -627,6 +653,7 @@ int main(void)
 	tcase_add_test(tc, round_forms);
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, garbage);
+	tcase_add_test(tc, utf8_check);
 	tcase_add_test(tc, corpus_round_trip);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
