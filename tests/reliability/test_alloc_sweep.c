@@ -3,7 +3,7 @@
  * Fail-the-Nth-allocation sweep (upb, jansson's test_chaos.c, nghttp2's
  * failmalloc): for representative inputs, a counting egw_allocator fails
  * allocation N for every N from 1 to the total a clean run makes
- * (translation and every rendering; renderings at about 1,500 evenly spread
+ * (translation, every rendering and the statuses' JSON; renderings at about 1,500 evenly spread
  * points when they make more allocations).  Each run must end in EGW_ENOMEM where
  * the failure hit (translation, or the one rendering), leave the result
  * usable when a rendering failed (the next renderings give the clean run's
@@ -86,13 +86,21 @@ static void run_case(const input_case *ic, const egw_allocator *al, sweep_run *s
 		if (sr->render_rc[k++] == 0)
 			rel_put(out, s.data, s.len);
 	}
-	sr->steps = k;
-	/* the plain views cost no allocation and are part of the output */
+	/* a status's JSON is rendered when first asked for: the statuses
+	 * are one more step that may fail (at most one of them, as only one
+	 * allocation fails) */
+	int status_rc = 0;
 	for (size_t i = 0; i < egw_result_status_count(r); i++) {
 		egw_status st;
-		if (egw_result_status(r, i, &st) == 0)
+		int rc = egw_result_status(r, i, &st);
+		if (rc == 0)
 			rel_put(out, st.status_json.data, st.status_json.len);
+		else if (status_rc == 0)
+			status_rc = rc;
 	}
+	sr->render_rc[k++] = status_rc;
+	sr->steps = k;
+	/* the diagnostics' views cost no allocation and are part of the output */
 	for (size_t i = 0; i < egw_result_diagnostic_count(r); i++) {
 		egw_diagnostic d;
 		if (egw_result_diagnostic(r, i, &d) == 0)
