@@ -15,6 +15,7 @@
 #include <time.h>
 #include <yaml.h>
 
+#include "../unit/slurp.h"
 #include "egw/egw.h"
 #include "emit/pb.h"
 #include "ir/ir.h"
@@ -29,26 +30,6 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *b = malloc((size_t)n + 1);
-	if (!b || fread(b, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		free(b);
-		return NULL;
-	}
-	fclose(f);
-	b[n] = 0;
-	*len = (size_t)n;
-	return b;
 }
 
 /* libyaml's scanner over the whole input: the floor any YAML consumer pays. */
@@ -254,7 +235,7 @@ int main(int argc, char **argv)
 	if (repeat < 1)
 		repeat = 1;
 	size_t len;
-	char *data = slurp(argv[1], &len);
+	char *data = test_slurp(argv[1], &len);
 	if (!data) {
 		perror(argv[1]);
 		return 1;

@@ -10,29 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../unit/slurp.h"
 #include "util/text.h"
 #include "parse/parse.h"
 #include "xds/xds.h"
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *d = malloc((size_t)n + 1);
-	if (fread(d, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		free(d);
-		return NULL;
-	}
-	d[n] = 0;
-	fclose(f);
-	*len = (size_t)n;
-	return d;
-}
 
 int main(int argc, char **argv)
 {
@@ -69,7 +50,7 @@ int main(int argc, char **argv)
 	int nflags = 0;
 	if (settings) {
 		size_t sl;
-		char *sd = slurp(settings, &sl);
+		char *sd = test_slurp(settings, &sl);
 		egw_node *s = sd ? egw_parse_one(&ctx, 1, sd, sl) : NULL;
 		if (s) {
 			ctx.dns_domain = egw_get_str(s, "dnsDomain", ctx.dns_domain);
@@ -81,7 +62,7 @@ int main(int argc, char **argv)
 	}
 	ctx.runtime_flags = flags;
 	size_t len;
-	char *data = slurp(in, &len);
+	char *data = test_slurp(in, &len);
 	if (!data) {
 		fprintf(stderr, "cannot read %s\n", in);
 		return 2;

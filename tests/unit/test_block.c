@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "slurp.h"
 #include "../fuzz/block_diff.h"
 
 static size_t max_docs = 1000000;
@@ -172,23 +173,6 @@ typedef struct tally {
 	size_t files, taken, some, declined;
 } tally;
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	long n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	char *d = malloc((size_t)n + 1);
-	if (n > 0 && fread(d, 1, (size_t)n, fp) != (size_t)n)
-		n = 0;
-	d[n] = 0;
-	fclose(fp);
-	*len = (size_t)n;
-	return d;
-}
-
 static void walk(const char *dir, tally *t)
 {
 	DIR *dh = opendir(dir);
@@ -211,7 +195,7 @@ static void walk(const char *dir, tally *t)
 		if (l < 5 || (strcmp(de->d_name + l - 5, ".yaml") && strcmp(de->d_name + l - 5, ".json")))
 			continue;
 		size_t len;
-		char *data = slurp(path, &len);
+		char *data = test_slurp(path, &len);
 		if (!data)
 			continue;
 		int r = both_ways(data, len, path);

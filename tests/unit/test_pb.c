@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slurp.h"
 #include "emit/pb.h"
 #include "emit/pb_internal.h"
 #include "emit/text.h"
@@ -514,26 +515,6 @@ static void find_dumps(fx *f, const char *file, const egw_node *n, tally *t)
 	}
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	long n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	char *d = malloc((size_t)n + 1);
-	if (!d || fread(d, 1, (size_t)n, fp) != (size_t)n) {
-		fclose(fp);
-		free(d);
-		return NULL;
-	}
-	d[n] = 0;
-	fclose(fp);
-	*len = (size_t)n;
-	return d;
-}
-
 static int cmp_str(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
 
 static void round_dir(const char *dir, bool egctl, tally *t, int *files)
@@ -565,7 +546,7 @@ static void round_dir(const char *dir, bool egctl, tally *t, int *files)
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
 		size_t len;
-		char *data = slurp(path, &len);
+		char *data = test_slurp(path, &len);
 		if (data) {
 			fx f;
 			fx_init(&f);
