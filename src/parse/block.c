@@ -57,8 +57,9 @@ static uint32_t col(const bscan *s, const char *q)
 	return (uint32_t)(q - s->ls);
 }
 
-static void emit(bscan *s, egw_yev_type t, const char *at, const char *text, size_t len,
-		 bool plain)
+/* An event at (line, column) of the segment. */
+static void emit_pos(bscan *s, egw_yev_type t, uint32_t line, uint32_t column, const char *text,
+		     size_t len, bool plain)
 {
 	egw_yevs *o = s->out;
 	if (o->n == o->cap) {
@@ -66,8 +67,15 @@ static void emit(bscan *s, egw_yev_type t, const char *at, const char *text, siz
 		o->ev = egw_realloc(s->a, o->ev, o->cap * sizeof *o->ev, nc * sizeof *o->ev);
 		o->cap = nc;
 	}
-	o->ev[o->n++] = (egw_yev){ .type = t, .plain = plain, .line = s->line,
-				   .col = col(s, at), .text = text, .len = len };
+	o->ev[o->n++] = (egw_yev){ .type = t, .plain = plain, .line = line, .col = column,
+				   .text = text, .len = len };
+}
+
+/* An event at `at`, on the current line. */
+static void emit(bscan *s, egw_yev_type t, const char *at, const char *text, size_t len,
+		 bool plain)
+{
+	emit_pos(s, t, s->line, col(s, at), text, len, plain);
 }
 
 /* From the start of a line (s->p == s->ls), skips blank and comment-only
@@ -127,6 +135,23 @@ static bool end_line(bscan *s)
 	return next_content(s);
 }
 
+/* A quoted scalar opening at q (its quote): true with *close at the
+ * closing quote when it ends on this line without escapes (no `\`, no
+ * `''`); false for anything libyaml must read. */
+static bool quoted_span(const char *q, const char *end, const char **close)
+{
+	const char *t = q + 1;
+	while (t < end && *t != *q) {
+		if (*t == '\n' || *t == '\\')
+			return false; /* multi-line, or an escape */
+		t++;
+	}
+	if (t >= end || (*q == '\'' && t + 1 < end && t[1] == '\''))
+		return false; /* unclosed, or a '' escape */
+	*close = t;
+	return true;
+}
+
 /* One scalar on the current line at s->p.  *is_key tells whether a `: `
  * follows it (s->p is then at the colon); otherwise s->p is after it. */
 static bool scalar(bscan *s, const char **text, size_t *len, bool *plain, bool *is_key)
@@ -134,14 +159,9 @@ static bool scalar(bscan *s, const char **text, size_t *len, bool *plain, bool *
 	const char *q = s->p, *end = s->end;
 	char c0 = *q;
 	if (c0 == '"' || c0 == '\'') {
-		const char *t = q + 1;
-		while (t < end && *t != c0) {
-			if (*t == '\n' || *t == '\\')
-				return false; /* multi-line, or an escape */
-			t++;
-		}
-		if (t >= end || (c0 == '\'' && t + 1 < end && t[1] == '\''))
-			return false; /* unclosed, or a '' escape */
+		const char *t;
+		if (!quoted_span(q, end, &t))
+			return false;
 		*text = q + 1;
 		*len = (size_t)(t - q - 1);
 		*plain = false;
@@ -206,11 +226,8 @@ static bool flow_seq(bscan *s)
 		const char *text, *at = q;
 		size_t len;
 		if (*q == '"' || *q == '\'') {
-			char qc = *q;
-			const char *t = q + 1;
-			while (t < end && *t != qc && *t != '\n' && *t != '\\')
-				t++;
-			if (t >= end || *t != qc || (qc == '\'' && t + 1 < end && t[1] == '\''))
+			const char *t;
+			if (!quoted_span(q, end, &t))
 				return false;
 			text = q + 1;
 			len = (size_t)(t - q - 1);
@@ -316,10 +333,7 @@ static bool mapping(bscan *s)
 					return false;
 				s->depth--;
 			} else {
-				egw_yevs *o = s->out;
-				emit(s, EGW_YEV_SCALAR, s->p, "", 0, true);
-				o->ev[o->n - 1].line = kline;
-				o->ev[o->n - 1].col = ccol;
+				emit_pos(s, EGW_YEV_SCALAR, kline, ccol, "", 0, true);
 			}
 		}
 		if (s->ind < m)
@@ -404,18 +418,10 @@ bool egw_block_scan(egw_arena *a, const char *data, size_t len, egw_yevs *out)
 	emit(&s, EGW_YEV_DOC_START, s.p, NULL, 0, false);
 	if (!block(&s) || s.ind != -1)
 		return false;
-	/* libyaml's stream end: column 0 of the line after the last */
-	uint32_t lines = 0;
-	for (const char *q = data; (q = memchr(q, '\n', (size_t)(s.end - q))); q++)
-		lines++;
-	if (len && data[len - 1] != '\n')
-		lines++;
-	egw_yevs *o = out;
-	emit(&s, EGW_YEV_DOC_END, s.p, NULL, 0, false);
-	o->ev[o->n - 1].line = lines;
-	o->ev[o->n - 1].col = 0;
-	emit(&s, EGW_YEV_STREAM_END, s.p, NULL, 0, false);
-	o->ev[o->n - 1].line = lines;
-	o->ev[o->n - 1].col = 0;
+	/* libyaml's stream end: column 0 of the line after the last (the
+	 * scan counted the line feeds; a last line without one counts too) */
+	uint32_t lines = s.line + (s.ls < s.end ? 1 : 0);
+	emit_pos(&s, EGW_YEV_DOC_END, lines, 0, NULL, 0, false);
+	emit_pos(&s, EGW_YEV_STREAM_END, lines, 0, NULL, 0, false);
 	return true;
 }
