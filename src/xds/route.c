@@ -120,10 +120,8 @@ static bool needs_cluster_per_setting(const egw_node *settings, const egw_node *
 	return false;
 }
 
-egw_node *xds_metadata(xt *x, const egw_node *md)
+static egw_node *metadata_new(xt *x, const egw_node *md)
 {
-	if (!md)
-		return NULL;
 	egw_node *o = xo(x);
 	egw_node *eg = xobj(x, xobj(x, o, "filterMetadata"), "envoy-gateway");
 	egw_node *res = xo(x);
@@ -157,6 +155,56 @@ egw_node *xds_metadata(xt *x, const egw_node *md)
 			xs(x, po, "name", GS(p, "name"));
 			xs(x, po, "namespace", GS(p, "namespace"));
 		}
+	}
+	return o;
+}
+
+/* The memo key of IR metadata that names an object and nothing more (kind,
+ * name, namespace, sectionName), or 0 when md says more.  Each text is
+ * written with a leading byte that tells an absent text from an empty one. */
+static size_t metadata_key(const egw_node *md, char *buf, size_t cap)
+{
+	static const char *const keys[] = { "kind", "name", "namespace", "sectionName" };
+	if (md->kind != EGW_OBJ || md->n > 4)
+		return 0;
+	size_t found = 0, n = 0;
+	for (size_t i = 0; i < 4; i++) {
+		const egw_node *v = G(md, keys[i]);
+		if (v && v->kind != EGW_STR)
+			return 0;
+		found += v != NULL;
+		size_t len = v ? v->len : 0;
+		if (n + len + 2 > cap)
+			return 0;
+		buf[n++] = v ? '+' : '-';
+		if (len)
+			memcpy(buf + n, v->str, len);
+		n += len;
+		buf[n++] = 0;
+	}
+	return found == md->n ? n : 0;
+}
+
+/* Envoy Gateway's filter metadata for IR metadata.  A route and its cluster
+ * carry the same, so metadata that only names an object is built once per
+ * fleet and frozen: both point at it, and the encoder copies its bytes. */
+egw_node *xds_metadata(xt *x, const egw_node *md)
+{
+	if (!md)
+		return NULL;
+	char key[512];
+	size_t klen = metadata_key(md, key, sizeof key);
+	if (!klen)
+		return metadata_new(x, md);
+	if (!x->md_memo_init) {
+		egw_map_init(&x->md_memo, x->a);
+		x->md_memo_init = true;
+	}
+	egw_node *o = egw_map_getn(&x->md_memo, key, klen);
+	if (!o) {
+		o = metadata_new(x, md);
+		egw_freeze(o);
+		egw_map_putn(&x->md_memo, key, klen, o);
 	}
 	return o;
 }

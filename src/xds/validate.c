@@ -45,49 +45,68 @@ static bool chain_ok(const egw_node *fc)
 	return true;
 }
 
+/* Whether interned key k is lit[0..n): one word compare settles most. */
+static inline bool key_is(const char *k, const char *lit, size_t n)
+{
+	return egw_key_lenpre(k) == egw_key_word(lit, n) && (n <= 4 || memcmp(k + 4, lit + 4, n - 4) == 0);
+}
+#define KEY_IS(k, lit) key_is((k), (lit), sizeof(lit) - 1)
+
+static const char tcp_proxy_type[] =
+	"type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
+
 /* Rules of Envoy's PGV annotations that generated trees can break, checked
  * anywhere in a resource: a gRPC service's Envoy cluster must be named, a
  * TCP proxy hash policy must say what to hash, a fault abort's HTTP status
- * must be in [200, 600). */
+ * must be in [200, 600).  n is an object or an array, reached through key
+ * (NULL at the top).  The walk visits every object of every route
+ * configuration, so a member is looked at once: its key is one word
+ * compare against "@type", and only containers are descended into. */
 static bool tree_ok(const egw_node *n, const char *key)
 {
-	if (!n)
-		return true;
 	if (n->kind == EGW_ARR) {
-		const egw_node *it;
-		EGW_ARR_EACH(n, i, it)
-			if (!tree_ok(it, key))
+		for (size_t i = 0; i < n->n; i++) {
+			const egw_node *it = n->c.items[i];
+			if (it && (it->kind == EGW_ARR || it->kind == EGW_OBJ) && !tree_ok(it, key))
 				return false;
+		}
 		return true;
 	}
-	if (n->kind != EGW_OBJ)
-		return true;
-	if (key && !strcmp(key, "envoyGrpc") && !egw_get_str(n, "clusterName", "")[0])
+	if (key && KEY_IS(key, "envoyGrpc") && !egw_get_str(n, "clusterName", "")[0])
 		return false;
-	if (key && !strcmp(key, "abort")) {
+	if (key && KEY_IS(key, "abort")) {
 		int64_t st;
 		const egw_node *hs = egw_get(n, "httpStatus");
 		if (hs && (!egw_node_int(hs, &st) || st < 200 || st >= 600))
 			return false;
 	}
-	const char *type = egw_get_str(n, "@type", "");
-	if (!strcmp(type, "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy")) {
-		const egw_node *hp;
-		EGW_ARR_EACH(egw_get(n, "hashPolicy"), i, hp)
-			if (!egw_get(hp, "sourceIp") && !egw_get(hp, "filterState"))
-				return false;
-	}
-	const egw_member *m;
-	EGW_OBJ_EACH(n, i, m)
-		if (!tree_ok(m->val, m->key))
+	for (size_t i = 0; i < n->n; i++) {
+		const egw_member *m = &n->c.members[i];
+		const egw_node *v = m->val;
+		if (!v)
+			continue;
+		if (v->kind == EGW_STR && KEY_IS(m->key, "@type") && v->len == sizeof tcp_proxy_type - 1 &&
+		    !memcmp(v->str, tcp_proxy_type, v->len)) {
+			const egw_node *hp;
+			EGW_ARR_EACH(egw_get(n, "hashPolicy"), j, hp)
+				if (!egw_get(hp, "sourceIp") && !egw_get(hp, "filterState"))
+					return false;
+		}
+		if ((v->kind == EGW_ARR || v->kind == EGW_OBJ) && !tree_ok(v, m->key))
 			return false;
+	}
 	return true;
+}
+
+static bool tree_ok_top(const egw_node *n)
+{
+	return !n || (n->kind != EGW_ARR && n->kind != EGW_OBJ) || tree_ok(n, NULL);
 }
 
 static bool listener_ok(xt *x, const egw_node *l)
 {
 	(void)x;
-	if (!tree_ok(l, NULL))
+	if (!tree_ok_top(l))
 		return false;
 	const egw_node *fc;
 	EGW_ARR_EACH(egw_get(l, "filterChains"), i, fc)
@@ -116,7 +135,7 @@ static bool cluster_ok(xt *x, const egw_node *c)
 static bool route_config_ok(xt *x, const egw_node *rc)
 {
 	(void)x;
-	return tree_ok(rc, NULL);
+	return tree_ok_top(rc);
 }
 
 static void filter_type(xt *x, egw_xds_type t, bool (*ok)(xt *, const egw_node *))

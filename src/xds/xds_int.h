@@ -40,6 +40,10 @@ typedef struct xt {
 	 * circuit breakers, default load-balancing policy), built once per
 	 * fleet and frozen: thousands of clusters point at one copy */
 	egw_node *eds_source, *default_cb, *default_lb;
+	/* route.c: filter metadata that only names an object, by what it
+	 * names: a route and its cluster share one frozen copy */
+	egw_map md_memo;
+	bool md_memo_init;
 } xt;
 
 /* IR access: case-insensitive. */

@@ -58,10 +58,8 @@ static const char *route(const char *name, const char *traffic)
 	return b;
 }
 
-/* Clusters without settings of their own point at one frozen copy of the
- * EDS config source, the default circuit breakers and the default
- * load-balancing policy; a cluster with its own settings gets its own. */
-START_TEST(clusters_share_default_parts)
+/* One HTTP listener's IR with the given routes, parsed. */
+static egw_node *listener_doc(const char *routes)
 {
 	char ir[8192];
 	snprintf(ir, sizeof ir,
@@ -71,15 +69,26 @@ START_TEST(clusters_share_default_parts)
 		 "  port: 10080\n"
 		 "  hostnames:\n"
 		 "  - \"*\"\n"
-		 "  routes:\n%s%s%s",
-		 route("a", ""), route("b", ""),
+		 "  routes:\n%s",
+		 routes);
+	egw_node *doc = egw_parse_one(&C, 0, ir, strlen(ir));
+	ck_assert_ptr_nonnull(doc);
+	return doc;
+}
+
+/* Clusters without settings of their own point at one frozen copy of the
+ * EDS config source, the default circuit breakers and the default
+ * load-balancing policy; a cluster with its own settings gets its own. */
+START_TEST(clusters_share_default_parts)
+{
+	char rs[4096];
+	snprintf(rs, sizeof rs, "%s%s%s", route("a", ""), route("b", ""),
 		 route("c", "    traffic:\n"
 			    "      circuitBreaker:\n"
 			    "        maxConnections: 7\n"
 			    "      loadBalancer:\n"
 			    "        random: {}\n"));
-	egw_node *doc = egw_parse_one(&C, 0, ir, strlen(ir));
-	ck_assert_ptr_nonnull(doc);
+	egw_node *doc = listener_doc(rs);
 	egw_xds_out out;
 	memset(&out, 0, sizeof out);
 	ck_assert_int_eq(egw_xds_translate(&C, doc, &out), 0);
@@ -109,12 +118,121 @@ START_TEST(clusters_share_default_parts)
 }
 END_TEST
 
+static size_t count_named(const egw_node *arr, egw_xds_type t, const char *name)
+{
+	size_t k = 0;
+	const egw_node *r;
+	EGW_ARR_EACH(arr, i, r)
+		k += !strcmp(egw_xds_resource_name(t, r), name);
+	return k;
+}
+
+/* Validation walks every object of a route configuration: a fault abort's
+ * status outside [200, 600), deep in a route's per-filter configuration,
+ * drops the configuration and says so; the listener's clusters stay. */
+START_TEST(route_config_validation)
+{
+	static const struct {
+		int status;
+		bool dropped;
+	} cases[] = { { 500, false }, { 200, false }, { 599, false }, { 700, true }, { 199, true }, { 600, true } };
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		char traffic[256], rs[4096];
+		snprintf(traffic, sizeof traffic,
+			 "    traffic:\n"
+			 "      faultInjection:\n"
+			 "        abort:\n"
+			 "          httpStatus: %d\n"
+			 "          percentage: 100\n",
+			 cases[k].status);
+		snprintf(rs, sizeof rs, "%s%s", route("a", ""), route("b", traffic));
+		egw_node *doc = listener_doc(rs);
+		egw_xds_out out;
+		memset(&out, 0, sizeof out);
+		int rc = egw_xds_translate(&C, doc, &out);
+		size_t n = count_named(out.res[EGW_XDS_ROUTE], EGW_XDS_ROUTE, "first-listener");
+		if (cases[k].dropped) {
+			ck_assert_msg(rc < 0 && n == 0, "case %zu: route configuration kept", k);
+			ck_assert_ptr_nonnull(strstr(out.error, "validation failed for xds resource first-listener"));
+		} else {
+			ck_assert_msg(rc == 0 && n == 1, "case %zu: route configuration dropped (%s)", k,
+				      out.error ? out.error : "");
+		}
+		/* the clusters are checked on their own and stay */
+		ck_assert_uint_eq(count_named(out.res[EGW_XDS_CLUSTER], EGW_XDS_CLUSTER, "a-dest"), 1);
+	}
+}
+END_TEST
+
+static const egw_node *xroute(const egw_xds_out *out, const char *name)
+{
+	const egw_node *rc, *vh, *r;
+	EGW_ARR_EACH(out->res[EGW_XDS_ROUTE], i, rc)
+		EGW_ARR_EACH(egw_get(rc, "virtualHosts"), j, vh)
+			EGW_ARR_EACH(egw_get(vh, "routes"), k, r)
+				if (!strcmp(egw_get_str(r, "name", ""), name))
+					return r;
+	ck_abort_msg("no route %s", name);
+	return NULL;
+}
+
+/* Filter metadata that only names an object is built once per fleet: a
+ * route and its cluster point at one frozen copy, and the encoder copies
+ * its bytes.  Metadata that says more (annotations) is each resource's own. */
+START_TEST(metadata_shared_by_route_and_cluster)
+{
+	char rs[4096];
+	snprintf(rs, sizeof rs,
+		 "%s"
+		 "    metadata:\n"
+		 "      kind: HTTPRoute\n"
+		 "      name: app\n"
+		 "      namespace: default\n"
+		 "%s"
+		 "    metadata:\n"
+		 "      kind: HTTPRoute\n"
+		 "      name: app\n"
+		 "      namespace: default\n"
+		 "      annotations:\n"
+		 "        team: a\n",
+		 route("a", ""), route("b", ""));
+	/* route() ends each route with its destination; the metadata lines
+	 * above belong to the route, and the destination carries the same */
+	egw_node *doc = listener_doc(rs);
+	egw_node *routes = egw_path(egw_at(egw_get(doc, "http"), 0), "routes");
+	for (size_t i = 0; i < 2; i++) {
+		egw_node *r = egw_at(routes, i);
+		egw_obj_set(A, egw_get(r, "destination"), "metadata", egw_clone(A, egw_get(r, "metadata")));
+	}
+	egw_xds_out out;
+	memset(&out, 0, sizeof out);
+	ck_assert_int_eq(egw_xds_translate(&C, doc, &out), 0);
+	const egw_node *ra = egw_get(xroute(&out, "a"), "metadata"), *ca = egw_get(cluster(&out, "a-dest"), "metadata");
+	ck_assert_ptr_nonnull(ra);
+	ck_assert_ptr_eq(ra, ca);
+	ck_assert(egw_frozen(ra));
+	ck_assert_str_eq(egw_get_str(egw_at(egw_path(ra, "filterMetadata.envoy-gateway.resources"), 0), "name", ""), "app");
+	const egw_node *rb = egw_get(xroute(&out, "b"), "metadata"), *cb = egw_get(cluster(&out, "b-dest"), "metadata");
+	ck_assert_ptr_nonnull(rb);
+	ck_assert_ptr_ne(rb, ra);
+	ck_assert_ptr_ne(rb, cb);
+	ck_assert(!egw_frozen(rb));
+	ck_assert(egw_equal(rb, cb));
+	ck_assert_str_eq(egw_get_str(egw_path(egw_at(egw_path(rb, "filterMetadata.envoy-gateway.resources"), 0),
+					      "annotations"),
+				     "team", ""),
+			 "a");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("xds");
 	TCase *tc = tcase_create("trees");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, clusters_share_default_parts);
+	tcase_add_test(tc, route_config_validation);
+	tcase_add_test(tc, metadata_shared_by_route_and_cluster);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
