@@ -45,9 +45,26 @@ typedef struct field_slot {
 	unsigned gen;
 } field_slot;
 
+/* One slot of the body cache: a frozen node never changes, and the xds
+ * stage points thousands of resources at one frozen copy of a common part
+ * (a cluster's default load-balancing policy, a route's metadata), so the
+ * body encoded for (node, message) is copied instead of encoded again.  A
+ * slot first only notes a node; the bytes are kept from its second
+ * sighting on, so nodes met once (every frozen input node) cost no copy. */
+#define BODY_CACHE 256
+typedef struct body_slot {
+	const egw_node *v;
+	const ProtobufCMessageDescriptor *d;
+	unsigned gen;
+	int depth;      /* the nesting it was encoded at: a hit must not be deeper */
+	uint8_t *bytes; /* NULL until the second sighting */
+	size_t len;
+} body_slot;
+
 typedef struct enc {
 	egw_arena *a;
 	field_slot *fields;
+	body_slot *bodies;
 	unsigned gen; /* this resource's generation in fields */
 	uint8_t *p;
 	size_t n, cap;
@@ -437,12 +454,37 @@ static int enc_body(enc *e, const ProtobufCMessageDescriptor *d, const egw_node 
 static int enc_sub(enc *e, uint32_t num, const ProtobufCMessageDescriptor *d, const egw_node *v,
 		   bool omit_empty)
 {
+	body_slot *bs = NULL;
+	if (egw_frozen(v) && v->kind == EGW_OBJ && v->n) {
+		uintptr_t h = ((uintptr_t)v >> 3) ^ ((uintptr_t)d >> 4);
+		bs = &e->bodies[(h ^ (h >> 11)) % BODY_CACHE];
+		if (bs->v == v && bs->d == d && bs->gen == e->gen) {
+			if (bs->bytes && e->depth <= bs->depth) {
+				if (bs->len || !omit_empty) {
+					put_tag(e, num, WT_LEN);
+					put_varint(e, bs->len);
+					put_raw(e, bs->bytes, bs->len);
+				}
+				return 0;
+			}
+		} else {
+			*bs = (body_slot){ v, d, e->gen, e->depth, NULL, 0 };
+			bs = NULL; /* noted; kept from the second sighting on */
+		}
+	}
 	size_t start = e->n;
 	put_tag(e, num, WT_LEN);
 	size_t mark = len_begin(e);
 	if (enc_body(e, d, v, false))
 		return -1;
-	if (len_end(e, mark) == 0 && omit_empty)
+	size_t body = len_end(e, mark);
+	if (bs && !bs->bytes) {
+		bs->bytes = egw_alloc_raw(e->a, body ? body : 1);
+		memcpy(bs->bytes, e->p + e->n - body, body);
+		bs->len = body;
+		bs->depth = e->depth;
+	}
+	if (body == 0 && omit_empty)
 		e->n = start;
 	return 0;
 }
@@ -913,9 +955,12 @@ int egw_pb_known(const char *full_name)
 static void next_generation(egw_ctx *c)
 {
 	if (!c->pb_fields || c->pb_gen == UINT_MAX) {
-		if (!c->pb_fields)
+		if (!c->pb_fields) {
 			c->pb_fields = EGW_NEWN(c->arena, field_slot, FIELD_CACHE);
+			c->pb_bodies = EGW_NEWN(c->arena, body_slot, BODY_CACHE);
+		}
 		memset(c->pb_fields, 0, FIELD_CACHE * sizeof(field_slot));
+		memset(c->pb_bodies, 0, BODY_CACHE * sizeof(body_slot));
 		c->pb_gen = 0;
 	}
 	c->pb_gen++;
@@ -953,6 +998,7 @@ int egw_pb_encode(egw_ctx *c, const char *full_name, const egw_node *json, uint8
 	if (!c->pb_run)
 		next_generation(c);
 	e->fields = c->pb_fields;
+	e->bodies = c->pb_bodies;
 	e->gen = c->pb_gen;
 	*out = NULL;
 	*len = 0;

@@ -48,6 +48,9 @@ typedef struct egw_ctx {
 	/* The encoder's field lookups by (message, key), valid for one
 	 * resource (entries of older generations are misses) */
 	void *pb_fields;
+	/* ... and its encoded bodies of frozen nodes met more than once, for
+	 * the same generation: a run's trees stay alive until it ends */
+	void *pb_bodies;
 	unsigned pb_gen;
 	bool pb_run; /* inside egw_pb_run_begin/end: one generation */
 	/* the parser freezes each node it completes (EGW_NF_FROZEN): set

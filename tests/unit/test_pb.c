@@ -60,6 +60,16 @@ static char *hex(fx *f, const uint8_t *p, size_t n)
 	return s;
 }
 
+/* tree encoded as message type, in hex; the encoding must succeed */
+static const char *encode_hex(fx *f, const char *type, const egw_node *tree)
+{
+	uint8_t *out;
+	size_t len;
+	const char *err = NULL;
+	ck_assert_msg(egw_pb_encode(&f->c, type, tree, &out, &len, &err) == 0, "%s: %s", type, err);
+	return hex(f, out, len);
+}
+
 /* Encodes text as type and checks the bytes (hex). */
 static void check_bytes(const char *type, const char *text, const char *want)
 {
@@ -186,22 +196,74 @@ START_TEST(run_same_bytes)
 	egw_node *trees[4];
 	for (int i = 0; i < 4; i++) {
 		trees[i] = json(&f, docs[i][1]);
-		uint8_t *out;
-		size_t len;
-		const char *err = NULL;
-		ck_assert_int_eq(egw_pb_encode(&f.c, docs[i][0], trees[i], &out, &len, &err), 0);
-		alone[i] = hex(&f, out, len);
+		alone[i] = encode_hex(&f, docs[i][0], trees[i]);
 	}
 	egw_pb_run_begin(&f.c);
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < 4; i++) {
-			uint8_t *out;
-			size_t len;
-			const char *err = NULL;
-			ck_assert_int_eq(egw_pb_encode(&f.c, docs[i][0], trees[i], &out, &len, &err), 0);
-			ck_assert_str_eq(hex(&f, out, len), alone[i]);
+			ck_assert_str_eq(encode_hex(&f, docs[i][0], trees[i]), alone[i]);
 		}
 	egw_pb_run_end(&f.c);
+	fx_done(&f);
+}
+END_TEST
+
+/* In a run, the body of a frozen node met again is copied, not encoded
+ * again: the bytes must be those of unshared, unfrozen trees, whatever
+ * message the node stands for at each place (here {"name": ...} is a Route,
+ * whose name is field 14, and a TransportSocket, whose name is field 1), and
+ * for bodies longer than 127 bytes (a length of two bytes). */
+START_TEST(run_copies_frozen_bodies)
+{
+	fx f;
+	fx_init(&f);
+	char longname[300];
+	memset(longname, 'x', 200);
+	longname[200] = 0;
+	char text[512];
+	snprintf(text, sizeof text, "{\"name\":\"%s\"}", longname);
+	egw_node *shared[2] = { json(&f, "{\"name\":\"n\"}"), json(&f, text) };
+	egw_node *md = json(&f, "{\"filterMetadata\":{\"envoy-gateway\":{\"resources\":"
+				"[{\"kind\":\"HTTPRoute\",\"name\":\"a\",\"namespace\":\"default\"}]}}}");
+	for (int k = 0; k < 2; k++) {
+		egw_node *nd = shared[k];
+		/* each message, with copies (the reference) or with the shared node */
+		egw_node *trees[2][3];
+		for (int sh = 0; sh < 2; sh++) {
+			egw_node *use = sh ? nd : egw_clone(f.a, nd);
+			egw_node *mdu = sh ? md : egw_clone(f.a, md);
+			egw_node *rc = json(&f, "{\"name\":\"rc\",\"virtualHosts\":[{\"name\":\"vh\",\"domains\":[\"*\"]}]}");
+			egw_node *routes = egw_set_arr(f.a, egw_at(egw_get(rc, "virtualHosts"), 0), "routes");
+			/* the shared node as a route, a route of its own, the shared node again */
+			egw_arr_push(f.a, routes, use);
+			egw_node *own = egw_arr_push(f.a, routes, egw_obj(f.a));
+			egw_set_str(f.a, own, "name", "own");
+			egw_obj_set(f.a, own, "metadata", mdu);
+			egw_arr_push(f.a, routes, use);
+			egw_node *cl = json(&f, "{\"name\":\"c\",\"type\":\"STATIC\"}");
+			egw_obj_set(f.a, cl, "transportSocket", use);
+			egw_obj_set(f.a, cl, "metadata", mdu);
+			egw_node *cl2 = json(&f, "{\"name\":\"d\"}");
+			egw_obj_set(f.a, cl2, "metadata", mdu);
+			trees[sh][0] = rc;
+			trees[sh][1] = cl;
+			trees[sh][2] = cl2;
+		}
+		egw_freeze(nd);
+		egw_freeze(md);
+		static const char *const types[3] = { "envoy.config.route.v3.RouteConfiguration",
+						      "envoy.config.cluster.v3.Cluster",
+						      "envoy.config.cluster.v3.Cluster" };
+		const char *want[3];
+		for (int i = 0; i < 3; i++)
+			want[i] = encode_hex(&f, types[i], trees[0][i]);
+		egw_pb_run_begin(&f.c);
+		for (int pass = 0; pass < 3; pass++)
+			for (int i = 0; i < 3; i++)
+				ck_assert_msg(!strcmp(encode_hex(&f, types[i], trees[1][i]), want[i]),
+					      "shape %d, pass %d, message %d", k, pass, i);
+		egw_pb_run_end(&f.c);
+	}
 	fx_done(&f);
 }
 END_TEST
@@ -631,6 +693,7 @@ int main(void)
 	tcase_add_test(tc, bytes_wkt);
 	tcase_add_test(tc, bytes_order_packed_enum);
 	tcase_add_test(tc, run_same_bytes);
+	tcase_add_test(tc, run_copies_frozen_bodies);
 	tcase_add_test(tc, round_forms);
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, garbage);
