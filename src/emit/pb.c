@@ -47,18 +47,23 @@ typedef struct field_slot {
 
 /* One slot of the body cache: a frozen node never changes, and the xds
  * stage points thousands of resources at one frozen copy of a common part
- * (a cluster's default load-balancing policy, a route's metadata), so the
+ * (a cluster's default load-balancing policy and circuit breakers), so the
  * body encoded for (node, message) is copied instead of encoded again.  A
- * slot first only notes a node; the bytes are kept from its second
- * sighting on, so nodes met once (every frozen input node) cost no copy. */
-#define BODY_CACHE 256
+ * slot first only notes a node; its bytes are kept from the second
+ * sighting on, so nodes met once (every frozen input node) cost no copy.
+ * The slots hold the bytes themselves: what is allocated does not depend on
+ * which nodes happen to share a slot (that depends on their addresses), so
+ * a translation allocates the same whatever the addresses. */
+#define BODY_CACHE 128
+#define BODY_MAX 240
 typedef struct body_slot {
 	const egw_node *v;
 	const ProtobufCMessageDescriptor *d;
 	unsigned gen;
-	int depth;      /* the nesting it was encoded at: a hit must not be deeper */
-	uint8_t *bytes; /* NULL until the second sighting */
-	size_t len;
+	int depth;     /* the nesting it was encoded at: a hit must not be deeper */
+	bool kept;     /* bytes[0..len) hold the body (from the second sighting) */
+	uint8_t len;
+	uint8_t bytes[BODY_MAX];
 } body_slot;
 
 typedef struct enc {
@@ -459,7 +464,7 @@ static int enc_sub(enc *e, uint32_t num, const ProtobufCMessageDescriptor *d, co
 		uintptr_t h = ((uintptr_t)v >> 3) ^ ((uintptr_t)d >> 4);
 		bs = &e->bodies[(h ^ (h >> 11)) % BODY_CACHE];
 		if (bs->v == v && bs->d == d && bs->gen == e->gen) {
-			if (bs->bytes && e->depth <= bs->depth) {
+			if (bs->kept && e->depth <= bs->depth) {
 				if (bs->len || !omit_empty) {
 					put_tag(e, num, WT_LEN);
 					put_varint(e, bs->len);
@@ -468,7 +473,10 @@ static int enc_sub(enc *e, uint32_t num, const ProtobufCMessageDescriptor *d, co
 				return 0;
 			}
 		} else {
-			*bs = (body_slot){ v, d, e->gen, e->depth, NULL, 0 };
+			bs->v = v;
+			bs->d = d;
+			bs->gen = e->gen;
+			bs->kept = false;
 			bs = NULL; /* noted; kept from the second sighting on */
 		}
 	}
@@ -478,11 +486,11 @@ static int enc_sub(enc *e, uint32_t num, const ProtobufCMessageDescriptor *d, co
 	if (enc_body(e, d, v, false))
 		return -1;
 	size_t body = len_end(e, mark);
-	if (bs && !bs->bytes) {
-		bs->bytes = egw_alloc_raw(e->a, body ? body : 1);
+	if (bs && !bs->kept && body <= BODY_MAX) {
 		memcpy(bs->bytes, e->p + e->n - body, body);
-		bs->len = body;
+		bs->len = (uint8_t)body;
 		bs->depth = e->depth;
+		bs->kept = true;
 	}
 	if (body == 0 && omit_empty)
 		e->n = start;
