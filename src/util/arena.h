@@ -116,6 +116,9 @@ void egw_arena_defer(egw_arena *a, void (*fn)(void *), void *ptr);
 /* Bytes handed out and bytes reserved from the allocator (for benchmarks). */
 size_t egw_arena_used(const egw_arena *a);
 size_t egw_arena_reserved(const egw_arena *a);
+/* Of those, the bytes in huge-page blocks mapped by the arena itself (with
+ * the system allocator, on Linux, once an arena is large; see arena.c). */
+size_t egw_arena_mapped(const egw_arena *a);
 
 #define EGW_NEW(a, T) ((T *)egw_alloc((a), sizeof(T)))
 #define EGW_NEWN(a, T, n) ((T *)egw_alloc((a), sizeof(T) * (size_t)(n)))

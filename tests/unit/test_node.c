@@ -921,6 +921,55 @@ START_TEST(arena_sibling_and_reset)
 }
 END_TEST
 
+/* With the system allocator an arena that has grown past a few MiB takes
+ * 2 MiB blocks of its own from mmap (Linux; not in the debug pool): the
+ * memory handed out must be as usable as any (aligned, zeroed, not
+ * overlapping), go on reset and free, and a sibling gets
+ * them too.  A host's allocator is never bypassed. */
+START_TEST(arena_huge_blocks)
+{
+	counting cnt = { 0, 0 };
+	egw_alloc_fns fns = { c_malloc, c_free, &cnt };
+	egw_arena *sys = egw_arena_new(NULL), *host = egw_arena_new(&fns);
+	egw_arena *sib = egw_arena_new_sibling(sys);
+	egw_arena *as[3] = { sys, host, sib };
+	enum { PIECE = 4000, PIECES = 6000 }; /* about 23 MiB */
+	unsigned char **ps = malloc(PIECES * sizeof *ps);
+	for (int k = 0; k < 3; k++) {
+		for (int i = 0; i < PIECES; i++) {
+			ps[i] = egw_alloc(as[k], PIECE);
+			ck_assert_msg(((uintptr_t)ps[i] & 7) == 0, "piece %d not 8-aligned", i);
+			ck_assert_msg(ps[i][0] == 0 && ps[i][PIECE - 1] == 0, "piece %d not zeroed", i);
+			memset(ps[i], i & 0xFF, PIECE);
+		}
+		for (int i = 0; i < PIECES; i++)
+			ck_assert_msg(ps[i][0] == (i & 0xFF) && ps[i][PIECE - 1] == (i & 0xFF), "piece %d overwritten", i);
+		char *g = egw_alloc(as[k], 16);
+		memcpy(g, "grow", 5);
+		ck_assert_str_eq(egw_realloc(as[k], g, 16, 100000), "grow");
+	}
+#if defined(__linux__) && !defined(EGW_DEBUG_POOL)
+	ck_assert_uint_gt(egw_arena_mapped(sys), 0);
+	ck_assert_uint_gt(egw_arena_mapped(sib), 0);
+	ck_assert_uint_le(egw_arena_mapped(sys), egw_arena_reserved(sys));
+	/* the first MiB stay in ordinary blocks: small translations never map */
+	ck_assert_uint_ge(egw_arena_reserved(sys) - egw_arena_mapped(sys), (size_t)4 << 20);
+#endif
+	ck_assert_uint_eq(egw_arena_mapped(host), 0);
+	egw_arena_reset(sys);
+	ck_assert_uint_eq(egw_arena_mapped(sys), 0);
+	ck_assert_uint_le(egw_arena_reserved(sys), 70000);
+	unsigned char *p = egw_alloc(sys, 64);
+	for (int j = 0; j < 64; j++)
+		ck_assert(p[j] == 0);
+	free(ps);
+	egw_arena_free(sib);
+	egw_arena_free(sys);
+	egw_arena_free(host);
+	ck_assert_uint_eq(cnt.mallocs, cnt.frees);
+}
+END_TEST
+
 /* A child arena goes when its stage frees it, and at the latest with its
  * parent (the way out after an OOM jump); freeing it twice is harmless. */
 START_TEST(arena_child_freed_early_or_with_parent)
@@ -1163,6 +1212,7 @@ static Suite *node_suite(void)
 	tcase_add_test(t, int_text);
 	tcase_add_test(t, sprintf_matches_snprintf);
 	tcase_add_test(t, arena_sibling_and_reset);
+	tcase_add_test(t, arena_huge_blocks);
 	tcase_add_test(t, arena_child_freed_early_or_with_parent);
 	tcase_add_test(t, reserve_room);
 	tcase_add_test(t, lookup_shared_prefixes);
