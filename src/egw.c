@@ -579,6 +579,9 @@ static int translate_in(egw_arena *a, egw_result **out, const egw_input *inputs,
 	} else {
 		rc = run(r, inputs, n, opts);
 	}
+	/* the huge blocks the stages' arenas gave back go back to the system:
+	 * the result keeps only what it holds */
+	egw_arena_trim(a);
 	collect_diags(r);
 	egw_arena_set_oom(a, NULL);
 	/* a fail-closed hook that failed fails the call, with the result */

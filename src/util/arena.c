@@ -26,6 +26,12 @@
  * translations keep small blocks. */
 #define HUGE_BLOCK ((size_t)2 << 20)
 #define HUGE_AFTER ((size_t)4 << 20)
+/* Huge blocks a freed or reset arena gives back are kept by the arena at
+ * the root of its children (up to SPARE_MAX of them) for the next child
+ * to take: a translation frees one fleet's xDS trees and builds the next
+ * fleet's, and memory already written needs no fault and no zeroing by the
+ * kernel.  egw_arena_trim hands them back to the system. */
+#define SPARE_MAX 64
 #define ALIGN 8 /* nothing in the arena needs more than pointer alignment */
 
 typedef struct block {
@@ -54,6 +60,12 @@ struct egw_arena {
 	deferred *defers;
 	jmp_buf *oom;
 	size_t used, reserved, mapped;
+	/* where huge blocks go when freed and come from first: the arena
+	 * itself, or for a child the root arena of its parent */
+	egw_arena *root;
+	block *spare;
+	size_t nspare;
+	bool dying; /* in egw_arena_free: its own blocks are not kept */
 };
 
 static void *sys_malloc(size_t n, void *ud) { (void)ud; return malloc(n); }
@@ -84,11 +96,30 @@ static void free_block(egw_arena *a, block *b)
 {
 #ifdef HUGE_BLOCKS
 	if (b->mapped) {
-		munmap(b, HUGE_BLOCK);
+		egw_arena *r = a->root;
+		if (!r->dying && r->nspare < SPARE_MAX) {
+			b->next = r->spare;
+			r->spare = b;
+			r->nspare++;
+		} else {
+			munmap(b, HUGE_BLOCK);
+		}
 		return;
 	}
 #endif
 	a->fns.free(b, a->fns.ud);
+}
+
+void egw_arena_trim(egw_arena *a)
+{
+	while (a->spare) {
+		block *b = a->spare;
+		a->spare = b->next;
+#ifdef HUGE_BLOCKS
+		munmap(b, HUGE_BLOCK);
+#endif
+	}
+	a->nspare = 0;
 }
 
 static block *new_block(egw_arena *a, size_t need)
@@ -100,8 +131,18 @@ static block *new_block(egw_arena *a, size_t need)
 	block *b = NULL;
 	bool mapped = false;
 #ifdef HUGE_BLOCKS
-	if (a->fns.malloc == sys_malloc && a->reserved >= HUGE_AFTER && HDR + size <= HUGE_BLOCK) {
-		b = map_huge(); /* on failure, the allocator's ordinary block */
+	/* a kept block whenever one fits (it costs nothing more); a new one
+	 * only for an arena already large */
+	if (a->fns.malloc == sys_malloc && HDR + size <= HUGE_BLOCK &&
+	    (a->root->spare || a->reserved >= HUGE_AFTER)) {
+		egw_arena *r = a->root;
+		if (r->spare) {
+			b = r->spare;
+			r->spare = b->next;
+			r->nspare--;
+		} else {
+			b = map_huge(); /* on failure, the allocator's ordinary block */
+		}
 		if (b) {
 			mapped = true;
 			size = HUGE_BLOCK - HDR;
@@ -133,6 +174,7 @@ egw_arena *egw_arena_new(const egw_alloc_fns *fns)
 		return NULL;
 	memset(a, 0, sizeof *a);
 	a->fns = f;
+	a->root = a;
 	return a;
 }
 
@@ -159,6 +201,7 @@ egw_child *egw_arena_child(egw_arena *a)
 	c->a = egw_arena_new_sibling(a);
 	if (!c->a)
 		egw_arena_oom(a);
+	c->a->root = a->root; /* freed before a's root: its huge blocks go there */
 	return c;
 }
 
@@ -199,13 +242,17 @@ void egw_arena_free(egw_arena *a)
 	if (!a)
 		return;
 	for (deferred *d = a->defers; d; d = d->next)
-		d->fn(d->ptr);
+		d->fn(d->ptr); /* children first: their huge blocks come back here */
+	if (a->root == a)
+		a->dying = true;
 	block *b = a->head;
 	while (b) {
 		block *n = b->next;
 		free_block(a, b);
 		b = n;
 	}
+	if (a->root == a)
+		egw_arena_trim(a);
 	egw_alloc_fns f = a->fns;
 	f.free(a, f.ud);
 }
@@ -470,3 +517,4 @@ void egw_arena_defer(egw_arena *a, void (*fn)(void *), void *ptr)
 size_t egw_arena_used(const egw_arena *a) { return a->used; }
 size_t egw_arena_reserved(const egw_arena *a) { return a->reserved; }
 size_t egw_arena_mapped(const egw_arena *a) { return a->mapped; }
+size_t egw_arena_spare(const egw_arena *a) { return a->nspare; }

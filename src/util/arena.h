@@ -44,6 +44,10 @@ typedef struct egw_child {
 egw_child *egw_arena_child(egw_arena *a);
 void egw_child_free(egw_child *c); /* idempotent */
 
+/* Gives back to the system the huge blocks a (a root arena) keeps for its
+ * children to reuse (see arena.c); egw_arena_free does it too.  Call it
+ * when the memory-hungry work is over and the arena lives on. */
+void egw_arena_trim(egw_arena *a);
 /* Forgets everything allocated in a, keeping its first block for reuse:
  * for an arena of temporaries that a loop empties on each turn.  Runs and
  * drops the deferred cleanups; interned strings are forgotten too. */
@@ -119,6 +123,8 @@ size_t egw_arena_reserved(const egw_arena *a);
 /* Of those, the bytes in huge-page blocks mapped by the arena itself (with
  * the system allocator, on Linux, once an arena is large; see arena.c). */
 size_t egw_arena_mapped(const egw_arena *a);
+/* Huge blocks a keeps for its children (egw_arena_trim gives them back). */
+size_t egw_arena_spare(const egw_arena *a);
 
 #define EGW_NEW(a, T) ((T *)egw_alloc((a), sizeof(T)))
 #define EGW_NEWN(a, T, n) ((T *)egw_alloc((a), sizeof(T) * (size_t)(n)))

@@ -956,6 +956,29 @@ START_TEST(arena_huge_blocks)
 	ck_assert_uint_ge(egw_arena_reserved(sys) - egw_arena_mapped(sys), (size_t)4 << 20);
 #endif
 	ck_assert_uint_eq(egw_arena_mapped(host), 0);
+#if defined(__linux__) && !defined(EGW_DEBUG_POOL)
+	/* a child's huge blocks go back to its root when it is freed, and the
+	 * next child takes them before it is large itself */
+	egw_child *c1 = egw_arena_child(sys);
+	for (int i = 0; i < PIECES; i++)
+		memset(egw_alloc(c1->a, PIECE), 0x77, PIECE);
+	size_t c1_mapped = egw_arena_mapped(c1->a);
+	ck_assert_uint_gt(c1_mapped, 0);
+	size_t before = egw_arena_spare(sys);
+	egw_child_free(c1);
+	ck_assert_uint_eq(egw_arena_spare(sys) - before, c1_mapped / ((size_t)2 << 20));
+	egw_child *c2 = egw_arena_child(sys);
+	for (int i = 0; i < 100; i++)
+		memset(egw_alloc(c2->a, PIECE), 0x11, PIECE);
+	ck_assert_uint_gt(egw_arena_mapped(c2->a), 0); /* small, yet in a kept block */
+	ck_assert_uint_lt(egw_arena_spare(sys), before + c1_mapped / ((size_t)2 << 20));
+	unsigned char *z = egw_alloc(c2->a, 4096);
+	for (int j = 0; j < 4096; j++)
+		ck_assert_msg(z[j] == 0, "memory from a kept block not zeroed");
+	egw_child_free(c2);
+	egw_arena_trim(sys);
+	ck_assert_uint_eq(egw_arena_spare(sys), 0);
+#endif
 	egw_arena_reset(sys);
 	ck_assert_uint_eq(egw_arena_mapped(sys), 0);
 	ck_assert_uint_le(egw_arena_reserved(sys), 70000);
