@@ -61,7 +61,8 @@ static const char tcp_proxy_type[] =
  * must be in [200, 600).  n is an object or an array, reached through key
  * (NULL at the top).  The walk visits every object of every route
  * configuration, so a member is looked at once: its key is one word
- * compare against "@type", and only containers are descended into. */
+ * compare against "@type", and only containers are descended into,
+ * metadata excepted. */
 static bool tree_ok(const egw_node *n, const char *key)
 {
 	if (n->kind == EGW_ARR) {
@@ -92,6 +93,11 @@ static bool tree_ok(const egw_node *n, const char *key)
 				if (!egw_get(hp, "sourceIp") && !egw_get(hp, "filterState"))
 					return false;
 		}
+		/* a Metadata message is data for filters, not configuration the
+		 * rules are about (a fault "abort" key in a route's filter
+		 * metadata is no fault abort); every route has one */
+		if (v->kind == EGW_OBJ && KEY_IS(m->key, "metadata"))
+			continue;
 		if ((v->kind == EGW_ARR || v->kind == EGW_OBJ) && !tree_ok(v, m->key))
 			return false;
 	}
