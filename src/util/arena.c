@@ -32,6 +32,7 @@
  * fleet's, and memory already written needs no fault and no zeroing by the
  * kernel.  egw_arena_trim hands them back to the system. */
 #define SPARE_MAX 64
+#define KMEMO 128
 #define ALIGN 8 /* nothing in the arena needs more than pointer alignment */
 
 typedef struct block {
@@ -66,6 +67,11 @@ struct egw_arena {
 	block *spare;
 	size_t nspare;
 	bool dying; /* in egw_arena_free: its own blocks are not kept */
+	/* egw_arena_intern_key's memo: the interned copy of the text last
+	 * interned from each address, by address */
+	struct {
+		const char *at, *key;
+	} kmemo[KMEMO];
 };
 
 static void *sys_malloc(size_t n, void *ud) { (void)ud; return malloc(n); }
@@ -218,6 +224,7 @@ void egw_arena_reset(egw_arena *a)
 	a->defers = NULL;
 	a->strs = NULL;
 	a->strs_mask = a->strs_n = 0;
+	memset(a->kmemo, 0, sizeof a->kmemo);
 	block *keep = NULL;
 	for (block *b = a->head; b;) {
 		block *n = b->next;
@@ -503,6 +510,21 @@ const char *egw_arena_intern(egw_arena *a, const char *s, size_t n)
 	a->strs[j].n = n;
 	a->strs_n++;
 	return copy;
+}
+
+const char *egw_arena_intern_key(egw_arena *a, const char *s, size_t n)
+{
+	uintptr_t h = (uintptr_t)s * (uintptr_t)0x9E3779B97F4A7C15ull;
+	size_t slot = (size_t)(h >> (sizeof(uintptr_t) * 8 - 7)) & (KMEMO - 1);
+	const char *k = a->kmemo[slot].key;
+	/* the text at an address can change (a buffer reused): the memo is
+	 * only a guess, confirmed by comparing the texts */
+	if (a->kmemo[slot].at == s && egw_key_len(k) == n && memcmp(k, s, n) == 0)
+		return k;
+	k = egw_arena_intern(a, s, n);
+	a->kmemo[slot].at = s;
+	a->kmemo[slot].key = k;
+	return k;
 }
 
 void egw_arena_defer(egw_arena *a, void (*fn)(void *), void *ptr)

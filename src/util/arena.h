@@ -75,6 +75,11 @@ char *egw_sprintf(egw_arena *a, const char *fmt, ...)
  * the pointer: see egw_key_len and egw_key_lenpre. */
 const char *egw_arena_intern(egw_arena *a, const char *s, size_t n);
 
+/* egw_arena_intern for the keys code sets: the same few texts, mostly
+ * string literals, from the same addresses again and again.  A memo by
+ * address answers most calls without hashing (the text is still compared,
+ * so any address is fine). */
+const char *egw_arena_intern_key(egw_arena *a, const char *s, size_t n);
 /* The first four bytes of k[0..n), zero-padded, as a number. */
 static inline uint32_t egw_key_prefix(const char *k, size_t n)
 {

@@ -240,7 +240,7 @@ static void index_build(egw_arena *a, egw_node *obj)
 
 egw_node *egw_obj_append(egw_arena *a, egw_node *obj, const char *key, size_t klen, egw_node *v)
 {
-	return egw_obj_append_ref(a, obj, egw_arena_intern(a, key, klen), klen, v);
+	return egw_obj_append_ref(a, obj, egw_arena_intern_key(a, key, klen), klen, v);
 }
 
 egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_t klen,

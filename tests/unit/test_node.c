@@ -993,6 +993,41 @@ START_TEST(arena_huge_blocks)
 }
 END_TEST
 
+/* egw_arena_intern_key remembers the key interned from each address; a
+ * buffer whose text changes at the same address, or an arena that was
+ * reset, must still get the right key, equal to egw_arena_intern's. */
+START_TEST(arena_intern_key_memo)
+{
+	egw_arena *a = egw_arena_new(NULL);
+	char buf[32];
+	strcpy(buf, "name");
+	const char *k1 = egw_arena_intern_key(a, buf, 4);
+	ck_assert_ptr_eq(k1, egw_arena_intern(a, "name", 4));
+	ck_assert_ptr_eq(egw_arena_intern_key(a, buf, 4), k1);
+	strcpy(buf, "kind"); /* same address, same length, other text */
+	const char *k2 = egw_arena_intern_key(a, buf, 4);
+	ck_assert_str_eq(k2, "kind");
+	ck_assert_ptr_eq(k2, egw_arena_intern(a, "kind", 4));
+	ck_assert_ptr_eq(egw_arena_intern_key(a, buf, 3), egw_arena_intern(a, "kin", 3));
+	ck_assert_uint_eq(egw_key_len(egw_arena_intern_key(a, buf, 3)), 3);
+	/* a literal, many times, among other addresses */
+	for (int i = 0; i < 1000; i++) {
+		char other[16];
+		snprintf(other, sizeof other, "k%d", i);
+		ck_assert_str_eq(egw_arena_intern_key(a, other, strlen(other)), other);
+		ck_assert_ptr_eq(egw_arena_intern_key(a, "namespace", 9), egw_arena_intern(a, "namespace", 9));
+	}
+	/* after a reset the old keys are gone; the memo must not hand them out */
+	strcpy(buf, "kind");
+	ck_assert_ptr_eq(egw_arena_intern_key(a, buf, 4), k2);
+	egw_arena_reset(a);
+	const char *k3 = egw_arena_intern_key(a, buf, 4);
+	ck_assert_ptr_eq(k3, egw_arena_intern(a, "kind", 4));
+	ck_assert_str_eq(k3, "kind");
+	egw_arena_free(a);
+}
+END_TEST
+
 /* A child arena goes when its stage frees it, and at the latest with its
  * parent (the way out after an OOM jump); freeing it twice is harmless. */
 START_TEST(arena_child_freed_early_or_with_parent)
@@ -1236,6 +1271,7 @@ static Suite *node_suite(void)
 	tcase_add_test(t, sprintf_matches_snprintf);
 	tcase_add_test(t, arena_sibling_and_reset);
 	tcase_add_test(t, arena_huge_blocks);
+	tcase_add_test(t, arena_intern_key_memo);
 	tcase_add_test(t, arena_child_freed_early_or_with_parent);
 	tcase_add_test(t, reserve_room);
 	tcase_add_test(t, lookup_shared_prefixes);
