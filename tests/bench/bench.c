@@ -152,14 +152,16 @@ static void run_stages(const char *data, size_t len, stage_times *st)
 	egw_ir_translate(&c, &rs, &ir);
 	double t4 = now();
 	st->mem_ir = egw_arena_used(a);
-	/* as egw_translate does: each fleet's xDS trees in an arena of their
-	 * own, serialized into the main one, then released */
+	/* as egw_translate does: each fleet's xDS trees in a child arena,
+	 * serialized into the main one, then released (its huge blocks go
+	 * back to the main arena for the next fleet) */
 	size_t nf = 0, nres = 0, out = 0, xds_bytes = 0;
 	double t_xds = 0, t_ser = 0;
 	egw_member *m;
 	EGW_OBJ_EACH(ir.xds_ir, i, m)
 	{
-		egw_arena *xa = egw_arena_new(NULL);
+		egw_child *xch = egw_arena_child(a);
+		egw_arena *xa = xch->a;
 		egw_ctx xc = egw_ctx_in_arena(&c, xa);
 		egw_xds_out xo;
 		memset(&xo, 0, sizeof xo);
@@ -183,7 +185,7 @@ static void run_stages(const char *data, size_t len, stage_times *st)
 		egw_pb_run_end(&c);
 		t_xds += s1 - s0;
 		t_ser += now() - s1;
-		egw_arena_free(xa);
+		egw_child_free(xch);
 		nf++;
 	}
 	double t5 = t4 + t_xds, t6 = t5 + t_ser;
