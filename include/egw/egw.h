@@ -143,7 +143,12 @@ typedef int (*egw_hook_fn)(void *ud, egw_hook_point point, egw_str resource,
  * egw_options_init(); only fields are ever appended. */
 typedef struct egw_options {
 	unsigned version; /**< EGW_OPTIONS_VERSION */
-	/** Allocator for everything; NULL = malloc/free. */
+	/** Allocator for everything; NULL = malloc/free.  With NULL, on
+	 * Linux, a translation whose memory has grown past 4 MiB also takes
+	 * 2 MiB blocks straight from mmap with transparent huge pages asked
+	 * for (madvise), and gives them back before it returns or when the
+	 * result is freed; an allocator given here is the only source of
+	 * memory (pass malloc/free wrappers to opt out of huge pages). */
 	const egw_allocator *allocator;
 	/** Input kind of the buffers. */
 	egw_from from;
