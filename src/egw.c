@@ -283,6 +283,7 @@ static egw_node *fleet_res(egw_ctx *c, const egw_fleet *cf, int t)
 		egw_arena_reset(tmp->a);
 	}
 	egw_child_free(tmp);
+	egw_arena_trim(a); /* the temporaries' huge blocks, if any, are not kept */
 	f->decoded[t] = arr; /* kept for the next rendering of the fleet */
 	return arr;
 }

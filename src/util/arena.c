@@ -32,7 +32,8 @@
  * fleet's, and memory already written needs no fault and no zeroing by the
  * kernel.  egw_arena_trim hands them back to the system. */
 #define SPARE_MAX 64
-#define KMEMO 128
+#define KMEMO_BITS 7
+#define KMEMO (1 << KMEMO_BITS) /* egw_arena_intern_key's slots */
 #define ALIGN 8 /* nothing in the arena needs more than pointer alignment */
 
 typedef struct block {
@@ -515,7 +516,7 @@ const char *egw_arena_intern(egw_arena *a, const char *s, size_t n)
 const char *egw_arena_intern_key(egw_arena *a, const char *s, size_t n)
 {
 	uintptr_t h = (uintptr_t)s * (uintptr_t)0x9E3779B97F4A7C15ull;
-	size_t slot = (size_t)(h >> (sizeof(uintptr_t) * 8 - 7)) & (KMEMO - 1);
+	size_t slot = (size_t)(h >> (sizeof(uintptr_t) * 8 - KMEMO_BITS)); /* the product's top bits */
 	const char *k = a->kmemo[slot].key;
 	/* the text at an address can change (a buffer reused): the memo is
 	 * only a guess, confirmed by comparing the texts */

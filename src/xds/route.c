@@ -161,7 +161,8 @@ static egw_node *metadata_new(xt *x, const egw_node *md)
 
 /* The memo key of IR metadata that names an object and nothing more (kind,
  * name, namespace, sectionName), or 0 when md says more.  Each text is
- * written with a leading byte that tells an absent text from an empty one. */
+ * written as a byte that tells an absent text from an empty one, its
+ * length, then its bytes: texts with any bytes in them cannot collide. */
 static size_t metadata_key(const egw_node *md, char *buf, size_t cap)
 {
 	static const char *const keys[] = { "kind", "name", "namespace", "sectionName" };
@@ -173,14 +174,15 @@ static size_t metadata_key(const egw_node *md, char *buf, size_t cap)
 		if (v && v->kind != EGW_STR)
 			return 0;
 		found += v != NULL;
-		size_t len = v ? v->len : 0;
-		if (n + len + 2 > cap)
+		uint32_t len = v ? v->len : 0;
+		if (n + 1 + sizeof len + len > cap)
 			return 0;
-		buf[n++] = v ? '+' : '-';
+		buf[n++] = v ? 1 : 0;
+		memcpy(buf + n, &len, sizeof len);
+		n += sizeof len;
 		if (len)
 			memcpy(buf + n, v->str, len);
 		n += len;
-		buf[n++] = 0;
 	}
 	return found == md->n ? n : 0;
 }
