@@ -69,10 +69,13 @@ struct egw_arena {
 	size_t nspare;
 	bool dying; /* in egw_arena_free: its own blocks are not kept */
 	/* egw_arena_intern_key's memo: the interned copy of the text last
-	 * interned from each address, by address */
-	struct {
-		const char *at, *key;
-	} kmemo[KMEMO];
+	 * interned from each address, by address (KMEMO slots, in the arena,
+	 * made on first use: the arena's own struct stays small) */
+	struct kmemo_slot *kmemo;
+};
+
+struct kmemo_slot {
+	const char *at, *key;
 };
 
 static void *sys_malloc(size_t n, void *ud) { (void)ud; return malloc(n); }
@@ -225,7 +228,7 @@ void egw_arena_reset(egw_arena *a)
 	a->defers = NULL;
 	a->strs = NULL;
 	a->strs_mask = a->strs_n = 0;
-	memset(a->kmemo, 0, sizeof a->kmemo);
+	a->kmemo = NULL; /* it was in the blocks just emptied */
 	block *keep = NULL;
 	for (block *b = a->head; b;) {
 		block *n = b->next;
@@ -517,14 +520,16 @@ const char *egw_arena_intern_key(egw_arena *a, const char *s, size_t n)
 {
 	uintptr_t h = (uintptr_t)s * (uintptr_t)0x9E3779B97F4A7C15ull;
 	size_t slot = (size_t)(h >> (sizeof(uintptr_t) * 8 - KMEMO_BITS)); /* the product's top bits */
-	const char *k = a->kmemo[slot].key;
+	if (!a->kmemo)
+		a->kmemo = egw_alloc(a, KMEMO * sizeof *a->kmemo);
+	struct kmemo_slot *m = &a->kmemo[slot];
 	/* the text at an address can change (a buffer reused): the memo is
 	 * only a guess, confirmed by comparing the texts */
-	if (a->kmemo[slot].at == s && egw_key_len(k) == n && memcmp(k, s, n) == 0)
-		return k;
-	k = egw_arena_intern(a, s, n);
-	a->kmemo[slot].at = s;
-	a->kmemo[slot].key = k;
+	if (m->at == s && egw_key_len(m->key) == n && memcmp(m->key, s, n) == 0)
+		return m->key;
+	const char *k = egw_arena_intern(a, s, n);
+	m->at = s;
+	m->key = k;
 	return k;
 }
 
