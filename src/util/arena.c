@@ -525,7 +525,7 @@ const char *egw_arena_intern_key(egw_arena *a, const char *s, size_t n)
 	struct kmemo_slot *m = &a->kmemo[slot];
 	/* the text at an address can change (a buffer reused): the memo is
 	 * only a guess, confirmed by comparing the texts */
-	if (m->at == s && egw_key_len(m->key) == n && memcmp(m->key, s, n) == 0)
+	if (m->at == s && egw_key_eq(m->key, s, n, egw_key_word(s, n)))
 		return m->key;
 	const char *k = egw_arena_intern(a, s, n);
 	m->at = s;

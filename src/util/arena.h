@@ -15,6 +15,7 @@
 #define EGW_UTIL_ARENA_H
 
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -119,6 +120,13 @@ static inline uint64_t egw_key_word(const char *k, size_t n)
 	return w;
 }
 
+/* Whether interned text k is s[0..n), given want = egw_key_word(s, n):
+ * the length-and-prefix word settles most compares without reading the
+ * texts. */
+static inline bool egw_key_eq(const char *k, const char *s, size_t n, uint64_t want)
+{
+	return egw_key_lenpre(k) == want && (n <= 4 || memcmp(k + 4, s + 4, n - 4) == 0);
+}
 /* Runs fn(ptr) when the arena is freed (also after an OOM jump). */
 void egw_arena_defer(egw_arena *a, void (*fn)(void *), void *ptr);
 

@@ -270,7 +270,7 @@ egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_
 
 static inline bool key_is(const egw_member *m, const char *key, size_t klen, uint64_t want)
 {
-	return egw_key_lenpre(m->key) == want && (klen <= 4 || memcmp(m->key + 4, key + 4, klen - 4) == 0);
+	return egw_key_eq(m->key, key, klen, want);
 }
 
 static inline __attribute__((always_inline)) egw_member *find(const egw_node *obj, const char *key,

@@ -45,12 +45,8 @@ static bool chain_ok(const egw_node *fc)
 	return true;
 }
 
-/* Whether interned key k is lit[0..n): one word compare settles most. */
-static inline bool key_is(const char *k, const char *lit, size_t n)
-{
-	return egw_key_lenpre(k) == egw_key_word(lit, n) && (n <= 4 || memcmp(k + 4, lit + 4, n - 4) == 0);
-}
-#define KEY_IS(k, lit) key_is((k), (lit), sizeof(lit) - 1)
+/* Whether interned key k is the literal lit. */
+#define KEY_IS(k, lit) egw_key_eq((k), (lit), sizeof(lit) - 1, egw_key_word((lit), sizeof(lit) - 1))
 
 static const char tcp_proxy_type[] =
 	"type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
