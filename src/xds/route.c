@@ -198,10 +198,6 @@ egw_node *xds_metadata(xt *x, const egw_node *md)
 	size_t klen = metadata_key(md, key, sizeof key);
 	if (!klen)
 		return metadata_new(x, md);
-	if (!x->md_memo_init) {
-		egw_map_init(&x->md_memo, x->a);
-		x->md_memo_init = true;
-	}
 	egw_node *o = egw_map_getn(&x->md_memo, key, klen);
 	if (!o) {
 		o = metadata_new(x, md);

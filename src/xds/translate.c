@@ -46,6 +46,7 @@ int egw_xds_translate(egw_ctx *c, const egw_node *ir, egw_xds_out *out)
 	}
 	egw_map_init(&x->lst_addr, c->arena);
 	egw_map_init(&x->backend_clusters, c->arena);
+	egw_map_init(&x->md_memo, c->arena);
 	const egw_node *bc;
 	EGW_ARR_EACH(G(ir, "backendClusters"), i, bc)
 		if (GS(bc, "name"))

@@ -43,7 +43,6 @@ typedef struct xt {
 	/* route.c: filter metadata that only names an object, by what it
 	 * names: a route and its cluster share one frozen copy */
 	egw_map md_memo;
-	bool md_memo_init;
 } xt;
 
 /* IR access: case-insensitive. */
