@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "egw/egw.h"
+#include "check_run.h"
 
 #define S(lit) ((egw_str){ (lit), sizeof(lit) - 1 })
 
@@ -1906,9 +1907,5 @@ static Suite *api_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(api_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(api_suite(), NULL);
 }

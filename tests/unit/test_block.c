@@ -16,6 +16,7 @@
 
 #include "slurp.h"
 #include "../fuzz/block_diff.h"
+#include "check_run.h"
 
 static size_t max_docs = 1000000;
 
@@ -249,9 +250,5 @@ int main(void)
 	tcase_add_test(tc, limits_the_same);
 	tcase_add_test(tc, corpus_same_both_ways);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(s, NULL);
 }

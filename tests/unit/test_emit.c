@@ -18,6 +18,7 @@
 #include "parse/parse.h"
 #include "util/ctx.h"
 #include "ctx_fixture.h"
+#include "check_run.h"
 
 static egw_arena *A;
 static egw_ctx C;
@@ -528,9 +529,5 @@ static Suite *emit_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(emit_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(emit_suite(), NULL);
 }

@@ -16,6 +16,7 @@
 #include "egw/egw.h"
 #include "emit/pb.h"
 #include "util/text.h"
+#include "check_run.h"
 
 static const char ir_doc[] =
 	"http:\n"
@@ -491,9 +492,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(suite(), NULL);
 }

@@ -17,6 +17,7 @@
 #include "util/sha256.h"
 #include "util/map.h"
 #include "util/node.h"
+#include "check_run.h"
 
 static egw_arena *A;
 
@@ -1285,9 +1286,5 @@ static Suite *node_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(node_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(node_suite(), NULL);
 }

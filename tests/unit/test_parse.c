@@ -14,6 +14,7 @@
 #include "parse/parse.h"
 #include "util/ctx.h"
 #include "ctx_fixture.h"
+#include "check_run.h"
 
 static egw_arena *A;
 static egw_ctx C;
@@ -1341,10 +1342,5 @@ static Suite *model_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(parse_suite());
-	srunner_add_suite(sr, model_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(parse_suite(), model_suite());
 }

@@ -19,6 +19,7 @@
 #include "emit/pb_internal.h"
 #include "emit/text.h"
 #include "parse/parse.h"
+#include "check_run.h"
 
 /* ---- fixtures ---- */
 
@@ -700,9 +701,5 @@ int main(void)
 	tcase_add_test(tc, utf8_check);
 	tcase_add_test(tc, corpus_round_trip);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? 1 : 0;
+	return test_run(s, NULL);
 }

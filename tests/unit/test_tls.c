@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "egw/egw.h"
+#include "check_run.h"
 
 static const char *data_dir;
 
@@ -285,9 +286,5 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, validity_window);
 	tcase_add_test(tc, ca_bundle);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return test_run(s, NULL);
 }

@@ -12,6 +12,7 @@
 #include "util/ctx.h"
 #include "ctx_fixture.h"
 #include "xds/xds.h"
+#include "check_run.h"
 
 static egw_arena *A;
 static egw_ctx C;
@@ -234,9 +235,5 @@ int main(void)
 	tcase_add_test(tc, route_config_validation);
 	tcase_add_test(tc, metadata_shared_by_route_and_cluster);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return test_run(s, NULL);
 }
