@@ -9,6 +9,17 @@
 
 #include "hash.h"
 
+#if defined(EGW_DEBUG_POOL) && defined(__SANITIZE_ADDRESS__)
+#define EGW_ASAN 1
+#elif defined(EGW_DEBUG_POOL) && defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EGW_ASAN 1
+#endif
+#endif
+#ifdef EGW_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 #if defined(__linux__) && !defined(EGW_DEBUG_POOL)
 #include <stdint.h>
 #include <sys/mman.h>
@@ -35,6 +46,8 @@
 #define KMEMO_BITS 7
 #define KMEMO (1 << KMEMO_BITS) /* egw_arena_intern_key's slots */
 #define ALIGN 8 /* nothing in the arena needs more than pointer alignment */
+#define FREE_MIN 16
+#define FREE_CLASSES 8 /* 16 to 2048 bytes */
 
 typedef struct block {
 	struct block *next;
@@ -72,6 +85,12 @@ struct egw_arena {
 	 * interned from each address, by address (KMEMO slots, in the arena,
 	 * made on first use: the arena's own struct stays small) */
 	struct kmemo_slot *kmemo;
+	/* Room that arrays grew out of (egw_realloc moved them), by size
+	 * class FREE_MIN << k: the next array that grows to exactly that
+	 * size takes it.  Containers grow by doubling, so the sizes given up
+	 * are the sizes asked for next.  Plain allocations never look here,
+	 * which keeps them as cheap as before. */
+	void *freel[FREE_CLASSES];
 };
 
 struct kmemo_slot {
@@ -229,6 +248,7 @@ void egw_arena_reset(egw_arena *a)
 	a->strs = NULL;
 	a->strs_mask = a->strs_n = 0;
 	a->kmemo = NULL; /* it was in the blocks just emptied */
+	memset(a->freel, 0, sizeof a->freel);
 	block *keep = NULL;
 	for (block *b = a->head; b;) {
 		block *n = b->next;
@@ -278,7 +298,16 @@ _Noreturn void egw_arena_oom(egw_arena *a)
 	abort();
 }
 
-void *egw_alloc_raw(egw_arena *a, size_t size)
+/* The size class of an allocation of size bytes, or -1 when it has none
+ * (only powers of two from FREE_MIN to FREE_MIN << (FREE_CLASSES - 1)). */
+static inline int free_class(size_t size)
+{
+	if (size < FREE_MIN || size > (size_t)FREE_MIN << (FREE_CLASSES - 1) || (size & (size - 1)))
+		return -1;
+	return __builtin_ctzll((unsigned long long)size) - __builtin_ctz(FREE_MIN);
+}
+
+static inline __attribute__((always_inline)) void *alloc_raw(egw_arena *a, size_t size)
 {
 	size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 	if (size == 0)
@@ -312,9 +341,11 @@ void *egw_alloc_raw(egw_arena *a, size_t size)
 	return p;
 }
 
+void *egw_alloc_raw(egw_arena *a, size_t size) { return alloc_raw(a, size); }
+
 void *egw_alloc(egw_arena *a, size_t size)
 {
-	void *p = egw_alloc_raw(a, size);
+	void *p = alloc_raw(a, size);
 	memset(p, 0, size);
 	return p;
 }
@@ -323,7 +354,18 @@ void *egw_realloc(egw_arena *a, void *old, size_t oldsize, size_t newsize)
 {
 	if (newsize <= oldsize && old)
 		return old;
-#ifndef EGW_DEBUG_POOL
+#ifdef EGW_DEBUG_POOL
+	void *p = egw_alloc_raw(a, newsize);
+	if (old && oldsize) {
+		memcpy(p, old, oldsize);
+#ifdef EGW_ASAN
+		/* nothing may read the old place again (the other builds give it
+		 * to the next array that grows to its size): this build proves it */
+		ASAN_POISON_MEMORY_REGION(old, oldsize);
+#endif
+	}
+	return p;
+#else
 	/* The block's last allocation grows where it is when there is room:
 	 * an array filled without allocations in between leaves no copies. */
 	block *b = a->head;
@@ -334,11 +376,25 @@ void *egw_realloc(egw_arena *a, void *old, size_t oldsize, size_t newsize)
 		a->used += want - was;
 		return old;
 	}
-#endif
-	void *p = egw_alloc_raw(a, newsize);
-	if (old && oldsize)
+	/* else room an array outgrew earlier, or new room */
+	void *p = NULL;
+	int k = free_class(want);
+	if (k >= 0 && a->freel[k]) {
+		p = a->freel[k];
+		memcpy(&a->freel[k], p, sizeof(void *));
+	} else {
+		p = alloc_raw(a, newsize);
+	}
+	if (old && oldsize) {
 		memcpy(p, old, oldsize);
+		k = free_class(oldsize);
+		if (k >= 0) {
+			memcpy(old, &a->freel[k], sizeof(void *));
+			a->freel[k] = old;
+		}
+	}
 	return p;
+#endif
 }
 
 char *egw_strndup(egw_arena *a, const char *s, size_t n)

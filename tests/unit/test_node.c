@@ -796,6 +796,64 @@ START_TEST(arena_realloc_grows_last_in_place)
 }
 END_TEST
 
+/* An array that grew out of its place leaves its old room to the next
+ * array that grows to exactly that size (a power of two from 16 to 2048
+ * bytes), contents copied; plain allocations, other sizes and arrays after
+ * a reset never get it. */
+START_TEST(arena_outgrown_room_reused)
+{
+	egw_arena *a = egw_arena_new(NULL);
+	for (size_t sz = 16; sz <= 4096; sz *= 2) {
+		unsigned char *old = egw_alloc(a, sz);
+		memset(old, 0xab, sz);
+		(void)egw_alloc(a, 8); /* so old cannot grow in place */
+		unsigned char *grown = egw_realloc(a, old, sz, 2 * sz);
+		ck_assert_ptr_ne(grown, old);
+		for (size_t i = 0; i < sz; i++)
+			ck_assert_uint_eq(grown[i], 0xab);
+		ck_assert_ptr_ne(egw_alloc(a, sz), old); /* a plain allocation */
+		unsigned char *small = egw_alloc(a, sz / 2);
+		memset(small, 0xcd, sz / 2);
+		(void)egw_alloc(a, 8);
+		unsigned char *again = egw_realloc(a, small, sz / 2, sz);
+#ifndef EGW_DEBUG_POOL
+		if (sz <= 2048)
+			ck_assert_ptr_eq(again, old);
+		else
+			ck_assert_ptr_ne(again, old);
+#endif
+		for (size_t i = 0; i < sz / 2; i++)
+			ck_assert_uint_eq(again[i], 0xcd);
+		/* given out once */
+		unsigned char *other = egw_alloc(a, sz / 2);
+		(void)egw_alloc(a, 8);
+		ck_assert_ptr_ne(egw_realloc(a, other, sz / 2, sz), old);
+	}
+	/* an odd size is not a class: its room stays unused */
+	char *o = egw_alloc(a, 40);
+	(void)egw_alloc(a, 8);
+	(void)egw_realloc(a, o, 40, 80);
+	char *o2 = egw_alloc(a, 24);
+	(void)egw_alloc(a, 8);
+	ck_assert_ptr_ne(egw_realloc(a, o2, 24, 40), o);
+	/* after a reset the old room is gone with its block */
+	char *r = egw_alloc(a, 64);
+	(void)egw_alloc(a, 8);
+	(void)egw_realloc(a, r, 64, 128);
+	egw_arena_reset(a);
+	char *fresh = egw_alloc(a, 32);
+	char *sep = egw_alloc(a, 8);
+	char *moved = egw_realloc(a, fresh, 32, 64);
+#ifndef EGW_DEBUG_POOL
+	ck_assert_ptr_eq(moved, sep + 8); /* new room from the block, not r's */
+#else
+	(void)sep;
+	(void)moved;
+#endif
+	egw_arena_free(a);
+}
+END_TEST
+
 static int fail_after;
 static void *failing_malloc(size_t n, void *ud)
 {
@@ -1272,6 +1330,7 @@ static Suite *node_suite(void)
 	tcase_add_test(t, sprintf_matches_snprintf);
 	tcase_add_test(t, arena_sibling_and_reset);
 	tcase_add_test(t, arena_huge_blocks);
+	tcase_add_test(t, arena_outgrown_room_reused);
 	tcase_add_test(t, arena_intern_key_memo);
 	tcase_add_test(t, arena_child_freed_early_or_with_parent);
 	tcase_add_test(t, reserve_room);
