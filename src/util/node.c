@@ -53,6 +53,7 @@ void egw_obj_drop_index(egw_node *obj)
 	if (obj && obj->kind == EGW_OBJ) {
 		WRITABLE(obj);
 		obj->flags &= (uint8_t)~NF_INDEXED;
+		obj->keys = UINT16_MAX;
 	}
 }
 
@@ -255,6 +256,7 @@ egw_node *egw_obj_append_ref(egw_arena *a, egw_node *obj, const char *key, size_
 	egw_member *m = &obj->c.members[obj->n++];
 	m->key = key;
 	m->val = v;
+	obj->keys |= egw_key_bit(egw_key_lenpre(key));
 	(void)klen; /* the key carries it */
 	obj_index *ix = index_of(obj);
 	if (ix) {
@@ -279,6 +281,8 @@ static inline __attribute__((always_inline)) egw_member *find(const egw_node *ob
 	if (!obj || obj->kind != EGW_OBJ || klen > UINT32_MAX)
 		return NULL;
 	uint64_t want = egw_key_word(key, klen); /* as an interned key holds them */
+	if (!(obj->keys & egw_key_bit(want)))
+		return NULL;
 	const obj_index *ix = index_of(obj);
 	if (ix) {
 		size_t s = hash_key(key, klen) & ix->mask;
@@ -330,6 +334,7 @@ void egw_obj_rekey(egw_node *obj, size_t i, const char *key)
 		return;
 	WRITABLE(obj);
 	egw_member_rekey(&obj->c.members[i], key);
+	obj->keys |= egw_key_bit(egw_key_lenpre(key));
 	if (index_of(obj))
 		index_rebuild(obj);
 }
@@ -447,14 +452,14 @@ egw_node *egw_unshare(egw_arena *a, egw_node *root)
 	return root;
 }
 
-egw_node *egw_getn(const egw_node *obj, const char *key, size_t klen)
+egw_node *egw_getn_member(const egw_node *obj, const char *key, size_t klen)
 {
 	egw_member *m = find(obj, key, klen);
 	return m ? m->val : NULL;
 }
 
 
-egw_node *egw_get_cin(const egw_node *obj, const char *key, size_t klen)
+egw_node *egw_get_cin_member(const egw_node *obj, const char *key, size_t klen)
 {
 	egw_member *m = find(obj, key, klen);
 	egw_node *v = m ? m->val : NULL;
@@ -462,7 +467,8 @@ egw_node *egw_get_cin(const egw_node *obj, const char *key, size_t klen)
 	 * input relies on it ("CACertificate", "SNI", "accesslog").  Only
 	 * objects read from input are scanned again: trees the stages build
 	 * use the exact names, and their common miss (an absent optional
-	 * field) stays one lookup. */
+	 * field) stays one lookup.  Callers come here only when the key
+	 * filter, which folds case, has the key's bit. */
 	if (v || !obj || obj->kind != EGW_OBJ || !(obj->flags & EGW_NF_INPUT_KEYS))
 		return v;
 	for (size_t i = 0; i < obj->n; i++)

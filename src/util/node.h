@@ -53,12 +53,13 @@ struct egw_member {
 static inline uint32_t egw_member_klen(const egw_member *m) { return egw_key_len(m->key); }
 
 /* Gives member m a new key, interned as for egw_obj_append_ref; the owning
- * object's hash index, if any, must be dropped by the caller
+ * object's hash index and key filter must be dropped by the caller
  * (egw_obj_drop_index) unless the key's text is unchanged. */
 void egw_member_rekey(egw_member *m, const char *key);
 /* Whether obj has its hash index (built once it has more than 12 members). */
 bool egw_obj_indexed(const egw_node *obj);
-/* Forgets obj's hash index: lookups scan until an append builds it anew. */
+/* Forgets obj's hash index (lookups scan until an append builds it anew)
+ * and its key filter (every lookup reads the members from then on). */
 void egw_obj_drop_index(egw_node *obj);
 
 enum {
@@ -77,6 +78,10 @@ enum {
 struct egw_node {
 	uint8_t kind;
 	uint8_t flags;
+	/* OBJ: a one-bit-per-key filter of its members' keys (egw_key_bit):
+	 * a lookup whose bit is clear misses without a call or a read of the
+	 * members.  Most lookups ask for optional fields that are absent. */
+	uint16_t keys;
 	egw_pos pos;
 	union {
 		uint32_t len; /* scalars: bytes of str */
@@ -170,10 +175,39 @@ static inline bool egw_frozen(const egw_node *n) { return n && (n->flags & EGW_N
  * only the sharing has to go.  Returns root. */
 egw_node *egw_unshare(egw_arena *a, egw_node *root);
 
+/* The key filter's bit (egw_node.keys) for a key whose length and prefix
+ * word is w (egw_key_word).  The prefix is folded to lower case first so
+ * that a key matching only case-insensitively (egw_get_cin) has the same
+ * bit: an ASCII letter differs from its other case in bit 5 alone, and
+ * setting bit 5 of every byte keeps bytes that compare equal equal.  For a
+ * literal key the compiler works the bit out. */
+static inline uint16_t egw_key_bit(uint64_t w)
+{
+	uint32_t h[2];
+	memcpy(h, &w, sizeof h);
+	h[1] |= 0x20202020u;
+	memcpy(&w, h, sizeof w);
+	return (uint16_t)(1u << ((w * 0x9E3779B97F4A7C15ull) >> 60));
+}
+/* Whether obj is an object that may have key k[0..klen) (its filter has
+ * the key's bit); false means it certainly has not, in any case. */
+static inline bool egw_may_have(const egw_node *obj, const char *key, size_t klen)
+{
+	return obj && obj->kind == EGW_OBJ && (obj->keys & egw_key_bit(egw_key_word(key, klen)));
+}
+
 /* ---- access (NULL-safe: a NULL node or wrong kind gives NULL/default) ---- */
-egw_node *egw_getn(const egw_node *obj, const char *key, size_t klen);
+egw_node *egw_getn_member(const egw_node *obj, const char *key, size_t klen);
+egw_node *egw_get_cin_member(const egw_node *obj, const char *key, size_t klen);
+static inline egw_node *egw_getn(const egw_node *obj, const char *key, size_t klen)
+{
+	return egw_may_have(obj, key, klen) ? egw_getn_member(obj, key, klen) : NULL;
+}
 /* Case-insensitive lookup (Go's encoding/json matching). */
-egw_node *egw_get_cin(const egw_node *obj, const char *key, size_t klen);
+static inline egw_node *egw_get_cin(const egw_node *obj, const char *key, size_t klen)
+{
+	return egw_may_have(obj, key, klen) ? egw_get_cin_member(obj, key, klen) : NULL;
+}
 /* The by-name lookups are inline so a literal key's length is known when
  * compiling: the lookups of the stages' field names cost no strlen. */
 static inline egw_node *egw_get(const egw_node *obj, const char *key)

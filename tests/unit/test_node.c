@@ -4,6 +4,7 @@
  * arena, map and buffer under it.  The tree's contract is in
  * src/util/node.h; each test names the part of it that it pins down.
  */
+#include <ctype.h>
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
@@ -1149,10 +1150,81 @@ START_TEST(lookup_shared_prefixes)
 		/* a member given a new key is found under it, not the old one */
 		egw_member *m = &o->c.members[o->n - 1]; /* "x" */
 		egw_member_rekey(m, egw_arena_intern(A, "y", 1));
-		if (big)
-			egw_obj_drop_index(o); /* as egw_member_rekey's callers do */
+		egw_obj_drop_index(o); /* as egw_member_rekey's callers do */
 		ck_assert_ptr_nonnull(egw_get(o, "y"));
 		ck_assert_ptr_null(egw_get(o, "x"));
+	}
+}
+END_TEST
+
+/* The key filter (egw_node.keys) lets a lookup miss without reading the
+ * members; it must never make one miss that would have hit.  Every lookup
+ * of many keys, present and absent, in objects small and hashed, exact
+ * and case-insensitive, agrees with a plain scan of the members, also
+ * after keys are renamed, removed, or the filter dropped. */
+static egw_node *scan_for(const egw_node *o, const char *k, bool ci)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (ci ? !strcasecmp(o->c.members[i].key, k) : !strcmp(o->c.members[i].key, k))
+			return o->c.members[i].val;
+	return NULL;
+}
+
+static void check_lookups(const egw_node *o, int nkeys)
+{
+	for (int i = 0; i < nkeys; i++) {
+		char k[24], up[24];
+		snprintf(k, sizeof k, i % 3 ? "field%dName" : "f%d", i);
+		for (size_t j = 0; j <= strlen(k); j++)
+			up[j] = (char)toupper((unsigned char)k[j]);
+		egw_node *want = scan_for(o, k, false);
+		ck_assert_msg(egw_get(o, k) == want, "exact \"%s\"", k);
+		ck_assert_msg(egw_get(o, up) == scan_for(o, up, false), "exact \"%s\"", up);
+		if (o->flags & EGW_NF_INPUT_KEYS) {
+			ck_assert_msg(egw_get_ci(o, up) == scan_for(o, up, true), "folded \"%s\"", up);
+			ck_assert_msg(egw_get_ci(o, k) == scan_for(o, k, true), "folded \"%s\"", k);
+		}
+	}
+}
+
+START_TEST(key_filter_never_hides_a_key)
+{
+	for (int size = 1; size <= 40; size += 13) {
+		egw_node *o = egw_obj(A), *in = egw_obj(A);
+		in->flags |= EGW_NF_INPUT_KEYS;
+		for (int i = 0; i < 200; i += 5) {
+			if (i / 5 >= size)
+				break;
+			char k[24];
+			snprintf(k, sizeof k, i % 3 ? "field%dName" : "f%d", i);
+			egw_set_int(A, o, k, i);
+			/* input objects may spell a key in another case */
+			if (i % 2)
+				for (char *c = k; *c; c++)
+					*c = (char)toupper((unsigned char)*c);
+			egw_set_int(A, in, k, i);
+		}
+		check_lookups(o, 200);
+		check_lookups(in, 200);
+		ck_assert_uint_ne(o->keys, 0);
+		/* renamed: found under the new key only */
+		egw_obj_rekey(o, 0, egw_arena_intern(A, "renamedKey", 10));
+		ck_assert_ptr_nonnull(egw_get(o, "renamedKey"));
+		check_lookups(o, 200);
+		/* removed: a miss, the rest still found */
+		ck_assert_ptr_nonnull(egw_obj_del(o, "renamedKey"));
+		ck_assert_ptr_null(egw_get(o, "renamedKey"));
+		check_lookups(o, 200);
+		/* a member renamed in place, with the filter dropped as told */
+		egw_member_rekey(&in->c.members[0], egw_arena_intern(A, "zz", 2));
+		egw_obj_drop_index(in);
+		ck_assert_ptr_nonnull(egw_get(in, "zz"));
+		ck_assert_ptr_nonnull(egw_get_ci(in, "ZZ"));
+		check_lookups(in, 200);
+		/* a copy has the filter of the keys it copied */
+		egw_node *c = egw_clone(A, in);
+		ck_assert(c->flags & EGW_NF_INPUT_KEYS);
+		check_lookups(c, 200);
 	}
 }
 END_TEST
@@ -1334,6 +1406,7 @@ static Suite *node_suite(void)
 	tcase_add_test(t, arena_intern_key_memo);
 	tcase_add_test(t, arena_child_freed_early_or_with_parent);
 	tcase_add_test(t, reserve_room);
+	tcase_add_test(t, key_filter_never_hides_a_key);
 	tcase_add_test(t, lookup_shared_prefixes);
 	tcase_add_test(t, civil_days);
 	tcase_add_test(t, sha256_vectors);
