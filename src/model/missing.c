@@ -167,5 +167,5 @@ void egw_resources_complete(egw_ctx *c, egw_resources *rs, bool add_missing)
 		add_services(c, rs);
 	}
 	add_namespaces(c, rs);
-	egw_resources_sort(rs);
+	egw_resources_sort(c, rs);
 }

@@ -102,7 +102,7 @@ egw_object *egw_resources_add(egw_ctx *c, egw_resources *rs, egw_node *doc);
  * shared parsed documents (EGW_NF_FROZEN): call it before changing o->node,
  * and before keeping pointers into it. */
 egw_node *egw_object_writable(egw_ctx *c, egw_object *o);
-void egw_resources_sort(egw_resources *rs);
+void egw_resources_sort(egw_ctx *c, egw_resources *rs);
 
 egw_object *egw_res_find(const egw_resources *rs, egw_kind k, const char *ns, const char *name);
 egw_object *egw_res_find_ext(const egw_resources *rs, const char *group, const char *kind,

@@ -1071,6 +1071,50 @@ START_TEST(duplicates_rejected)
 }
 END_TEST
 
+/* Without creation times objects sort by namespace, then name, and the
+ * sort compares eight-byte prefixes first: names and namespaces that share
+ * their first eight bytes (or are shorter) must still come out in strcmp's
+ * order, whatever the input order. */
+static int cmp_pair(const void *x, const void *y)
+{
+	const char *const *a = x, *const *b = y;
+	int c = strcmp(a[0], b[0]);
+	return c ? c : strcmp(a[1], b[1]);
+}
+
+START_TEST(sorted_by_names_past_eight_bytes)
+{
+	static const char *nss[] = { "namespace-b", "default", "namespace-a", "namespace", "ns",
+				     "namespace-a-long", "namespacf" };
+	static const char *names[] = { "app-10", "app-1", "application-y", "applicat", "application-x",
+				       "a", "app-2", "applicatio" };
+	enum { NNS = sizeof nss / sizeof nss[0], NNAMES = sizeof names / sizeof names[0] };
+	const char *pairs[NNS * NNAMES][2];
+	for (int rot = 0; rot < 3; rot++) {
+		static char text[NNS * NNAMES * 120];
+		size_t k = 0, np = 0;
+		for (int i = 0; i < NNS * NNAMES; i++) {
+			int j = (i * 5 + rot * 11) % (NNS * NNAMES); /* 5 and 56 share no factor */ /* a different order each time */
+			const char *ns = nss[j / NNAMES], *name = names[j % NNAMES];
+			k += (size_t)snprintf(text + k, sizeof text - k,
+					      "---\napiVersion: v1\nkind: Service\nmetadata: {name: %s, namespace: %s}\n",
+					      name, ns);
+			pairs[np][0] = ns;
+			pairs[np++][1] = name;
+		}
+		qsort(pairs, np, sizeof pairs[0], cmp_pair);
+		build(text);
+		ck_assert_uint_eq(RS.n[EGW_K_SERVICE], np);
+		egw_object *o;
+		EGW_RES_EACH(&RS, EGW_K_SERVICE, i, o)
+		{
+			ck_assert_str_eq(o->ns, pairs[i][0]);
+			ck_assert_str_eq(o->name, pairs[i][1]);
+		}
+	}
+}
+END_TEST
+
 /* Four routes whose sort order is decided by each key in turn. */
 static const char *sort_docs[] = {
 	"apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: b, namespace: x, "
@@ -1333,6 +1377,7 @@ static Suite *model_suite(void)
 	tcase_add_test(t, duplicates_rejected);
 	tcase_add_test(t, sorted_regardless_of_document_order);
 	tcase_add_test(t, sorted_by_time_not_text);
+	tcase_add_test(t, sorted_by_names_past_eight_bytes);
 	tcase_add_test(t, default_namespace_option);
 	tcase_add_test(t, extension_kinds);
 	tcase_add_test(t, objects_per_kind_limit);
