@@ -185,6 +185,22 @@ static egw_node *own_text(egw_arena *a, egw_node *n)
 /* Serializes the xds stage's resources into the result: protobuf, names
  * and hashes in the result's arena (xc is the stage's own context, whose
  * arena goes when the fleet is done). */
+
+/* One line of the text the snapshot version hashes: "<type>/<name>/<version
+ * as 16 hex digits>\n", written directly (formatting it was 1.6 % of a
+ * translation).  The text is part of the output: the version is its xxh64. */
+static void snapshot_line(egw_buf *b, int t, egw_str name, uint64_t version)
+{
+	char tail[19];
+	tail[0] = '/';
+	for (int i = 0; i < 16; i++)
+		tail[1 + i] = "0123456789abcdef"[(version >> (60 - 4 * i)) & 0xf];
+	tail[17] = '\n';
+	egw_buf_putc(b, (char)('0' + t));
+	egw_buf_putc(b, '/');
+	egw_buf_put(b, name.data, name.len);
+	egw_buf_put(b, tail, 18);
+}
 static void emit_fleet(egw_result *r, egw_fleet *f, egw_ctx *xc, egw_xds_out *xo)
 {
 	egw_ctx *c = &r->ctx;
@@ -223,8 +239,7 @@ static void emit_fleet(egw_result *r, egw_fleet *f, egw_ctx *xc, egw_xds_out *xo
 		memcpy(f->made[t], f->items[t], k * sizeof(egw_resource));
 		qsort(f->items[t], k, sizeof(egw_resource), cmp_res);
 		for (size_t i = 0; i < k; i++)
-			egw_buf_printf(&snap, "%d/%s/%016llx\n", t, f->items[t][i].name.data,
-				       (unsigned long long)f->items[t][i].version);
+			snapshot_line(&snap, t, f->items[t][i].name, f->items[t][i].version);
 		f->n[t] = k;
 	}
 	egw_pb_run_end(c);

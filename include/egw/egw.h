@@ -292,7 +292,9 @@ EGW_EXTERN const egw_fleet *egw_result_fleet(const egw_result *r, size_t i);
 EGW_EXTERN const egw_fleet *egw_result_fleet_by_name(const egw_result *r, egw_str name);
 
 EGW_EXTERN egw_str egw_fleet_name(const egw_fleet *f);
-/** xxh64 over all resources' names and versions: the snapshot version. */
+/** The snapshot version: xxh64 (seed 0) of one line per resource, types in
+ * egw_xds_type order and names sorted within each, printf'd as
+ * "%d/%s/%016llx\n" from the type, the name and the resource's version. */
 EGW_EXTERN uint64_t egw_fleet_version(const egw_fleet *f);
 /** The xds stage's error for this fleet ("" when it translated); the
  * resources translated before the error are still there. */

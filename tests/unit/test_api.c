@@ -10,6 +10,7 @@
  * IR and xds stages and say so in their names.
  */
 #include <check.h>
+#include <xxhash.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -1445,6 +1446,32 @@ START_TEST(translation_fleet_resources)
 }
 END_TEST
 
+/* Each resource's version is the xxh64 of its bytes, and the fleet's is
+ * the xxh64 of the text egw.h describes, which a host can rebuild from the
+ * resources it kept (the library writes that text without printf). */
+START_TEST(snapshot_version_as_documented)
+{
+	egw_result *r = translate_text(full_manifest(), EGW_OK);
+	const egw_fleet *f = the_fleet(r);
+	char text[8192];
+	size_t n = 0, count = 0;
+	for (int t = 0; t < EGW_XDS_TYPE_COUNT; t++) {
+		for (size_t i = 0; i < egw_fleet_resource_count(f, (egw_xds_type)t); i++) {
+			egw_resource res;
+			ck_assert_int_eq(egw_fleet_resource(f, (egw_xds_type)t, i, &res), EGW_OK);
+			ck_assert(res.version == XXH64(res.proto.data, res.proto.len, 0));
+			n += (size_t)snprintf(text + n, sizeof text - n, "%d/%.*s/%016llx\n", t,
+					      (int)res.name.len, res.name.data, (unsigned long long)res.version);
+			ck_assert_uint_lt(n, sizeof text);
+			count++;
+		}
+	}
+	ck_assert_uint_ge(count, 4);
+	ck_assert(egw_fleet_version(f) == XXH64(text, n, 0));
+	egw_result_free(r);
+}
+END_TEST
+
 /* The Gateway's status as JSON, from the flat status list. */
 static egw_str gateway_status(const egw_result *r)
 {
@@ -1894,6 +1921,7 @@ static Suite *api_suite(void)
 	/* Translation-level: these need the IR and xds stages. */
 	t = tcase_create("translation");
 	tcase_add_test(t, translation_fleet_resources);
+	tcase_add_test(t, snapshot_version_as_documented);
 	tcase_add_test(t, translation_statuses);
 	tcase_add_test(t, ext_auth_context_extensions);
 	tcase_add_test(t, ext_proc_authority);
