@@ -938,6 +938,20 @@ START_TEST(sprintf_matches_snprintf)
 	memset(big, 'x', sizeof big - 1);
 	big[sizeof big - 1] = 0;
 	SAME_AS_SNPRINTF("<%s>%zu", big, sizeof big);
+	/* around the stack buffer's size (256 with its NUL): runs of text,
+	 * strings and numbers that just fit or just do not */
+	for (size_t n = 245; n < 262; n++) {
+		char fmt[300], str[300];
+		memset(fmt, 'f', n);
+		fmt[n] = 0;
+		memset(str, 's', n);
+		str[n] = 0;
+		SAME_AS_SNPRINTF(fmt, 0); /* a run only (the 0 is not read) */
+		SAME_AS_SNPRINTF("%s", str);
+		SAME_AS_SNPRINTF("%.*s!", (int)n - 3, str);
+		SAME_AS_SNPRINTF("%s%d", str + 10, 123456789);
+		SAME_AS_SNPRINTF("ab%%%s", str + 4);
+	}
 }
 END_TEST
 
