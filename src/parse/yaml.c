@@ -23,6 +23,10 @@ typedef struct parser_box {
 	yaml_event_t ev;
 	bool ev_live;
 	egw_yevs evs; /* block.c's events of one segment */
+	/* mapping keys interned in this buffer, by a hash of their length and
+	 * first bytes: the same few keys come again in every document, and a
+	 * hit here skips egw_arena_intern's hashing of the whole text */
+	const char *keys[256];
 } parser_box;
 
 static void box_cleanup(void *ptr)
@@ -65,6 +69,7 @@ typedef struct pstate {
 	size_t npend, pcap;
 	egw_map anchors;
 	size_t alias_nodes;
+	const char **keys; /* parser_box.keys */
 	bool failed;  /* syntax error */
 	bool limited; /* limit hit */
 } pstate;
@@ -117,6 +122,14 @@ static bool is_float_text(const char *s)
 	return *p == 0;
 }
 
+/* The first characters of a null, a bool or a number (~nNtTfF.+- and digits). */
+static const bool may_be_typed[256] = {
+	['~'] = true, ['n'] = true, ['N'] = true, ['t'] = true, ['T'] = true, ['f'] = true,
+	['F'] = true, ['.'] = true, ['+'] = true, ['-'] = true, ['0'] = true, ['1'] = true,
+	['2'] = true, ['3'] = true, ['4'] = true, ['5'] = true, ['6'] = true, ['7'] = true,
+	['8'] = true, ['9'] = true,
+};
+
 /* Types a plain scalar as Kubernetes' YAML loader (YAML 1.2 core schema) does. */
 static void type_plain(egw_node *n)
 {
@@ -125,7 +138,7 @@ static void type_plain(egw_node *n)
 	/* most scalars are names: only these first characters can start a
 	 * null, a bool or a number */
 	char c0 = s[0];
-	if (len && !strchr("~nNtTfF.+-0123456789", c0))
+	if (len && !may_be_typed[(unsigned char)c0])
 		return;
 	/* the keywords by length first: "name" and "namespace" start with n */
 	if (len == 0 || (len == 1 && c0 == '~') ||
@@ -484,6 +497,17 @@ typedef struct builder {
 	bool done;
 } builder;
 
+/* egw_arena_intern for a mapping key, through the buffer's cache of keys. */
+static const char *intern_key(pstate *s, const char *text, size_t n)
+{
+	uint64_t w = egw_key_word(text, n);
+	uint64_t h = (w ^ (n > 4 ? (uint64_t)(unsigned char)text[n - 1] << 40 : 0)) * 0x9E3779B97F4A7C15ull;
+	const char **slot = &s->keys[h >> 56];
+	if (*slot && egw_key_eq(*slot, text, n, w))
+		return *slot;
+	return *slot = egw_arena_intern(s->c->arena, text, n);
+}
+
 /* Builds on one event, whether libyaml or block.c's scanner produced it. */
 static void on_event(builder *bd, const egw_yev *ev)
 {
@@ -525,7 +549,7 @@ static void on_event(builder *bd, const egw_yev *ev)
 		if (is_key) {
 			memset(&keynode, 0, sizeof keynode);
 			keynode.kind = EGW_STR;
-			keynode.str = egw_arena_intern(c->arena, ev->text, n);
+			keynode.str = intern_key(s, ev->text, n);
 			keynode.len = n;
 			keynode.flags = KEY_INTERNED;
 			nd = &keynode;
@@ -534,8 +558,12 @@ static void on_event(builder *bd, const egw_yev *ev)
 		}
 		nd->pos = pos;
 		const char *tag = ev->tag;
-		if (ev->plain && !tag)
-			type_plain(nd);
+		if (ev->plain && !tag) {
+			/* a key's type is never read: attach keeps its text, and
+			 * the merge key `<<` stays a string (it starts no number) */
+			if (!is_key)
+				type_plain(nd);
+		}
 		else if (!type_tagged(nd, tag))
 			nd->flags |= EGW_NF_QUOTED;
 		if (tag && !strcmp(tag, "tag:yaml.org,2002:null"))
@@ -658,7 +686,7 @@ static long parse_segment(egw_ctx *c, parser_box *b, uint32_t input, uint32_t li
 {
 	builder bd = { .s = { .c = c, .input = input, .line0 = line0, .alias_nodes = *alias_nodes,
 			      .stack = b->stack, .cap = b->stack_cap, .pend = b->pend,
-			      .pcap = b->pend_cap },
+			      .pcap = b->pend_cap, .keys = b->keys },
 		       .docs = docs };
 	pstate *s = &bd.s;
 	egw_map_init(&s->anchors, c->arena);

@@ -446,6 +446,38 @@ END_TEST
 /* YAML 1.1 merge keys, which go-yaml (so sigs.k8s.io/yaml, so kubectl and
  * egctl) applies: keys written in the mapping win, then earlier merged
  * mappings over later ones; a quoted "<<" is an ordinary key. */
+/* Mapping keys are interned through a small cache by length and first
+ * bytes: keys that share those (and so a cache slot) must stay apart, the
+ * same text must give the one interned key in every document, and plain
+ * keys that look like nulls, bools or numbers keep their text. */
+START_TEST(keys_interned_by_text)
+{
+	const char *text = "abcdXz: 1\nabcdYz: 2\nabcdXzz: 3\ntrue: 4\n12: 5\n~: 6\nnull: 7\n"
+			   "---\nabcdYz: 8\nabcdXz: 9\n"
+			   "---\n{\"abcdXz\": 10, \"abcdYz\": 11}\n";
+	for (int libyaml = 0; libyaml < 2; libyaml++) {
+		C.yaml_libyaml_only = libyaml;
+		egw_node *docs = parse(text);
+		ck_assert_uint_eq(egw_len(docs), 3);
+		egw_node *a = egw_at(docs, 0), *b = egw_at(docs, 1), *j = egw_at(docs, 2);
+		const char *want[] = { "abcdXz", "abcdYz", "abcdXzz", "true", "12", "~", "null" };
+		ck_assert_uint_eq(egw_len(a), 7);
+		for (size_t i = 0; i < 7; i++) {
+			ck_assert_str_eq(a->c.members[i].key, want[i]);
+			ck_assert_ptr_eq(a->c.members[i].key, egw_arena_intern(C.arena, want[i], strlen(want[i])));
+			ck_assert_int_eq(egw_get_int(a, want[i], -1), (int64_t)i + 1);
+		}
+		ck_assert_int_eq(egw_get_int(b, "abcdYz", -1), 8);
+		ck_assert_int_eq(egw_get_int(b, "abcdXz", -1), 9);
+		ck_assert_ptr_eq(b->c.members[1].key, a->c.members[0].key);
+		ck_assert_ptr_eq(b->c.members[0].key, a->c.members[1].key);
+		ck_assert_int_eq(egw_get_int(j, "abcdXz", -1), 10);
+		ck_assert_ptr_eq(j->c.members[1].key, a->c.members[1].key);
+	}
+	C.yaml_libyaml_only = false;
+}
+END_TEST
+
 START_TEST(merge_keys)
 {
 	egw_node *d = doc1("base: &base\n"
@@ -1340,6 +1372,7 @@ static Suite *parse_suite(void)
 	tcase_add_test(t, positions_of_every_object);
 	tcase_add_test(t, anchors_and_aliases);
 	tcase_add_test(t, merge_keys);
+	tcase_add_test(t, keys_interned_by_text);
 	tcase_add_test(t, freeze_as_parsed);
 	tcase_add_test(t, duplicate_keys);
 	tcase_add_test(t, containers_sized_exactly);
