@@ -129,9 +129,19 @@ egw_node *egw_float(egw_arena *a, double f)
 
 egw_node *egw_strn(egw_arena *a, const char *s, size_t len)
 {
-	egw_node *n = mk(a, EGW_STR);
-	n->str = egw_strndup(a, s ? s : "", s ? len : 0);
-	n->len = s ? len : 0;
+	if (!s)
+		len = 0;
+	/* the text right behind its node: one allocation, and reading the
+	 * one usually brings the other into the cache */
+	egw_node *n = egw_alloc_raw(a, sizeof *n + len + 1);
+	memset(n, 0, sizeof *n);
+	n->kind = EGW_STR;
+	char *t = (char *)(n + 1);
+	if (len)
+		memcpy(t, s, len);
+	t[len] = 0;
+	n->str = t;
+	n->len = (uint32_t)len;
 	return n;
 }
 

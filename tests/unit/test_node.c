@@ -91,6 +91,12 @@ START_TEST(strings_copy_or_reference)
 	ck_assert_uint_eq(z->len, 3);
 	ck_assert(memcmp(z->str, "a\0b", 4) == 0);
 
+	/* no text: an empty string, whatever length was given */
+	egw_node *none = egw_strn(A, NULL, 5);
+	ck_assert_uint_eq(none->len, 0);
+	ck_assert_str_eq(none->str, "");
+	ck_assert_uint_eq(none->flags, 0);
+
 	egw_node *e = egw_nstr(A, NULL);
 	ck_assert_int_eq(e->kind, EGW_STR);
 	ck_assert_str_eq(e->str, "");
