@@ -104,9 +104,26 @@ egw_node *egw_bool(egw_arena *a, bool b)
 
 egw_node *egw_int(egw_arena *a, int64_t i)
 {
-	egw_node *n = mk(a, EGW_INT);
-	n->str = egw_sprintf(a, "%lld", (long long)i); /* egw_sprintf's own digits, no vsnprintf */
-	n->len = (uint32_t)strlen(n->str);
+	/* the digits, last first, then the node with its text behind it as
+	 * egw_strn makes it (the stages set many integers) */
+	char d[24];
+	size_t k = 0;
+	uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+	do {
+		d[k++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (i < 0)
+		d[k++] = '-';
+	egw_node *n = egw_alloc_raw(a, sizeof *n + k + 1);
+	memset(n, 0, sizeof *n);
+	n->kind = EGW_INT;
+	char *t = (char *)(n + 1);
+	for (size_t j = 0; j < k; j++)
+		t[j] = d[k - 1 - j];
+	t[k] = 0;
+	n->str = t;
+	n->len = (uint32_t)k;
 	return n;
 }
 
