@@ -183,11 +183,12 @@ egw_node *egw_unshare(egw_arena *a, egw_node *root);
  * literal key the compiler works the bit out. */
 static inline uint16_t egw_key_bit(uint64_t w)
 {
-	uint32_t h[2];
-	memcpy(h, &w, sizeof h);
-	h[1] |= 0x20202020u;
-	memcpy(&w, h, sizeof w);
-	return (uint16_t)(1u << ((w * 0x9E3779B97F4A7C15ull) >> 60));
+	/* bit 5 of each prefix byte, where egw_key_word puts the prefix on
+	 * this machine (a constant: the compiler folds it) */
+	const uint32_t half[2] = { 0, 0x20202020u };
+	uint64_t fold;
+	memcpy(&fold, half, sizeof fold);
+	return (uint16_t)(1u << (((w | fold) * 0x9E3779B97F4A7C15ull) >> 60));
 }
 /* Whether obj is an object that may have key k[0..klen) (its filter has
  * the key's bit); false means it certainly has not, in any case. */
