@@ -428,12 +428,14 @@ static void sort_objects(egw_arena *a, egw_object **v, size_t n)
 		qsort(v, n, sizeof *v, cmp_obj);
 		return;
 	}
-	sort_key *keys = egw_alloc_raw(a, n * sizeof *keys);
+	egw_child *tmp = egw_arena_child(a); /* the records go with the sort */
+	sort_key *keys = egw_alloc_raw(tmp->a, n * sizeof *keys);
 	for (size_t i = 0; i < n; i++)
 		keys[i] = (sort_key){ prefix8(v[i]->ns), prefix8(v[i]->name), v[i] };
 	qsort(keys, n, sizeof *keys, cmp_key);
 	for (size_t i = 0; i < n; i++)
 		v[i] = keys[i].o;
+	egw_child_free(tmp);
 }
 
 void egw_resources_sort(egw_ctx *c, egw_resources *rs)
