@@ -242,6 +242,15 @@ EGW_EXTERN int egw_translate(egw_result **out, const egw_input *inputs, size_t n
  * to them: egw_documents_free() may come before egw_result_free(), and the
  * documents' memory goes with the last of them.  Parse diagnostics are
  * repeated in every result.
+ *
+ * With the system allocator (no egw_options.allocator when parsing and
+ * translating), documents also keep the large memory blocks of the
+ * results made from them once those are freed, up to as many as one
+ * translation used at once, and the next translation takes them before
+ * asking the system for fresh memory, which costs page faults.  So a host
+ * that frees each result before (or soon after) making the next holds
+ * about one translation's memory in the documents between changes; it
+ * goes back to the system with the documents.
  */
 typedef struct egw_documents egw_documents;
 

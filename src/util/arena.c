@@ -20,6 +20,8 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
+#include <pthread.h>
+
 #if defined(__linux__) && !defined(EGW_DEBUG_POOL)
 #include <stdint.h>
 #include <sys/mman.h>
@@ -81,6 +83,11 @@ struct egw_arena {
 	block *spare;
 	size_t nspare;
 	bool dying; /* in egw_arena_free: its own blocks are not kept */
+	/* a root's store of huge blocks kept between translations (NULL:
+	 * blocks it does not keep go back to the system), and how many huge
+	 * blocks it and its children hold now and held at most */
+	egw_blocks *store;
+	size_t huge_live, huge_peak;
 	/* egw_arena_intern_key's memo: the interned copy of the text last
 	 * interned from each address, by address (KMEMO slots, in the arena,
 	 * made on first use: the arena's own struct stays small) */
@@ -96,6 +103,49 @@ struct egw_arena {
 struct kmemo_slot {
 	const char *at, *key;
 };
+
+/* Huge blocks that root arenas gave back, for the next ones (see arena.h).
+ * Guarded: translations from one egw_documents may run at once. */
+struct egw_blocks {
+	pthread_mutex_t lock;
+	block *head;
+	size_t n;
+	size_t cap; /* the most huge blocks one root arena held at once */
+};
+
+egw_blocks *egw_blocks_new(void)
+{
+	egw_blocks *s = calloc(1, sizeof *s);
+	if (s && pthread_mutex_init(&s->lock, NULL) != 0) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+void egw_blocks_free(egw_blocks *s)
+{
+	if (!s)
+		return;
+#ifdef HUGE_BLOCKS
+	for (block *b = s->head, *n; b; b = n) {
+		n = b->next;
+		munmap(b, HUGE_BLOCK);
+	}
+#endif
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+size_t egw_blocks_kept(egw_blocks *s)
+{
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	size_t n = s->n;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
 
 static void *sys_malloc(size_t n, void *ud) { (void)ud; return malloc(n); }
 static void sys_free(void *p, void *ud) { (void)ud; free(p); }
@@ -121,17 +171,59 @@ static block *map_huge(void)
 }
 #endif
 
+#ifdef HUGE_BLOCKS
+/* A huge block root r no longer needs: to its store while that keeps fewer
+ * than r ever held at once (so a store never outgrows one translation),
+ * else to the system. */
+static void give_back(egw_arena *r, block *b)
+{
+	egw_blocks *s = r->store;
+	if (s) {
+		pthread_mutex_lock(&s->lock);
+		if (s->cap < r->huge_peak)
+			s->cap = r->huge_peak;
+		bool keep = s->n < s->cap;
+		if (keep) {
+			b->next = s->head;
+			s->head = b;
+			s->n++;
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (keep)
+			return;
+	}
+	munmap(b, HUGE_BLOCK);
+}
+
+/* A huge block from root r's store, or NULL. */
+static block *take_kept(egw_arena *r)
+{
+	egw_blocks *s = r->store;
+	if (!s)
+		return NULL;
+	pthread_mutex_lock(&s->lock);
+	block *b = s->head;
+	if (b) {
+		s->head = b->next;
+		s->n--;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return b;
+}
+#endif
+
 static void free_block(egw_arena *a, block *b)
 {
 #ifdef HUGE_BLOCKS
 	if (b->mapped) {
 		egw_arena *r = a->root;
+		r->huge_live--;
 		if (!r->dying && r->nspare < SPARE_MAX) {
 			b->next = r->spare;
 			r->spare = b;
 			r->nspare++;
 		} else {
-			munmap(b, HUGE_BLOCK);
+			give_back(r, b);
 		}
 		return;
 	}
@@ -145,10 +237,16 @@ void egw_arena_trim(egw_arena *a)
 		block *b = a->spare;
 		a->spare = b->next;
 #ifdef HUGE_BLOCKS
-		munmap(b, HUGE_BLOCK);
+		give_back(a, b);
 #endif
 	}
 	a->nspare = 0;
+}
+
+void egw_arena_use_blocks(egw_arena *a, egw_blocks *s)
+{
+	if (a->root == a && a->fns.malloc == sys_malloc)
+		a->store = s;
 }
 
 static block *new_block(egw_arena *a, size_t need)
@@ -169,12 +267,14 @@ static block *new_block(egw_arena *a, size_t need)
 			b = r->spare;
 			r->spare = b->next;
 			r->nspare--;
-		} else {
+		} else if (!(b = take_kept(r))) {
 			b = map_huge(); /* on failure, the allocator's ordinary block */
 		}
 		if (b) {
 			mapped = true;
 			size = HUGE_BLOCK - HDR;
+			if (++r->huge_live > r->huge_peak)
+				r->huge_peak = r->huge_live;
 		}
 	}
 #endif

@@ -45,10 +45,26 @@ typedef struct egw_child {
 egw_child *egw_arena_child(egw_arena *a);
 void egw_child_free(egw_child *c); /* idempotent */
 
-/* Gives back to the system the huge blocks a (a root arena) keeps for its
- * children to reuse (see arena.c); egw_arena_free does it too.  Call it
- * when the memory-hungry work is over and the arena lives on. */
+/* Gives back the huge blocks a (a root arena) keeps for its children to
+ * reuse (see arena.c), to its store if it has one, else to the system;
+ * egw_arena_free does it too.  Call it when the memory-hungry work is over
+ * and the arena lives on. */
 void egw_arena_trim(egw_arena *a);
+
+/* A store of huge blocks that outlives arenas: a root arena given one
+ * (egw_arena_use_blocks) takes its huge blocks from it before mapping new
+ * ones, and gives them back to it, up to as many as one such arena ever
+ * held at once, instead of to the system.  Memory the kernel has already
+ * zeroed and mapped costs no page faults: a host that translates again
+ * and again from one egw_documents reuses the last result's blocks.  It
+ * is thread-safe; it must outlive every arena that uses it. */
+typedef struct egw_blocks egw_blocks;
+egw_blocks *egw_blocks_new(void); /* NULL when out of memory */
+void egw_blocks_free(egw_blocks *s);
+size_t egw_blocks_kept(egw_blocks *s); /* blocks in the store now */
+/* Makes root arena a use store s; nothing for a child arena or an arena
+ * with a host allocator (huge blocks are the system allocator's). */
+void egw_arena_use_blocks(egw_arena *a, egw_blocks *s);
 /* Forgets everything allocated in a, keeping its first block for reuse:
  * for an arena of temporaries that a loop empties on each turn.  Runs and
  * drops the deferred cleanups; interned strings are forgotten too. */

@@ -1141,6 +1141,70 @@ static char *diag_text(const egw_result *r)
 	return buf;
 }
 
+/* Translations from one egw_documents reuse the huge blocks of results
+ * already freed (memory a translation leaves dirty): each must still be
+ * byte for byte what a fresh translation of the text gives.  Two thousand
+ * routes take each result well past the size where blocks are kept. */
+static char *many_routes(int n)
+{
+	size_t cap = (size_t)n * 700 + 1024, k = 0;
+	char *t = malloc(cap);
+	k += (size_t)snprintf(t + k, cap - k,
+			      "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: eg}\n"
+			      "spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}\n---\n"
+			      "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: web}\n"
+			      "spec:\n  gatewayClassName: eg\n  listeners:\n  - {name: http, protocol: HTTP, port: 80}\n");
+	for (int i = 0; i < n; i++)
+		k += (size_t)snprintf(t + k, cap - k,
+				      "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+				      "metadata: {name: r%d, namespace: web}\nspec:\n  parentRefs: [{name: gw}]\n"
+				      "  hostnames: [\"h%d.example.com\"]\n  rules:\n  - backendRefs: [{name: s%d, port: 80}]\n"
+				      "---\napiVersion: v1\nkind: Service\nmetadata: {name: s%d, namespace: web}\n"
+				      "spec: {clusterIP: 10.0.%d.%d, ports: [{name: http, port: 80}]}\n",
+				      i, i, i, i, i / 250, i % 250 + 1);
+	ck_assert_uint_lt(k, cap);
+	return t;
+}
+
+START_TEST(retranslation_reuses_memory_cleanly)
+{
+	char *text = many_routes(2000);
+	egw_input in = input("routes.yaml", text);
+	egw_result *direct = NULL;
+	ck_assert_int_eq(egw_translate(&direct, &in, 1, NULL), EGW_OK);
+	ck_assert_uint_eq(egw_result_diagnostic_count(direct), 0);
+	char *want = render_all(direct);
+	egw_documents *docs = NULL;
+	ck_assert_int_eq(egw_parse(&docs, &in, 1, NULL), EGW_OK);
+	egw_result *prev = NULL;
+	for (int i = 0; i < 4; i++) {
+		egw_result *r = NULL;
+		ck_assert_int_eq(egw_translate_documents(&r, docs, NULL), EGW_OK);
+		char *got = render_all(r);
+		ck_assert_msg(strcmp(got, want) == 0, "translation %d differs", i);
+		for (size_t f = 0; f < egw_result_fleet_count(r); f++)
+			ck_assert(egw_fleet_version(egw_result_fleet(r, f)) ==
+				  egw_fleet_version(egw_result_fleet(direct, f)));
+		free(got);
+		/* the second keeps the first alive meanwhile (a host diffing the
+		 * two); the others come after the one before was freed */
+		if (i != 1)
+			egw_result_free(prev);
+		else
+			egw_result_free(r), r = prev;
+		prev = r;
+	}
+	egw_documents_free(docs); /* before the last result: it holds them */
+	char *last = render_all(prev);
+	ck_assert_str_eq(last, want);
+	free(last);
+	egw_result_free(prev);
+	egw_result_free(direct);
+	free(want);
+	free(text);
+}
+END_TEST
+
 START_TEST(parse_once_translate_many)
 {
 	ck_assert_uint_eq(egw_documents_count(NULL), 0);
@@ -1913,6 +1977,7 @@ static Suite *api_suite(void)
 	t = tcase_create("documents");
 	tcase_set_timeout(t, 120);
 	tcase_add_test(t, parse_once_translate_many);
+	tcase_add_test(t, retranslation_reuses_memory_cleanly);
 	tcase_add_test(t, documents_shared_by_threads);
 	tcase_add_test(t, documents_read_in_place);
 	tcase_add_test(t, envoyproxy_key_with_nul);

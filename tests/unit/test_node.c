@@ -1073,6 +1073,82 @@ START_TEST(arena_huge_blocks)
 }
 END_TEST
 
+/* A store of huge blocks outlives arenas: one freed gives its blocks to
+ * the store, up to as many as one arena ever held at once, and the next
+ * takes them (dirty: egw_alloc must still hand out zeroes) before mapping
+ * new ones.  Arenas with a host allocator and child arenas never use it. */
+static size_t fill(egw_arena *a, int pieces, unsigned char v)
+{
+	for (int i = 0; i < pieces; i++) {
+		unsigned char *p = egw_alloc(a, 4000);
+		for (int j = 0; j < 4000; j += 997)
+			ck_assert_msg(p[j] == 0, "memory not zeroed");
+		memset(p, v, 4000);
+	}
+	return egw_arena_mapped(a) / ((size_t)2 << 20);
+}
+
+START_TEST(blocks_kept_between_arenas)
+{
+	egw_blocks *s = egw_blocks_new();
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(egw_blocks_kept(s), 0);
+	egw_arena *a = egw_arena_new(NULL);
+	egw_arena_use_blocks(a, s);
+	size_t held = fill(a, 6000, 0xA1); /* about 23 MiB */
+	egw_arena_free(a);
+#if !defined(__linux__) || defined(EGW_DEBUG_POOL)
+	ck_assert_uint_eq(held, 0);
+#else
+	ck_assert_uint_gt(held, 0);
+	ck_assert_uint_eq(egw_blocks_kept(s), held);
+	/* the next arena takes them first: fewer kept, none new mapped */
+	egw_arena *b = egw_arena_new(NULL);
+	egw_arena_use_blocks(b, s);
+	size_t held_b = fill(b, 3000, 0xB2);
+	ck_assert_uint_gt(held_b, 0);
+	ck_assert_uint_eq(egw_blocks_kept(s), held - held_b);
+	/* two at once, then both freed: the store keeps at most what one
+	 * arena held at once, the rest goes back to the system */
+	egw_arena *c = egw_arena_new(NULL);
+	egw_arena_use_blocks(c, s);
+	size_t held_c = fill(c, 6000, 0xC3);
+	ck_assert_uint_eq(egw_blocks_kept(s), 0);
+	egw_arena_free(b);
+	egw_arena_free(c);
+	ck_assert_uint_le(egw_blocks_kept(s), (held_c > held ? held_c : held));
+	ck_assert_uint_ge(egw_blocks_kept(s), held_c);
+	/* trimming a root gives its spare blocks to the store too */
+	egw_arena *d = egw_arena_new(NULL);
+	egw_arena_use_blocks(d, s);
+	(void)fill(d, 2000, 0xD4);
+	egw_child *ch = egw_arena_child(d);
+	size_t held_ch = fill(ch->a, 3000, 0xE5);
+	ck_assert_uint_gt(held_ch, 0);
+	egw_child_free(ch); /* to d's spare list */
+	ck_assert_uint_eq(egw_arena_spare(d), held_ch);
+	size_t mid = egw_blocks_kept(s);
+	egw_arena_trim(d);
+	ck_assert_uint_eq(egw_arena_spare(d), 0);
+	ck_assert_uint_eq(egw_blocks_kept(s), mid + held_ch);
+	egw_arena_free(d);
+#endif
+	/* a host allocator's arena never maps, so never uses the store */
+	counting cnt = { 0, 0 };
+	egw_alloc_fns fns = { c_malloc, c_free, &cnt };
+	egw_arena *h = egw_arena_new(&fns);
+	size_t kept = egw_blocks_kept(s);
+	egw_arena_use_blocks(h, s);
+	ck_assert_uint_eq(fill(h, 6000, 0xF6), 0);
+	ck_assert_uint_eq(egw_blocks_kept(s), kept);
+	egw_arena_free(h);
+	ck_assert_uint_eq(egw_blocks_kept(s), kept);
+	ck_assert_uint_eq(cnt.mallocs, cnt.frees);
+	egw_blocks_free(s);
+	egw_blocks_free(NULL);
+}
+END_TEST
+
 /* egw_arena_intern_key remembers the key interned from each address; a
  * buffer whose text changes at the same address, or an arena that was
  * reset, must still get the right key, equal to egw_arena_intern's. */
@@ -1422,6 +1498,7 @@ static Suite *node_suite(void)
 	tcase_add_test(t, sprintf_matches_snprintf);
 	tcase_add_test(t, arena_sibling_and_reset);
 	tcase_add_test(t, arena_huge_blocks);
+	tcase_add_test(t, blocks_kept_between_arenas);
 	tcase_add_test(t, arena_outgrown_room_reused);
 	tcase_add_test(t, arena_intern_key_memo);
 	tcase_add_test(t, arena_child_freed_early_or_with_parent);
