@@ -182,10 +182,6 @@ static egw_node *own_text(egw_arena *a, egw_node *n)
 	return n;
 }
 
-/* Serializes the xds stage's resources into the result: protobuf, names
- * and hashes in the result's arena (xc is the stage's own context, whose
- * arena goes when the fleet is done). */
-
 /* One line of the text the snapshot version hashes: "<type>/<name>/<version
  * as 16 hex digits>\n", written directly (formatting it was 1.6 % of a
  * translation).  The text is part of the output: the version is its xxh64. */
@@ -201,6 +197,10 @@ static void snapshot_line(egw_buf *b, int t, egw_str name, uint64_t version)
 	egw_buf_put(b, name.data, name.len);
 	egw_buf_put(b, tail, 18);
 }
+
+/* Serializes the xds stage's resources into the result: protobuf, names
+ * and hashes in the result's arena (xc is the stage's own context, whose
+ * arena goes when the fleet is done). */
 static void emit_fleet(egw_result *r, egw_fleet *f, egw_ctx *xc, egw_xds_out *xo)
 {
 	egw_ctx *c = &r->ctx;

@@ -563,9 +563,9 @@ static void on_event(builder *bd, const egw_yev *ev)
 			 * the merge key `<<` stays a string (it starts no number) */
 			if (!is_key)
 				type_plain(nd);
-		}
-		else if (!type_tagged(nd, tag))
+		} else if (!type_tagged(nd, tag)) {
 			nd->flags |= EGW_NF_QUOTED;
+		}
 		if (tag && !strcmp(tag, "tag:yaml.org,2002:null"))
 			nd->kind = EGW_NULL;
 		if (c->freeze_parsed)
