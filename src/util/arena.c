@@ -511,21 +511,30 @@ char *egw_strdup(egw_arena *a, const char *s)
 	return egw_strndup(a, s, strlen(s));
 }
 
-/* Appends the decimal digits of u (negative when neg) at out[*k]. */
-static bool put_dec(char *out, size_t cap, size_t *k, unsigned long long u, bool neg)
+size_t egw_udec(char *out, unsigned long long u)
 {
-	char d[24];
+	char d[20];
 	size_t n = 0;
 	do {
 		d[n++] = (char)('0' + u % 10);
 		u /= 10;
 	} while (u);
+	for (size_t i = 0; i < n; i++)
+		out[i] = d[n - 1 - i];
+	return n;
+}
+
+/* Appends the decimal digits of u (negative when neg) at out[*k]. */
+static bool put_dec(char *out, size_t cap, size_t *k, unsigned long long u, bool neg)
+{
+	char d[20];
+	size_t n = egw_udec(d, u);
 	if (*k + n + neg >= cap)
 		return false;
 	if (neg)
 		out[(*k)++] = '-';
-	while (n)
-		out[(*k)++] = d[--n];
+	memcpy(out + *k, d, n);
+	*k += n;
 	return true;
 }
 

@@ -83,6 +83,8 @@ char *egw_strndup(egw_arena *a, const char *s, size_t n); /* NUL-terminated */
 char *egw_strdup(egw_arena *a, const char *s);
 char *egw_sprintf(egw_arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Writes u's decimal digits at out (room for 20, no NUL); returns how many. */
+size_t egw_udec(char *out, unsigned long long u);
 
 /* Returns the arena's single copy of s[0..n) (NUL-terminated): object keys
  * repeat endlessly ("name", "metadata", ...), so they are stored once.

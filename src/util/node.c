@@ -104,23 +104,18 @@ egw_node *egw_bool(egw_arena *a, bool b)
 
 egw_node *egw_int(egw_arena *a, int64_t i)
 {
-	/* the digits, last first, then the node with its text behind it as
-	 * egw_strn makes it (the stages set many integers) */
-	char d[24];
+	/* the text behind the node, as egw_strn puts it (the stages set many
+	 * integers) */
+	char d[21];
 	size_t k = 0;
-	uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
-	do {
-		d[k++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
 	if (i < 0)
 		d[k++] = '-';
+	k += egw_udec(d + k, i < 0 ? 0 - (uint64_t)i : (uint64_t)i);
 	egw_node *n = egw_alloc_raw(a, sizeof *n + k + 1);
 	memset(n, 0, sizeof *n);
 	n->kind = EGW_INT;
 	char *t = (char *)(n + 1);
-	for (size_t j = 0; j < k; j++)
-		t[j] = d[k - 1 - j];
+	memcpy(t, d, k);
 	t[k] = 0;
 	n->str = t;
 	n->len = (uint32_t)k;
@@ -308,8 +303,6 @@ static inline __attribute__((always_inline)) egw_member *find(const egw_node *ob
 	if (!obj || obj->kind != EGW_OBJ || klen > UINT32_MAX)
 		return NULL;
 	uint64_t want = egw_key_word(key, klen); /* as an interned key holds them */
-	if (!(obj->keys & egw_key_bit(want)))
-		return NULL;
 	const obj_index *ix = index_of(obj);
 	if (ix) {
 		size_t s = hash_key(key, klen) & ix->mask;
@@ -331,7 +324,9 @@ static inline __attribute__((always_inline)) egw_member *find(const egw_node *ob
 
 egw_node *egw_obj_setn(egw_arena *a, egw_node *obj, const char *key, size_t klen, egw_node *v)
 {
-	egw_member *m = find(obj, key, klen);
+	/* a key the filter rules out is new: no scan (the lookups check the
+	 * filter inline before they call find) */
+	egw_member *m = egw_may_have(obj, key, klen) ? find(obj, key, klen) : NULL;
 	if (m) {
 		WRITABLE(obj);
 		m->val = v;
